@@ -1,0 +1,54 @@
+// Schemas for every payload that crosses a transport into the fabric. The transports validate with
+// these before anything reaches FabricApi, so a malformed message is answered with BadRequest.
+import { z } from 'zod';
+import { maxTimeScale, minTimeScale } from './emulated-clock';
+import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
+
+const name = z.string().min(1).max(100);
+
+/** Argument schema per command; `z.undefined()` for commands that take none. */
+export const fabricCommandArgs = {
+  getSnapshot: z.undefined(),
+  listSamples: z.undefined(),
+  deploy: z.strictObject({
+    sample: name,
+    serviceName: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'a service name starts with a letter and holds letters, digits and hyphens (at most 63)')
+      .optional(),
+    slot: z.enum(['production', 'staging']).optional(),
+  }),
+  deleteDeployment: z.strictObject({ deploymentId: name }),
+  setClock: z
+    .strictObject({
+      scale: z.number().min(minTimeScale).max(maxTimeScale).optional(),
+      paused: z.boolean().optional(),
+    })
+    .refine((c) => c.scale !== undefined || c.paused !== undefined, 'give scale, paused or both'),
+} satisfies Record<FabricCommandName, z.ZodType>;
+
+/** A command call as it travels over the WebSocket bridge. */
+export const commandMessage = z.strictObject({
+  id: z.number().int().nonnegative(),
+  method: z.enum(fabricCommandNames),
+  args: z.unknown().optional(),
+});
+export type CommandMessage = z.infer<typeof commandMessage>;
+
+/** Check a command's argument; throws FabricError('BadRequest') naming the command and the field. */
+export function parseCommandArgs<K extends FabricCommandName>(method: K, args: unknown): z.infer<(typeof fabricCommandArgs)[K]> {
+  const schema = fabricCommandArgs[method];
+  if (!schema) throw new FabricError('BadRequest', `Unknown command "${String(method)}"`);
+  const result = schema.safeParse(args);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map((issue) => `${issue.path.length ? issue.path.join('.') : 'argument'}: ${issue.message}`)
+      .join('; ');
+    throw new FabricError('BadRequest', `Bad argument to ${method}: ${issues}`);
+  }
+  return result.data as z.infer<(typeof fabricCommandArgs)[K]>;
+}
+
+export function isCommandName(value: unknown): value is FabricCommandName {
+  return typeof value === 'string' && (fabricCommandNames as readonly string[]).includes(value);
+}

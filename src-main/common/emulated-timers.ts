@@ -1,0 +1,104 @@
+// Timers on the emulated clock, one scheduler per thread. Only the earliest timer holds a real
+// setTimeout; when the clock's scale changes or it pauses, `clockChanged()` re-arms it.
+import type { EmulatedClock } from './emulated-clock';
+
+interface Timer {
+  due: number;
+  order: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export class EmulatedTimers {
+  private readonly heap: Timer[] = [];
+  private order = 0;
+  private armed: unknown = undefined;
+
+  constructor(private readonly clock: EmulatedClock) {}
+
+  /** Run `callback` once `delay` emulated milliseconds have passed. */
+  after(delay: number, callback: () => void): TimerHandle {
+    const timer: Timer = { due: this.clock.now() + delay, order: this.order++, callback, cancelled: false };
+    this.push(timer);
+    if (this.heap[0] === timer) this.arm();
+    return { cancel: () => void (timer.cancelled = true) };
+  }
+
+  /** Call after the clock's scale or pause changed. */
+  clockChanged(): void {
+    this.arm();
+  }
+
+  /** Drop every pending timer (a host shutting down). */
+  clear(): void {
+    this.heap.length = 0;
+    if (this.armed !== undefined) clearTimeout(this.armed);
+    this.armed = undefined;
+  }
+
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  private arm(): void {
+    if (this.armed !== undefined) clearTimeout(this.armed);
+    this.armed = undefined;
+    const first = this.heap[0];
+    if (!first) return;
+    const delay = this.clock.realDelayUntil(first.due);
+    if (delay === Infinity) return;
+    this.armed = setTimeout(() => this.fire(), delay);
+  }
+
+  private fire(): void {
+    this.armed = undefined;
+    const now = this.clock.now();
+    // Run everything due; callbacks may schedule more, which lands in the heap and is considered here too.
+    while (this.heap.length > 0 && this.heap[0]!.due <= now) {
+      const timer = this.pop()!;
+      if (!timer.cancelled) timer.callback();
+    }
+    this.arm();
+  }
+
+  private less(a: Timer, b: Timer): boolean {
+    return a.due < b.due || (a.due === b.due && a.order < b.order);
+  }
+
+  private push(timer: Timer): void {
+    const heap = this.heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): Timer | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

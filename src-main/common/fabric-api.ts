@@ -1,0 +1,203 @@
+// The contract between the fabric and everything that shows or drives it: Electron IPC, the WebSocket
+// bridge, the CLI and the tests all speak FabricApi and nothing else.
+import type { InstanceStatus, PowerState } from './instance-status';
+import type { RoleType, StartupTask, VmSize } from './service-model';
+
+export type Slot = 'production' | 'staging';
+export type DeploymentStatus =
+  | 'Running'
+  | 'Suspended'
+  | 'RunningTransitioning'
+  | 'SuspendedTransitioning'
+  | 'Starting'
+  | 'Suspending'
+  | 'Deploying'
+  | 'Deleting';
+export type HostHealth = 'Booting' | 'Healthy' | 'Unhealthy' | 'Off';
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed';
+
+export interface ClockState {
+  /** Emulated time, ms since the Unix epoch. */
+  now: number;
+  scale: number;
+  paused: boolean;
+  seed: number;
+}
+
+export interface PoolView {
+  id: string;
+  name: string;
+  region: string;
+  hostIds: string[];
+}
+
+export interface HostView {
+  id: string;
+  poolId: string;
+  name: string;
+  cores: number;
+  usedCores: number;
+  faultDomain: number;
+  health: HostHealth;
+  /** Emulated time of the host agent's last heartbeat to its fabric controller. */
+  lastHeartbeat: number | null;
+}
+
+export interface RoleView {
+  name: string;
+  type: RoleType;
+  vmSize: VmSize;
+  instanceCount: number;
+  startupTasks: StartupTask[];
+}
+
+export interface DeploymentView {
+  /** Deployment id as the emulator names it: deployment<N>(<M>). */
+  id: string;
+  serviceName: string;
+  slot: Slot;
+  status: DeploymentStatus;
+  poolId: string;
+  roles: RoleView[];
+  createdAt: number;
+}
+
+export interface InstanceView {
+  /** Unique in the fabric: <deploymentId>/<InstanceName>. */
+  id: string;
+  /** <Role>_IN_<n>, as the Service Management API names it. */
+  name: string;
+  deploymentId: string;
+  roleName: string;
+  hostId: string;
+  status: InstanceStatus;
+  stateDetails: string;
+  powerState: PowerState;
+  upgradeDomain: number;
+  faultDomain: number;
+  vmSize: VmSize;
+  /** Emulated time the instance entered its current status. */
+  statusSince: number;
+  /** Emulated time of the guest agent's last heartbeat, as the host agent saw it. */
+  lastGuestHeartbeat: number | null;
+}
+
+export interface OperationView {
+  requestId: string;
+  kind: 'CreateDeployment' | 'DeleteDeployment';
+  target: string;
+  status: OperationStatus;
+  error: string | null;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface SampleInfo {
+  id: string;
+  title: string;
+  summary: string;
+}
+
+export interface FabricSnapshot {
+  /** Number of event batches published before this snapshot; batches with seq <= this are already in it. */
+  seq: number;
+  clock: ClockState;
+  pools: PoolView[];
+  hosts: HostView[];
+  deployments: DeploymentView[];
+  instances: InstanceView[];
+  operations: OperationView[];
+}
+
+export type FabricEvent =
+  | { type: 'clock'; clock: ClockState }
+  | { type: 'host'; host: HostView }
+  | { type: 'deployment'; deployment: DeploymentView }
+  | { type: 'deployment-removed'; id: string }
+  | { type: 'instance'; instance: InstanceView }
+  | { type: 'instance-removed'; id: string }
+  | { type: 'operation'; operation: OperationView };
+
+/** Changes coalesced over at most ~100 ms; within a batch each entity appears once, in its latest state. */
+export interface FabricEventBatch {
+  seq: number;
+  events: FabricEvent[];
+}
+
+export interface DeployRequest {
+  sample: string;
+  /** Defaults to the sample's service name. */
+  serviceName?: string;
+  slot?: Slot;
+}
+
+export interface OperationRef {
+  requestId: string;
+  /** The deployment the operation acts on. */
+  deploymentId: string;
+}
+
+/** Commands and queries; each takes at most one argument and answers asynchronously. */
+export interface FabricCommands {
+  getSnapshot(): Promise<FabricSnapshot>;
+  listSamples(): Promise<SampleInfo[]>;
+  deploy(request: DeployRequest): Promise<OperationRef>;
+  deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
+  setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState>;
+}
+
+export type Disposer = () => void;
+
+export interface FabricApi extends FabricCommands {
+  /** Event batches, pushed; the returned function unsubscribes. */
+  onEvents(listener: (batch: FabricEventBatch) => void): Disposer;
+}
+
+export type FabricCommandName = keyof FabricCommands;
+
+/** Every command name, for the transports that forward them one by one. */
+export const fabricCommandNames = [
+  'getSnapshot',
+  'listSamples',
+  'deploy',
+  'deleteDeployment',
+  'setClock',
+] as const satisfies readonly FabricCommandName[];
+
+/** An error a command answers with: a stable code and a sentence for people. */
+export interface FabricErrorInfo {
+  code: FabricErrorCode;
+  message: string;
+}
+
+export type FabricErrorCode =
+  | 'BadRequest'
+  | 'NotFound'
+  | 'Conflict'
+  | 'QuotaExceeded'
+  | 'AllocationFailed'
+  | 'Internal';
+
+export class FabricError extends Error {
+  constructor(
+    readonly code: FabricErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FabricError';
+  }
+
+  toInfo(): FabricErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Turn anything thrown into the shape that crosses a transport. */
+export function toErrorInfo(error: unknown): FabricErrorInfo {
+  if (error instanceof FabricError) return error.toInfo();
+  return { code: 'Internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+// Compile-time check that fabricCommandNames lists every command.
+type MissingCommand = Exclude<FabricCommandName, (typeof fabricCommandNames)[number]>;
+export const allCommandsListed: MissingCommand extends never ? true : never = true;

@@ -1,0 +1,36 @@
+// Messages between the fabric (main thread) and a host worker. The host worker is the host OS: its host
+// agent receives these, and reports back with the messages below. Nothing else crosses.
+import type { InstanceStatus } from './instance-status';
+import type { RoleType, StartupTask, VmSize } from './service-model';
+import type { PhaseTimings } from './timings';
+
+/** Everything a host agent needs to create and run one role instance (its goal state). */
+export interface InstanceSpec {
+  instanceId: string;
+  instanceName: string;
+  deploymentId: string;
+  roleName: string;
+  roleType: RoleType;
+  vmSize: VmSize;
+  upgradeDomain: number;
+  faultDomain: number;
+  startupTasks: StartupTask[];
+}
+
+export type ToHost =
+  | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings }
+  | { type: 'clock-changed' }
+  | { type: 'start-instance'; spec: InstanceSpec }
+  | { type: 'stop-instance'; instanceId: string }
+  | { type: 'shutdown' };
+
+export interface GuestHeartbeatReport {
+  instanceId: string;
+  at: number;
+}
+
+export type FromHost =
+  | { type: 'ready'; hostId: string }
+  | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
+  | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number }
+  | { type: 'error'; message: string };

@@ -1,0 +1,93 @@
+// The Service Management API's InstanceStatus vocabulary and the transitions the fabric allows between
+// them. Every component that changes an instance's status goes through `assertTransition`.
+
+export const instanceStatuses = [
+  'RoleStateUnknown',
+  'CreatingVM',
+  'StartingVM',
+  'CreatingRole',
+  'StartingRole',
+  'BusyRole',
+  'ReadyRole',
+  'StoppingRole',
+  'StoppingVM',
+  'DeletingVM',
+  'StoppedVM',
+  'RestartingRole',
+  'CyclingRole',
+  'FailedStartingRole',
+  'FailedStartingVM',
+  'UnresponsiveRole',
+  'StoppedDeallocated',
+  'Preparing',
+] as const;
+export type InstanceStatus = (typeof instanceStatuses)[number];
+
+export type PowerState = 'Starting' | 'Started' | 'Stopping' | 'Stopped' | 'Unknown';
+
+const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM'];
+
+/** from -> the statuses it may move to. Anything not listed is a bug in the component that tried it. */
+export const instanceTransitions: Readonly<Record<InstanceStatus, readonly InstanceStatus[]>> = {
+  RoleStateUnknown: ['CreatingVM', 'Preparing', ...stopping],
+  Preparing: ['CreatingVM', ...stopping],
+  CreatingVM: ['StartingVM', 'FailedStartingVM', ...stopping],
+  StartingVM: ['CreatingRole', 'FailedStartingVM', 'UnresponsiveRole', ...stopping],
+  CreatingRole: ['StartingRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
+  StartingRole: ['BusyRole', 'RestartingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  BusyRole: ['ReadyRole', 'RestartingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  ReadyRole: ['BusyRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
+  RestartingRole: ['StartingRole', 'CyclingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  CyclingRole: ['StartingRole', 'FailedStartingRole', ...stopping],
+  FailedStartingRole: ['StartingRole', ...stopping],
+  FailedStartingVM: ['CreatingVM', ...stopping],
+  UnresponsiveRole: ['StartingVM', 'CreatingRole', 'BusyRole', 'ReadyRole', ...stopping],
+  StoppingRole: ['StoppingVM', 'StoppedVM'],
+  StoppingVM: ['DeletingVM', 'StoppedVM'],
+  DeletingVM: ['StoppedVM'],
+  StoppedVM: ['CreatingVM', 'StartingVM'],
+  StoppedDeallocated: ['CreatingVM'],
+};
+
+export function canTransition(from: InstanceStatus, to: InstanceStatus): boolean {
+  return instanceTransitions[from].includes(to);
+}
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly instance: string,
+    readonly from: InstanceStatus,
+    readonly to: InstanceStatus,
+  ) {
+    super(`Instance ${instance} cannot go from ${from} to ${to}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+export function assertTransition(instance: string, from: InstanceStatus, to: InstanceStatus): void {
+  if (!canTransition(from, to)) throw new InvalidTransitionError(instance, from, to);
+}
+
+/** Statuses after which an instance is gone and holds no cores. */
+export function isFinal(status: InstanceStatus): boolean {
+  return status === 'StoppedVM' || status === 'StoppedDeallocated';
+}
+
+export function powerStateOf(status: InstanceStatus): PowerState {
+  switch (status) {
+    case 'CreatingVM':
+    case 'StartingVM':
+    case 'Preparing':
+      return 'Starting';
+    case 'StoppingVM':
+    case 'DeletingVM':
+      return 'Stopping';
+    case 'StoppedVM':
+    case 'StoppedDeallocated':
+      return 'Stopped';
+    case 'RoleStateUnknown':
+      return 'Unknown';
+    default:
+      return 'Started';
+  }
+}

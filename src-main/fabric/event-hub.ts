@@ -1,0 +1,70 @@
+// Collects the fabric's changes and pushes them to subscribers in batches, at most one batch per
+// interval. Within a batch an entity appears once, in its latest state, so a burst of thousands of
+// heartbeats and status changes costs the UI one update.
+import type { Disposer, FabricEvent, FabricEventBatch } from '../common/fabric-api';
+
+function keyOf(event: FabricEvent): string {
+  switch (event.type) {
+    case 'clock':
+      return 'clock';
+    case 'host':
+      return `host:${event.host.id}`;
+    case 'deployment':
+    case 'deployment-removed':
+      return `deployment:${event.type === 'deployment' ? event.deployment.id : event.id}`;
+    case 'instance':
+    case 'instance-removed':
+      return `instance:${event.type === 'instance' ? event.instance.id : event.id}`;
+    case 'operation':
+      return `operation:${event.operation.requestId}`;
+  }
+}
+
+export class EventHub {
+  private pending = new Map<string, FabricEvent>();
+  private readonly listeners = new Set<(batch: FabricEventBatch) => void>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = 0;
+  /** Number of batches published so far. */
+  seq = 0;
+
+  constructor(private readonly intervalMs = 100) {}
+
+  publish(event: FabricEvent): void {
+    const key = keyOf(event);
+    // Re-insert so the batch keeps the order of last change (a removal after an update wins).
+    this.pending.delete(key);
+    this.pending.set(key, event);
+    if (!this.timer) {
+      const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
+      this.timer = setTimeout(() => this.flush(), wait);
+    }
+  }
+
+  subscribe(listener: (batch: FabricEventBatch) => void): Disposer {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Publish what is pending now (also used on shutdown so nothing is lost). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.lastFlush = Date.now();
+    if (this.pending.size === 0) return;
+    const batch: FabricEventBatch = { seq: ++this.seq, events: [...this.pending.values()] };
+    this.pending = new Map();
+    for (const listener of this.listeners) {
+      try {
+        listener(batch);
+      } catch {
+        // A failing subscriber (a closed socket, a destroyed window) must not stop the others.
+      }
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.listeners.clear();
+  }
+}

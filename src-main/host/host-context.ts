@@ -1,0 +1,19 @@
+// What every component inside a host worker shares: the emulated clock and timers, the seeded jitter,
+// and the phase timings of this session.
+import type { EmulatedClock } from '../common/emulated-clock';
+import type { EmulatedTimers } from '../common/emulated-timers';
+import { jittered, type Random } from '../common/seeded-random';
+import type { PhaseTimings } from '../common/timings';
+
+export interface HostContext {
+  hostId: string;
+  clock: EmulatedClock;
+  timers: EmulatedTimers;
+  random: Random;
+  timings: PhaseTimings;
+}
+
+/** How long a phase takes this time: its default moved by the session's seeded jitter. */
+export function phaseDuration(context: HostContext, phase: keyof PhaseTimings): number {
+  return jittered(context.random, context.timings[phase], context.timings.jitter);
+}

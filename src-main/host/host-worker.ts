@@ -1,0 +1,52 @@
+// Entry of a host worker thread: this thread is the host OS, and its host agent is the only thing the
+// fabric controller talks to.
+import { parentPort } from 'node:worker_threads';
+import { EmulatedClock } from '../common/emulated-clock';
+import { EmulatedTimers } from '../common/emulated-timers';
+import type { FromHost, ToHost } from '../common/host-protocol';
+import { seededRandom } from '../common/seeded-random';
+import { HostAgent } from './host-agent';
+
+if (!parentPort) throw new Error('host-worker must run as a worker thread');
+const controller = parentPort;
+const send = (message: FromHost) => controller.postMessage(message);
+
+let agent: HostAgent | null = null;
+let timers: EmulatedTimers | null = null;
+
+function hashSeed(seed: number, hostId: string): number {
+  let h = seed ^ 0x9e3779b9;
+  for (let i = 0; i < hostId.length; i++) h = Math.imul(h ^ hostId.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+controller.on('message', (message: ToHost) => {
+  try {
+    switch (message.type) {
+      case 'init': {
+        const clock = new EmulatedClock(message.clock);
+        timers = new EmulatedTimers(clock);
+        const random = seededRandom(hashSeed(message.seed, message.hostId));
+        agent = new HostAgent({ hostId: message.hostId, clock, timers, random, timings: message.timings }, send);
+        agent.start();
+        send({ type: 'ready', hostId: message.hostId });
+        break;
+      }
+      case 'clock-changed':
+        timers?.clockChanged();
+        break;
+      case 'start-instance':
+        agent?.startInstance(message.spec);
+        break;
+      case 'stop-instance':
+        agent?.stopInstance(message.instanceId);
+        break;
+      case 'shutdown':
+        agent?.shutdown();
+        controller.close();
+        break;
+    }
+  } catch (error) {
+    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+});
