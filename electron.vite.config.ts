@@ -16,6 +16,8 @@ export default defineConfig({
           start: resolve('src-main/serve/start.ts'),
           'host-worker': resolve('src-main/host/host-worker.ts'),
         },
+        // Shared chunks beside the entries, so every module in out/main finds host-worker.js as ./host-worker.js.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },
@@ -25,7 +27,7 @@ export default defineConfig({
       externalizeDeps: false,
       rollupOptions: {
         input: { index: resolve('src-main/electron/preload.ts') },
-        output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
       },
     },
   },

@@ -118,10 +118,26 @@ export type FabricEvent =
   | { type: 'instance-removed'; id: string }
   | { type: 'operation'; operation: OperationView };
 
-/** Changes coalesced over at most ~100 ms; within a batch each entity appears once, in its latest state. */
+/** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
+export interface StatusChangeRecord {
+  kind: 'instance-status';
+  at: number;
+  instanceId: string;
+  deploymentId: string;
+  from: InstanceStatus;
+  to: InstanceStatus;
+  details: string;
+}
+export type FabricRecord = StatusChangeRecord;
+
+/**
+ * Changes over at most ~100 ms. `events` are coalesced: each entity appears once, in its latest state.
+ * `records` are every status change in the order it happened.
+ */
 export interface FabricEventBatch {
   seq: number;
   events: FabricEvent[];
+  records: FabricRecord[];
 }
 
 export interface DeployRequest {

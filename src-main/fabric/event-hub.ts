@@ -1,7 +1,7 @@
 // Collects the fabric's changes and pushes them to subscribers in batches, at most one batch per
 // interval. Within a batch an entity appears once, in its latest state, so a burst of thousands of
 // heartbeats and status changes costs the UI one update.
-import type { Disposer, FabricEvent, FabricEventBatch } from '../common/fabric-api';
+import type { Disposer, FabricEvent, FabricEventBatch, FabricRecord } from '../common/fabric-api';
 
 function keyOf(event: FabricEvent): string {
   switch (event.type) {
@@ -22,6 +22,7 @@ function keyOf(event: FabricEvent): string {
 
 export class EventHub {
   private pending = new Map<string, FabricEvent>();
+  private records: FabricRecord[] = [];
   private readonly listeners = new Set<(batch: FabricEventBatch) => void>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastFlush = 0;
@@ -35,6 +36,16 @@ export class EventHub {
     // Re-insert so the batch keeps the order of last change (a removal after an update wins).
     this.pending.delete(key);
     this.pending.set(key, event);
+    this.schedule();
+  }
+
+  /** Append a record; records are delivered in order and never coalesced. */
+  record(record: FabricRecord): void {
+    this.records.push(record);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.timer) {
       const wait = Math.max(0, this.lastFlush + this.intervalMs - Date.now());
       this.timer = setTimeout(() => this.flush(), wait);
@@ -51,9 +62,10 @@ export class EventHub {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.lastFlush = Date.now();
-    if (this.pending.size === 0) return;
-    const batch: FabricEventBatch = { seq: ++this.seq, events: [...this.pending.values()] };
+    if (this.pending.size === 0 && this.records.length === 0) return;
+    const batch: FabricEventBatch = { seq: ++this.seq, events: [...this.pending.values()], records: this.records };
     this.pending = new Map();
+    this.records = [];
     for (const listener of this.listeners) {
       try {
         listener(batch);

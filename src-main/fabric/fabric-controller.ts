@@ -209,7 +209,18 @@ export class FabricController {
   private instanceStatus(host: Host, message: Extract<FromHost, { type: 'instance-status' }>): void {
     const instance = this.instances.get(message.instanceId);
     if (!instance) return;
-    if (instance.status !== message.status) assertTransition(instance.id, instance.status, message.status);
+    if (instance.status !== message.status) {
+      assertTransition(instance.id, instance.status, message.status);
+      this.events.record({
+        kind: 'instance-status',
+        at: message.at,
+        instanceId: instance.id,
+        deploymentId: instance.deploymentId,
+        from: instance.status,
+        to: message.status,
+        details: message.details,
+      });
+    }
     instance.status = message.status;
     instance.stateDetails = message.details;
     instance.powerState = powerStateOf(message.status);

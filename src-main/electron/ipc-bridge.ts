@@ -1,0 +1,71 @@
+// FabricApi over Electron IPC, for one window. Like Podman Desktop's ipcHandle, every call goes through
+// one handler that answers {result} or {error} and never throws across IPC; unlike it, a call is first
+// checked to come from this window's own page, then validated by the same schema as the WebSocket bridge.
+import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { isCommandName, parseCommandArgs } from '../common/api-schema';
+import { toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
+import { fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
+
+export interface FabricIpcOptions {
+  win: BrowserWindow;
+  api: FabricApi;
+  /** True for the app's own page URLs (see rendererLocation). */
+  isAppUrl(url: string): boolean;
+}
+
+/** Wire fabric:invoke and the event channels to one window; the returned disposer unwires them. */
+export function connectFabricIpc({ win, api, isAppUrl }: FabricIpcOptions): Disposer {
+  const contents = win.webContents;
+
+  // Any frame can reach ipcRenderer through a compromised page or an iframe; only the window's own
+  // top frame, showing the app's own page, may drive the fabric.
+  const fromAppWindow = (event: IpcMainEvent | IpcMainInvokeEvent): boolean => {
+    if (win.isDestroyed() || event.sender !== contents) return false;
+    const frame = event.senderFrame;
+    return frame !== null && frame === contents.mainFrame && isAppUrl(frame.url);
+  };
+
+  const invoke = async (event: IpcMainInvokeEvent, method: unknown, args: unknown): Promise<IpcAnswer> => {
+    if (!fromAppWindow(event)) {
+      return { error: { code: 'BadRequest', message: 'Refused: the sender is not the Fabric Lab window.' } };
+    }
+    try {
+      if (!isCommandName(method)) return { error: { code: 'BadRequest', message: `Unknown command "${String(method)}"` } };
+      const call = api[method] as (arg: unknown) => Promise<unknown>;
+      return { result: await call.call(api, parseCommandArgs(method, args)) };
+    } catch (error) {
+      return { error: toErrorInfo(error) };
+    }
+  };
+
+  // Batches go out only after the page asked (it subscribes once it can handle them), and stop when it
+  // leaves: a reload subscribes afresh, replacing the old subscription rather than doubling it.
+  let unsubscribe: Disposer | null = null;
+  const stopEvents = (): void => {
+    unsubscribe?.();
+    unsubscribe = null;
+  };
+  const subscribe = (event: IpcMainEvent): void => {
+    if (!fromAppWindow(event)) return;
+    stopEvents();
+    unsubscribe = api.onEvents((batch) => {
+      if (!contents.isDestroyed()) contents.send(fabricEventsChannel, batch);
+    });
+  };
+  const unsubscribeRequest = (event: IpcMainEvent): void => {
+    if (fromAppWindow(event)) stopEvents();
+  };
+
+  ipcMain.handle(fabricInvokeChannel, invoke);
+  ipcMain.on(fabricSubscribeChannel, subscribe);
+  ipcMain.on(fabricUnsubscribeChannel, unsubscribeRequest);
+  contents.once('destroyed', stopEvents);
+
+  return () => {
+    stopEvents();
+    ipcMain.removeHandler(fabricInvokeChannel);
+    ipcMain.removeListener(fabricSubscribeChannel, subscribe);
+    ipcMain.removeListener(fabricUnsubscribeChannel, unsubscribeRequest);
+    if (!contents.isDestroyed()) contents.removeListener('destroyed', stopEvents);
+  };
+}

@@ -1,0 +1,15 @@
+// The only IPC channels between the window and the main process. The preload and the main side both
+// import these names, so a typo cannot open a channel nobody checks.
+import type { FabricErrorInfo } from '../common/fabric-api';
+
+/** renderer -> main, invoke(method, arg): one FabricApi command, answered by an IpcAnswer. */
+export const fabricInvokeChannel = 'fabric:invoke';
+/** renderer -> main, send(): the page is ready for event batches. */
+export const fabricSubscribeChannel = 'fabric:subscribe';
+/** renderer -> main, send(): the page has no listeners left; stop pushing batches. */
+export const fabricUnsubscribeChannel = 'fabric:unsubscribe';
+/** main -> renderer, send(batch): one FabricEventBatch. */
+export const fabricEventsChannel = 'fabric:events';
+
+/** What fabric:invoke answers. Errors travel as data because ipcMain.handle would strip a thrown error's code. */
+export type IpcAnswer = { result: unknown } | { error: FabricErrorInfo };

@@ -1,0 +1,70 @@
+// Electron main entry (out/main/index.js): wiring only. The fabric, the window, the IPC bridge and the
+// security locks each live in their own module; this file decides the order and the shutdown.
+import { applySecurityRestrictions } from './security-restrictions';
+import { app, dialog, type BrowserWindow } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { Fabric } from '../fabric/fabric';
+import { connectFabricIpc } from './ipc-bridge';
+import { createMainWindow, rendererLocation } from './window';
+
+// Paths are relative to this bundle, out/main/index.js.
+const location = rendererLocation({
+  devServerUrl: app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL,
+  indexHtml: fileURLToPath(new URL('../renderer/index.html', import.meta.url)),
+});
+const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+const hostWorkerUrl = new URL('./host-worker.js', import.meta.url);
+
+// Before anything can create a webContents.
+applySecurityRestrictions(app, location.isAppUrl);
+
+let fabric: Fabric | null = null;
+let fabricClosing = false;
+let fabricClosed = false;
+let win: BrowserWindow | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  // A second Fabric Lab would start a second datacenter; focus the first one instead.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!win || win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  // Host workers write logs until the fabric closes them; quitting waits for that, exactly once.
+  app.on('will-quit', (event) => {
+    if (!fabric || fabricClosed) return;
+    event.preventDefault();
+    if (fabricClosing) return;
+    fabricClosing = true;
+    fabric
+      .close()
+      .catch((error: unknown) => console.error(`Fabric Lab: the fabric did not close cleanly: ${describe(error)}`))
+      .finally(() => {
+        fabricClosed = true;
+        app.quit();
+      });
+  });
+  app.whenReady().then(start).catch(fail);
+}
+
+async function start(): Promise<void> {
+  fabric = await Fabric.start({ hostWorkerUrl });
+  win = createMainWindow(location, preloadPath);
+  const disconnect = connectFabricIpc({ win, api: fabric, isAppUrl: location.isAppUrl });
+  win.once('closed', () => {
+    disconnect();
+    win = null;
+  });
+}
+
+function fail(error: unknown): void {
+  dialog.showErrorBox('Fabric Lab could not start', `The emulated datacenter failed to start:\n\n${describe(error)}`);
+  app.quit();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,38 @@
+// The preload: window.fabricLab is exactly a FabricApi and nothing more. No ipcRenderer, no generic
+// send/invoke reaches the page, and listeners never see the Electron event (as in Headlamp's preload).
+// Bundled to one CommonJS file (out/preload/index.cjs) because a sandboxed preload cannot be an ES module.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { FabricError, fabricCommandNames, type FabricApi, type FabricCommands, type FabricEventBatch } from '../common/fabric-api';
+import { fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
+
+async function invoke(method: string, arg: unknown): Promise<unknown> {
+  const answer = (await ipcRenderer.invoke(fabricInvokeChannel, method, arg)) as IpcAnswer;
+  if ('error' in answer) throw new FabricError(answer.error.code, answer.error.message);
+  return answer.result;
+}
+
+// One function per command, taking at most its one argument (anything more is dropped, not forwarded).
+const commands = Object.fromEntries(
+  fabricCommandNames.map((name) => [name, (arg?: unknown) => invoke(name, arg)]),
+) as unknown as FabricCommands;
+
+let listenerCount = 0;
+
+const fabricLab: FabricApi = {
+  ...commands,
+  onEvents(listener: (batch: FabricEventBatch) => void) {
+    const forward = (_event: IpcRendererEvent, batch: FabricEventBatch): void => listener(batch);
+    ipcRenderer.on(fabricEventsChannel, forward);
+    // The main process pushes nothing until the first listener exists, and stops when the last one goes.
+    if (listenerCount++ === 0) ipcRenderer.send(fabricSubscribeChannel);
+    let disposed = false;
+    return () => {
+      if (disposed) return;
+      disposed = true;
+      ipcRenderer.removeListener(fabricEventsChannel, forward);
+      if (--listenerCount === 0) ipcRenderer.send(fabricUnsubscribeChannel);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('fabricLab', fabricLab);

@@ -1,0 +1,279 @@
+// Browser mode's transport: the built renderer over HTTP and FabricApi over one WebSocket (/fabric), on
+// loopback only. Anything on this machine (other users' processes, any web page the user opens) can reach
+// 127.0.0.1, so every request must carry the per-launch token, name a loopback Host (DNS rebinding) and,
+// when it has one, a loopback Origin (cross-site pages).
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { extname, resolve, sep } from 'node:path';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { commandMessage, parseCommandArgs } from '../common/api-schema';
+import { FabricError, toErrorInfo, type FabricApi, type FabricEventBatch } from '../common/fabric-api';
+
+export interface BrowserServerOptions {
+  api: FabricApi;
+  /** The built renderer (out/renderer), index.html at its root. */
+  rendererDir: string;
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** Absent: a random one per launch. */
+  token?: string;
+  log?: (line: string) => void;
+}
+
+export interface BrowserServer {
+  /** The page to open, token included. */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+export const tokenCookie = 'fabric-lab-token';
+export const fabricSocketPath = '/fabric';
+const maxMessageBytes = 1024 * 1024;
+/** A client this far behind on pushed events is dropped rather than buffered without bound; it reconnects and re-snapshots. */
+const maxBufferedBytes = 16 * 1024 * 1024;
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+};
+
+export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
+  const { api, log = () => {} } = options;
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  // The token travels in a URL and a cookie, so it must be safe in both, and long enough not to be guessed.
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) throw new Error('The browser-mode token must be at least 16 base64url characters.');
+  const expected = Buffer.from(token);
+  const root = await realpath(resolve(options.rendererDir));
+  let port = 0; // known once listening; every check below runs after that
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  const securityHeaders = () => ({
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  });
+
+  const tokenMatches = (candidate: string | undefined): boolean => {
+    if (candidate === undefined) return false;
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  /** The outcome of the checks every request and upgrade goes through, in order: Host, Origin, token. */
+  const admit = (req: IncomingMessage, url: URL | null): { status: 200 | 401 | 403; queryToken: boolean } => {
+    if (!allowedHosts().has((req.headers.host ?? '').toLowerCase())) return { status: 403, queryToken: false };
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) return { status: 403, queryToken: false };
+    const queryToken = tokenMatches(url?.searchParams.get('token') ?? undefined);
+    if (queryToken || tokenMatches(cookieValue(req.headers.cookie, tokenCookie))) return { status: 200, queryToken };
+    return { status: 401, queryToken: false };
+  };
+
+  const sendText = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void => {
+    res.writeHead(status, { ...securityHeaders(), 'Content-Type': 'text/plain; charset=utf-8', ...extra });
+    res.end(text);
+  };
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = requestUrl(req.url);
+    const { status, queryToken } = admit(req, url);
+    if (status === 403) return sendText(res, 403, 'Forbidden: this server only answers pages served from itself on loopback.\n');
+    if (status === 401) return sendText(res, 401, 'A token is required: open the URL printed by `npm run serve`.\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.\n', { Allow: 'GET, HEAD' });
+    // The page's own asset requests carry no query, so a valid ?token= is turned into a cookie for them.
+    const cookie: Record<string, string> = queryToken
+      ? { 'Set-Cookie': `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/` }
+      : {};
+    const file = url ? await resolveStaticFile(root, url.pathname) : null;
+    if (!file) return sendText(res, 404, 'Not found.\n', cookie);
+    const body = await readFile(file);
+    res.writeHead(200, {
+      ...securityHeaders(),
+      ...cookie,
+      'Content-Type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': String(body.length),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((error: unknown) => {
+      log(`browser server: ${req.method} ${req.url} failed: ${toErrorInfo(error).message}`);
+      if (!res.headersSent) sendText(res, 500, 'Internal error.\n');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes });
+  const subscriptions = new Map<WebSocket, () => void>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(req.url);
+    // Browsers always send Origin on a WebSocket handshake; only non-browser clients (CLI, tests) omit
+    // it, and they are admitted by the token alone, which admit() still requires.
+    const { status } = admit(req, url);
+    if (status === 403) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (status === 401) return refuseUpgrade(socket, 401, 'Unauthorized');
+    if (url?.pathname !== fabricSocketPath) return refuseUpgrade(socket, 404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+  });
+
+  const onConnection = (ws: WebSocket): void => {
+    const send = (message: unknown): void => {
+      if (ws.readyState !== ws.OPEN) return; // answers to calls still running when the client left
+      try {
+        ws.send(JSON.stringify(message));
+      } catch (error) {
+        log(`browser server: could not send a reply: ${toErrorInfo(error).message}`);
+      }
+    };
+    let disposeEvents: (() => void) | null = api.onEvents((batch: FabricEventBatch) => {
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        log('browser server: dropping a client that is too far behind on events');
+        ws.close(1013, 'too far behind on events');
+        return;
+      }
+      send({ type: 'events', batch });
+    });
+    const unsubscribe = (): void => {
+      disposeEvents?.();
+      disposeEvents = null;
+      subscriptions.delete(ws);
+    };
+    subscriptions.set(ws, unsubscribe);
+    ws.on('close', unsubscribe);
+    ws.on('error', (error) => log(`browser server: WebSocket error: ${error.message}`));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      void answer(api, data, isBinary).then(send);
+    });
+  };
+
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening'); // rejects on 'error', e.g. EADDRINUSE
+  port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close() {
+      closing ??= new Promise<void>((resolveClose) => {
+        for (const [ws, unsubscribe] of [...subscriptions]) {
+          unsubscribe();
+          ws.terminate();
+        }
+        wss.close();
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** One incoming frame to its reply: a result, the API's error, or BadRequest for anything malformed. */
+async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise<unknown> {
+  let id: number | null = null;
+  try {
+    if (isBinary) throw new FabricError('BadRequest', 'Messages must be JSON text frames, not binary.');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawText(data));
+    } catch {
+      throw new FabricError('BadRequest', 'The message is not valid JSON.');
+    }
+    id = readableId(parsed);
+    const message = commandMessage.safeParse(parsed);
+    if (!message.success) {
+      const issues = message.error.issues
+        .map((issue) => `${issue.path.length ? issue.path.join('.') : 'message'}: ${issue.message}`)
+        .join('; ');
+      throw new FabricError('BadRequest', `Bad command message: ${issues}`);
+    }
+    const { method } = message.data;
+    const args = parseCommandArgs(method, message.data.args);
+    // `method` is one of the five command names (checked above); call it on the api so `this` holds.
+    const command = api[method] as (argument: unknown) => Promise<unknown>;
+    return { id, result: await command.call(api, args) };
+  } catch (error) {
+    return { id, error: toErrorInfo(error) };
+  }
+}
+
+/** The id to answer a bad message with, when one could be read from it. */
+function readableId(parsed: unknown): number | null {
+  if (typeof parsed !== 'object' || parsed === null || !('id' in parsed)) return null;
+  const { id } = parsed;
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : null;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+/** The request target on a fixed origin; null when it cannot be parsed. */
+function requestUrl(target: string | undefined): URL | null {
+  if (!target?.startsWith('/')) return null;
+  try {
+    return new URL(`http://127.0.0.1${target}`);
+  } catch {
+    return null;
+  }
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The file a URL path names inside root, or null: outside root (also through symlinks), missing, or not a file. */
+async function resolveStaticFile(root: string, pathname: string): Promise<string | null> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0')) return null;
+  const candidate = resolve(root, `.${decoded === '/' ? '/index.html' : decoded}`);
+  if (!candidate.startsWith(root + sep)) return null;
+  try {
+    const real = await realpath(candidate);
+    if (!real.startsWith(root + sep) || !(await stat(real)).isFile()) return null;
+    return real;
+  } catch {
+    return null;
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404, reason: string): void {
+  const body = `${reason}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

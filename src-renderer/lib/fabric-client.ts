@@ -1,0 +1,21 @@
+// The renderer's one way to the fabric. Inside Electron the preload has put the FabricApi on
+// window.fabricLab (IPC); in a browser the page talks WebSocket to the server that served it.
+// Components only ever see a FabricApi.
+import type { FabricApi } from '../../src-main/common/fabric-api';
+import { connectWebSocketFabric } from './ws-fabric-api';
+
+declare global {
+  interface Window {
+    fabricLab?: FabricApi;
+  }
+}
+
+export type Transport = 'ipc' | 'websocket';
+
+export async function connectFabric(onClose: () => void): Promise<{ api: FabricApi; transport: Transport }> {
+  if (window.fabricLab) return { api: window.fabricLab, transport: 'ipc' };
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const url = `${scheme}://${location.host}/fabric?token=${encodeURIComponent(token)}`;
+  return { api: await connectWebSocketFabric(url, onClose), transport: 'websocket' };
+}

@@ -1,0 +1,121 @@
+// The renderer's copy of the fabric: a snapshot, then every pushed batch applied on top. Collections are
+// raw state replaced once per batch, so a batch of a thousand changes costs one re-render.
+import type {
+  ClockState,
+  DeploymentView,
+  FabricApi,
+  FabricEventBatch,
+  FabricRecord,
+  HostView,
+  InstanceView,
+  OperationView,
+  PoolView,
+  SampleInfo,
+} from '../../src-main/common/fabric-api';
+
+const keptRecords = 300;
+const keptOperations = 100;
+
+export class FabricStore {
+  connected = $state(false);
+  transport = $state<'ipc' | 'websocket' | null>(null);
+  error = $state<string | null>(null);
+  clock = $state.raw<ClockState | null>(null);
+  pools = $state.raw<PoolView[]>([]);
+  hosts = $state.raw(new Map<string, HostView>());
+  deployments = $state.raw(new Map<string, DeploymentView>());
+  instances = $state.raw(new Map<string, InstanceView>());
+  operations = $state.raw<OperationView[]>([]);
+  records = $state.raw<FabricRecord[]>([]);
+  samples = $state.raw<SampleInfo[]>([]);
+  /** performance.now() when `clock` was received, to run the emulated clock forward locally. */
+  clockReceivedAt = 0;
+
+  private seq = 0;
+
+  constructor(readonly api: FabricApi) {}
+
+  /** Subscribe first, then take the snapshot; batches already inside the snapshot are skipped by seq. */
+  async load(): Promise<void> {
+    this.api.onEvents((batch) => this.apply(batch));
+    const [snapshot, samples] = await Promise.all([this.api.getSnapshot(), this.api.listSamples()]);
+    this.seq = snapshot.seq;
+    this.setClock(snapshot.clock);
+    this.pools = snapshot.pools;
+    this.hosts = new Map(snapshot.hosts.map((h) => [h.id, h]));
+    this.deployments = new Map(snapshot.deployments.map((d) => [d.id, d]));
+    this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
+    this.operations = snapshot.operations.slice(-keptOperations).reverse();
+    this.samples = samples;
+    this.connected = true;
+  }
+
+  /** Emulated time now, run forward from the last clock reading. */
+  emulatedNow(): number {
+    const clock = this.clock;
+    if (!clock) return 0;
+    return clock.paused ? clock.now : clock.now + (performance.now() - this.clockReceivedAt) * clock.scale;
+  }
+
+  instancesOf(deploymentId: string, roleName?: string): InstanceView[] {
+    const list: InstanceView[] = [];
+    for (const instance of this.instances.values()) {
+      if (instance.deploymentId === deploymentId && (roleName === undefined || instance.roleName === roleName)) list.push(instance);
+    }
+    return list.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  }
+
+  private setClock(clock: ClockState): void {
+    this.clock = clock;
+    this.clockReceivedAt = performance.now();
+  }
+
+  private apply(batch: FabricEventBatch): void {
+    if (batch.seq <= this.seq) return;
+    this.seq = batch.seq;
+    let hosts: Map<string, HostView> | null = null;
+    let deployments: Map<string, DeploymentView> | null = null;
+    let instances: Map<string, InstanceView> | null = null;
+    let operations: OperationView[] | null = null;
+    for (const event of batch.events) {
+      switch (event.type) {
+        case 'clock':
+          this.setClock(event.clock);
+          break;
+        case 'host':
+          (hosts ??= new Map(this.hosts)).set(event.host.id, event.host);
+          break;
+        case 'deployment':
+          (deployments ??= new Map(this.deployments)).set(event.deployment.id, event.deployment);
+          break;
+        case 'deployment-removed': {
+          (deployments ??= new Map(this.deployments)).delete(event.id);
+          instances ??= new Map(this.instances);
+          for (const [id, instance] of instances) if (instance.deploymentId === event.id) instances.delete(id);
+          break;
+        }
+        case 'instance':
+          // A late update for an instance of a deployment already removed must not bring it back.
+          if ((deployments ?? this.deployments).has(event.instance.deploymentId)) {
+            (instances ??= new Map(this.instances)).set(event.instance.id, event.instance);
+          }
+          break;
+        case 'instance-removed':
+          (instances ??= new Map(this.instances)).delete(event.id);
+          break;
+        case 'operation': {
+          operations ??= [...this.operations];
+          const at = operations.findIndex((o) => o.requestId === event.operation.requestId);
+          if (at >= 0) operations[at] = event.operation;
+          else operations.unshift(event.operation);
+          break;
+        }
+      }
+    }
+    if (hosts) this.hosts = hosts;
+    if (deployments) this.deployments = deployments;
+    if (instances) this.instances = instances;
+    if (operations) this.operations = operations.slice(0, keptOperations);
+    if (batch.records.length > 0) this.records = [...batch.records.slice(-keptRecords).reverse(), ...this.records].slice(0, keptRecords);
+  }
+}

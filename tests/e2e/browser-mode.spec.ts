@@ -1,0 +1,66 @@
+// A user opens browser mode, deploys the sample, watches both instances reach ReadyRole, deletes it.
+import { expect, test } from '@playwright/test';
+import { startServe, type RunningServe } from './support/browser-mode';
+import { DashboardPage } from './support/dashboard-page';
+
+let serve: RunningServe;
+test.beforeAll(async () => {
+  serve = await startServe(['--time-scale', '200', '--seed', '42']);
+});
+test.afterAll(async () => serve?.stop());
+
+test('deploy the sample, see both instances ReadyRole on their hosts, then delete it', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  await expect(page.getByText('Connected (WebSocket)')).toBeVisible();
+  const pool = dashboard.pool('Pool A');
+  await expect(pool).toContainText('0/32 cores used');
+
+  await dashboard.deployButton('Hello worker').click();
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment).toBeVisible();
+  const rows = dashboard.instanceRows(deployment);
+  await expect(rows).toHaveCount(2);
+  await expect(rows.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+  await expect(deployment.locator('[data-deployment-status]')).toHaveText('Running');
+  await expect(deployment.getByRole('progressbar')).toContainText('2 / 2 ready');
+  await expect(pool).toContainText('2/32 cores used');
+  await expect(page.getByRole('region', { name: 'Activity' })).toContainText('→ ReadyRole');
+  await page.screenshot({ path: 'test-results/screenshots/dashboard-ready.png', fullPage: true });
+
+  // A second deployment into the same slot is refused with a reason, and nothing else changes.
+  await dashboard.deployButton('Hello worker').click();
+  await expect(dashboard.alert()).toContainText('already has a deployment in the production slot');
+  await expect(rows.locator('[data-status="ReadyRole"]')).toHaveCount(2);
+
+  await deployment.getByRole('button', { name: 'Delete…' }).click();
+  await deployment.getByRole('alertdialog', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(deployment.locator('[data-deployment-status]')).toHaveText('Deleting');
+  await expect(deployment).toHaveCount(0, { timeout: 30_000 });
+  await expect(pool).toContainText('0/32 cores used');
+  await expect(page.getByRole('region', { name: 'Activity' })).toContainText('→ StoppedVM');
+  await page.screenshot({ path: 'test-results/screenshots/dashboard-deleted.png', fullPage: true });
+});
+
+test('the time scale and pause controls change the emulated clock for everyone', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  const scale = page.getByLabel('Time scale');
+  await scale.selectOption('10');
+  await expect(scale).toHaveValue('10');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('button', { name: 'Resume' })).toBeVisible();
+  const clock = page.getByTitle('Emulated time (UTC)');
+  await page.waitForTimeout(500); // the displayed time redraws four times a second
+  const paused = await clock.textContent();
+  await page.waitForTimeout(1200);
+  await expect(clock).toHaveText(paused!);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await scale.selectOption('1000');
+});
+
+test('a page opened without the token is refused', async ({ page }) => {
+  const response = await page.goto(serve.origin + '/');
+  expect(response?.status()).toBe(401);
+  await expect(page.locator('body')).toContainText('token');
+});

@@ -1,0 +1,42 @@
+// Starts `npm run serve`'s built entry as a user would, and reads the URL (with its token) it prints.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const serveEntry = fileURLToPath(new URL('../../../out/main/serve.js', import.meta.url));
+
+export interface RunningServe {
+  url: string;
+  origin: string;
+  stop(): Promise<void>;
+}
+
+export async function startServe(args: string[] = []): Promise<RunningServe> {
+  const child: ChildProcess = spawn(process.execPath, [serveEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s:\n${output}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /running at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code} before printing its URL:\n${output}`));
+    });
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

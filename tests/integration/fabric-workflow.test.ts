@@ -1,0 +1,118 @@
+// A real fabric with real host workers at a high time scale: deploy the built-in sample, watch both
+// instances walk the workflow to ReadyRole, then delete it and watch the cores come back.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FabricEvent, InstanceView } from '../../src-main/common/fabric-api';
+import type { InstanceStatus } from '../../src-main/common/instance-status';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+
+let fabric: Fabric | null = null;
+afterEach(async () => {
+  await fabric?.close();
+  fabric = null;
+});
+
+/** Record every status each instance reported, in order, from the pushed event batches. */
+function recordStatuses(api: Fabric): Map<string, InstanceStatus[]> {
+  const seen = new Map<string, InstanceStatus[]>();
+  api.onEvents((batch) => {
+    for (const record of batch.records) {
+      const list = seen.get(record.instanceId) ?? [record.from];
+      list.push(record.to);
+      seen.set(record.instanceId, list);
+    }
+  });
+  return seen;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the fabric runs the deployment workflow on real host workers', () => {
+  it('brings both instances of the sample to ReadyRole through every status, on separate fault domains', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 7, batchIntervalMs: 10 });
+    const statuses = recordStatuses(fabric);
+    const { deploymentId } = await fabric.deploy({ sample: 'hello-worker' });
+
+    const ready = await waitFor('both instances ReadyRole', async () => {
+      const snap = await fabric!.getSnapshot();
+      const mine = snap.instances.filter((i) => i.deploymentId === deploymentId);
+      return mine.length === 2 && mine.every((i) => i.status === 'ReadyRole') && mine;
+    });
+    const snap = await fabric.getSnapshot();
+    expect(snap.deployments.find((d) => d.id === deploymentId)?.status).toBe('Running');
+    expect(new Set(ready.map((i: InstanceView) => i.faultDomain)).size).toBe(2);
+    expect(ready.map((i) => i.name).sort()).toEqual(['WorkerRole1_IN_0', 'WorkerRole1_IN_1']);
+    const used = snap.hosts.reduce((sum, h) => sum + h.usedCores, 0);
+    expect(used).toBe(2);
+    expect(snap.operations.find((o) => o.kind === 'CreateDeployment')?.status).toBe('Succeeded');
+
+    await new Promise((r) => setTimeout(r, 30)); // let the last batch arrive
+    for (const instance of ready) {
+      expect(statuses.get(instance.id)).toEqual(['RoleStateUnknown', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
+    }
+  });
+
+  it('carries guest heartbeats to the host agent every 2-3 emulated seconds', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 200, seed: 11, batchIntervalMs: 10 });
+    const beats = new Map<string, number[]>();
+    fabric.onEvents((batch) => {
+      for (const e of batch.events) {
+        if (e.type === 'instance' && e.instance.lastGuestHeartbeat !== null) {
+          const list = beats.get(e.instance.id) ?? [];
+          if (list.at(-1) !== e.instance.lastGuestHeartbeat) list.push(e.instance.lastGuestHeartbeat);
+          beats.set(e.instance.id, list);
+        }
+      }
+    });
+    await fabric.deploy({ sample: 'hello-worker' });
+    await waitFor('several heartbeats per instance', async () => beats.size === 2 && [...beats.values()].every((b) => b.length >= 6));
+    // The host agent reports the latest guest heartbeat every 5 s: consecutive reports are one to two
+    // 2-3 s beats apart (a little slack for a busy machine at 200x).
+    for (const list of beats.values()) {
+      const gaps = list.slice(1).map((t, i) => t - list[i]!);
+      for (const gap of gaps) {
+        expect(gap).toBeGreaterThanOrEqual(2_000);
+        expect(gap).toBeLessThanOrEqual(7_000);
+      }
+    }
+  });
+
+  it('walks the instances down to StoppedVM when the deployment is deleted and frees the cores', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 3, batchIntervalMs: 10 });
+    const statuses = recordStatuses(fabric);
+    const removed: FabricEvent[] = [];
+    fabric.onEvents((b) => removed.push(...b.events.filter((e) => e.type === 'deployment-removed')));
+    const { deploymentId } = await fabric.deploy({ sample: 'hello-worker' });
+    await waitFor('Running', async () => (await fabric!.getSnapshot()).deployments.some((d) => d.status === 'Running'));
+
+    const del = await fabric.deleteDeployment({ deploymentId });
+    expect((await fabric.getSnapshot()).deployments[0]?.status).toBe('Deleting');
+    await waitFor('deployment gone', async () => (await fabric!.getSnapshot()).deployments.length === 0);
+    const snap = await fabric.getSnapshot();
+    expect(snap.instances).toEqual([]);
+    expect(snap.hosts.every((h) => h.usedCores === 0)).toBe(true);
+    expect(snap.operations.find((o) => o.requestId === del.requestId)?.status).toBe('Succeeded');
+    await new Promise((r) => setTimeout(r, 30));
+    for (const list of statuses.values()) expect(list.slice(-3)).toEqual(['StoppingRole', 'StoppingVM', 'StoppedVM']);
+    expect(removed).toHaveLength(1);
+  });
+
+  it('stops an instance that is still being created without waiting for the guest', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 10, seed: 5, batchIntervalMs: 10 });
+    const statuses = recordStatuses(fabric);
+    const { deploymentId } = await fabric.deploy({ sample: 'hello-worker' });
+    await fabric.setClock({ scale: 1000 });
+    await fabric.deleteDeployment({ deploymentId });
+    await waitFor('deployment gone', async () => (await fabric!.getSnapshot()).deployments.length === 0);
+    await new Promise((r) => setTimeout(r, 30));
+    for (const list of statuses.values()) expect(list).toEqual(['RoleStateUnknown', 'CreatingVM', 'StoppingVM', 'StoppedVM']);
+  });
+});

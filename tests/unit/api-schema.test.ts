@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { commandMessage, parseCommandArgs } from '../../src-main/common/api-schema';
+import { FabricError } from '../../src-main/common/fabric-api';
+
+describe('command payload validation', () => {
+  it('accepts the commands as the UI sends them', () => {
+    expect(parseCommandArgs('deploy', { sample: 'hello-worker' })).toEqual({ sample: 'hello-worker' });
+    expect(parseCommandArgs('deploy', { sample: 'hello-worker', serviceName: 'My-Service2', slot: 'staging' })).toMatchObject({ slot: 'staging' });
+    expect(parseCommandArgs('setClock', { scale: 1000 })).toEqual({ scale: 1000 });
+    expect(parseCommandArgs('getSnapshot', undefined)).toBeUndefined();
+  });
+
+  it.each([
+    ['deploy', { sample: 5 }, /sample/],
+    ['deploy', {}, /sample/],
+    ['deploy', { sample: 'x', extra: true }, /extra/],
+    ['deploy', { sample: 'x', slot: 'canary' }, /slot/],
+    ['deploy', { sample: 'x', serviceName: '1 bad name' }, /service name/],
+    ['deleteDeployment', { deploymentId: '' }, /deploymentId/],
+    ['setClock', { scale: 0 }, /scale/],
+    ['setClock', { scale: 100_000 }, /scale/],
+    ['setClock', {}, /scale, paused or both/],
+    ['getSnapshot', { anything: 1 }, /argument/],
+  ] as const)('refuses %s with %j, naming the field', (method, args, field) => {
+    try {
+      parseCommandArgs(method, args);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(FabricError);
+      expect((e as FabricError).code).toBe('BadRequest');
+      expect((e as FabricError).message).toMatch(field);
+      expect((e as FabricError).message).toContain(method);
+    }
+  });
+
+  it('refuses wire messages with an unknown method or a missing id', () => {
+    expect(commandMessage.safeParse({ id: 1, method: 'rm -rf', args: {} }).success).toBe(false);
+    expect(commandMessage.safeParse({ method: 'getSnapshot' }).success).toBe(false);
+    expect(commandMessage.safeParse({ id: 1, method: 'getSnapshot' }).success).toBe(true);
+  });
+});

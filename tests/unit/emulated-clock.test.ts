@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { EmulatedClock } from '../../src-main/common/emulated-clock';
+import { EmulatedTimers } from '../../src-main/common/emulated-timers';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the emulated clock', () => {
+  it('runs at its scale and is read the same through a second view of its buffer (as a worker would)', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1000 });
+    const other = new EmulatedClock(clock.buffer);
+    await sleep(50);
+    const a = clock.now();
+    const b = other.now();
+    expect(a - 1_000_000).toBeGreaterThanOrEqual(45_000); // 50 ms real at 1000x, less scheduling slack
+    expect(Math.abs(a - b)).toBeLessThan(5_000);
+    expect(other.read().scale).toBe(1000);
+  });
+
+  it('stands still while paused and continues from where it stopped', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 100 });
+    const paused = clock.set({ paused: true }).now;
+    await sleep(30);
+    expect(clock.now()).toBe(paused);
+    clock.set({ paused: false });
+    expect(clock.now() - paused).toBeLessThan(1_000);
+  });
+
+  it('refuses a time scale out of range and keeps the old one', () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 10 });
+    expect(() => clock.set({ scale: 0 })).toThrow(/between 0.1 and 1000/);
+    expect(() => clock.set({ scale: 5000 })).toThrow(RangeError);
+    expect(() => clock.set({ scale: Number.NaN })).toThrow(RangeError);
+    expect(clock.read().scale).toBe(10);
+  });
+});
+
+describe('emulated timers', () => {
+  it('fire in emulated order at the clock scale', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1000 });
+    const timers = new EmulatedTimers(clock);
+    const fired: string[] = [];
+    timers.after(20_000, () => fired.push('20s'));
+    timers.after(5_000, () => fired.push('5s'));
+    timers.after(10_000, () => fired.push('10s'));
+    const cancelled = timers.after(1_000, () => fired.push('cancelled'));
+    cancelled.cancel();
+    await sleep(60);
+    expect(fired).toEqual(['5s', '10s', '20s']);
+  });
+
+  it('wait while the clock is paused and fire once it resumes', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1000 });
+    const timers = new EmulatedTimers(clock);
+    let fired = false;
+    clock.set({ paused: true });
+    timers.after(1_000, () => (fired = true));
+    timers.clockChanged();
+    await sleep(20);
+    expect(fired).toBe(false);
+    clock.set({ paused: false });
+    timers.clockChanged();
+    await sleep(20);
+    expect(fired).toBe(true);
+  });
+
+  it('re-arm when the scale goes up, so a long emulated wait ends early in real time', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1 });
+    const timers = new EmulatedTimers(clock);
+    let fired = false;
+    timers.after(10_000, () => (fired = true)); // 10 s real at 1x
+    clock.set({ scale: 1000 });
+    timers.clockChanged();
+    await sleep(40);
+    expect(fired).toBe(true);
+  });
+});

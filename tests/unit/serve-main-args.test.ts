@@ -1,0 +1,58 @@
+// The command line of `npm run serve`: good values reach browser mode, bad ones are one line naming the option.
+import { describe, expect, it } from 'vitest';
+import { parseServeArgs, ServeArgsError } from '../../src-main/serve/serve-args';
+
+describe('npm run serve arguments', () => {
+  it('runs with defaults when given nothing', () => {
+    expect(parseServeArgs([])).toEqual({ kind: 'run', options: {} });
+  });
+
+  it('reads port, time scale and seed, in either --name value or --name=value form', () => {
+    expect(parseServeArgs(['--port', '8080', '--time-scale=2.5', '--seed', '42'])).toEqual({
+      kind: 'run',
+      options: { port: 8080, timeScale: 2.5, seed: 42 },
+    });
+    expect(parseServeArgs(['--port=0', '--time-scale', '1000', '--seed=4294967295'])).toEqual({
+      kind: 'run',
+      options: { port: 0, timeScale: 1000, seed: 4294967295 },
+    });
+    expect(parseServeArgs(['--time-scale', '0.1'])).toEqual({ kind: 'run', options: { timeScale: 0.1 } });
+  });
+
+  it('asks for help with --help', () => {
+    expect(parseServeArgs(['--help'])).toEqual({ kind: 'help' });
+    expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
+  });
+
+  const rejected: [string[], RegExp][] = [
+    [['--port', 'http'], /--port/],
+    [['--port', '80.5'], /--port/],
+    [['--port', '65536'], /--port/],
+    [['--port=-1'], /--port/],
+    [['--port', '-1'], /--port/],
+    [['--port', ''], /--port/],
+    [['--port'], /--port/],
+    [['--time-scale', '0.05'], /--time-scale/],
+    [['--time-scale', '1001'], /--time-scale/],
+    [['--time-scale', 'fast'], /--time-scale/],
+    [['--time-scale', '1e3'], /--time-scale/],
+    [['--seed', '-3'], /--seed/],
+    [['--seed', '1.5'], /--seed/],
+    [['--seed', '4294967296'], /--seed/],
+    [['--verbose'], /--verbose/],
+    [['--help=yes'], /--help/],
+    [['8080'], /8080/],
+  ];
+  it.each(rejected)('rejects %j with one line naming the option', (argv, option) => {
+    let error: unknown;
+    try {
+      parseServeArgs(argv);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ServeArgsError);
+    const { message } = error as ServeArgsError;
+    expect(message).toMatch(option);
+    expect(message).not.toContain('\n');
+  });
+});
