@@ -17,12 +17,23 @@ export class EmulatedTimers {
   private readonly heap: Timer[] = [];
   private order = 0;
   private armed: unknown = undefined;
+  /** While a timer's callback runs: its due time, the logical "now" of what it does. */
+  private firing: number | null = null;
 
   constructor(private readonly clock: EmulatedClock) {}
 
+  /**
+   * Emulated now for whatever runs on this thread. Inside a timer callback it is the timer's due time,
+   * not the moment the thread got round to it: a heartbeat due at 12:00:02.500 happened then, however
+   * busy the machine was, so intervals stay exact at any time scale.
+   */
+  now(): number {
+    return this.firing ?? this.clock.now();
+  }
+
   /** Run `callback` once `delay` emulated milliseconds have passed. */
   after(delay: number, callback: () => void): TimerHandle {
-    const timer: Timer = { due: this.clock.now() + delay, order: this.order++, callback, cancelled: false };
+    const timer: Timer = { due: this.now() + delay, order: this.order++, callback, cancelled: false };
     this.push(timer);
     if (this.heap[0] === timer) this.arm();
     return { cancel: () => void (timer.cancelled = true) };
@@ -60,7 +71,13 @@ export class EmulatedTimers {
     // Run everything due; callbacks may schedule more, which lands in the heap and is considered here too.
     while (this.heap.length > 0 && this.heap[0]!.due <= now) {
       const timer = this.pop()!;
-      if (!timer.cancelled) timer.callback();
+      if (timer.cancelled) continue;
+      this.firing = timer.due;
+      try {
+        timer.callback();
+      } finally {
+        this.firing = null;
+      }
     }
     this.arm();
   }

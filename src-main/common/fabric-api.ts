@@ -80,6 +80,8 @@ export interface InstanceView {
   statusSince: number;
   /** Emulated time of the guest agent's last heartbeat, as the host agent saw it. */
   lastGuestHeartbeat: number | null;
+  /** Heartbeats the host agent has received from this guest since it booted. */
+  guestHeartbeats: number;
 }
 
 export interface OperationView {

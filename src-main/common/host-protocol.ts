@@ -26,7 +26,10 @@ export type ToHost =
 
 export interface GuestHeartbeatReport {
   instanceId: string;
+  /** Emulated time of the latest heartbeat the guest agent sent. */
   at: number;
+  /** Heartbeats received from this guest since it booted. */
+  count: number;
 }
 
 export type FromHost =

@@ -163,6 +163,7 @@ export class FabricController {
         vmSize: spec.vmSize,
         statusSince: 0,
         lastGuestHeartbeat: null,
+        guestHeartbeats: 0,
       };
       this.instances.set(instance.id, instance);
       this.events.publish({ type: 'instance', instance: { ...instance } });
@@ -191,8 +192,9 @@ export class FabricController {
         this.events.publish({ type: 'host', host: { ...host.view } });
         for (const guest of message.guests) {
           const instance = this.instances.get(guest.instanceId);
-          if (instance && instance.lastGuestHeartbeat !== guest.at) {
+          if (instance && instance.guestHeartbeats !== guest.count) {
             instance.lastGuestHeartbeat = guest.at;
+            instance.guestHeartbeats = guest.count;
             this.events.publish({ type: 'instance', instance: { ...instance } });
           }
         }

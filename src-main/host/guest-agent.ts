@@ -28,7 +28,7 @@ export class GuestAgent {
   /** WaAppAgent has started; it installs the guest agent, which takes over from here. */
   start(): void {
     this.beat();
-    this.send({ type: 'status', status: 'CreatingRole', details: 'WindowsAzureGuestAgent is configuring the guest: firewall rules, local storage, role configuration.' });
+    this.reportStatus('CreatingRole', 'WindowsAzureGuestAgent is configuring the guest: firewall rules, local storage, role configuration.');
     this.configuring = this.context.timers.after(phaseDuration(this.context, 'configureGuest'), () => {
       this.configuring = null;
       this.bootstrapper = new WaHostBootstrapper(this.context, this.spec, (status, details) => this.reportStatus(status, details));
@@ -37,11 +37,11 @@ export class GuestAgent {
   }
 
   private reportStatus(status: InstanceStatus, details: string): void {
-    this.send({ type: 'status', status, details });
+    this.send({ type: 'status', status, details, at: this.context.timers.now() });
   }
 
   private beat(): void {
-    this.send({ type: 'heartbeat', at: this.context.clock.now() });
+    this.send({ type: 'heartbeat', at: this.context.timers.now() });
     const { guestHeartbeatMin, guestHeartbeatMax } = this.context.timings;
     this.heartbeat = this.context.timers.after(between(this.context.random, guestHeartbeatMin, guestHeartbeatMax), () => this.beat());
   }
@@ -49,7 +49,7 @@ export class GuestAgent {
   private stopRole(): void {
     this.configuring?.cancel();
     this.bootstrapper?.stop();
-    this.send({ type: 'status', status: 'StoppingRole', details: 'Stopping the role: OnStop, then the host process exits.' });
+    this.reportStatus('StoppingRole', 'Stopping the role: OnStop, then the host process exits.');
     this.context.timers.after(phaseDuration(this.context, 'stopRole'), () => {
       this.heartbeat?.cancel();
       this.send({ type: 'stopped' });

@@ -4,7 +4,7 @@ import type { InstanceStatus } from '../common/instance-status';
 
 export type FromGuest =
   | { type: 'heartbeat'; at: number }
-  | { type: 'status'; status: InstanceStatus; details: string }
+  | { type: 'status'; status: InstanceStatus; details: string; at: number }
   | { type: 'stopped' };
 
 export type ToGuest = { type: 'stop' };

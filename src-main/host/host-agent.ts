@@ -13,6 +13,7 @@ interface GuestVm {
   spec: InstanceSpec;
   status: InstanceStatus;
   lastHeartbeat: number | null;
+  heartbeats: number;
   /** The host's end of the VM's channel, once the guest has booted. */
   vmBus: MessagePort | null;
   /** The VM-level step in progress (creating or booting), cancelled if the VM is stopped first. */
@@ -42,7 +43,7 @@ export class HostAgent {
 
   startInstance(spec: InstanceSpec): void {
     if (this.vms.has(spec.instanceId)) throw new Error(`Instance ${spec.instanceId} already runs on ${this.context.hostId}`);
-    const vm: GuestVm = { spec, status: 'RoleStateUnknown', lastHeartbeat: null, vmBus: null, step: null, stopping: false };
+    const vm: GuestVm = { spec, status: 'RoleStateUnknown', lastHeartbeat: null, heartbeats: 0, vmBus: null, step: null, stopping: false };
     this.vms.set(spec.instanceId, vm);
     this.setStatus(vm, 'CreatingVM', `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => {
@@ -78,9 +79,10 @@ export class HostAgent {
     switch (message.type) {
       case 'heartbeat':
         vm.lastHeartbeat = message.at;
+        vm.heartbeats++;
         break;
       case 'status':
-        this.setStatus(vm, message.status, message.details);
+        this.setStatus(vm, message.status, message.details, message.at);
         break;
       case 'stopped':
         vm.vmBus?.close();
@@ -98,18 +100,19 @@ export class HostAgent {
     });
   }
 
-  private setStatus(vm: GuestVm, status: InstanceStatus, details: string): void {
+  /** `at`: when it happened, in the emulated time of the component that did it (the guest's, for role states). */
+  private setStatus(vm: GuestVm, status: InstanceStatus, details: string, at = this.context.timers.now()): void {
     if (vm.status === status && status !== 'StartingRole') return;
     if (vm.status !== status) assertTransition(vm.spec.instanceId, vm.status, status);
     vm.status = status;
-    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at: this.context.clock.now() });
+    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at });
   }
 
   private beat(): void {
     const guests = [...this.vms.values()]
       .filter((vm) => vm.lastHeartbeat !== null)
-      .map((vm) => ({ instanceId: vm.spec.instanceId, at: vm.lastHeartbeat! }));
-    this.toController({ type: 'host-heartbeat', at: this.context.clock.now(), guests });
+      .map((vm) => ({ instanceId: vm.spec.instanceId, at: vm.lastHeartbeat!, count: vm.heartbeats }));
+    this.toController({ type: 'host-heartbeat', at: this.context.timers.now(), guests });
     this.heartbeat = this.context.timers.after(this.context.timings.hostHeartbeat, () => this.beat());
   }
 }

@@ -1,13 +1,11 @@
-// What every component inside a host worker shares: the emulated clock and timers, the seeded jitter,
+// What every component inside a host worker shares: the emulated timers (and through them the clock), the seeded jitter,
 // and the phase timings of this session.
-import type { EmulatedClock } from '../common/emulated-clock';
 import type { EmulatedTimers } from '../common/emulated-timers';
 import { jittered, type Random } from '../common/seeded-random';
 import type { PhaseTimings } from '../common/timings';
 
 export interface HostContext {
   hostId: string;
-  clock: EmulatedClock;
   timers: EmulatedTimers;
   random: Random;
   timings: PhaseTimings;

@@ -24,10 +24,9 @@ controller.on('message', (message: ToHost) => {
   try {
     switch (message.type) {
       case 'init': {
-        const clock = new EmulatedClock(message.clock);
-        timers = new EmulatedTimers(clock);
+        timers = new EmulatedTimers(new EmulatedClock(message.clock));
         const random = seededRandom(hashSeed(message.seed, message.hostId));
-        agent = new HostAgent({ hostId: message.hostId, clock, timers, random, timings: message.timings }, send);
+        agent = new HostAgent({ hostId: message.hostId, timers, random, timings: message.timings }, send);
         agent.start();
         send({ type: 'ready', hostId: message.hostId });
         break;

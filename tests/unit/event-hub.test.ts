@@ -30,7 +30,7 @@ describe('the event hub', () => {
     }
     hub.flush();
     expect(count).toBeLessThanOrEqual(7); // 220 ms / 50 ms, plus the final flush
-    expect(count).toBeGreaterThanOrEqual(3);
+    expect(count).toBeGreaterThanOrEqual(2);
   });
 
   it('keeps delivering to the other subscribers when one throws, and stops after unsubscribe', () => {
