@@ -14,6 +14,7 @@ export default defineConfig({
           index: resolve('src-main/electron/main.ts'),
           serve: resolve('src-main/serve/serve-main.ts'),
           start: resolve('src-main/serve/start.ts'),
+          cli: resolve('src-main/serve/cli.ts'),
           'host-worker': resolve('src-main/host/host-worker.ts'),
         },
         // Shared chunks beside the entries, so every module in out/main finds host-worker.js as ./host-worker.js.

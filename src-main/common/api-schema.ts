@@ -25,6 +25,14 @@ export const fabricCommandArgs = {
       paused: z.boolean().optional(),
     })
     .refine((c) => c.scale !== undefined || c.paused !== undefined, 'give scale, paused or both'),
+  injectFault: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
+    z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),
+    z.strictObject({ kind: z.literal('hang-guest'), instanceId: name }),
+    z.strictObject({ kind: z.literal('clear'), instanceId: name }),
+    z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
+    z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
+  ]),
 } satisfies Record<FabricCommandName, z.ZodType>;
 
 /** A command call as it travels over the WebSocket bridge. */

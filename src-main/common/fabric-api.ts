@@ -39,6 +39,8 @@ export interface HostView {
   usedCores: number;
   faultDomain: number;
   health: HostHealth;
+  /** Why the host is in its health state, when that is not obvious (e.g. what made it Unhealthy). */
+  healthDetails: string;
   /** Emulated time of the host agent's last heartbeat to its fabric controller. */
   lastHeartbeat: number | null;
 }
@@ -82,6 +84,12 @@ export interface InstanceView {
   lastGuestHeartbeat: number | null;
   /** Heartbeats the host agent has received from this guest since it booted. */
   guestHeartbeats: number;
+  /** Whether the load balancer sends new connections to this instance (see inRotation in fabric/). */
+  inRotation: boolean;
+  /** Times the role was restarted (host process exit, failed start, guest reboot, service healing). */
+  restarts: number;
+  /** Faults injected into this instance that are still in force. */
+  faults: InstanceFaultKind[];
 }
 
 export interface OperationView {
@@ -93,6 +101,24 @@ export interface OperationView {
   startedAt: number;
   endedAt: number | null;
 }
+
+/** Faults a user can inject, each exercising one of the fabric's recovery paths. */
+export type InstanceFaultKind = 'crash-role' | 'fail-startup-task' | 'hang-guest';
+export type HostFaultKind = 'kill-host' | 'disconnect-host';
+
+export type FaultRequest =
+  /** The role's host process dies now; `persistent`: it dies again at every start until cleared. */
+  | { kind: 'crash-role'; instanceId: string; persistent?: boolean }
+  /** The role's first simple startup task exits 1 from now on (the role recycles to run it) until cleared. */
+  | { kind: 'fail-startup-task'; instanceId: string }
+  /** The guest OS freezes: no heartbeats, no progress, until the host agent restarts it. */
+  | { kind: 'hang-guest'; instanceId: string }
+  /** Remove the persistent faults of an instance. */
+  | { kind: 'clear'; instanceId: string }
+  /** Terminate the host's worker thread: the host OS and every guest on it are gone at once. */
+  | { kind: 'kill-host'; hostId: string }
+  /** Cut the host off from its fabric controller: no messages either way. */
+  | { kind: 'disconnect-host'; hostId: string };
 
 export interface SampleInfo {
   id: string;
@@ -130,7 +156,14 @@ export interface StatusChangeRecord {
   to: InstanceStatus;
   details: string;
 }
-export type FabricRecord = StatusChangeRecord;
+export interface FaultRecord {
+  kind: 'fault';
+  at: number;
+  fault: FaultRequest;
+  /** What the fault was aimed at, as the user named it (instance or host). */
+  target: string;
+}
+export type FabricRecord = StatusChangeRecord | FaultRecord;
 
 /**
  * Changes over at most ~100 ms. `events` are coalesced: each entity appears once, in its latest state.
@@ -162,6 +195,7 @@ export interface FabricCommands {
   deploy(request: DeployRequest): Promise<OperationRef>;
   deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
   setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState>;
+  injectFault(request: FaultRequest): Promise<void>;
 }
 
 export type Disposer = () => void;
@@ -180,6 +214,7 @@ export const fabricCommandNames = [
   'deploy',
   'deleteDeployment',
   'setClock',
+  'injectFault',
 ] as const satisfies readonly FabricCommandName[];
 
 /** An error a command answers with: a stable code and a sentence for people. */

@@ -22,7 +22,15 @@ export type ToHost =
   | { type: 'clock-changed' }
   | { type: 'start-instance'; spec: InstanceSpec }
   | { type: 'stop-instance'; instanceId: string }
+  | { type: 'fault'; instanceId: string; fault: InstanceFault }
   | { type: 'shutdown' };
+
+/** A fault as the host agent applies it to one guest. */
+export type InstanceFault =
+  | { kind: 'crash-role'; persistent: boolean }
+  | { kind: 'fail-startup-task' }
+  | { kind: 'hang-guest' }
+  | { kind: 'clear' };
 
 export interface GuestHeartbeatReport {
   instanceId: string;
@@ -35,5 +43,5 @@ export interface GuestHeartbeatReport {
 export type FromHost =
   | { type: 'ready'; hostId: string }
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
-  | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number }
+  | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number }
   | { type: 'error'; message: string };

@@ -25,11 +25,13 @@ export type InstanceStatus = (typeof instanceStatuses)[number];
 
 export type PowerState = 'Starting' | 'Started' | 'Stopping' | 'Stopped' | 'Unknown';
 
-const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM'];
+// Any live instance can be stopped, and can lose its host (the controller then knows nothing of it
+// until service healing re-creates it elsewhere).
+const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM', 'RoleStateUnknown'];
 
 /** from -> the statuses it may move to. Anything not listed is a bug in the component that tried it. */
 export const instanceTransitions: Readonly<Record<InstanceStatus, readonly InstanceStatus[]>> = {
-  RoleStateUnknown: ['CreatingVM', 'Preparing', ...stopping],
+  RoleStateUnknown: ['CreatingVM', 'Preparing', 'StoppingVM', 'DeletingVM', 'StoppedVM'],
   Preparing: ['CreatingVM', ...stopping],
   CreatingVM: ['StartingVM', 'FailedStartingVM', ...stopping],
   StartingVM: ['CreatingRole', 'FailedStartingVM', 'UnresponsiveRole', ...stopping],
@@ -39,12 +41,12 @@ export const instanceTransitions: Readonly<Record<InstanceStatus, readonly Insta
   ReadyRole: ['BusyRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
   RestartingRole: ['StartingRole', 'CyclingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
   CyclingRole: ['StartingRole', 'FailedStartingRole', ...stopping],
-  FailedStartingRole: ['StartingRole', ...stopping],
+  FailedStartingRole: ['StartingRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
   FailedStartingVM: ['CreatingVM', ...stopping],
-  UnresponsiveRole: ['StartingVM', 'CreatingRole', 'BusyRole', 'ReadyRole', ...stopping],
-  StoppingRole: ['StoppingVM', 'StoppedVM'],
-  StoppingVM: ['DeletingVM', 'StoppedVM'],
-  DeletingVM: ['StoppedVM'],
+  UnresponsiveRole: ['StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole', 'RestartingRole', 'FailedStartingRole', ...stopping],
+  StoppingRole: ['StoppingVM', 'StoppedVM', 'RoleStateUnknown'],
+  StoppingVM: ['DeletingVM', 'StoppedVM', 'RoleStateUnknown'],
+  DeletingVM: ['StoppedVM', 'RoleStateUnknown'],
   StoppedVM: ['CreatingVM', 'StartingVM'],
   StoppedDeallocated: ['CreatingVM'],
 };

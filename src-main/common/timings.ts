@@ -23,6 +23,18 @@ export interface PhaseTimings {
   guestHeartbeatMax: number;
   /** Host agent heartbeat to the fabric controller. */
   hostHeartbeat: number;
+  /** Guest silent this long: the host agent reports the instance UnresponsiveRole. */
+  guestUnresponsiveAfter: number;
+  /** Guest silent this long: the host agent restarts the guest OS (Azure's 10-minute rule). */
+  guestHeartbeatTimeout: number;
+  /** Host silent this long: the fabric controller marks it bad and heals its instances elsewhere. */
+  hostHeartbeatTimeout: number;
+  /** First wait before the guest agent restarts a role that exited or failed to start; doubles each time. */
+  roleRestartBackoff: number;
+  /** Longest wait between role restarts. */
+  roleRestartBackoffMax: number;
+  /** Failed starts in a row after which the instance shows FailedStartingRole (the guest agent keeps trying). */
+  failedStartsBeforeFailedStartingRole: number;
   /** Relative jitter applied to every phase (0.2 = +-20%). */
   jitter: number;
 }
@@ -39,5 +51,11 @@ export const defaultTimings: PhaseTimings = {
   guestHeartbeatMin: 2_000,
   guestHeartbeatMax: 3_000,
   hostHeartbeat: 5_000,
+  guestUnresponsiveAfter: 60_000,
+  guestHeartbeatTimeout: 10 * 60_000,
+  hostHeartbeatTimeout: 60_000,
+  roleRestartBackoff: 10_000,
+  roleRestartBackoffMax: 5 * 60_000,
+  failedStartsBeforeFailedStartingRole: 3,
   jitter: 0.2,
 };

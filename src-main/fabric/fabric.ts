@@ -1,8 +1,9 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
-import type { ClockState, FabricApi, FabricEventBatch, FabricSnapshot, OperationRef, DeployRequest, SampleInfo } from '../common/fabric-api';
+import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, SampleInfo } from '../common/fabric-api';
 import { FabricError } from '../common/fabric-api';
 import { EmulatedClock } from '../common/emulated-clock';
+import { EmulatedTimers } from '../common/emulated-timers';
 import { defaultTimings, type PhaseTimings } from '../common/timings';
 import { builtinSamples } from './builtin-samples';
 import { EventHub } from './event-hub';
@@ -18,6 +19,13 @@ export interface FabricOptions {
   timings?: Partial<PhaseTimings>;
   /** How often event batches are pushed; 100 ms keeps the UI at ten updates a second at most. */
   batchIntervalMs?: number;
+  /** The subscription's core quota (Azure's default for a classic subscription: 20). */
+  coreQuota?: number;
+  /**
+   * Real milliseconds a host must be silent, beyond the emulated timeout, before it is marked bad: on a
+   * busy machine a worker can stall for longer than a whole emulated timeout lasts at 1000x.
+   */
+  hostSilenceFloorMs?: number;
 }
 
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, coresPerHost: 8, faultDomains: 2 }];
@@ -25,6 +33,8 @@ export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', ho
 export class Fabric implements FabricApi {
   readonly clock: EmulatedClock;
   readonly seed: number;
+  /** The main thread's timers: fabric controllers' host watchdogs. */
+  private readonly timers: EmulatedTimers;
   private readonly events: EventHub;
   private readonly controllers: FabricController[];
   private readonly frontEnd: FrontEnd;
@@ -35,12 +45,14 @@ export class Fabric implements FabricApi {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.timings = { ...defaultTimings, ...options.timings };
     this.clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: options.timeScale ?? 10 });
+    this.timers = new EmulatedTimers(this.clock);
     this.events = new EventHub(options.batchIntervalMs);
     const listener = { onInstanceChanged: (id: string) => this.frontEnd.onInstanceChanged(id) };
     this.controllers = (options.pools ?? defaultPools).map(
-      (pool, i) => new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, this.events, listener),
+      (pool, i) =>
+        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, this.events, this.timers, this.timings, listener, options.hostSilenceFloorMs ?? 2_000),
     );
-    this.frontEnd = new FrontEnd(this.controllers, builtinSamples, this.events, () => this.clock.now());
+    this.frontEnd = new FrontEnd(this.controllers, builtinSamples, this.events, () => this.clock.now(), options.coreQuota ?? 20);
   }
 
   /** Start a fabric and wait until every host agent is up. */
@@ -92,10 +104,16 @@ export class Fabric implements FabricApi {
     } catch (error) {
       throw new FabricError('BadRequest', (error as Error).message);
     }
+    this.timers.clockChanged();
     for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
     const clock = this.clockState();
     this.events.publish({ type: 'clock', clock });
     return clock;
+  }
+
+  async injectFault(request: FaultRequest): Promise<void> {
+    this.assertOpen();
+    this.frontEnd.injectFault(request);
   }
 
   onEvents(listener: (batch: FabricEventBatch) => void): () => void {
@@ -105,6 +123,7 @@ export class Fabric implements FabricApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.timers.clear();
     await Promise.all(this.controllers.map((c) => c.shutdown()));
     this.events.close();
   }

@@ -2,7 +2,7 @@
 // subscription-level checks (unique service and slot); FFE picks the machine pool and hands the work
 // to that pool's fabric controller.
 import { randomUUID } from 'node:crypto';
-import type { DeployRequest, DeploymentView, OperationRef, OperationView } from '../common/fabric-api';
+import type { DeployRequest, DeploymentView, FaultRequest, OperationRef, OperationView } from '../common/fabric-api';
 import { FabricError, toErrorInfo } from '../common/fabric-api';
 import { vmSizeCores, type ServiceModel } from '../common/service-model';
 import type { EventHub } from './event-hub';
@@ -27,6 +27,7 @@ export class FrontEnd {
     private readonly samples: BuiltinSample[],
     private readonly events: EventHub,
     private readonly now: () => number,
+    private readonly coreQuota: number,
   ) {}
 
   deploymentViews(): DeploymentView[] {
@@ -50,6 +51,14 @@ export class FrontEnd {
       }
     }
     const model = sample.model;
+    const need = coresOf(model);
+    const used = [...this.deployments.values()].reduce((sum, d) => sum + coresOf(d.model), 0);
+    if (used + need > this.coreQuota) {
+      throw new FabricError(
+        'QuotaExceeded',
+        `The deployment needs ${need} cores; the subscription uses ${used} of its ${this.coreQuota}-core quota, so only ${this.coreQuota - used} are left.`,
+      );
+    }
     const controller = this.pickPool(model);
     const n = ++this.deploymentCounter;
     const view: DeploymentView = {
@@ -106,9 +115,25 @@ export class FrontEnd {
     }
   }
 
+  /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
+  injectFault(fault: FaultRequest): void {
+    if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host') {
+      const controller = this.controllers.find((c) => c.hasHost(fault.hostId));
+      if (!controller) throw new FabricError('NotFound', `There is no host "${fault.hostId}".`);
+      controller.injectHostFault(fault.hostId, fault.kind);
+      controller.record({ kind: 'fault', at: this.now(), fault, target: fault.hostId });
+      return;
+    }
+    const controller = this.controllers.find((c) => c.instance(fault.instanceId));
+    if (!controller) throw new FabricError('NotFound', `There is no running instance "${fault.instanceId}".`);
+    const hostFault = fault.kind === 'crash-role' ? { kind: fault.kind, persistent: fault.persistent ?? false } : { kind: fault.kind };
+    controller.injectInstanceFault(fault.instanceId, hostFault);
+    controller.record({ kind: 'fault', at: this.now(), fault, target: fault.instanceId });
+  }
+
   /** FFE: the pool with the most free cores that can hold the whole deployment. */
   private pickPool(model: ServiceModel): FabricController {
-    const need = model.roles.reduce((sum, role) => sum + vmSizeCores[role.vmSize] * role.instanceCount, 0);
+    const need = coresOf(model);
     const byFree = [...this.controllers].sort((a, b) => b.freeCores() - a.freeCores());
     const best = byFree[0];
     if (!best) throw new FabricError('Internal', 'The fabric has no machine pool.');
@@ -142,4 +167,8 @@ export class FrontEnd {
     operation.endedAt = this.now();
     this.events.publish({ type: 'operation', operation: { ...operation } });
   }
+}
+
+function coresOf(model: ServiceModel): number {
+  return model.roles.reduce((sum, role) => sum + vmSizeCores[role.vmSize] * role.instanceCount, 0);
 }

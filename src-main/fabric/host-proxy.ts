@@ -6,6 +6,8 @@ import type { FromHost, ToHost } from '../common/host-protocol';
 export class HostProxy {
   private readonly worker: Worker;
   private exited = false;
+  /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
+  private partitioned = false;
 
   constructor(
     readonly hostId: string,
@@ -14,7 +16,9 @@ export class HostProxy {
     private readonly onExit: (reason: string) => void,
   ) {
     this.worker = new Worker(workerUrl, { name: hostId });
-    this.worker.on('message', (message: FromHost) => this.onMessage(message));
+    this.worker.on('message', (message: FromHost) => {
+      if (!this.partitioned) this.onMessage(message);
+    });
     this.worker.on('error', (error) => this.onMessage({ type: 'error', message: error.message }));
     this.worker.on('exit', (code) => {
       this.exited = true;
@@ -23,7 +27,16 @@ export class HostProxy {
   }
 
   send(message: ToHost): void {
-    if (!this.exited) this.worker.postMessage(message);
+    if (!this.exited && !this.partitioned) this.worker.postMessage(message);
+  }
+
+  partition(): void {
+    this.partitioned = true;
+  }
+
+  /** Power the host off at once: the worker thread ends, with every guest VM in it. */
+  terminate(): void {
+    if (!this.exited) void this.worker.terminate();
   }
 
   get alive(): boolean {

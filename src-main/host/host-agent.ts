@@ -1,29 +1,37 @@
 // The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
-// guest agent over the VM's channel, relays role status to the fabric controller and sends it its own
-// heartbeat.
+// guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
+// heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FromHost, InstanceSpec } from '../common/host-protocol';
+import type { FromHost, InstanceFault, InstanceSpec } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
 import type { FromGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
+import { noRoleFaults, type RoleFaults } from './role-faults';
 
 interface GuestVm {
   spec: InstanceSpec;
   status: InstanceStatus;
+  /** Latest heartbeat since the guest last booted; null until its first. */
   lastHeartbeat: number | null;
   heartbeats: number;
-  /** The host's end of the VM's channel, once the guest has booted. */
+  restarts: number;
+  faults: RoleFaults;
+  /** The host's end of the VM's channel, and the guest on the other end, once the guest has booted. */
   vmBus: MessagePort | null;
+  guest: GuestAgent | null;
   /** The VM-level step in progress (creating or booting), cancelled if the VM is stopped first. */
   step: TimerHandle | null;
   stopping: boolean;
+  frozen: boolean;
 }
+
+/** How often the host agent looks for silent guests. */
+const watchdogInterval = 10_000;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
-  private heartbeat: TimerHandle | null = null;
 
   constructor(
     private readonly context: HostContext,
@@ -32,47 +40,82 @@ export class HostAgent {
 
   start(): void {
     this.beat();
+    this.scheduleWatch();
   }
 
   shutdown(): void {
-    this.heartbeat?.cancel();
-    for (const vm of this.vms.values()) vm.vmBus?.close();
+    for (const vm of this.vms.values()) this.disconnectGuest(vm);
     this.vms.clear();
     this.context.timers.clear();
   }
 
   startInstance(spec: InstanceSpec): void {
     if (this.vms.has(spec.instanceId)) throw new Error(`Instance ${spec.instanceId} already runs on ${this.context.hostId}`);
-    const vm: GuestVm = { spec, status: 'RoleStateUnknown', lastHeartbeat: null, heartbeats: 0, vmBus: null, step: null, stopping: false };
+    const vm: GuestVm = {
+      spec,
+      status: 'RoleStateUnknown',
+      lastHeartbeat: null,
+      heartbeats: 0,
+      restarts: 0,
+      faults: noRoleFaults(),
+      vmBus: null,
+      guest: null,
+      step: null,
+      stopping: false,
+      frozen: false,
+    };
     this.vms.set(spec.instanceId, vm);
     this.setStatus(vm, 'CreatingVM', `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
-    vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => {
-      this.setStatus(vm, 'StartingVM', 'Starting the guest OS.');
-      vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
-        vm.step = null;
-        this.bootGuest(vm);
-      });
-    });
+    vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => this.bootVm(vm, 'Starting the guest OS.'));
   }
 
   stopInstance(instanceId: string): void {
     const vm = this.vms.get(instanceId);
     if (!vm || vm.stopping) return;
     vm.stopping = true;
-    if (vm.vmBus) {
+    if (vm.vmBus && !vm.frozen) {
       vm.vmBus.postMessage({ type: 'stop' });
     } else {
+      // Not booted yet, or frozen: there is no guest to ask, so the VM is powered off.
       vm.step?.cancel();
+      this.disconnectGuest(vm);
       this.powerOff(vm);
     }
   }
 
-  /** The guest OS is up: WaAppAgent starts, and from here the guest talks to us only over its channel. */
-  private bootGuest(vm: GuestVm): void {
-    const { port1, port2 } = new MessageChannel();
-    vm.vmBus = port1;
-    port1.on('message', (message: FromGuest) => this.fromGuest(vm, message));
-    new GuestAgent(this.context, vm.spec, port2).start();
+  applyFault(instanceId: string, fault: InstanceFault): void {
+    const vm = this.vms.get(instanceId);
+    if (!vm || vm.stopping) return;
+    switch (fault.kind) {
+      case 'crash-role':
+        vm.faults.crashOnStart = fault.persistent;
+        vm.guest?.crashRole();
+        break;
+      case 'fail-startup-task':
+        vm.faults.failStartupTask = true;
+        vm.guest?.recycleRole('Recycling the role to run its startup tasks again.');
+        break;
+      case 'hang-guest':
+        vm.frozen = true;
+        vm.guest?.freeze();
+        break;
+      case 'clear':
+        Object.assign(vm.faults, noRoleFaults());
+        break;
+    }
+  }
+
+  /** Power on (or reboot) the VM: the guest OS boots, then WaAppAgent starts the guest agent. */
+  private bootVm(vm: GuestVm, details: string, at = this.context.timers.now()): void {
+    this.setStatus(vm, 'StartingVM', details, at);
+    vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
+      vm.step = null;
+      const { port1, port2 } = new MessageChannel();
+      vm.vmBus = port1;
+      port1.on('message', (message: FromGuest) => this.fromGuest(vm, message));
+      vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, port2);
+      vm.guest.start();
+    });
   }
 
   private fromGuest(vm: GuestVm, message: FromGuest): void {
@@ -82,14 +125,21 @@ export class HostAgent {
         vm.heartbeats++;
         break;
       case 'status':
+        if (message.status === 'RestartingRole') vm.restarts++;
         this.setStatus(vm, message.status, message.details, message.at);
         break;
       case 'stopped':
-        vm.vmBus?.close();
-        vm.vmBus = null;
+        this.disconnectGuest(vm);
         this.powerOff(vm);
         break;
     }
+  }
+
+  private disconnectGuest(vm: GuestVm): void {
+    vm.guest?.halt();
+    vm.guest = null;
+    vm.vmBus?.close();
+    vm.vmBus = null;
   }
 
   private powerOff(vm: GuestVm): void {
@@ -100,12 +150,39 @@ export class HostAgent {
     });
   }
 
+  private scheduleWatch(): void {
+    this.context.timers.after(watchdogInterval, () => {
+      const at = this.context.timers.now();
+      this.scheduleWatch();
+      // Judge after the heartbeats that guests posted in this same burst of timers have been delivered
+      // (port messages are handled before setImmediate), so a late thread is not mistaken for silent guests.
+      setImmediate(() => this.watch(at));
+    });
+  }
+
+  /** The 10-minute rule: a guest silent that long is restarted; silent for a minute, it is reported unresponsive. */
+  private watch(now: number): void {
+    const { guestUnresponsiveAfter, guestHeartbeatTimeout } = this.context.timings;
+    for (const vm of this.vms.values()) {
+      if (!vm.guest || vm.stopping || vm.lastHeartbeat === null) continue;
+      const silence = now - vm.lastHeartbeat;
+      if (silence >= guestHeartbeatTimeout) {
+        this.disconnectGuest(vm);
+        vm.frozen = false;
+        vm.lastHeartbeat = null;
+        vm.restarts++;
+        this.bootVm(vm, `The host agent restarted the guest OS: no heartbeat from the guest agent for ${Math.round(silence / 60_000)} minutes.`, now);
+      } else if (silence >= guestUnresponsiveAfter && vm.status !== 'UnresponsiveRole') {
+        this.setStatus(vm, 'UnresponsiveRole', `No heartbeat from the guest agent for ${Math.round(silence / 1000)} s. The host agent restarts the guest OS after ${guestHeartbeatTimeout / 60_000} minutes of silence.`, now);
+      }
+    }
+  }
+
   /** `at`: when it happened, in the emulated time of the component that did it (the guest's, for role states). */
   private setStatus(vm: GuestVm, status: InstanceStatus, details: string, at = this.context.timers.now()): void {
-    if (vm.status === status && status !== 'StartingRole') return;
     if (vm.status !== status) assertTransition(vm.spec.instanceId, vm.status, status);
     vm.status = status;
-    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at });
+    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at, restarts: vm.restarts });
   }
 
   private beat(): void {
@@ -113,6 +190,6 @@ export class HostAgent {
       .filter((vm) => vm.lastHeartbeat !== null)
       .map((vm) => ({ instanceId: vm.spec.instanceId, at: vm.lastHeartbeat!, count: vm.heartbeats }));
     this.toController({ type: 'host-heartbeat', at: this.context.timers.now(), guests });
-    this.heartbeat = this.context.timers.after(this.context.timings.hostHeartbeat, () => this.beat());
+    this.context.timers.after(this.context.timings.hostHeartbeat, () => this.beat());
   }
 }

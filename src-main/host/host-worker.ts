@@ -40,6 +40,9 @@ controller.on('message', (message: ToHost) => {
       case 'stop-instance':
         agent?.stopInstance(message.instanceId);
         break;
+      case 'fault':
+        agent?.applyFault(message.instanceId, message.fault);
+        break;
       case 'shutdown':
         agent?.shutdown();
         controller.close();

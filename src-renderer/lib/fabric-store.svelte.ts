@@ -12,9 +12,17 @@ import type {
   PoolView,
   SampleInfo,
 } from '../../src-main/common/fabric-api';
+import type { InstanceStatus } from '../../src-main/common/instance-status';
 
 const keptRecords = 300;
 const keptOperations = 100;
+const keptTimeline = 60;
+
+export interface TimelineEntry {
+  at: number;
+  status: InstanceStatus;
+  details: string;
+}
 
 export class FabricStore {
   connected = $state(false);
@@ -28,6 +36,10 @@ export class FabricStore {
   operations = $state.raw<OperationView[]>([]);
   records = $state.raw<FabricRecord[]>([]);
   samples = $state.raw<SampleInfo[]>([]);
+  /** Every status each instance passed through since this window opened (bounded per instance). */
+  timelines = $state.raw(new Map<string, TimelineEntry[]>());
+  /** The instance whose detail panel is open. */
+  selectedInstanceId = $state<string | null>(null);
   /** performance.now() when `clock` was received, to run the emulated clock forward locally. */
   clockReceivedAt = 0;
 
@@ -77,6 +89,7 @@ export class FabricStore {
     let deployments: Map<string, DeploymentView> | null = null;
     let instances: Map<string, InstanceView> | null = null;
     let operations: OperationView[] | null = null;
+    const removedDeployments: string[] = [];
     for (const event of batch.events) {
       switch (event.type) {
         case 'clock':
@@ -90,6 +103,7 @@ export class FabricStore {
           break;
         case 'deployment-removed': {
           (deployments ??= new Map(this.deployments)).delete(event.id);
+          removedDeployments.push(event.id);
           instances ??= new Map(this.instances);
           for (const [id, instance] of instances) if (instance.deploymentId === event.id) instances.delete(id);
           break;
@@ -116,6 +130,21 @@ export class FabricStore {
     if (deployments) this.deployments = deployments;
     if (instances) this.instances = instances;
     if (operations) this.operations = operations.slice(0, keptOperations);
-    if (batch.records.length > 0) this.records = [...batch.records.slice(-keptRecords).reverse(), ...this.records].slice(0, keptRecords);
+    if (batch.records.length > 0) {
+      this.records = [...batch.records.slice(-keptRecords).reverse(), ...this.records].slice(0, keptRecords);
+      const timelines = new Map(this.timelines);
+      for (const record of batch.records) {
+        if (record.kind !== 'instance-status') continue;
+        const list = [...(timelines.get(record.instanceId) ?? [])];
+        list.push({ at: record.at, status: record.to, details: record.details });
+        timelines.set(record.instanceId, list.slice(-keptTimeline));
+      }
+      this.timelines = timelines;
+    }
+    if (removedDeployments.length > 0) {
+      const timelines = new Map(this.timelines);
+      for (const id of timelines.keys()) if (removedDeployments.some((d) => id.startsWith(`${d}/`))) timelines.delete(id);
+      this.timelines = timelines;
+    }
   }
 }

@@ -17,6 +17,7 @@ function recordStatuses(api: Fabric): Map<string, InstanceStatus[]> {
   const seen = new Map<string, InstanceStatus[]>();
   api.onEvents((batch) => {
     for (const record of batch.records) {
+      if (record.kind !== 'instance-status') continue;
       const list = seen.get(record.instanceId) ?? [record.from];
       list.push(record.to);
       seen.set(record.instanceId, list);

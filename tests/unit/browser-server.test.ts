@@ -25,6 +25,7 @@ function fakeFabric() {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
     },
     setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
+    injectFault: async () => {},
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,0 +1,44 @@
+// A user breaks things on purpose from the dashboard and watches the fabric recover.
+import { expect, test } from '@playwright/test';
+import { startServe, type RunningServe } from './support/browser-mode';
+import { DashboardPage } from './support/dashboard-page';
+
+let serve: RunningServe;
+test.beforeAll(async () => {
+  serve = await startServe(['--time-scale', '1000', '--seed', '7']);
+});
+test.afterAll(async () => serve?.stop());
+
+test('crash a role, then kill its host: the instance restarts, then heals onto another host', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  await dashboard.deployButton('Hello worker').click();
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+
+  await deployment.getByRole('button', { name: 'Show WorkerRole1_IN_0' }).click();
+  const detail = page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_0' });
+  await expect(detail).toContainText('In rotation');
+  await detail.getByRole('button', { name: 'Crash role', exact: true }).click();
+  await detail.getByRole('button', { name: 'Yes, crash role' }).click();
+  const timeline = detail.getByRole('list', { name: 'Status timeline' });
+  await expect(timeline).toContainText('RestartingRole');
+  await expect(timeline).toContainText('WaWorkerHost exited unexpectedly');
+  await expect(detail.locator('dd').filter({ hasText: /^1$/ })).toHaveCount(1); // Restarts: 1
+  await expect(detail.getByText('ReadyRole').first()).toBeVisible();
+
+  // Kill the host the instance runs on; the controller notices the silence and heals the instance.
+  const hostName = (await deployment.locator('tr[data-instance="WorkerRole1_IN_0"] td').nth(3).textContent())!.trim();
+  const hostTile = dashboard.pool('Pool A').getByRole('article', { name: new RegExp(`^${hostName},`) });
+  await hostTile.getByRole('button', { name: 'Kill' }).click();
+  await hostTile.getByRole('button', { name: 'Yes, kill' }).click();
+  await expect(hostTile).toContainText('Unhealthy', { timeout: 30_000 });
+  await expect(hostTile).toContainText('No heartbeat from the host agent');
+  await expect(timeline).toContainText('Service healing');
+  await expect(deployment.locator('tr[data-instance="WorkerRole1_IN_0"] [data-status="ReadyRole"]')).toBeVisible({ timeout: 30_000 });
+  await expect(deployment.locator('tr[data-instance="WorkerRole1_IN_0"] td').nth(3)).not.toHaveText(hostName);
+  await page.screenshot({ path: 'test-results/screenshots/faults-healed.png', fullPage: true });
+
+  // A fault aimed at a host that is already down is refused with a reason on screen.
+  await expect(hostTile.getByRole('button', { name: 'Kill' })).toHaveCount(0);
+});

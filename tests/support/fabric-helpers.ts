@@ -1,0 +1,48 @@
+// Helpers for integration tests that drive a real fabric: wait for a condition, and keep every status
+// change each instance went through (from the ordered records, which are never coalesced).
+import type { FabricApi, InstanceView, StatusChangeRecord } from '../../src-main/common/fabric-api';
+import type { InstanceStatus } from '../../src-main/common/instance-status';
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export class StatusHistory {
+  readonly changes: StatusChangeRecord[] = [];
+
+  constructor(api: FabricApi) {
+    api.onEvents((batch) => {
+      for (const record of batch.records) if (record.kind === 'instance-status') this.changes.push(record);
+    });
+  }
+
+  /** The statuses an instance went through, starting with the one it had first. */
+  of(instanceId: string): InstanceStatus[] {
+    const mine = this.changes.filter((c) => c.instanceId === instanceId);
+    return mine.length === 0 ? [] : [mine[0]!.from, ...mine.map((c) => c.to)];
+  }
+
+  /** The first change of an instance into `status` at or after `since` (emulated ms). */
+  firstInto(instanceId: string, status: InstanceStatus, since = 0): StatusChangeRecord | undefined {
+    return this.changes.find((c) => c.instanceId === instanceId && c.to === status && c.at >= since);
+  }
+}
+
+export async function instance(api: FabricApi, instanceId: string): Promise<InstanceView | undefined> {
+  return (await api.getSnapshot()).instances.find((i) => i.id === instanceId);
+}
+
+/** Deploy the built-in sample and wait until both its instances are ReadyRole. */
+export async function deployReady(api: FabricApi, slot: 'production' | 'staging' = 'production'): Promise<InstanceView[]> {
+  const { deploymentId } = await api.deploy({ sample: 'hello-worker', slot });
+  return waitFor(`${deploymentId} ReadyRole`, async () => {
+    const mine = (await api.getSnapshot()).instances.filter((i) => i.deploymentId === deploymentId);
+    return mine.length === 2 && mine.every((i) => i.status === 'ReadyRole') && mine;
+  });
+}
