@@ -17,6 +17,7 @@ export const fabricCommandArgs = {
       .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'a service name starts with a letter and holds letters, digits and hyphens (at most 63)')
       .optional(),
     slot: z.enum(['production', 'staging']).optional(),
+    region: name.optional(),
   }),
   deleteDeployment: z.strictObject({ deploymentId: name }),
   setClock: z
@@ -25,6 +26,10 @@ export const fabricCommandArgs = {
       paused: z.boolean().optional(),
     })
     .refine((c) => c.scale !== undefined || c.paused !== undefined, 'give scale, paused or both'),
+  updateDeploymentStatus: z.strictObject({ deploymentId: name, status: z.enum(['Running', 'Suspended']) }),
+  changeInstanceCount: z.strictObject({ deploymentId: name, roleName: name, count: z.number().int().min(1).max(100_000) }),
+  rebootInstance: z.strictObject({ instanceId: name }),
+  reimageInstance: z.strictObject({ instanceId: name }),
   injectFault: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
     z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),

@@ -92,9 +92,17 @@ export interface InstanceView {
   faults: InstanceFaultKind[];
 }
 
+export type OperationKind =
+  | 'CreateDeployment'
+  | 'DeleteDeployment'
+  | 'UpdateDeploymentStatus'
+  | 'ChangeInstanceCount'
+  | 'RebootRoleInstance'
+  | 'ReimageRoleInstance';
+
 export interface OperationView {
   requestId: string;
-  kind: 'CreateDeployment' | 'DeleteDeployment';
+  kind: OperationKind;
   target: string;
   status: OperationStatus;
   error: string | null;
@@ -180,6 +188,8 @@ export interface DeployRequest {
   /** Defaults to the sample's service name. */
   serviceName?: string;
   slot?: Slot;
+  /** The region (location) whose machine pools may take the deployment; any when absent. */
+  region?: string;
 }
 
 export interface OperationRef {
@@ -196,6 +206,14 @@ export interface FabricCommands {
   deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
   setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState>;
   injectFault(request: FaultRequest): Promise<void>;
+  /** Suspend (stop every instance, keeping their VMs and cores) or run a suspended deployment again. */
+  updateDeploymentStatus(request: { deploymentId: string; status: 'Running' | 'Suspended' }): Promise<OperationRef>;
+  /** Scale a role out or in. */
+  changeInstanceCount(request: { deploymentId: string; roleName: string; count: number }): Promise<OperationRef>;
+  /** Restart an instance's guest OS. */
+  rebootInstance(request: { instanceId: string }): Promise<OperationRef>;
+  /** Re-create an instance's VM from a fresh OS image. */
+  reimageInstance(request: { instanceId: string }): Promise<OperationRef>;
 }
 
 export type Disposer = () => void;
@@ -215,6 +233,10 @@ export const fabricCommandNames = [
   'deleteDeployment',
   'setClock',
   'injectFault',
+  'updateDeploymentStatus',
+  'changeInstanceCount',
+  'rebootInstance',
+  'reimageInstance',
 ] as const satisfies readonly FabricCommandName[];
 
 /** An error a command answers with: a stable code and a sentence for people. */

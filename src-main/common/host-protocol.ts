@@ -21,9 +21,14 @@ export type ToHost =
   | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings }
   | { type: 'clock-changed' }
   | { type: 'start-instance'; spec: InstanceSpec }
-  | { type: 'stop-instance'; instanceId: string }
+  /** Stop the role, then: delete the VM, keep it stopped (suspend), restart its OS, or re-create it. */
+  | { type: 'stop-instance'; instanceId: string; then: AfterStop }
+  /** Boot a VM that was kept stopped. */
+  | { type: 'resume-instance'; instanceId: string }
   | { type: 'fault'; instanceId: string; fault: InstanceFault }
   | { type: 'shutdown' };
+
+export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage';
 
 /** A fault as the host agent applies it to one guest. */
 export type InstanceFault =

@@ -25,9 +25,10 @@ export type InstanceStatus = (typeof instanceStatuses)[number];
 
 export type PowerState = 'Starting' | 'Started' | 'Stopping' | 'Stopped' | 'Unknown';
 
-// Any live instance can be stopped, and can lose its host (the controller then knows nothing of it
-// until service healing re-creates it elsewhere).
-const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM', 'RoleStateUnknown'];
+// Any live instance can be stopped, can have its guest OS restarted by the host agent (a reboot, or the
+// 10-minute rule), and can lose its host (the controller then knows nothing of it until service healing
+// re-creates it elsewhere).
+const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM', 'StartingVM', 'RoleStateUnknown'];
 
 /** from -> the statuses it may move to. Anything not listed is a bug in the component that tried it. */
 export const instanceTransitions: Readonly<Record<InstanceStatus, readonly InstanceStatus[]>> = {
@@ -44,10 +45,11 @@ export const instanceTransitions: Readonly<Record<InstanceStatus, readonly Insta
   FailedStartingRole: ['StartingRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
   FailedStartingVM: ['CreatingVM', ...stopping],
   UnresponsiveRole: ['StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole', 'RestartingRole', 'FailedStartingRole', ...stopping],
-  StoppingRole: ['StoppingVM', 'StoppedVM', 'RoleStateUnknown'],
-  StoppingVM: ['DeletingVM', 'StoppedVM', 'RoleStateUnknown'],
+  // A reboot goes from StoppingRole straight to StartingVM; a reimage from StoppingVM to CreatingVM.
+  StoppingRole: ['StoppingVM', 'StoppedVM', 'StartingVM', 'RoleStateUnknown'],
+  StoppingVM: ['DeletingVM', 'StoppedVM', 'CreatingVM', 'RoleStateUnknown'],
   DeletingVM: ['StoppedVM', 'RoleStateUnknown'],
-  StoppedVM: ['CreatingVM', 'StartingVM'],
+  StoppedVM: ['CreatingVM', 'StartingVM', 'RoleStateUnknown'],
   StoppedDeallocated: ['CreatingVM'],
 };
 

@@ -1,240 +1,187 @@
-// The fabric controller of one machine pool: keeps the inventory of hosts, places instances on hosts
-// with free cores (spread over fault domains), hands each host agent its instances' goal state, follows
-// the status the host agents report, and heals: a host whose heartbeat stops is marked bad and its
-// instances are re-created on healthy hosts.
-import type { DeploymentView, FabricRecord, HostView, InstanceFaultKind, InstanceView, PoolView } from '../common/fabric-api';
+// The fabric controller of one machine pool: places role instances on hosts with free cores (spread
+// over fault domains, powering on spare hosts when it must), hands each host agent its instances' goal
+// state, follows the status the host agents report, and heals: when a host is lost, its instances are
+// re-created on healthy hosts.
+import type { DeploymentView, FabricRecord, HostView, InstanceView, PoolView } from '../common/fabric-api';
 import { FabricError } from '../common/fabric-api';
 import type { EmulatedTimers } from '../common/emulated-timers';
-import type { FromHost, InstanceFault, InstanceSpec, ToHost } from '../common/host-protocol';
+import type { AfterStop, FromHost, InstanceFault, InstanceSpec, ToHost } from '../common/host-protocol';
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
-import { vmSizeCores, type ServiceModel } from '../common/service-model';
+import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
 import type { EventHub } from './event-hub';
-import { HostProxy } from './host-proxy';
+import { checkInstanceFault, faultsAfter } from './instance-faults';
 import { inRotation } from './load-balancer-rotation';
-import { pickHost, upgradeDomainOf } from './placement';
+import { pickHost, planInstances } from './placement';
+import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 
-export interface PoolConfig {
-  name: string;
-  region: string;
-  hosts: number;
-  coresPerHost: number;
-  faultDomains: number;
-}
-
-interface Host {
-  view: HostView;
-  /** performance.now() when the last heartbeat arrived: silence must also last in real time (see watchHosts). */
-  heardAt: number;
-  proxy: HostProxy;
-  /** Settles when the host agent reports ready, or fails when the worker dies first. */
-  ready: Promise<void>;
-  settle: (error?: Error) => void;
-}
+export type { PoolConfig } from './pool-hosts';
 
 interface Instance {
   view: InstanceView;
   spec: InstanceSpec;
-  /** Waiting for a host after its own failed (service healing). */
+  /** Waiting for a host after its own was lost (service healing). */
   orphaned: boolean;
   /** The goal state the controller drives the instance toward. */
-  goal: 'Started' | 'Stopped';
+  goal: 'Started' | 'Suspended' | 'Removed';
+  /** Whether the instance's VM exists on its host (not after healing moved a stopped instance). */
+  vmOnHost: boolean;
+  waiters: Waiter[];
 }
 
-/** What the controller tells its owner about the deployments it runs. */
-export interface DeploymentListener {
-  onInstanceChanged(deploymentId: string): void;
+interface Waiter {
+  targets: readonly InstanceStatus[];
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
+
+/** Statuses that end a wait for Ready with a failure the operation reports. */
+const failedStart: readonly InstanceStatus[] = ['FailedStartingRole', 'FailedStartingVM'];
 
 export class FabricController {
   readonly pool: PoolView;
-  private readonly hosts = new Map<string, Host>();
+  private readonly hosts: PoolHosts;
   private readonly instances = new Map<string, Instance>();
 
   constructor(
     id: string,
     config: PoolConfig,
     workerUrl: URL,
+    init: (hostId: string) => ToHost,
     private readonly events: EventHub,
     private readonly timers: EmulatedTimers,
-    private readonly timings: PhaseTimings,
-    private readonly listener: DeploymentListener,
-    /** Real milliseconds a host must also be silent before it is marked bad. */
-    private readonly hostSilenceFloorMs: number,
+    timings: PhaseTimings,
+    hostSilenceFloorMs: number,
   ) {
-    this.pool = { id, name: config.name, region: config.region, hostIds: [] };
-    for (let i = 0; i < config.hosts; i++) {
-      const hostId = `${id}-host-${String(i + 1).padStart(2, '0')}`;
-      const view: HostView = {
-        id: hostId,
-        poolId: id,
-        name: `Host ${i + 1}`,
-        cores: config.coresPerHost,
-        usedCores: 0,
-        faultDomain: i % config.faultDomains,
-        health: 'Booting',
-        healthDetails: 'The host OS is starting.',
-        lastHeartbeat: null,
-      };
-      const proxy = new HostProxy(hostId, workerUrl, (m) => this.fromHost(hostId, m), (reason) => this.hostExited(hostId, reason));
-      let settle: Host['settle'] = () => {};
-      const ready = new Promise<void>((resolve, reject) => {
-        settle = (error) => (error ? reject(error) : resolve());
-      });
-      this.hosts.set(hostId, { view, proxy, heardAt: performance.now(), ready, settle });
-      this.pool.hostIds.push(hostId);
-    }
+    this.hosts = new PoolHosts(id, config, workerUrl, init, events, timers, timings, hostSilenceFloorMs, {
+      onMessage: (host, message) => this.fromHost(host, message),
+      onHostFailed: (host, reason) => this.hostFailed(host, reason),
+    });
+    this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
   }
 
-  /** Start every host agent; resolves once all have reported ready. */
-  async start(init: (hostId: string) => ToHost): Promise<void> {
-    for (const host of this.hosts.values()) host.proxy.send(init(host.view.id));
-    await Promise.all([...this.hosts.values()].map((host) => host.ready));
-    this.scheduleHostWatch();
+  start(): Promise<void> {
+    return this.hosts.start();
   }
 
   broadcast(message: ToHost): void {
-    for (const host of this.hosts.values()) host.proxy.send(message);
+    this.hosts.broadcast(message);
   }
 
-  async shutdown(): Promise<void> {
-    // Off first, so the workers' exits read as a shutdown and not as failed hosts.
-    for (const host of this.hosts.values()) host.view.health = 'Off';
-    await Promise.all([...this.hosts.values()].map((host) => host.proxy.shutdown()));
+  shutdown(): Promise<void> {
+    return this.hosts.shutdown();
   }
 
   hostViews(): HostView[] {
-    return [...this.hosts.values()].map((h) => h.view);
+    return [...this.hosts.all()].map((h) => h.view);
   }
 
   hasHost(hostId: string): boolean {
-    return this.hosts.has(hostId);
+    return this.hosts.get(hostId) !== undefined;
   }
 
   instanceViews(): InstanceView[] {
     return [...this.instances.values()].map((i) => i.view);
   }
 
-  instancesOf(deploymentId: string): InstanceView[] {
-    return this.instanceViews().filter((i) => i.deploymentId === deploymentId);
+  instancesOf(deploymentId: string, roleName?: string): InstanceView[] {
+    return this.instanceViews().filter((i) => i.deploymentId === deploymentId && (roleName === undefined || i.roleName === roleName));
   }
 
   instance(instanceId: string): InstanceView | undefined {
     return this.instances.get(instanceId)?.view;
   }
 
-  freeCores(): number {
+  /** Free cores on healthy hosts, and on spare hosts that could be powered on. */
+  capacity(): { free: number; spare: number } {
     let free = 0;
-    for (const { view } of this.hosts.values()) if (view.health === 'Healthy') free += view.cores - view.usedCores;
-    return free;
+    for (const { view } of this.hosts.all()) if (view.health === 'Healthy') free += view.cores - view.usedCores;
+    return { free, spare: this.hosts.spares().reduce((sum, h) => sum + h.view.cores, 0) };
   }
 
   /**
-   * Place every instance of the deployment, or none: each role's instances spread over fault domains,
-   * each on a healthy host with enough free cores. Throws AllocationFailed when the pool has no room.
+   * Place the given instances of a deployment, all or none: each role's instances spread over fault
+   * domains, each on a healthy host with enough free cores; spare hosts are powered on when the running
+   * ones have no room. Throws AllocationFailed when the pool cannot hold them.
    */
-  place(deployment: DeploymentView, model: ServiceModel): void {
-    const plan: { spec: InstanceSpec; host: Host }[] = [];
-    const reserved = new Map<string, number>();
-    for (const role of model.roles) {
-      const cores = vmSizeCores[role.vmSize];
-      const perFaultDomain = new Map<number, number>();
-      for (let n = 0; n < role.instanceCount; n++) {
-        const host = pickHost(this.hosts.values(), cores, perFaultDomain, reserved);
-        if (!host) {
-          const need = model.roles.reduce((sum, r) => sum + vmSizeCores[r.vmSize] * r.instanceCount, 0);
-          throw new FabricError(
-            'AllocationFailed',
-            `Allocation failed: pool ${this.pool.name} has no host with ${cores} free core(s) for ${role.name}_IN_${n} (${role.vmSize}); the deployment needs ${need} cores and the pool has ${this.freeCores()} free.`,
-          );
-        }
-        perFaultDomain.set(host.view.faultDomain, (perFaultDomain.get(host.view.faultDomain) ?? 0) + 1);
-        reserved.set(host.view.id, (reserved.get(host.view.id) ?? 0) + cores);
-        const instanceName = `${role.name}_IN_${n}`;
-        plan.push({
-          host,
-          spec: {
-            instanceId: `${deployment.id}/${instanceName}`,
-            instanceName,
-            deploymentId: deployment.id,
-            roleName: role.name,
-            roleType: role.type,
-            vmSize: role.vmSize,
-            upgradeDomain: upgradeDomainOf(n, model.upgradeDomainCount),
-            faultDomain: host.view.faultDomain,
-            startupTasks: role.startupTasks,
-          },
-        });
+  async place(deployment: DeploymentView, roles: { role: RoleModel; indices: number[] }[], upgradeDomainCount: number): Promise<string[]> {
+    for (;;) {
+      const plan = planInstances(this.pool.name, deployment.id, roles, upgradeDomainCount, this.hosts.all(), (role) => this.instancesOf(deployment.id, role), this.capacity().free);
+      if (!Array.isArray(plan)) {
+        const spare = this.hosts.spares()[0];
+        if (!spare) throw new FabricError('AllocationFailed', plan.reason);
+        await this.hosts.powerOn(spare);
+        continue;
       }
+      for (const { spec, host } of plan) {
+        const instance: Instance = { view: this.newView(spec, host), spec, orphaned: false, goal: 'Started', vmOnHost: false, waiters: [] };
+        this.instances.set(spec.instanceId, instance);
+        this.assign(instance, host);
+      }
+      this.updateRotation(deployment.id);
+      return plan.map((p) => p.spec.instanceId);
     }
-    for (const { spec, host } of plan) {
-      const view: InstanceView = {
-        id: spec.instanceId,
-        name: spec.instanceName,
-        deploymentId: spec.deploymentId,
-        roleName: spec.roleName,
-        hostId: host.view.id,
-        status: 'RoleStateUnknown',
-        stateDetails: 'Allocated; waiting for the host agent.',
-        powerState: 'Unknown',
-        upgradeDomain: spec.upgradeDomain,
-        faultDomain: spec.faultDomain,
-        vmSize: spec.vmSize,
-        statusSince: this.timers.now(),
-        lastGuestHeartbeat: null,
-        guestHeartbeats: 0,
-        inRotation: false,
-        restarts: 0,
-        faults: [],
-      };
-      this.instances.set(view.id, { view, spec, orphaned: false, goal: 'Started' });
-      this.assign(this.instances.get(view.id)!, host);
-    }
-    this.updateRotation(deployment.id);
   }
 
-  /** Tell each instance's host agent to stop it; the instances go away once StoppedVM. */
-  stop(deploymentId: string): void {
-    for (const instance of [...this.instances.values()]) {
-      if (instance.view.deploymentId !== deploymentId) continue;
-      instance.goal = 'Stopped';
-      if (instance.orphaned) {
-        this.setStatus(instance, 'StoppedVM', '', this.timers.now());
+  /** Resolves when every instance has reached one of `targets`; rejects when one fails to start. */
+  whenStatus(instanceIds: string[], targets: readonly InstanceStatus[]): Promise<void> {
+    return Promise.all(
+      instanceIds.map((id) => {
+        const instance = this.instances.get(id);
+        if (!instance) return targets.includes('StoppedVM') ? undefined : Promise.reject(new Error(`Instance ${id} is gone.`));
+        if (targets.includes(instance.view.status) && !instance.orphaned) return undefined;
+        return new Promise<void>((resolve, reject) => instance.waiters.push({ targets, resolve, reject }));
+      }),
+    ).then(() => undefined);
+  }
+
+  /** Stop instances: `delete` removes them and frees their cores, `keep` leaves them StoppedVM on their host. */
+  stopInstances(instanceIds: string[], then: 'delete' | 'keep'): Promise<void> {
+    for (const id of instanceIds) {
+      const instance = this.instances.get(id);
+      if (!instance) continue;
+      instance.goal = then === 'delete' ? 'Removed' : 'Suspended';
+      if (instance.orphaned || instance.view.status === 'StoppedVM') {
+        if (then === 'delete') this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then: 'delete' });
+        if (instance.view.status === 'StoppedVM') this.finishStop(instance);
+        else this.setStatus(instance, 'StoppedVM', '', this.timers.now());
       } else {
-        this.hosts.get(instance.view.hostId)?.proxy.send({ type: 'stop-instance', instanceId: instance.view.id });
+        this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then });
       }
     }
+    return this.whenStatus(instanceIds, ['StoppedVM']);
+  }
+
+  /** Start instances that were kept stopped; resolves once they are Ready. */
+  resumeInstances(instanceIds: string[]): Promise<void> {
+    for (const id of instanceIds) {
+      const instance = this.instances.get(id);
+      if (!instance || instance.goal === 'Removed') continue;
+      instance.goal = 'Started';
+      if (instance.orphaned) continue; // healing starts it once it has a host
+      if (instance.vmOnHost) this.hosts.send(instance.view.hostId, { type: 'resume-instance', instanceId: id });
+      else this.startOnHost(instance);
+    }
+    return this.whenStatus(instanceIds, ['ReadyRole', ...failedStart]);
+  }
+
+  /** Reboot (restart the guest OS) or reimage (re-create the VM) one instance; resolves once it is Ready again. */
+  restartInstance(instanceId: string, how: 'reboot' | 'reimage'): Promise<void> {
+    const instance = this.instances.get(instanceId)!;
+    if (instance.goal !== 'Started' || instance.orphaned || isFinal(instance.view.status)) {
+      throw new FabricError('Conflict', `Instance ${instance.view.name} is ${instance.orphaned ? 'waiting for a host' : instance.view.status}; only running instances can be ${how === 'reboot' ? 'rebooted' : 'reimaged'}.`);
+    }
+    const done = new Promise<void>((resolve, reject) => instance.waiters.push({ targets: ['ReadyRole', ...failedStart], resolve, reject }));
+    this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId, then: how satisfies AfterStop });
+    return done;
   }
 
   injectInstanceFault(instanceId: string, fault: InstanceFault): void {
     const instance = this.instances.get(instanceId)!;
-    const view = instance.view;
-    const booted = !['RoleStateUnknown', 'CreatingVM', 'StartingVM'].includes(view.status);
-    if (instance.goal === 'Stopped') {
-      throw new FabricError('Conflict', `Instance ${view.name} is being stopped (${view.status}); faults go to running instances.`);
-    }
-    if (instance.orphaned) {
-      throw new FabricError('Conflict', `Instance ${view.name} is waiting for a host (service healing); faults go to running instances.`);
-    }
-    if (fault.kind === 'hang-guest' && !booted) {
-      throw new FabricError('Conflict', `Instance ${view.name} is ${view.status}: its guest OS has not booted yet, so there is nothing to hang.`);
-    }
-    if (fault.kind === 'crash-role' && !fault.persistent && !['BusyRole', 'ReadyRole'].includes(view.status)) {
-      throw new FabricError('Conflict', `Instance ${view.name} is ${view.status}: its host process is not running. Make the crash persistent to crash it at its next start.`);
-    }
-    if (fault.kind === 'fail-startup-task' && !instance.spec.startupTasks.some((t) => t.taskType === 'simple')) {
-      throw new FabricError('BadRequest', `Role ${view.roleName} has no simple startup task to fail.`);
-    }
-    const kinds = new Set<InstanceFaultKind>(view.faults);
-    if (fault.kind === 'clear') {
-      kinds.delete('crash-role');
-      kinds.delete('fail-startup-task');
-    } else if (fault.kind !== 'crash-role' || fault.persistent) {
-      kinds.add(fault.kind);
-    }
-    view.faults = [...kinds];
+    checkInstanceFault({ view: instance.view, startupTasks: instance.spec.startupTasks, stopping: instance.goal !== 'Started', orphaned: instance.orphaned }, fault);
+    instance.view.faults = faultsAfter(instance.view.faults, fault);
     this.publish(instance);
-    this.hosts.get(view.hostId)?.proxy.send({ type: 'fault', instanceId, fault });
+    this.hosts.send(instance.view.hostId, { type: 'fault', instanceId, fault });
   }
 
   injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host'): void {
@@ -242,45 +189,60 @@ export class FabricController {
     if (host.view.health !== 'Healthy') {
       throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; faults go to healthy hosts.`);
     }
-    if (kind === 'kill-host') host.proxy.terminate();
-    else host.proxy.partition();
+    if (kind === 'kill-host') host.proxy?.terminate();
+    else host.proxy?.partition();
   }
 
   record(record: FabricRecord): void {
     this.events.record(record);
   }
 
+  private newView(spec: InstanceSpec, host: Host): InstanceView {
+    return {
+      id: spec.instanceId,
+      name: spec.instanceName,
+      deploymentId: spec.deploymentId,
+      roleName: spec.roleName,
+      hostId: host.view.id,
+      status: 'RoleStateUnknown',
+      stateDetails: 'Allocated; waiting for the host agent.',
+      powerState: 'Unknown',
+      upgradeDomain: spec.upgradeDomain,
+      faultDomain: spec.faultDomain,
+      vmSize: spec.vmSize,
+      statusSince: this.timers.now(),
+      lastGuestHeartbeat: null,
+      guestHeartbeats: 0,
+      inRotation: false,
+      restarts: 0,
+      faults: [],
+    };
+  }
+
+  /** Give the instance a host: its cores are reserved there, and the VM is created if the goal is to run. */
   private assign(instance: Instance, host: Host): void {
     instance.orphaned = false;
     instance.view.hostId = host.view.id;
     instance.view.faultDomain = host.view.faultDomain;
     instance.spec = { ...instance.spec, faultDomain: host.view.faultDomain };
     host.view.usedCores += vmSizeCores[instance.spec.vmSize];
-    this.events.publish({ type: 'host', host: { ...host.view } });
-    this.publish(instance);
-    host.proxy.send({ type: 'start-instance', spec: instance.spec });
+    this.hosts.publish(host);
+    if (instance.goal === 'Started') this.startOnHost(instance);
+    else this.publish(instance);
   }
 
-  private fromHost(hostId: string, message: FromHost): void {
-    const host = this.hosts.get(hostId);
-    // A host marked bad has been powered off; anything still in flight from it is stale.
-    if (!host || host.view.health === 'Unhealthy' || host.view.health === 'Off') return;
+  private startOnHost(instance: Instance): void {
+    instance.vmOnHost = true;
+    this.publish(instance);
+    this.hosts.send(instance.view.hostId, { type: 'start-instance', spec: instance.spec });
+  }
+
+  private fromHost(host: Host, message: FromHost): void {
     switch (message.type) {
-      case 'ready':
-        host.view.health = 'Healthy';
-        host.view.healthDetails = '';
-        host.view.lastHeartbeat = this.timers.now();
-        host.heardAt = performance.now();
-        this.events.publish({ type: 'host', host: { ...host.view } });
-        host.settle();
-        break;
       case 'host-heartbeat':
-        host.view.lastHeartbeat = message.at;
-        host.heardAt = performance.now();
-        this.events.publish({ type: 'host', host: { ...host.view } });
         for (const guest of message.guests) {
           const instance = this.instances.get(guest.instanceId);
-          if (instance && instance.view.hostId === hostId && instance.view.guestHeartbeats !== guest.count) {
+          if (instance && instance.view.hostId === host.view.id && instance.view.guestHeartbeats !== guest.count) {
             instance.view.lastGuestHeartbeat = guest.at;
             instance.view.guestHeartbeats = guest.count;
             this.publish(instance);
@@ -289,20 +251,23 @@ export class FabricController {
         break;
       case 'instance-status': {
         const instance = this.instances.get(message.instanceId);
-        if (!instance || instance.view.hostId !== hostId || instance.orphaned) return;
+        if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
         instance.view.restarts = Math.max(instance.view.restarts, message.restarts);
         this.setStatus(instance, message.status, message.details, message.at);
         break;
       }
       case 'error':
-        console.error(`[${hostId}] ${message.message}`);
+        console.error(`[${host.view.id}] ${message.message}`);
+        break;
+      default:
         break;
     }
   }
 
   private setStatus(instance: Instance, status: InstanceStatus, details: string, at: number): void {
     const view = instance.view;
-    if (view.status !== status) {
+    const changed = view.status !== status;
+    if (changed) {
       assertTransition(view.id, view.status, status);
       this.events.record({ kind: 'instance-status', at, instanceId: view.id, deploymentId: view.deploymentId, from: view.status, to: status, details });
       // A rebooted guest is no longer hung.
@@ -312,61 +277,65 @@ export class FabricController {
     view.stateDetails = details;
     view.powerState = powerStateOf(status);
     view.statusSince = at;
-    if (isFinal(status)) {
-      const host = this.hosts.get(view.hostId);
-      if (host && !instance.orphaned) {
-        host.view.usedCores -= vmSizeCores[view.vmSize];
-        this.events.publish({ type: 'host', host: { ...host.view } });
-      }
-      this.instances.delete(view.id);
-      this.heal();
-    }
-    this.publish(instance);
+    if (status === 'StoppedVM') this.finishStop(instance);
+    else this.publish(instance);
+    if (changed) this.settleWaiters(instance);
     this.updateRotation(view.deploymentId);
-    this.listener.onInstanceChanged(view.deploymentId);
   }
 
-  private scheduleHostWatch(): void {
-    this.timers.after(this.timings.hostHeartbeat, () => {
-      const at = this.timers.now();
-      this.scheduleHostWatch();
-      // Judge after the worker messages already queued are handled (they come before setImmediate).
-      setImmediate(() => this.watchHosts(at));
+  /** StoppedVM reached: a removed instance goes away and frees its cores; a suspended one stays. */
+  private finishStop(instance: Instance): void {
+    const view = instance.view;
+    if (instance.goal !== 'Removed') {
+      this.publish(instance);
+      return;
+    }
+    const host = this.hosts.get(view.hostId);
+    if (host && !instance.orphaned && host.view.health === 'Healthy') {
+      host.view.usedCores -= vmSizeCores[view.vmSize];
+      this.hosts.publish(host);
+    }
+    this.instances.delete(view.id);
+    this.events.publish({ type: 'instance-removed', id: view.id });
+    for (const waiter of instance.waiters) {
+      if (waiter.targets.includes('StoppedVM')) waiter.resolve();
+      else waiter.reject(new Error(`Instance ${view.name} was removed.`));
+    }
+    instance.waiters = [];
+    this.heal();
+  }
+
+  private settleWaiters(instance: Instance): void {
+    const status = instance.view.status;
+    instance.waiters = instance.waiters.filter((waiter) => {
+      if (!waiter.targets.includes(status)) return true;
+      if (failedStart.includes(status) && !waiter.targets.every((t) => failedStart.includes(t))) {
+        waiter.reject(new Error(`${instance.view.name} is ${status}: ${instance.view.stateDetails}`));
+      } else {
+        waiter.resolve();
+      }
+      return false;
     });
   }
 
-  /**
-   * The fabric controller's probe of its hosts: a host silent for too long is marked bad. Silence must
-   * last in emulated time and, at high time scales, a floor of real time too: a host worker that two busy
-   * cores left waiting for 60 ms has not failed, though at 1000x that is a minute of emulated silence.
-   */
-  private watchHosts(now: number): void {
-    const realNow = performance.now();
-    for (const host of this.hosts.values()) {
-      if (host.view.health !== 'Healthy' || host.view.lastHeartbeat === null) continue;
-      const silence = now - host.view.lastHeartbeat;
-      if (silence >= this.timings.hostHeartbeatTimeout && realNow - host.heardAt >= this.hostSilenceFloorMs) {
-        this.hostFailed(host, `No heartbeat from the host agent for ${Math.round(silence / 1000)} s.`);
-      }
-    }
-  }
-
-  /** Mark the host bad, power it off, and re-create its instances on healthy hosts (service healing). */
+  /** The host is lost: power it off, and re-create its instances on healthy hosts (service healing). */
   private hostFailed(host: Host, reason: string): void {
-    host.view.health = 'Unhealthy';
-    host.view.healthDetails = `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`;
-    host.view.usedCores = 0;
-    host.proxy.terminate();
-    this.events.publish({ type: 'host', host: { ...host.view } });
+    this.hosts.markFailed(host, `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`);
     const now = this.timers.now();
     for (const instance of this.instances.values()) {
       if (instance.view.hostId !== host.view.id) continue;
       instance.orphaned = true;
-      instance.view.restarts++;
+      instance.vmOnHost = false;
       instance.view.lastGuestHeartbeat = null;
       instance.view.guestHeartbeats = 0;
       instance.view.faults = instance.view.faults.filter((f) => f !== 'hang-guest');
-      this.setStatus(instance, 'RoleStateUnknown', `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`, now);
+      if (instance.view.status === 'StoppedVM') {
+        instance.view.stateDetails = `${host.view.name} failed; the stopped instance will be re-created on another host.`;
+        this.publish(instance);
+      } else {
+        instance.view.restarts++;
+        this.setStatus(instance, 'RoleStateUnknown', `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`, now);
+      }
     }
     this.heal();
   }
@@ -377,25 +346,23 @@ export class FabricController {
       if (!instance.orphaned) continue;
       const sameRole = new Map<number, number>();
       for (const other of this.instances.values()) {
-        if (other.view.deploymentId === instance.view.deploymentId && other.view.roleName === instance.view.roleName && !other.orphaned) {
+        if (other !== instance && other.view.deploymentId === instance.view.deploymentId && other.view.roleName === instance.view.roleName && !other.orphaned) {
           sameRole.set(other.view.faultDomain, (sameRole.get(other.view.faultDomain) ?? 0) + 1);
         }
       }
-      const host = pickHost(this.hosts.values(), vmSizeCores[instance.spec.vmSize], sameRole, new Map(), instance.view.faultDomain);
-      if (!host) {
-        instance.view.stateDetails = `Service healing: no healthy host in pool ${this.pool.name} has ${vmSizeCores[instance.spec.vmSize]} free core(s); waiting for capacity.`;
-        this.publish(instance);
+      const cores = vmSizeCores[instance.spec.vmSize];
+      const host = pickHost(this.hosts.all(), cores, sameRole, new Map(), instance.view.faultDomain);
+      if (host) {
+        this.assign(instance, host);
         continue;
       }
-      this.assign(instance, host);
+      const spare = this.hosts.spares()[0];
+      instance.view.stateDetails = spare
+        ? `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`
+        : `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); waiting for capacity.`;
+      this.publish(instance);
+      if (spare) void this.hosts.powerOn(spare).then(() => this.heal(), () => {});
     }
-  }
-
-  private hostExited(hostId: string, reason: string): void {
-    const host = this.hosts.get(hostId);
-    if (!host || host.view.health === 'Off' || host.view.health === 'Unhealthy') return;
-    // Not acted on here: the controller notices a dead host the way Azure's does, by its missing heartbeat.
-    host.settle(new Error(`${hostId} stopped before it was ready: ${reason}`));
   }
 
   private updateRotation(deploymentId: string): void {

@@ -4,6 +4,7 @@ import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnap
 import { FabricError } from '../common/fabric-api';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
+import type { ToHost } from '../common/host-protocol';
 import { defaultTimings, type PhaseTimings } from '../common/timings';
 import { builtinSamples } from './builtin-samples';
 import { EventHub } from './event-hub';
@@ -28,7 +29,7 @@ export interface FabricOptions {
   hostSilenceFloorMs?: number;
 }
 
-export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, coresPerHost: 8, faultDomains: 2 }];
+export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
 
 export class Fabric implements FabricApi {
   readonly clock: EmulatedClock;
@@ -47,10 +48,10 @@ export class Fabric implements FabricApi {
     this.clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: options.timeScale ?? 10 });
     this.timers = new EmulatedTimers(this.clock);
     this.events = new EventHub(options.batchIntervalMs);
-    const listener = { onInstanceChanged: (id: string) => this.frontEnd.onInstanceChanged(id) };
+    const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
-        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, this.events, this.timers, this.timings, listener, options.hostSilenceFloorMs ?? 2_000),
+        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000),
     );
     this.frontEnd = new FrontEnd(this.controllers, builtinSamples, this.events, () => this.clock.now(), options.coreQuota ?? 20);
   }
@@ -59,11 +60,7 @@ export class Fabric implements FabricApi {
   static async start(options: FabricOptions): Promise<Fabric> {
     const fabric = new Fabric(options);
     try {
-      await Promise.all(
-        fabric.controllers.map((c) =>
-          c.start((hostId) => ({ type: 'init', hostId, clock: fabric.clock.buffer, seed: fabric.seed, timings: fabric.timings })),
-        ),
-      );
+      await Promise.all(fabric.controllers.map((c) => c.start()));
     } catch (error) {
       await fabric.close();
       throw error;
@@ -95,6 +92,26 @@ export class Fabric implements FabricApi {
   async deleteDeployment(request: { deploymentId: string }): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.deleteDeployment(request.deploymentId);
+  }
+
+  async updateDeploymentStatus(request: { deploymentId: string; status: 'Running' | 'Suspended' }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.updateDeploymentStatus(request.deploymentId, request.status);
+  }
+
+  async changeInstanceCount(request: { deploymentId: string; roleName: string; count: number }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.changeInstanceCount(request.deploymentId, request.roleName, request.count);
+  }
+
+  async rebootInstance(request: { instanceId: string }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.restartInstance(request.instanceId, 'reboot');
+  }
+
+  async reimageInstance(request: { instanceId: string }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.restartInstance(request.instanceId, 'reimage');
   }
 
   async setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState> {

@@ -1,21 +1,25 @@
 // RDFE and FFE: every request gets a request id and an operation the user can follow. RDFE does the
-// subscription-level checks (unique service and slot); FFE picks the machine pool and hands the work
-// to that pool's fabric controller.
+// subscription-level work (core quota, one deployment per service slot, one operation at a time per
+// deployment); FFE picks the machine pool by region and free capacity and hands the work to that pool's
+// fabric controller.
 import { randomUUID } from 'node:crypto';
-import type { DeployRequest, DeploymentView, FaultRequest, OperationRef, OperationView } from '../common/fabric-api';
+import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView } from '../common/fabric-api';
 import { FabricError, toErrorInfo } from '../common/fabric-api';
-import { vmSizeCores, type ServiceModel } from '../common/service-model';
+import { vmSizeCores, type RoleModel, type ServiceModel } from '../common/service-model';
+import type { BuiltinSample } from './builtin-samples';
 import type { EventHub } from './event-hub';
 import type { FabricController } from './fabric-controller';
-import type { BuiltinSample } from './builtin-samples';
 
 interface Deployment {
   view: DeploymentView;
   model: ServiceModel;
   controller: FabricController;
-  /** The operation that is driving the deployment now (create or delete). */
+  /** The latest operation on the deployment; a new one may start only once it has ended. */
   operation: OperationView;
 }
+
+/** Operations kept for the UI; older ended ones are dropped. */
+const keptOperations = 500;
 
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
@@ -38,7 +42,7 @@ export class FrontEnd {
     return [...this.operations.values()];
   }
 
-  deploy(request: DeployRequest): OperationRef {
+  async deploy(request: DeployRequest): Promise<OperationRef> {
     const sample = this.samples.find((s) => s.id === request.sample);
     if (!sample) {
       throw new FabricError('NotFound', `There is no sample "${request.sample}". Samples: ${this.samples.map((s) => s.id).join(', ')}.`);
@@ -50,16 +54,10 @@ export class FrontEnd {
         throw new FabricError('Conflict', `Service ${serviceName} already has a deployment in the ${slot} slot (${d.view.id}); delete it first.`);
       }
     }
-    const model = sample.model;
-    const need = coresOf(model);
-    const used = [...this.deployments.values()].reduce((sum, d) => sum + coresOf(d.model), 0);
-    if (used + need > this.coreQuota) {
-      throw new FabricError(
-        'QuotaExceeded',
-        `The deployment needs ${need} cores; the subscription uses ${used} of its ${this.coreQuota}-core quota, so only ${this.coreQuota - used} are left.`,
-      );
-    }
-    const controller = this.pickPool(model);
+    // The model is the deployment's own copy: scaling changes its instance counts.
+    const model: ServiceModel = structuredClone(sample.model);
+    this.checkQuota(coresOf(model.roles));
+    const controller = this.pickPool(model, request.region);
     const n = ++this.deploymentCounter;
     const view: DeploymentView = {
       id: `deployment${n}(${n})`,
@@ -70,49 +68,90 @@ export class FrontEnd {
       roles: model.roles.map((r) => ({ ...r })),
       createdAt: this.now(),
     };
-    const operation = this.startOperation('CreateDeployment', view.id);
-    const deployment: Deployment = { view, model, controller, operation };
+    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id) };
     this.deployments.set(view.id, deployment);
-    this.events.publish({ type: 'deployment', deployment: { ...view } });
+    this.publish(deployment);
+    const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
     try {
-      controller.place(view, model);
+      await controller.place(view, roles, model.upgradeDomainCount);
     } catch (error) {
       this.deployments.delete(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
-      this.endOperation(operation, toErrorInfo(error).message);
+      this.endOperation(deployment.operation, toErrorInfo(error).message);
+      return { requestId: deployment.operation.requestId, deploymentId: view.id };
     }
-    return { requestId: operation.requestId, deploymentId: view.id };
+    // As in Azure, the deployment is Running once created; its instances report their own progress.
+    this.setStatus(deployment, 'Running');
+    this.endOperation(deployment.operation, null);
+    return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
 
   deleteDeployment(deploymentId: string): OperationRef {
-    const deployment = this.deployments.get(deploymentId);
-    if (!deployment) throw new FabricError('NotFound', `There is no deployment "${deploymentId}".`);
+    const deployment = this.deployment(deploymentId);
     if (deployment.view.status === 'Deleting') {
       throw new FabricError('Conflict', `Deployment ${deploymentId} is already being deleted (request ${deployment.operation.requestId}).`);
     }
+    // Deleting supersedes whatever was in progress.
     if (deployment.operation.status === 'InProgress') this.endOperation(deployment.operation, 'Cancelled: the deployment is being deleted.');
-    deployment.operation = this.startOperation('DeleteDeployment', deploymentId);
-    this.setStatus(deployment, 'Deleting');
-    deployment.controller.stop(deploymentId);
-    this.onInstanceChanged(deploymentId);
-    return { requestId: deployment.operation.requestId, deploymentId };
+    return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async () => {
+      await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete');
+      this.deployments.delete(deploymentId);
+      this.events.publish({ type: 'deployment-removed', id: deploymentId });
+    });
   }
 
-  /** Called by the controllers whenever an instance of a deployment changes status. */
-  onInstanceChanged(deploymentId: string): void {
-    const deployment = this.deployments.get(deploymentId);
-    if (!deployment) return;
-    const instances = deployment.controller.instancesOf(deploymentId);
-    if (deployment.view.status === 'Deleting') {
-      if (instances.length === 0) {
-        this.deployments.delete(deploymentId);
-        this.events.publish({ type: 'deployment-removed', id: deploymentId });
-        this.endOperation(deployment.operation, null);
-      }
-    } else if (deployment.view.status === 'Deploying' && instances.every((i) => i.status === 'ReadyRole')) {
-      this.setStatus(deployment, 'Running');
-      this.endOperation(deployment.operation, null);
+  updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended'): OperationRef {
+    const deployment = this.deployment(deploymentId);
+    this.assertIdle(deployment);
+    const current = deployment.view.status;
+    if (status === 'Suspended') {
+      if (current !== 'Running') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Running deployment can be suspended.`);
+      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', () =>
+        deployment.controller.stopInstances(this.instanceIds(deployment), 'keep'),
+      );
     }
+    if (current !== 'Suspended') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Suspended deployment can be started.`);
+    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', () =>
+      deployment.controller.resumeInstances(this.instanceIds(deployment)),
+    );
+  }
+
+  changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
+    const deployment = this.deployment(deploymentId);
+    this.assertIdle(deployment);
+    this.assertRunning(deployment, 'scaled');
+    const role = deployment.model.roles.find((r) => r.name === roleName);
+    if (!role) throw new FabricError('NotFound', `Deployment ${deploymentId} has no role "${roleName}". Roles: ${deployment.model.roles.map((r) => r.name).join(', ')}.`);
+    const current = deployment.controller.instancesOf(deploymentId, roleName);
+    if (count === current.length) throw new FabricError('BadRequest', `Role ${roleName} already has ${count} instance(s).`);
+    if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length));
+    const indexOf = (name: string) => Number(name.slice(name.lastIndexOf('_') + 1));
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', async () => {
+      if (count > current.length) {
+        // New instances take the lowest free indices, as Azure numbers them.
+        const taken = new Set(current.map((i) => indexOf(i.name)));
+        const indices: number[] = [];
+        for (let n = 0; indices.length < count - current.length; n++) if (!taken.has(n)) indices.push(n);
+        const ids = await deployment.controller.place(deployment.view, [{ role, indices }], deployment.model.upgradeDomainCount);
+        this.setInstanceCount(deployment, role, count);
+        await deployment.controller.whenStatus(ids, ['ReadyRole', 'FailedStartingRole', 'FailedStartingVM']);
+      } else {
+        // Scaling in removes the highest-numbered instances.
+        const doomed = current.sort((a, b) => indexOf(b.name) - indexOf(a.name)).slice(0, current.length - count);
+        this.setInstanceCount(deployment, role, count);
+        await deployment.controller.stopInstances(doomed.map((i) => i.id), 'delete');
+      }
+    });
+  }
+
+  restartInstance(instanceId: string, how: 'reboot' | 'reimage'): OperationRef {
+    const controller = this.controllers.find((c) => c.instance(instanceId));
+    if (!controller) throw new FabricError('NotFound', `There is no instance "${instanceId}".`);
+    const deployment = this.deployment(controller.instance(instanceId)!.deploymentId);
+    this.assertIdle(deployment);
+    this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged');
+    const done = controller.restartInstance(instanceId, how);
+    return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done);
   }
 
   /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
@@ -131,32 +170,94 @@ export class FrontEnd {
     controller.record({ kind: 'fault', at: this.now(), fault, target: fault.instanceId });
   }
 
-  /** FFE: the pool with the most free cores that can hold the whole deployment. */
-  private pickPool(model: ServiceModel): FabricController {
-    const need = coresOf(model);
-    const byFree = [...this.controllers].sort((a, b) => b.freeCores() - a.freeCores());
-    const best = byFree[0];
-    if (!best) throw new FabricError('Internal', 'The fabric has no machine pool.');
-    // When none has room, the best pool's controller fails the allocation with the reason.
-    return byFree.find((c) => c.freeCores() >= need) ?? best;
+  /** Start an operation: the deployment shows `during` until `work` settles, then `after` (if any). */
+  private run(deployment: Deployment, kind: OperationKind, target: string, during: DeploymentView['status'], after: DeploymentView['status'] | null, work: () => Promise<void>): OperationRef {
+    const operation = this.startOperation(kind, target);
+    deployment.operation = operation;
+    const before = deployment.view.status;
+    this.setStatus(deployment, during);
+    work().then(
+      () => {
+        if (after && this.deployments.has(deployment.view.id)) this.setStatus(deployment, after);
+        this.endOperation(operation, null);
+      },
+      (error: unknown) => {
+        if (this.deployments.has(deployment.view.id) && deployment.view.status === during) this.setStatus(deployment, after ?? before);
+        this.endOperation(operation, toErrorInfo(error).message);
+      },
+    );
+    return { requestId: operation.requestId, deploymentId: deployment.view.id };
+  }
+
+  private deployment(deploymentId: string): Deployment {
+    const deployment = this.deployments.get(deploymentId);
+    if (!deployment) throw new FabricError('NotFound', `There is no deployment "${deploymentId}".`);
+    return deployment;
+  }
+
+  private assertIdle(deployment: Deployment): void {
+    const op = deployment.operation;
+    if (op.status === 'InProgress') {
+      throw new FabricError('Conflict', `Deployment ${deployment.view.id} has an operation in progress (${op.kind}, request ${op.requestId}); try again when it has ended.`);
+    }
+  }
+
+  private assertRunning(deployment: Deployment, what: string): void {
+    if (deployment.view.status !== 'Running') {
+      throw new FabricError('Conflict', `Deployment ${deployment.view.id} is ${deployment.view.status}; only a Running deployment can be ${what}.`);
+    }
+  }
+
+  private checkQuota(need: number): void {
+    const used = [...this.deployments.values()].reduce((sum, d) => sum + coresOf(d.model.roles), 0);
+    if (used + need > this.coreQuota) {
+      throw new FabricError(
+        'QuotaExceeded',
+        `The request needs ${need} more cores; the subscription uses ${used} of its ${this.coreQuota}-core quota, so only ${this.coreQuota - used} are left.`,
+      );
+    }
+  }
+
+  /** FFE: among the pools of the region, the one with the most room that can hold the whole deployment. */
+  private pickPool(model: ServiceModel, region: string | undefined): FabricController {
+    const inRegion = region === undefined ? this.controllers : this.controllers.filter((c) => c.pool.region.toLowerCase() === region.toLowerCase());
+    if (inRegion.length === 0) {
+      const regions = [...new Set(this.controllers.map((c) => c.pool.region))].join(', ');
+      throw new FabricError('BadRequest', `No machine pool serves region "${region}". Regions: ${regions}.`);
+    }
+    const need = coresOf(model.roles);
+    const room = (c: FabricController) => c.capacity().free + c.capacity().spare;
+    const byRoom = [...inRegion].sort((a, b) => room(b) - room(a));
+    // When none has room, the roomiest pool's controller fails the allocation with the reason.
+    return byRoom.find((c) => c.capacity().free >= need) ?? byRoom.find((c) => room(c) >= need) ?? byRoom[0]!;
+  }
+
+  private instanceIds(deployment: Deployment): string[] {
+    return deployment.controller.instancesOf(deployment.view.id).map((i) => i.id);
+  }
+
+  private setInstanceCount(deployment: Deployment, role: RoleModel, count: number): void {
+    role.instanceCount = count;
+    deployment.view.roles = deployment.model.roles.map((r) => ({ ...r }));
+    this.publish(deployment);
   }
 
   private setStatus(deployment: Deployment, status: DeploymentView['status']): void {
     deployment.view.status = status;
-    this.events.publish({ type: 'deployment', deployment: { ...deployment.view } });
+    this.publish(deployment);
   }
 
-  private startOperation(kind: OperationView['kind'], target: string): OperationView {
-    const operation: OperationView = {
-      requestId: randomUUID(),
-      kind,
-      target,
-      status: 'InProgress',
-      error: null,
-      startedAt: this.now(),
-      endedAt: null,
-    };
+  private publish(deployment: Deployment): void {
+    this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: deployment.view.roles.map((r) => ({ ...r })) } });
+  }
+
+  private startOperation(kind: OperationKind, target: string): OperationView {
+    const operation: OperationView = { requestId: randomUUID(), kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
     this.operations.set(operation.requestId, operation);
+    for (const [id, op] of this.operations) {
+      if (this.operations.size <= keptOperations) break;
+      if (op.status !== 'InProgress') this.operations.delete(id);
+    }
     this.events.publish({ type: 'operation', operation: { ...operation } });
     return operation;
   }
@@ -169,6 +270,10 @@ export class FrontEnd {
   }
 }
 
-function coresOf(model: ServiceModel): number {
-  return model.roles.reduce((sum, role) => sum + vmSizeCores[role.vmSize] * role.instanceCount, 0);
+function coresOf(roles: RoleModel[]): number {
+  return roles.reduce((sum, role) => sum + vmSizeCores[role.vmSize] * role.instanceCount, 0);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }

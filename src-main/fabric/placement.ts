@@ -1,6 +1,8 @@
 // Where the fabric controller puts an instance: on a healthy host with enough free cores, spreading each
 // role over fault domains. Pure, so it can be reasoned about and tested on its own.
-import type { HostView } from '../common/fabric-api';
+import type { HostView, InstanceView } from '../common/fabric-api';
+import type { InstanceSpec } from '../common/host-protocol';
+import { vmSizeCores, type RoleModel } from '../common/service-model';
 
 export interface PlacementHost {
   view: HostView;
@@ -43,4 +45,55 @@ export function pickHost<H extends PlacementHost>(
 /** Upgrade domain of the n-th instance of a role: round robin, so 14 instances over 5 domains are 3,3,3,3,2. */
 export function upgradeDomainOf(index: number, upgradeDomainCount: number): number {
   return index % upgradeDomainCount;
+}
+
+/**
+ * Hosts for the given instances of a deployment, all or none: each role's instances spread over fault
+ * domains (counting the ones it already has), each on a healthy host with room. When one does not fit,
+ * the reason says which and by how much.
+ */
+export function planInstances<H extends PlacementHost>(
+  poolName: string,
+  deploymentId: string,
+  roles: { role: RoleModel; indices: number[] }[],
+  upgradeDomainCount: number,
+  hosts: Iterable<H>,
+  existing: (roleName: string) => InstanceView[],
+  freeCores: number,
+): { spec: InstanceSpec; host: H }[] | { reason: string } {
+  const candidates = [...hosts];
+  const plan: { spec: InstanceSpec; host: H }[] = [];
+  const reserved = new Map<string, number>();
+  for (const { role, indices } of roles) {
+    const cores = vmSizeCores[role.vmSize];
+    const perFaultDomain = new Map<number, number>();
+    for (const other of existing(role.name)) perFaultDomain.set(other.faultDomain, (perFaultDomain.get(other.faultDomain) ?? 0) + 1);
+    for (const n of indices) {
+      const host = pickHost(candidates, cores, perFaultDomain, reserved);
+      if (!host) {
+        const need = roles.reduce((sum, r) => sum + vmSizeCores[r.role.vmSize] * r.indices.length, 0);
+        return {
+          reason: `Allocation failed: pool ${poolName} has no host with ${cores} free core(s) for ${role.name}_IN_${n} (${role.vmSize}); the request needs ${need} cores and the pool has ${freeCores} free.`,
+        };
+      }
+      perFaultDomain.set(host.view.faultDomain, (perFaultDomain.get(host.view.faultDomain) ?? 0) + 1);
+      reserved.set(host.view.id, (reserved.get(host.view.id) ?? 0) + cores);
+      const instanceName = `${role.name}_IN_${n}`;
+      plan.push({
+        host,
+        spec: {
+          instanceId: `${deploymentId}/${instanceName}`,
+          instanceName,
+          deploymentId,
+          roleName: role.name,
+          roleType: role.type,
+          vmSize: role.vmSize,
+          upgradeDomain: upgradeDomainOf(n, upgradeDomainCount),
+          faultDomain: host.view.faultDomain,
+          startupTasks: role.startupTasks,
+        },
+      });
+    }
+  }
+  return plan;
 }

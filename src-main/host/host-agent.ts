@@ -2,7 +2,7 @@
 // guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
 // heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FromHost, InstanceFault, InstanceSpec } from '../common/host-protocol';
+import type { AfterStop, FromHost, InstanceFault, InstanceSpec } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
@@ -23,7 +23,8 @@ interface GuestVm {
   guest: GuestAgent | null;
   /** The VM-level step in progress (creating or booting), cancelled if the VM is stopped first. */
   step: TimerHandle | null;
-  stopping: boolean;
+  /** Set while the VM is being stopped: what happens once the role has stopped. */
+  stopping: AfterStop | null;
   frozen: boolean;
 }
 
@@ -61,26 +62,41 @@ export class HostAgent {
       vmBus: null,
       guest: null,
       step: null,
-      stopping: false,
+      stopping: null,
       frozen: false,
     };
     this.vms.set(spec.instanceId, vm);
-    this.setStatus(vm, 'CreatingVM', `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
+    this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
+  }
+
+  private createVm(vm: GuestVm, details: string): void {
+    this.setStatus(vm, 'CreatingVM', details);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => this.bootVm(vm, 'Starting the guest OS.'));
   }
 
-  stopInstance(instanceId: string): void {
+  stopInstance(instanceId: string, then: AfterStop): void {
     const vm = this.vms.get(instanceId);
-    if (!vm || vm.stopping) return;
-    vm.stopping = true;
+    if (!vm || vm.stopping || vm.status === 'StoppedVM') {
+      // Already stopped and kept: deleting it now only needs the record gone.
+      if (vm && vm.status === 'StoppedVM' && then === 'delete') this.vms.delete(instanceId);
+      return;
+    }
+    vm.stopping = then;
     if (vm.vmBus && !vm.frozen) {
       vm.vmBus.postMessage({ type: 'stop' });
     } else {
       // Not booted yet, or frozen: there is no guest to ask, so the VM is powered off.
       vm.step?.cancel();
       this.disconnectGuest(vm);
-      this.powerOff(vm);
+      this.roleStopped(vm);
     }
+  }
+
+  /** Boot a VM that was kept stopped (a suspended deployment started again). */
+  resumeInstance(instanceId: string): void {
+    const vm = this.vms.get(instanceId);
+    if (!vm || vm.status !== 'StoppedVM') return;
+    this.bootVm(vm, 'Starting the guest OS.');
   }
 
   applyFault(instanceId: string, fault: InstanceFault): void {
@@ -130,7 +146,7 @@ export class HostAgent {
         break;
       case 'stopped':
         this.disconnectGuest(vm);
-        this.powerOff(vm);
+        this.roleStopped(vm);
         break;
     }
   }
@@ -142,11 +158,27 @@ export class HostAgent {
     vm.vmBus = null;
   }
 
-  private powerOff(vm: GuestVm): void {
-    this.setStatus(vm, 'StoppingVM', 'Shutting down the guest OS.');
+  /** The role has stopped (or there was none): finish what the stop was for. */
+  private roleStopped(vm: GuestVm): void {
+    const then = vm.stopping ?? 'delete';
+    vm.frozen = false;
+    vm.lastHeartbeat = null;
+    if (then === 'reboot') {
+      vm.stopping = null;
+      vm.restarts++;
+      this.bootVm(vm, 'Rebooting the guest OS.');
+      return;
+    }
+    this.setStatus(vm, 'StoppingVM', then === 'reimage' ? 'Shutting down the guest OS to reimage it.' : 'Shutting down the guest OS.');
     this.context.timers.after(phaseDuration(this.context, 'stopVm'), () => {
-      this.setStatus(vm, 'StoppedVM', '');
-      this.vms.delete(vm.spec.instanceId);
+      vm.stopping = null;
+      if (then === 'reimage') {
+        vm.restarts++;
+        this.createVm(vm, `Host agent on ${this.context.hostId} is re-creating the VM from a fresh OS image (reimage).`);
+        return;
+      }
+      this.setStatus(vm, 'StoppedVM', then === 'keep' ? 'Stopped; the VM and its cores are kept for the deployment.' : '');
+      if (then === 'delete') this.vms.delete(vm.spec.instanceId);
     });
   }
 

@@ -38,7 +38,10 @@ controller.on('message', (message: ToHost) => {
         agent?.startInstance(message.spec);
         break;
       case 'stop-instance':
-        agent?.stopInstance(message.instanceId);
+        agent?.stopInstance(message.instanceId, message.then);
+        break;
+      case 'resume-instance':
+        agent?.resumeInstance(message.instanceId);
         break;
       case 'fault':
         agent?.applyFault(message.instanceId, message.fault);

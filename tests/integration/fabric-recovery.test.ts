@@ -22,7 +22,8 @@ describe('role recovery by the guest agent', () => {
     const { api, history } = await start(21);
     const [target, other] = await deployReady(api);
     await api.injectFault({ kind: 'crash-role', instanceId: target!.id });
-    await waitFor('Ready again', async () => (await instance(api, target!.id))?.status === 'ReadyRole' && history.of(target!.id).includes('RestartingRole'));
+    const crashed = await history.reach(target!.id, 'RestartingRole');
+    await history.reach(target!.id, 'ReadyRole', crashed.at);
     expect(history.of(target!.id).slice(-5)).toEqual(['ReadyRole', 'RestartingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
     const restarting = history.firstInto(target!.id, 'RestartingRole')!;
     expect(restarting.details).toMatch(/WaWorkerHost exited unexpectedly.*Restarting the role in \d+ s/);
@@ -72,9 +73,11 @@ describe('guest recovery by the host agent', () => {
     expect((await instance(api, target!.id))?.faults).toEqual(['hang-guest']);
     const unresponsive = await waitFor('UnresponsiveRole', async () => history.firstInto(target!.id, 'UnresponsiveRole'));
     const rebooted = await waitFor('guest OS restarted', async () => history.firstInto(target!.id, 'StartingVM', hungAt));
-    expect(unresponsive.at - hungAt).toBeGreaterThanOrEqual(defaultTimings.guestUnresponsiveAfter - defaultTimings.guestHeartbeatMax);
-    expect(rebooted.at - hungAt).toBeGreaterThanOrEqual(defaultTimings.guestHeartbeatTimeout - defaultTimings.guestHeartbeatMax);
-    expect(rebooted.at - hungAt).toBeLessThan(defaultTimings.guestHeartbeatTimeout + 60_000);
+    // Measured from the guest's last heartbeat, which a busy machine may have sent a little before hungAt.
+    expect(Number(/for (\d+) s/.exec(unresponsive.details)![1])).toBeGreaterThanOrEqual(defaultTimings.guestUnresponsiveAfter / 1000);
+    expect(unresponsive.at).toBeLessThan(rebooted.at);
+    expect(rebooted.at - hungAt).toBeGreaterThanOrEqual(defaultTimings.guestHeartbeatTimeout - 30_000);
+    expect(rebooted.at - hungAt).toBeLessThan(defaultTimings.guestHeartbeatTimeout + 90_000);
     expect(rebooted.details).toMatch(/restarted the guest OS: no heartbeat from the guest agent for 10 minutes/);
     await waitFor('Ready after reboot', async () => history.firstInto(target!.id, 'ReadyRole', rebooted.at));
     expect((await instance(api, target!.id))?.faults).toEqual([]);
@@ -92,7 +95,7 @@ describe('service healing by the fabric controller', () => {
 
       await waitFor('Ready on another host', async () => {
         const now = await instance(api, target!.id);
-        return now?.status === 'ReadyRole' && now.hostId !== lostHost;
+        return now?.status === 'ReadyRole' && now.hostId !== lostHost && history.firstInto(target!.id, 'ReadyRole', failedAt);
       }, 30_000);
       const snap = await api.getSnapshot();
       const host = snap.hosts.find((h) => h.id === lostHost)!;
@@ -143,7 +146,7 @@ describe('bad fault requests', () => {
     await fabric.deploy({ sample: 'hello-worker' });
     expect(await refused(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({
       code: 'QuotaExceeded',
-      message: 'The deployment needs 2 cores; the subscription uses 2 of its 3-core quota, so only 1 are left.',
+      message: 'The request needs 2 more cores; the subscription uses 2 of its 3-core quota, so only 1 are left.',
     });
     expect((await fabric.getSnapshot()).deployments).toHaveLength(1);
   });

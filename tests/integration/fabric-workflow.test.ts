@@ -5,6 +5,7 @@ import type { FabricEvent, InstanceView } from '../../src-main/common/fabric-api
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
+import { deployReady, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -24,16 +25,6 @@ function recordStatuses(api: Fabric): Map<string, InstanceStatus[]> {
     }
   });
   return seen;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('the fabric runs the deployment workflow on real host workers', () => {
@@ -88,8 +79,8 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     const statuses = recordStatuses(fabric);
     const removed: FabricEvent[] = [];
     fabric.onEvents((b) => removed.push(...b.events.filter((e) => e.type === 'deployment-removed')));
-    const { deploymentId } = await fabric.deploy({ sample: 'hello-worker' });
-    await waitFor('Running', async () => (await fabric!.getSnapshot()).deployments.some((d) => d.status === 'Running'));
+    const [first] = await deployReady(fabric);
+    const deploymentId = first!.deploymentId;
 
     const del = await fabric.deleteDeployment({ deploymentId });
     expect((await fabric.getSnapshot()).deployments[0]?.status).toBe('Deleting');

@@ -28,6 +28,11 @@ export class StatusHistory {
     return mine.length === 0 ? [] : [mine[0]!.from, ...mine.map((c) => c.to)];
   }
 
+  /** Wait until the records show the instance entering `status` at or after `since` (batches arrive a little after the fact). */
+  reach(instanceId: string, status: InstanceStatus, since = 0): Promise<StatusChangeRecord> {
+    return waitFor(`${instanceId} ${status} in the records`, async () => this.firstInto(instanceId, status, since));
+  }
+
   /** The first change of an instance into `status` at or after `since` (emulated ms). */
   firstInto(instanceId: string, status: InstanceStatus, since = 0): StatusChangeRecord | undefined {
     return this.changes.find((c) => c.instanceId === instanceId && c.to === status && c.at >= since);

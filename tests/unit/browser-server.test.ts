@@ -26,6 +26,18 @@ function fakeFabric() {
     },
     setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
     injectFault: async () => {},
+    updateDeploymentStatus: async () => {
+      throw new Error('not used');
+    },
+    changeInstanceCount: async () => {
+      throw new Error('not used');
+    },
+    rebootInstance: async () => {
+      throw new Error('not used');
+    },
+    reimageInstance: async () => {
+      throw new Error('not used');
+    },
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

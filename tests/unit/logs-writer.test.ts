@@ -1,0 +1,138 @@
+// The writer a host worker uses: lines are on disk as soon as write() returns, the tail is bounded,
+// and rotation keeps the old file under a stable name.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LogFiles } from '../../src-main/logs/log-files';
+import { LogWriter } from '../../src-main/logs/log-writer';
+import { rotatedFileName, rotatedFilesOf } from '../../src-main/logs/log-rotation';
+import { waAppAgentLogPath, waHostBootstrapperLogPath } from '../../src-main/logs/instance-paths';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fabric-lab-logs-writer-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const read = (file: string): string[] => readFileSync(file, 'utf8').split('\n').slice(0, -1);
+
+describe('LogWriter', () => {
+  it('puts each line in the file before write() returns, creating the folders', () => {
+    const file = join(dir, 'C', 'Logs', 'WaAppAgent.log');
+    const writer = new LogWriter(file);
+    writer.write('first');
+    expect(read(file)).toEqual(['first']);
+    writer.writeLines(['second', 'third']);
+    expect(read(file)).toEqual(['first', 'second', 'third']);
+    expect(writer.lineCount).toBe(3);
+    writer.close();
+  });
+
+  it('splits text holding newlines into lines, so counts and pages stay right', () => {
+    const file = join(dir, 'x.log');
+    const writer = new LogWriter(file);
+    writer.write('a\nb\r\nc');
+    expect(read(file)).toEqual(['a', 'b', 'c']);
+    expect(writer.lineCount).toBe(3);
+    writer.close();
+  });
+
+  it('keeps only the last lines in memory, oldest first, and cuts very long ones', () => {
+    const writer = new LogWriter(join(dir, 'x.log'), { tailLines: 5, maxTailLineLength: 20 });
+    for (let i = 0; i < 12; i++) writer.write(`line ${i}`);
+    expect(writer.tail()).toEqual(['line 7', 'line 8', 'line 9', 'line 10', 'line 11']);
+    expect(writer.tail(2)).toEqual(['line 10', 'line 11']);
+    writer.write('y'.repeat(1000));
+    expect(writer.tail(1)[0]).toBe(`${'y'.repeat(19)}…`);
+    expect(read(writer.file).at(-1)).toBe('y'.repeat(1000)); // the file keeps the whole line
+    expect(writer.lineCount).toBe(13);
+    writer.close();
+  });
+
+  it('tells listeners about new lines until they unsubscribe', () => {
+    const writer = new LogWriter(join(dir, 'x.log'));
+    const seen: string[] = [];
+    const stop = writer.onLines((lines) => seen.push(...lines));
+    writer.writeLines(['a', 'b']);
+    stop();
+    writer.write('c');
+    expect(seen).toEqual(['a', 'b']);
+    writer.close();
+  });
+
+  it('continues an existing file: counts its lines and ends a torn last line', () => {
+    const file = join(dir, 'x.log');
+    writeFileSync(file, 'one\ntwo\nthr');
+    const writer = new LogWriter(file);
+    expect(writer.lineCount).toBe(3);
+    writer.write('four');
+    expect(read(file)).toEqual(['one', 'two', 'thr', 'four']);
+    writer.close();
+  });
+
+  it('refuses to write after close, with the file named', () => {
+    const writer = new LogWriter(join(dir, 'x.log'));
+    writer.close();
+    expect(() => writer.write('late')).toThrow(/x\.log is closed/);
+  });
+});
+
+describe('rotation', () => {
+  it('keeps the old file under the next number and starts a new one', () => {
+    const file = join(dir, 'WaHostBootstrapper.log');
+    const writer = new LogWriter(file);
+    writer.write('bootstrapper run 1');
+    expect(writer.rotate()).toBe(join(dir, 'WaHostBootstrapper.001.log'));
+    expect(writer.lineCount).toBe(0);
+    expect(writer.tail()).toEqual([]);
+    writer.write('bootstrapper run 2');
+    expect(writer.rotate()).toBe(join(dir, 'WaHostBootstrapper.002.log'));
+    writer.write('bootstrapper run 3');
+    expect(read(join(dir, 'WaHostBootstrapper.001.log'))).toEqual(['bootstrapper run 1']);
+    expect(read(join(dir, 'WaHostBootstrapper.002.log'))).toEqual(['bootstrapper run 2']);
+    expect(read(file)).toEqual(['bootstrapper run 3']);
+    expect(rotatedFilesOf(file).map((r) => r.number)).toEqual([1, 2]);
+    writer.close();
+  });
+
+  it('does not keep an empty file, and deletes the oldest beyond keepRotations', () => {
+    const file = join(dir, 'AppAgentRuntime.log');
+    const writer = new LogWriter(file, { keepRotations: 2 });
+    expect(writer.rotate()).toBeNull();
+    for (let run = 1; run <= 4; run++) {
+      writer.write(`run ${run}`);
+      writer.rotate();
+    }
+    expect(readdirSync(dir).sort()).toEqual(['AppAgentRuntime.003.log', 'AppAgentRuntime.004.log', 'AppAgentRuntime.log']);
+    writer.close();
+  });
+
+  it('numbers past 999 and sorts rotations by number, not by name', () => {
+    const file = join(dir, 'a.log');
+    writeFileSync(rotatedFileName(file, 999), 'x\n');
+    const writer = new LogWriter(file);
+    writer.write('y');
+    expect(writer.rotate()).toBe(join(dir, 'a.1000.log'));
+    expect(rotatedFilesOf(file).map((r) => r.number)).toEqual([999, 1000]);
+    writer.close();
+  });
+});
+
+describe('LogFiles', () => {
+  it('owns one writer per VM path (case-insensitive, as on the VM) and closes them all', () => {
+    const files = new LogFiles(join(dir, 'instances', 'deployment3(3)', 'WorkerRole1_IN_0'), { tailLines: 10 });
+    const agent = files.open(waAppAgentLogPath);
+    expect(files.open('c:\\logs\\waappagent.log')).toBe(agent);
+    files.write(waHostBootstrapperLogPath('deployment3(3)', 'WorkerRole1'), 'a', 'b');
+    files.write(waAppAgentLogPath, 'heartbeat');
+    expect(files.vmPaths()).toEqual([waAppAgentLogPath, waHostBootstrapperLogPath('deployment3(3)', 'WorkerRole1')]);
+    expect(read(agent.file)).toEqual(['heartbeat']);
+    expect(existsSync(join(files.instanceRoot, 'C', 'Resources', 'Directory', 'deployment3(3).WorkerRole1.DiagnosticStore', 'WaHostBootstrapper.log'))).toBe(true);
+    files.closeAll();
+    expect(agent.closed).toBe(true);
+    expect(files.get(waAppAgentLogPath)).toBeUndefined();
+  });
+});
