@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
 import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
+import { logCommandArgs } from './log-api-schema';
 
 const name = z.string().min(1).max(100);
 
@@ -10,15 +11,25 @@ const name = z.string().min(1).max(100);
 export const fabricCommandArgs = {
   getSnapshot: z.undefined(),
   listSamples: z.undefined(),
-  deploy: z.strictObject({
-    sample: name,
+  getSamplePackage: z.strictObject({ sample: name }),
+  openPackage: z.strictObject({
+    files: z
+      .array(z.strictObject({ path: z.string().min(1).max(400), data: z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64') }))
+      .min(1)
+      .max(2_000),
+  }),
+  deploy: z
+    .strictObject({
+    sample: name.optional(),
+    packageId: name.optional(),
     serviceName: z
       .string()
       .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'a service name starts with a letter and holds letters, digits and hyphens (at most 63)')
       .optional(),
     slot: z.enum(['production', 'staging']).optional(),
     region: name.optional(),
-  }),
+  })
+    .refine((d) => (d.sample === undefined) !== (d.packageId === undefined), 'give either sample or packageId'),
   deleteDeployment: z.strictObject({ deploymentId: name }),
   setClock: z
     .strictObject({
@@ -38,6 +49,7 @@ export const fabricCommandArgs = {
     z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
     z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
   ]),
+  ...logCommandArgs,
 } satisfies Record<FabricCommandName, z.ZodType>;
 
 /** A command call as it travels over the WebSocket bridge. */

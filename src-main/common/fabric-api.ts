@@ -1,7 +1,8 @@
 // The contract between the fabric and everything that shows or drives it: Electron IPC, the WebSocket
 // bridge, the CLI and the tests all speak FabricApi and nothing else.
 import type { InstanceStatus, PowerState } from './instance-status';
-import type { RoleType, StartupTask, VmSize } from './service-model';
+import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
+import { logCommandNames, type LogCommands } from './log-api';
 
 export type Slot = 'production' | 'staging';
 export type DeploymentStatus =
@@ -45,13 +46,8 @@ export interface HostView {
   lastHeartbeat: number | null;
 }
 
-export interface RoleView {
-  name: string;
-  type: RoleType;
-  vmSize: VmSize;
-  instanceCount: number;
-  startupTasks: StartupTask[];
-}
+/** A deployed role as its definition and configuration describe it (the package's folder left out). */
+export type RoleView = Omit<RoleModel, 'directory'>;
 
 export interface DeploymentView {
   /** Deployment id as the emulator names it: deployment<N>(<M>). */
@@ -98,7 +94,9 @@ export type OperationKind =
   | 'UpdateDeploymentStatus'
   | 'ChangeInstanceCount'
   | 'RebootRoleInstance'
-  | 'ReimageRoleInstance';
+  | 'ReimageRoleInstance'
+  /** Writing the session's logs to one .zip (log-api.ts exportSession). */
+  | 'ExportSession';
 
 export interface OperationView {
   requestId: string;
@@ -108,6 +106,8 @@ export interface OperationView {
   error: string | null;
   startedAt: number;
   endedAt: number | null;
+  /** 0..1 while an operation that can tell (an export) runs. */
+  progress?: number;
 }
 
 /** Faults a user can inject, each exercising one of the fabric's recovery paths. */
@@ -132,6 +132,22 @@ export interface SampleInfo {
   id: string;
   title: string;
   summary: string;
+  /** The sample's README (Markdown): what it shows and what to watch for. */
+  readme: string;
+  /** False for the teaching sample with validation errors (and any sample that breaks). */
+  valid: boolean;
+}
+
+/** A package read and checked, ready to deploy when `valid`. */
+export interface PackageView {
+  packageId: string;
+  source: 'sample' | 'upload' | 'disk';
+  /** The service name when the definition could be read. */
+  name: string;
+  valid: boolean;
+  /** Every error and warning of every file, with file, line, column and rule. */
+  diagnostics: ValidationDiagnostic[];
+  roles: RoleView[];
 }
 
 export interface FabricSnapshot {
@@ -163,6 +179,8 @@ export interface StatusChangeRecord {
   from: InstanceStatus;
   to: InstanceStatus;
   details: string;
+  /** The request whose work this change belongs to, when the host agent knew it. */
+  requestId?: string;
 }
 export interface FaultRecord {
   kind: 'fault';
@@ -183,8 +201,10 @@ export interface FabricEventBatch {
   records: FabricRecord[];
 }
 
+/** Deploy a sample or a package opened with openPackage: exactly one of the two. */
 export interface DeployRequest {
-  sample: string;
+  sample?: string;
+  packageId?: string;
   /** Defaults to the sample's service name. */
   serviceName?: string;
   slot?: Slot;
@@ -198,10 +218,14 @@ export interface OperationRef {
   deploymentId: string;
 }
 
-/** Commands and queries; each takes at most one argument and answers asynchronously. */
-export interface FabricCommands {
+/** Commands and queries; each takes at most one argument and answers asynchronously (log commands: log-api.ts). */
+export interface FabricCommands extends LogCommands {
   getSnapshot(): Promise<FabricSnapshot>;
   listSamples(): Promise<SampleInfo[]>;
+  /** The validation report of a sample, before deploying it. */
+  getSamplePackage(request: { sample: string }): Promise<PackageView>;
+  /** Upload a package (files base64-encoded, paths relative to what the user chose) and read it. */
+  openPackage(request: { files: { path: string; data: string }[] }): Promise<PackageView>;
   deploy(request: DeployRequest): Promise<OperationRef>;
   deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
   setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState>;
@@ -229,6 +253,8 @@ export type FabricCommandName = keyof FabricCommands;
 export const fabricCommandNames = [
   'getSnapshot',
   'listSamples',
+  'getSamplePackage',
+  'openPackage',
   'deploy',
   'deleteDeployment',
   'setClock',
@@ -237,6 +263,7 @@ export const fabricCommandNames = [
   'changeInstanceCount',
   'rebootInstance',
   'reimageInstance',
+  ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 
 /** An error a command answers with: a stable code and a sentence for people. */

@@ -15,16 +15,24 @@ export interface InstanceSpec {
   upgradeDomain: number;
   faultDomain: number;
   startupTasks: StartupTask[];
+  /** The role's approot in the unpacked package, when it has one (a bare .csdef has none). */
+  roleDirectory?: string;
+  /** The role's JavaScript entry point: run in a real host process. Absent: the built-in default code, emulated. */
+  roleEntryModule?: string;
+  /** What RoleEnvironment tells role code about its role (the instance's own fields are added by the host). */
+  roleEnvironment: { settings: Record<string, string>; localResources: Record<string, { maximumSizeInMegabytes: number }>; endpoints: Record<string, { protocol: string; port: number }> };
 }
 
 export type ToHost =
-  | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings }
+  /** `sessionDir`: the session folder the host writes its instances' logs under (a temporary one when absent). */
+  | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings; sessionDir?: string }
   | { type: 'clock-changed' }
-  | { type: 'start-instance'; spec: InstanceSpec }
+  /** `requestId`: the front-end request this work is for, written in the host agent's log and echoed in status. */
+  | { type: 'start-instance'; spec: InstanceSpec; requestId?: string }
   /** Stop the role, then: delete the VM, keep it stopped (suspend), restart its OS, or re-create it. */
-  | { type: 'stop-instance'; instanceId: string; then: AfterStop }
+  | { type: 'stop-instance'; instanceId: string; then: AfterStop; requestId?: string }
   /** Boot a VM that was kept stopped. */
-  | { type: 'resume-instance'; instanceId: string }
+  | { type: 'resume-instance'; instanceId: string; requestId?: string }
   | { type: 'fault'; instanceId: string; fault: InstanceFault }
   | { type: 'shutdown' };
 
@@ -48,5 +56,5 @@ export interface GuestHeartbeatReport {
 export type FromHost =
   | { type: 'ready'; hostId: string }
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
-  | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number }
+  | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
   | { type: 'error'; message: string };

@@ -152,6 +152,8 @@ export interface RoleModel {
   sites: Site[];
   /** Absolute path of the role's approot in an unpacked package; absent for a bare csdef (built-in default code). */
   directory?: string;
+  /** Absolute path of the role's JavaScript entry point module in approot, when the package has one (see docs/ROLE-CODE.md). */
+  entryModule?: string;
 }
 
 export interface LoadBalancerProbe {

@@ -3,7 +3,8 @@
 // checked to come from this window's own page, then validated by the same schema as the WebSocket bridge.
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { isCommandName, parseCommandArgs } from '../common/api-schema';
-import { toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
+import { FabricError, toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
+import type { ExportRequest } from '../common/log-api';
 import { fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
 
 export interface FabricIpcOptions {
@@ -11,10 +12,12 @@ export interface FabricIpcOptions {
   api: FabricApi;
   /** True for the app's own page URLs (see rendererLocation). */
   isAppUrl(url: string): boolean;
+  /** A save dialog for exportSession({saveAs: true}); null when the user cancels. */
+  chooseExportPath?: () => Promise<string | null>;
 }
 
 /** Wire fabric:invoke and the event channels to one window; the returned disposer unwires them. */
-export function connectFabricIpc({ win, api, isAppUrl }: FabricIpcOptions): Disposer {
+export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: FabricIpcOptions): Disposer {
   const contents = win.webContents;
 
   // Any frame can reach ipcRenderer through a compromised page or an iframe; only the window's own
@@ -32,10 +35,21 @@ export function connectFabricIpc({ win, api, isAppUrl }: FabricIpcOptions): Disp
     try {
       if (!isCommandName(method)) return { error: { code: 'BadRequest', message: `Unknown command "${String(method)}"` } };
       const call = api[method] as (arg: unknown) => Promise<unknown>;
-      return { result: await call.call(api, parseCommandArgs(method, args)) };
+      const parsed: unknown = parseCommandArgs(method, args);
+      return { result: await call.call(api, method === 'exportSession' ? await exportTarget(parsed as ExportRequest) : parsed) };
     } catch (error) {
       return { error: toErrorInfo(error) };
     }
+  };
+
+  // The page never names a path on this machine: the user does, in the save dialog; without one the
+  // export goes to the session's own exports folder.
+  const exportTarget = async (request: ExportRequest): Promise<ExportRequest> => {
+    if (request.path !== undefined) throw new FabricError('BadRequest', 'In the app, the save dialog chooses where an export is written; ask with saveAs.');
+    if (!request.saveAs || !chooseExportPath) return {};
+    const path = await chooseExportPath();
+    if (!path) throw new FabricError('BadRequest', 'Export cancelled: no file was chosen.');
+    return { path };
   };
 
   // Batches go out only after the page asked (it subscribes once it can handle them), and stop when it

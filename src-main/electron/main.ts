@@ -2,6 +2,7 @@
 // security locks each live in their own module; this file decides the order and the shutdown.
 import { applySecurityRestrictions } from './security-restrictions';
 import { app, dialog, type BrowserWindow } from 'electron';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
 import { connectFabricIpc } from './ipc-bridge';
@@ -51,9 +52,20 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  fabric = await Fabric.start({ hostWorkerUrl });
-  win = createMainWindow(location, preloadPath);
-  const disconnect = connectFabricIpc({ win, api: fabric, isAppUrl: location.isAppUrl });
+  // Each launch is a session of its own under the app's data folder; older sessions stay for the user.
+  const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
+  fabric = await Fabric.start({ hostWorkerUrl, sessionDir });
+  const window = (win = createMainWindow(location, preloadPath));
+  const chooseExportPath = async (): Promise<string | null> => {
+    const name = `fabric-lab-session-${new Date().toISOString().replace(/[:.]/g, '-')}.zip`;
+    const choice = await dialog.showSaveDialog(window, {
+      title: 'Export session logs',
+      defaultPath: join(app.getPath('downloads'), name),
+      filters: [{ name: 'Zip archive', extensions: ['zip'] }],
+    });
+    return choice.canceled || !choice.filePath ? null : choice.filePath;
+  };
+  const disconnect = connectFabricIpc({ win, api: fabric, isAppUrl: location.isAppUrl, chooseExportPath });
   win.once('closed', () => {
     disconnect();
     win = null;

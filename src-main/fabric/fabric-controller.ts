@@ -9,6 +9,7 @@ import type { AfterStop, FromHost, InstanceFault, InstanceSpec, ToHost } from '.
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
+import type { ComponentLog } from '../logs/component-log';
 import type { EventHub } from './event-hub';
 import { checkInstanceFault, faultsAfter } from './instance-faults';
 import { inRotation } from './load-balancer-rotation';
@@ -52,6 +53,8 @@ export class FabricController {
     private readonly timers: EmulatedTimers,
     timings: PhaseTimings,
     hostSilenceFloorMs: number,
+    /** FabricController.log of this pool. */
+    private readonly log: ComponentLog,
   ) {
     this.hosts = new PoolHosts(id, config, workerUrl, init, events, timers, timings, hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
@@ -104,19 +107,25 @@ export class FabricController {
    * domains, each on a healthy host with enough free cores; spare hosts are powered on when the running
    * ones have no room. Throws AllocationFailed when the pool cannot hold them.
    */
-  async place(deployment: DeploymentView, roles: { role: RoleModel; indices: number[] }[], upgradeDomainCount: number): Promise<string[]> {
+  async place(deployment: DeploymentView, roles: { role: RoleModel; indices: number[] }[], upgradeDomainCount: number, requestId?: string): Promise<string[]> {
+    const count = roles.reduce((n, r) => n + r.indices.length, 0);
+    this.log.write('INFO', `Placing ${count} instance(s) of ${deployment.id} in ${this.pool.name}.`, requestId);
     for (;;) {
       const plan = planInstances(this.pool.name, deployment.id, roles, upgradeDomainCount, this.hosts.all(), (role) => this.instancesOf(deployment.id, role), this.capacity().free);
       if (!Array.isArray(plan)) {
         const spare = this.hosts.spares()[0];
-        if (!spare) throw new FabricError('AllocationFailed', plan.reason);
+        if (!spare) {
+          this.log.write('ERROR', `Allocation failed: ${plan.reason}`, requestId);
+          throw new FabricError('AllocationFailed', plan.reason);
+        }
+        this.log.write('INFO', `No room on the running hosts; powering on spare ${spare.view.id}.`, requestId);
         await this.hosts.powerOn(spare);
         continue;
       }
       for (const { spec, host } of plan) {
         const instance: Instance = { view: this.newView(spec, host), spec, orphaned: false, goal: 'Started', vmOnHost: false, waiters: [] };
         this.instances.set(spec.instanceId, instance);
-        this.assign(instance, host);
+        this.assign(instance, host, requestId);
       }
       this.updateRotation(deployment.id);
       return plan.map((p) => p.spec.instanceId);
@@ -136,43 +145,46 @@ export class FabricController {
   }
 
   /** Stop instances: `delete` removes them and frees their cores, `keep` leaves them StoppedVM on their host. */
-  stopInstances(instanceIds: string[], then: 'delete' | 'keep'): Promise<void> {
+  stopInstances(instanceIds: string[], then: 'delete' | 'keep', requestId?: string): Promise<void> {
+    this.log.write('INFO', `Stopping ${instanceIds.length} instance(s), then ${then}: ${instanceIds.join(', ')}.`, requestId);
     for (const id of instanceIds) {
       const instance = this.instances.get(id);
       if (!instance) continue;
       instance.goal = then === 'delete' ? 'Removed' : 'Suspended';
       if (instance.orphaned || instance.view.status === 'StoppedVM') {
-        if (then === 'delete') this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then: 'delete' });
+        if (then === 'delete') this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then: 'delete', requestId });
         if (instance.view.status === 'StoppedVM') this.finishStop(instance);
         else this.setStatus(instance, 'StoppedVM', '', this.timers.now());
       } else {
-        this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then });
+        this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then, requestId });
       }
     }
     return this.whenStatus(instanceIds, ['StoppedVM']);
   }
 
   /** Start instances that were kept stopped; resolves once they are Ready. */
-  resumeInstances(instanceIds: string[]): Promise<void> {
+  resumeInstances(instanceIds: string[], requestId?: string): Promise<void> {
+    this.log.write('INFO', `Starting ${instanceIds.length} kept instance(s).`, requestId);
     for (const id of instanceIds) {
       const instance = this.instances.get(id);
       if (!instance || instance.goal === 'Removed') continue;
       instance.goal = 'Started';
       if (instance.orphaned) continue; // healing starts it once it has a host
-      if (instance.vmOnHost) this.hosts.send(instance.view.hostId, { type: 'resume-instance', instanceId: id });
-      else this.startOnHost(instance);
+      if (instance.vmOnHost) this.hosts.send(instance.view.hostId, { type: 'resume-instance', instanceId: id, requestId });
+      else this.startOnHost(instance, requestId);
     }
     return this.whenStatus(instanceIds, ['ReadyRole', ...failedStart]);
   }
 
   /** Reboot (restart the guest OS) or reimage (re-create the VM) one instance; resolves once it is Ready again. */
-  restartInstance(instanceId: string, how: 'reboot' | 'reimage'): Promise<void> {
+  restartInstance(instanceId: string, how: 'reboot' | 'reimage', requestId?: string): Promise<void> {
     const instance = this.instances.get(instanceId)!;
     if (instance.goal !== 'Started' || instance.orphaned || isFinal(instance.view.status)) {
       throw new FabricError('Conflict', `Instance ${instance.view.name} is ${instance.orphaned ? 'waiting for a host' : instance.view.status}; only running instances can be ${how === 'reboot' ? 'rebooted' : 'reimaged'}.`);
     }
     const done = new Promise<void>((resolve, reject) => instance.waiters.push({ targets: ['ReadyRole', ...failedStart], resolve, reject }));
-    this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId, then: how satisfies AfterStop });
+    this.log.write('INFO', `${how === 'reboot' ? 'Rebooting' : 'Reimaging'} ${instanceId} on ${instance.view.hostId}.`, requestId);
+    this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId, then: how satisfies AfterStop, requestId });
     return done;
   }
 
@@ -180,6 +192,7 @@ export class FabricController {
     const instance = this.instances.get(instanceId)!;
     checkInstanceFault({ view: instance.view, startupTasks: instance.spec.startupTasks, stopping: instance.goal !== 'Started', orphaned: instance.orphaned }, fault);
     instance.view.faults = faultsAfter(instance.view.faults, fault);
+    this.log.write('WARN', `Fault ${fault.kind} injected into ${instanceId} on ${instance.view.hostId}.`);
     this.publish(instance);
     this.hosts.send(instance.view.hostId, { type: 'fault', instanceId, fault });
   }
@@ -189,6 +202,7 @@ export class FabricController {
     if (host.view.health !== 'Healthy') {
       throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; faults go to healthy hosts.`);
     }
+    this.log.write('WARN', `Fault ${kind} injected into ${hostId}.`);
     if (kind === 'kill-host') host.proxy?.terminate();
     else host.proxy?.partition();
   }
@@ -220,21 +234,22 @@ export class FabricController {
   }
 
   /** Give the instance a host: its cores are reserved there, and the VM is created if the goal is to run. */
-  private assign(instance: Instance, host: Host): void {
+  private assign(instance: Instance, host: Host, requestId?: string): void {
     instance.orphaned = false;
     instance.view.hostId = host.view.id;
     instance.view.faultDomain = host.view.faultDomain;
     instance.spec = { ...instance.spec, faultDomain: host.view.faultDomain };
     host.view.usedCores += vmSizeCores[instance.spec.vmSize];
     this.hosts.publish(host);
-    if (instance.goal === 'Started') this.startOnHost(instance);
+    this.log.write('INFO', `${instance.view.id} assigned to ${host.view.id} (fault domain ${host.view.faultDomain}).`, requestId);
+    if (instance.goal === 'Started') this.startOnHost(instance, requestId);
     else this.publish(instance);
   }
 
-  private startOnHost(instance: Instance): void {
+  private startOnHost(instance: Instance, requestId?: string): void {
     instance.vmOnHost = true;
     this.publish(instance);
-    this.hosts.send(instance.view.hostId, { type: 'start-instance', spec: instance.spec });
+    this.hosts.send(instance.view.hostId, { type: 'start-instance', spec: instance.spec, requestId });
   }
 
   private fromHost(host: Host, message: FromHost): void {
@@ -253,7 +268,7 @@ export class FabricController {
         const instance = this.instances.get(message.instanceId);
         if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
         instance.view.restarts = Math.max(instance.view.restarts, message.restarts);
-        this.setStatus(instance, message.status, message.details, message.at);
+        this.setStatus(instance, message.status, message.details, message.at, message.requestId);
         break;
       }
       case 'error':
@@ -264,12 +279,13 @@ export class FabricController {
     }
   }
 
-  private setStatus(instance: Instance, status: InstanceStatus, details: string, at: number): void {
+  private setStatus(instance: Instance, status: InstanceStatus, details: string, at: number, requestId?: string): void {
     const view = instance.view;
     const changed = view.status !== status;
     if (changed) {
       assertTransition(view.id, view.status, status);
-      this.events.record({ kind: 'instance-status', at, instanceId: view.id, deploymentId: view.deploymentId, from: view.status, to: status, details });
+      this.log.write(status.startsWith('Failed') ? 'ERROR' : 'INFO', `${view.id}: ${view.status} -> ${status}.${details ? ` ${details}` : ''}`, requestId);
+      this.events.record({ kind: 'instance-status', at, instanceId: view.id, deploymentId: view.deploymentId, from: view.status, to: status, details, ...(requestId ? { requestId } : {}) });
       // A rebooted guest is no longer hung.
       if (status === 'StartingVM') view.faults = view.faults.filter((f) => f !== 'hang-guest');
     }
@@ -320,6 +336,7 @@ export class FabricController {
 
   /** The host is lost: power it off, and re-create its instances on healthy hosts (service healing). */
   private hostFailed(host: Host, reason: string): void {
+    this.log.write('ERROR', `${host.view.id} failed: ${reason} Marking it out for repair and healing its instances.`);
     this.hosts.markFailed(host, `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`);
     const now = this.timers.now();
     for (const instance of this.instances.values()) {

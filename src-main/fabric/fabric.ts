@@ -1,19 +1,30 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
-import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, SampleInfo } from '../common/fabric-api';
+import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricError } from '../common/fabric-api';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
 import { defaultTimings, type PhaseTimings } from '../common/timings';
-import { builtinSamples } from './builtin-samples';
 import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
+import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
+import { fabricLabVersion, SessionExporter } from './session-exporter';
+import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
+import { defaultSamplesDir, PackageStore } from './package-store';
 
 export interface FabricOptions {
   /** The built host worker entry (out/main/host-worker.js). */
   hostWorkerUrl: URL;
+  /** The session folder every log is written under (default: a new fabric-lab-session-<timestamp> in the OS temp folder). */
+  sessionDir?: string;
+  /** Sample services (resources/samples by default). */
+  samplesDir?: string;
+  /** Where the session keeps what it writes (uploaded packages, ...); a new temporary folder by default. */
+  workDir?: string;
   pools?: PoolConfig[];
   timeScale?: number;
   seed?: number;
@@ -40,7 +51,13 @@ export class Fabric implements FabricApi {
   private readonly controllers: FabricController[];
   private readonly frontEnd: FrontEnd;
   private readonly timings: PhaseTimings;
+  readonly packages: PackageStore;
   private closed = false;
+  /** The session folder: instances' drives, the components' logs, events.jsonl, exports/. */
+  readonly sessionDir: string;
+  private readonly logs: FabricLogs;
+  private readonly exporter: SessionExporter;
+  private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -48,18 +65,29 @@ export class Fabric implements FabricApi {
     this.clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: options.timeScale ?? 10 });
     this.timers = new EmulatedTimers(this.clock);
     this.events = new EventHub(options.batchIntervalMs);
-    const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings });
+    this.startedAt.emulated = this.clock.now();
+    this.sessionDir = createSessionDir(options.sessionDir);
+    this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
+    // Every record (status change, fault) also goes to the session's events file, in the hub's order.
+    this.events.subscribe((batch) => {
+      for (const record of batch.records) this.logs.record(record);
+    });
+    const sessionDir = this.sessionDir;
+    const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
-        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000),
+        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
-    this.frontEnd = new FrontEnd(this.controllers, builtinSamples, this.events, () => this.clock.now(), options.coreQuota ?? 20);
+    this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(tmpdir(), `fabric-lab-work-${process.pid}-${Date.now()}`));
+    this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
+    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
   }
 
   /** Start a fabric and wait until every host agent is up. */
   static async start(options: FabricOptions): Promise<Fabric> {
     const fabric = new Fabric(options);
     try {
+      await fabric.packages.loadSamples();
       await Promise.all(fabric.controllers.map((c) => c.start()));
     } catch (error) {
       await fabric.close();
@@ -81,7 +109,18 @@ export class Fabric implements FabricApi {
   }
 
   async listSamples(): Promise<SampleInfo[]> {
-    return builtinSamples.map(({ id, title, summary }) => ({ id, title, summary }));
+    return this.packages.sampleInfos();
+  }
+
+  async getSamplePackage(request: { sample: string }): Promise<PackageView> {
+    const view = this.packages.sample(request.sample);
+    if (!view) throw new FabricError('NotFound', `There is no sample "${request.sample}".`);
+    return view;
+  }
+
+  async openPackage(request: { files: { path: string; data: string }[] }): Promise<PackageView> {
+    this.assertOpen();
+    return this.packages.openUpload(request.files);
   }
 
   async deploy(request: DeployRequest): Promise<OperationRef> {
@@ -133,6 +172,53 @@ export class Fabric implements FabricApi {
     this.frontEnd.injectFault(request);
   }
 
+  async listLogs(request: LogListRequest): Promise<LogFileInfo[]> {
+    return this.logs.listLogs(request, {
+      hasPool: (poolId) => this.controllers.some((c) => c.pool.id === poolId),
+      hasHost: (hostId) => this.controllers.some((c) => c.hasHost(hostId)),
+    });
+  }
+
+  async readLog(request: LogPageRequest): Promise<LogPageView> {
+    return this.logs.readLog(request);
+  }
+
+  async queryEvents(request: EventQuery): Promise<EventPage> {
+    return this.logs.queryEvents(request);
+  }
+
+  /** `saveAs` is the Electron shell's business (it fills in `path` from a save dialog); here it is ignored. */
+  async exportSession(request: ExportRequest): Promise<ExportInfo> {
+    this.assertOpen();
+    return this.exporter.export({ path: request.path });
+  }
+
+  async getExportStatus(): Promise<ExportStatus> {
+    return this.exporter.status();
+  }
+
+  async setExportSchedule(request: { schedule: ExportSchedule | null }): Promise<ExportStatus> {
+    this.assertOpen();
+    return this.exporter.setSchedule(request.schedule);
+  }
+
+  /** What an export's manifest.json says about the session. */
+  private manifest(): Record<string, unknown> {
+    const clock = this.clock.read();
+    return {
+      fabricLab: { version: fabricLabVersion() },
+      seed: this.seed,
+      timeScale: clock.scale,
+      paused: clock.paused,
+      startedAt: this.startedAt.emulated,
+      startedAtWall: this.startedAt.wall,
+      deployments: this.frontEnd.deploymentViews(),
+      pools: this.controllers.map((c) => ({ ...c.pool })),
+      events: 'fabric/events.jsonl',
+      layout: 'instances/<deploymentId>/<instanceName>/<drive>/... mirrors each VM; fabric/ holds the front end, controllers and host agents',
+    };
+  }
+
   onEvents(listener: (batch: FabricEventBatch) => void): () => void {
     return this.events.subscribe(listener);
   }
@@ -141,8 +227,10 @@ export class Fabric implements FabricApi {
     if (this.closed) return;
     this.closed = true;
     this.timers.clear();
+    this.exporter.close();
     await Promise.all(this.controllers.map((c) => c.shutdown()));
-    this.events.close();
+    this.events.close(); // flushes the last records into the events file first
+    this.logs.close();
   }
 
   private clockState(): ClockState {

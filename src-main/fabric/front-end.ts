@@ -3,12 +3,13 @@
 // deployment); FFE picks the machine pool by region and free capacity and hands the work to that pool's
 // fabric controller.
 import { randomUUID } from 'node:crypto';
-import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView } from '../common/fabric-api';
+import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView } from '../common/fabric-api';
 import { FabricError, toErrorInfo } from '../common/fabric-api';
 import { vmSizeCores, type RoleModel, type ServiceModel } from '../common/service-model';
-import type { BuiltinSample } from './builtin-samples';
 import type { EventHub } from './event-hub';
+import type { FabricLogs } from './fabric-logs';
 import type { FabricController } from './fabric-controller';
+import type { PackageStore } from './package-store';
 
 interface Deployment {
   view: DeploymentView;
@@ -24,14 +25,18 @@ const keptOperations = 500;
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
   private readonly operations = new Map<string, OperationView>();
+  /** The deployment each running operation acts on, for its events (its target may be an instance). */
+  private readonly operationDeployments = new Map<string, string>();
   private deploymentCounter = 0;
 
   constructor(
     private readonly controllers: FabricController[],
-    private readonly samples: BuiltinSample[],
+    private readonly packages: PackageStore,
     private readonly events: EventHub,
     private readonly now: () => number,
     private readonly coreQuota: number,
+    /** FrontEnd.log and the session's operation events. */
+    private readonly logs?: FabricLogs,
   ) {}
 
   deploymentViews(): DeploymentView[] {
@@ -43,11 +48,8 @@ export class FrontEnd {
   }
 
   async deploy(request: DeployRequest): Promise<OperationRef> {
-    const sample = this.samples.find((s) => s.id === request.sample);
-    if (!sample) {
-      throw new FabricError('NotFound', `There is no sample "${request.sample}". Samples: ${this.samples.map((s) => s.id).join(', ')}.`);
-    }
-    const serviceName = request.serviceName ?? sample.model.name;
+    const source = this.packages.modelFor(request);
+    const serviceName = request.serviceName ?? source.name;
     const slot = request.slot ?? 'production';
     for (const d of this.deployments.values()) {
       if (d.view.serviceName === serviceName && d.view.slot === slot) {
@@ -55,7 +57,7 @@ export class FrontEnd {
       }
     }
     // The model is the deployment's own copy: scaling changes its instance counts.
-    const model: ServiceModel = structuredClone(sample.model);
+    const model: ServiceModel = structuredClone(source);
     this.checkQuota(coresOf(model.roles));
     const controller = this.pickPool(model, request.region);
     const n = ++this.deploymentCounter;
@@ -65,7 +67,7 @@ export class FrontEnd {
       slot,
       status: 'Deploying',
       poolId: controller.pool.id,
-      roles: model.roles.map((r) => ({ ...r })),
+      roles: roleViews(model),
       createdAt: this.now(),
     };
     const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id) };
@@ -73,7 +75,8 @@ export class FrontEnd {
     this.publish(deployment);
     const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
     try {
-      await controller.place(view, roles, model.upgradeDomainCount);
+      this.logs?.frontEnd.write('INFO', `FFE picked ${controller.pool.name} (${controller.pool.region}) for ${view.id}.`, deployment.operation.requestId);
+      await controller.place(view, roles, model.upgradeDomainCount, deployment.operation.requestId);
     } catch (error) {
       this.deployments.delete(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
@@ -93,8 +96,8 @@ export class FrontEnd {
     }
     // Deleting supersedes whatever was in progress.
     if (deployment.operation.status === 'InProgress') this.endOperation(deployment.operation, 'Cancelled: the deployment is being deleted.');
-    return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async () => {
-      await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete');
+    return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async (requestId) => {
+      await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
       this.events.publish({ type: 'deployment-removed', id: deploymentId });
     });
@@ -106,13 +109,13 @@ export class FrontEnd {
     const current = deployment.view.status;
     if (status === 'Suspended') {
       if (current !== 'Running') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Running deployment can be suspended.`);
-      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', () =>
-        deployment.controller.stopInstances(this.instanceIds(deployment), 'keep'),
+      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', (requestId) =>
+        deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId),
       );
     }
     if (current !== 'Suspended') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Suspended deployment can be started.`);
-    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', () =>
-      deployment.controller.resumeInstances(this.instanceIds(deployment)),
+    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', (requestId) =>
+      deployment.controller.resumeInstances(this.instanceIds(deployment), requestId),
     );
   }
 
@@ -126,20 +129,20 @@ export class FrontEnd {
     if (count === current.length) throw new FabricError('BadRequest', `Role ${roleName} already has ${count} instance(s).`);
     if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length));
     const indexOf = (name: string) => Number(name.slice(name.lastIndexOf('_') + 1));
-    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', async () => {
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', async (requestId) => {
       if (count > current.length) {
         // New instances take the lowest free indices, as Azure numbers them.
         const taken = new Set(current.map((i) => indexOf(i.name)));
         const indices: number[] = [];
         for (let n = 0; indices.length < count - current.length; n++) if (!taken.has(n)) indices.push(n);
-        const ids = await deployment.controller.place(deployment.view, [{ role, indices }], deployment.model.upgradeDomainCount);
+        const ids = await deployment.controller.place(deployment.view, [{ role, indices }], deployment.model.upgradeDomainCount, requestId);
         this.setInstanceCount(deployment, role, count);
         await deployment.controller.whenStatus(ids, ['ReadyRole', 'FailedStartingRole', 'FailedStartingVM']);
       } else {
         // Scaling in removes the highest-numbered instances.
         const doomed = current.sort((a, b) => indexOf(b.name) - indexOf(a.name)).slice(0, current.length - count);
         this.setInstanceCount(deployment, role, count);
-        await deployment.controller.stopInstances(doomed.map((i) => i.id), 'delete');
+        await deployment.controller.stopInstances(doomed.map((i) => i.id), 'delete', requestId);
       }
     });
   }
@@ -150,8 +153,9 @@ export class FrontEnd {
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId);
     this.assertIdle(deployment);
     this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged');
-    const done = controller.restartInstance(instanceId, how);
-    return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done);
+    const requestId = randomUUID();
+    const done = controller.restartInstance(instanceId, how, requestId);
+    return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
   }
 
   /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
@@ -159,6 +163,7 @@ export class FrontEnd {
     if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host') {
       const controller = this.controllers.find((c) => c.hasHost(fault.hostId));
       if (!controller) throw new FabricError('NotFound', `There is no host "${fault.hostId}".`);
+      this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at host ${fault.hostId}.`);
       controller.injectHostFault(fault.hostId, fault.kind);
       controller.record({ kind: 'fault', at: this.now(), fault, target: fault.hostId });
       return;
@@ -166,17 +171,26 @@ export class FrontEnd {
     const controller = this.controllers.find((c) => c.instance(fault.instanceId));
     if (!controller) throw new FabricError('NotFound', `There is no running instance "${fault.instanceId}".`);
     const hostFault = fault.kind === 'crash-role' ? { kind: fault.kind, persistent: fault.persistent ?? false } : { kind: fault.kind };
+    this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at instance ${fault.instanceId}.`);
     controller.injectInstanceFault(fault.instanceId, hostFault);
     controller.record({ kind: 'fault', at: this.now(), fault, target: fault.instanceId });
   }
 
   /** Start an operation: the deployment shows `during` until `work` settles, then `after` (if any). */
-  private run(deployment: Deployment, kind: OperationKind, target: string, during: DeploymentView['status'], after: DeploymentView['status'] | null, work: () => Promise<void>): OperationRef {
-    const operation = this.startOperation(kind, target);
+  private run(
+    deployment: Deployment,
+    kind: OperationKind,
+    target: string,
+    during: DeploymentView['status'],
+    after: DeploymentView['status'] | null,
+    work: (requestId: string) => Promise<void>,
+    requestId?: string,
+  ): OperationRef {
+    const operation = this.startOperation(kind, target, requestId, deployment.view.id);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);
-    work().then(
+    work(operation.requestId).then(
       () => {
         if (after && this.deployments.has(deployment.view.id)) this.setStatus(deployment, after);
         this.endOperation(operation, null);
@@ -238,7 +252,7 @@ export class FrontEnd {
 
   private setInstanceCount(deployment: Deployment, role: RoleModel, count: number): void {
     role.instanceCount = count;
-    deployment.view.roles = deployment.model.roles.map((r) => ({ ...r }));
+    deployment.view.roles = roleViews(deployment.model);
     this.publish(deployment);
   }
 
@@ -248,11 +262,27 @@ export class FrontEnd {
   }
 
   private publish(deployment: Deployment): void {
-    this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: deployment.view.roles.map((r) => ({ ...r })) } });
+    this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model) } });
   }
 
-  private startOperation(kind: OperationKind, target: string): OperationView {
-    const operation: OperationView = { requestId: randomUUID(), kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
+  /** An operation outside a deployment's lifecycle (a session export), followed like the others. */
+  trackOperation(kind: OperationKind, target: string): { operation: OperationView; progress(fraction: number): void; end(error: string | null): void } {
+    const operation = this.startOperation(kind, target);
+    return {
+      operation,
+      progress: (fraction) => {
+        operation.progress = fraction;
+        this.events.publish({ type: 'operation', operation: { ...operation } });
+      },
+      end: (error) => this.endOperation(operation, error),
+    };
+  }
+
+  private startOperation(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string): OperationView {
+    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
+    this.operationDeployments.set(requestId, deploymentId ?? (target.startsWith('deployment') ? target : ''));
+    this.logs?.frontEnd.write('INFO', `${kind} ${target}: accepted.`, requestId);
+    this.logs?.operation(operation, this.operationDeployments.get(requestId) || undefined);
     this.operations.set(operation.requestId, operation);
     for (const [id, op] of this.operations) {
       if (this.operations.size <= keptOperations) break;
@@ -266,8 +296,15 @@ export class FrontEnd {
     operation.status = error ? 'Failed' : 'Succeeded';
     operation.error = error;
     operation.endedAt = this.now();
+    this.logs?.frontEnd.write(error ? 'ERROR' : 'INFO', `${operation.kind} ${operation.target}: ${operation.status}${error ? `: ${error}` : '.'}`, operation.requestId);
+    this.logs?.operation(operation, this.operationDeployments.get(operation.requestId) || undefined);
+    this.operationDeployments.delete(operation.requestId);
     this.events.publish({ type: 'operation', operation: { ...operation } });
   }
+}
+
+function roleViews(model: ServiceModel): RoleView[] {
+  return model.roles.map(({ directory: _directory, entryModule: _entryModule, ...role }) => structuredClone(role));
 }
 
 function coresOf(roles: RoleModel[]): number {

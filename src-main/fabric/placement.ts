@@ -91,9 +91,24 @@ export function planInstances<H extends PlacementHost>(
           upgradeDomain: upgradeDomainOf(n, upgradeDomainCount),
           faultDomain: host.view.faultDomain,
           startupTasks: role.startupTasks,
+          ...(role.directory ? { roleDirectory: role.directory } : {}),
+          ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
+          roleEnvironment: roleEnvironmentOf(role),
         },
       });
     }
   }
   return plan;
+}
+
+/** What RoleEnvironment will tell the role's code: settings, local storage sizes, and its endpoints' ports. */
+function roleEnvironmentOf(role: RoleModel): InstanceSpec['roleEnvironment'] {
+  const endpoints: InstanceSpec['roleEnvironment']['endpoints'] = {};
+  for (const e of role.endpoints.input) endpoints[e.name] = { protocol: e.protocol, port: typeof e.localPort === 'number' ? e.localPort : e.port };
+  for (const e of role.endpoints.internal) endpoints[e.name] = { protocol: e.protocol, port: e.port ?? 0 };
+  return {
+    settings: Object.fromEntries(role.settings.map((s) => [s.name, s.value])),
+    localResources: Object.fromEntries(role.localResources.map((l) => [l.name, { maximumSizeInMegabytes: l.sizeInMB }])),
+    endpoints,
+  };
 }

@@ -9,6 +9,7 @@ import type { TimerHandle } from '../common/emulated-timers';
 import { between } from '../common/seeded-random';
 import type { FromGuest, ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
+import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
 import { WaHostBootstrapper } from './wa-host-bootstrapper';
 
@@ -26,6 +27,7 @@ export class GuestAgent {
     private readonly spec: InstanceSpec,
     private readonly faults: RoleFaults,
     private readonly vmBus: MessagePort,
+    private readonly logs: InstanceLogs,
   ) {
     vmBus.on('message', (message: ToGuest) => {
       if (message.type === 'stop') this.stopRole();
@@ -34,6 +36,7 @@ export class GuestAgent {
 
   /** WaAppAgent has started; it installs the guest agent, which takes over from here. */
   start(): void {
+    this.logs.guestAgentStarted('the guest OS booted');
     this.beat();
     this.report('CreatingRole', 'WindowsAzureGuestAgent is configuring the guest: firewall rules, local storage, role configuration.');
     this.nextStart = this.context.timers.after(phaseDuration(this.context, 'configureGuest'), () => this.startRole());
@@ -49,6 +52,7 @@ export class GuestAgent {
     if (this.frozen || !this.bootstrapper) return;
     this.bootstrapper.stop();
     this.bootstrapper = null;
+    this.logs.runtime('WARN', `Recycling the role: ${reason}`);
     this.report('RestartingRole', reason);
     this.startRole();
   }
@@ -63,13 +67,13 @@ export class GuestAgent {
   halt(): void {
     this.heartbeat?.cancel();
     this.nextStart?.cancel();
-    this.bootstrapper?.stop();
+    this.bootstrapper?.stop(false);
     this.bootstrapper = null;
   }
 
   private startRole(): void {
     this.nextStart = null;
-    this.bootstrapper = new WaHostBootstrapper(this.context, this.spec, this.faults, {
+    this.bootstrapper = new WaHostBootstrapper(this.context, this.spec, this.faults, this.logs, {
       report: (status, details) => {
         if (status === 'ReadyRole') this.failedStarts = 0;
         this.report(status, details);
@@ -94,10 +98,12 @@ export class GuestAgent {
   }
 
   private report(status: InstanceStatus, details: string): void {
+    this.logs.roleStatus(status, details);
     this.send({ type: 'status', status, details, at: this.context.timers.now() });
   }
 
   private beat(): void {
+    this.logs.heartbeat();
     this.send({ type: 'heartbeat', at: this.context.timers.now() });
     const { guestHeartbeatMin, guestHeartbeatMax } = this.context.timings;
     this.heartbeat = this.context.timers.after(between(this.context.random, guestHeartbeatMin, guestHeartbeatMax), () => this.beat());

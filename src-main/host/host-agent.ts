@@ -6,6 +6,8 @@ import type { AfterStop, FromHost, InstanceFault, InstanceSpec } from '../common
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
+import { HostAgentLog } from './host-agent-log';
+import { InstanceLogs } from './instance-logs';
 import type { FromGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import { noRoleFaults, type RoleFaults } from './role-faults';
@@ -26,6 +28,10 @@ interface GuestVm {
   /** Set while the VM is being stopped: what happens once the role has stopped. */
   stopping: AfterStop | null;
   frozen: boolean;
+  /** The instance's drives' logs; kept across reboots (a reimage rotates them), closed when the VM is deleted. */
+  logs: InstanceLogs;
+  /** The front-end request the VM is working for, until the work is done (Ready, stopped or failed). */
+  requestId: string | null;
 }
 
 /** How often the host agent looks for silent guests. */
@@ -33,24 +39,33 @@ const watchdogInterval = 10_000;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
+  private readonly log: HostAgentLog;
 
   constructor(
     private readonly context: HostContext,
     private readonly toController: (message: FromHost) => void,
-  ) {}
+  ) {
+    this.log = new HostAgentLog(context.sessionDir, context.hostId, () => context.timers.now());
+  }
 
   start(): void {
+    this.log.write('INFO', `Host agent started on ${this.context.hostId}.`);
     this.beat();
     this.scheduleWatch();
   }
 
   shutdown(): void {
-    for (const vm of this.vms.values()) this.disconnectGuest(vm);
+    for (const vm of this.vms.values()) {
+      this.disconnectGuest(vm);
+      vm.logs.close();
+    }
     this.vms.clear();
+    this.log.write('INFO', 'Host agent shutting down.');
+    this.log.close();
     this.context.timers.clear();
   }
 
-  startInstance(spec: InstanceSpec): void {
+  startInstance(spec: InstanceSpec, requestId?: string): void {
     if (this.vms.has(spec.instanceId)) throw new Error(`Instance ${spec.instanceId} already runs on ${this.context.hostId}`);
     const vm: GuestVm = {
       spec,
@@ -64,8 +79,11 @@ export class HostAgent {
       step: null,
       stopping: null,
       frozen: false,
+      logs: new InstanceLogs(this.context.sessionDir, spec, () => this.context.timers.now()),
+      requestId: requestId ?? null,
     };
     this.vms.set(spec.instanceId, vm);
+    this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
     this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
   }
 
@@ -74,11 +92,16 @@ export class HostAgent {
     vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => this.bootVm(vm, 'Starting the guest OS.'));
   }
 
-  stopInstance(instanceId: string, then: AfterStop): void {
+  stopInstance(instanceId: string, then: AfterStop, requestId?: string): void {
     const vm = this.vms.get(instanceId);
+    this.log.write('INFO', `Stop ${instanceId}, then ${then}.`, requestId);
+    if (vm && requestId) vm.requestId = requestId;
     if (!vm || vm.stopping || vm.status === 'StoppedVM') {
       // Already stopped and kept: deleting it now only needs the record gone.
-      if (vm && vm.status === 'StoppedVM' && then === 'delete') this.vms.delete(instanceId);
+      if (vm && vm.status === 'StoppedVM' && then === 'delete') {
+        vm.logs.close();
+        this.vms.delete(instanceId);
+      }
       return;
     }
     vm.stopping = then;
@@ -93,15 +116,18 @@ export class HostAgent {
   }
 
   /** Boot a VM that was kept stopped (a suspended deployment started again). */
-  resumeInstance(instanceId: string): void {
+  resumeInstance(instanceId: string, requestId?: string): void {
     const vm = this.vms.get(instanceId);
     if (!vm || vm.status !== 'StoppedVM') return;
+    vm.requestId = requestId ?? null;
+    this.log.write('INFO', `Resume ${instanceId}: booting its kept VM.`, requestId);
     this.bootVm(vm, 'Starting the guest OS.');
   }
 
   applyFault(instanceId: string, fault: InstanceFault): void {
     const vm = this.vms.get(instanceId);
     if (!vm || vm.stopping) return;
+    this.log.write('WARN', `Fault injected into ${instanceId}: ${fault.kind}.`);
     switch (fault.kind) {
       case 'crash-role':
         vm.faults.crashOnStart = fault.persistent;
@@ -129,7 +155,7 @@ export class HostAgent {
       const { port1, port2 } = new MessageChannel();
       vm.vmBus = port1;
       port1.on('message', (message: FromGuest) => this.fromGuest(vm, message));
-      vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, port2);
+      vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, port2, vm.logs);
       vm.guest.start();
     });
   }
@@ -174,11 +200,15 @@ export class HostAgent {
       vm.stopping = null;
       if (then === 'reimage') {
         vm.restarts++;
+        vm.logs.rotateAll();
         this.createVm(vm, `Host agent on ${this.context.hostId} is re-creating the VM from a fresh OS image (reimage).`);
         return;
       }
       this.setStatus(vm, 'StoppedVM', then === 'keep' ? 'Stopped; the VM and its cores are kept for the deployment.' : '');
-      if (then === 'delete') this.vms.delete(vm.spec.instanceId);
+      if (then === 'delete') {
+        vm.logs.close();
+        this.vms.delete(vm.spec.instanceId);
+      }
     });
   }
 
@@ -203,8 +233,10 @@ export class HostAgent {
         vm.frozen = false;
         vm.lastHeartbeat = null;
         vm.restarts++;
+        this.log.write('ERROR', `${vm.spec.instanceId}: no heartbeat for ${Math.round(silence / 1000)} s; restarting the guest OS (10-minute rule).`);
         this.bootVm(vm, `The host agent restarted the guest OS: no heartbeat from the guest agent for ${Math.round(silence / 60_000)} minutes.`, now);
       } else if (silence >= guestUnresponsiveAfter && vm.status !== 'UnresponsiveRole') {
+        this.log.write('WARN', `${vm.spec.instanceId}: no heartbeat for ${Math.round(silence / 1000)} s; reporting it unresponsive.`);
         this.setStatus(vm, 'UnresponsiveRole', `No heartbeat from the guest agent for ${Math.round(silence / 1000)} s. The host agent restarts the guest OS after ${guestHeartbeatTimeout / 60_000} minutes of silence.`, now);
       }
     }
@@ -214,7 +246,11 @@ export class HostAgent {
   private setStatus(vm: GuestVm, status: InstanceStatus, details: string, at = this.context.timers.now()): void {
     if (vm.status !== status) assertTransition(vm.spec.instanceId, vm.status, status);
     vm.status = status;
-    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at, restarts: vm.restarts });
+    const requestId = vm.requestId ?? undefined;
+    this.log.write(status.startsWith('Failed') ? 'ERROR' : 'INFO', `${vm.spec.instanceId} is ${status}.${details ? ` ${details}` : ''}`, requestId);
+    this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at, restarts: vm.restarts, requestId });
+    // The request's work on this VM is done once it is Ready, stopped or failed.
+    if (status === 'ReadyRole' || status === 'StoppedVM' || status.startsWith('Failed')) vm.requestId = null;
   }
 
   private beat(): void {

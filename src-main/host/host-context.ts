@@ -9,6 +9,8 @@ export interface HostContext {
   timers: EmulatedTimers;
   random: Random;
   timings: PhaseTimings;
+  /** The session folder this host writes its instances' logs and its own under. */
+  sessionDir: string;
 }
 
 /** How long a phase takes this time: its default moved by the session's seeded jitter. */

@@ -1,5 +1,8 @@
 // Entry of a host worker thread: this thread is the host OS, and its host agent is the only thing the
 // fabric controller talks to.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
@@ -26,7 +29,8 @@ controller.on('message', (message: ToHost) => {
       case 'init': {
         timers = new EmulatedTimers(new EmulatedClock(message.clock));
         const random = seededRandom(hashSeed(message.seed, message.hostId));
-        agent = new HostAgent({ hostId: message.hostId, timers, random, timings: message.timings }, send);
+        const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
+        agent = new HostAgent({ hostId: message.hostId, timers, random, timings: message.timings, sessionDir }, send);
         agent.start();
         send({ type: 'ready', hostId: message.hostId });
         break;
@@ -35,13 +39,13 @@ controller.on('message', (message: ToHost) => {
         timers?.clockChanged();
         break;
       case 'start-instance':
-        agent?.startInstance(message.spec);
+        agent?.startInstance(message.spec, message.requestId);
         break;
       case 'stop-instance':
-        agent?.stopInstance(message.instanceId, message.then);
+        agent?.stopInstance(message.instanceId, message.then, message.requestId);
         break;
       case 'resume-instance':
-        agent?.resumeInstance(message.instanceId);
+        agent?.resumeInstance(message.instanceId, message.requestId);
         break;
       case 'fault':
         agent?.applyFault(message.instanceId, message.fault);

@@ -2,13 +2,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Fabric } from '../fabric/fabric';
+import { defaultPools, Fabric } from '../fabric/fabric';
 import { startBrowserServer } from './browser-server';
 
 export interface BrowserModeOptions {
   port?: number;
   timeScale?: number;
   seed?: number;
+  /** Hosts powered on in the one machine pool, cores per host (defaults: the fabric's default pool). */
+  hosts?: number;
+  cores?: number;
+  /** The subscription's core quota (default 20). */
+  quota?: number;
+  /** The session folder for every log (--session); a new temporary one when absent. */
+  session?: string;
   /** The built host worker; by default out/main/host-worker.js. */
   hostWorkerUrl?: URL;
   /** The built renderer; by default out/renderer/. */
@@ -30,7 +37,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     throw new Error(`${join(rendererDir, 'index.html')} is missing: run "npm run build" first (npm run serve does).`);
   }
 
-  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed });
+  const base = defaultPools[0]!;
+  const pools = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
+  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session });
   const server = await startBrowserServer({
     api: fabric,
     rendererDir,
@@ -41,6 +50,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     throw error;
   });
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
+  console.log(`Session logs: ${fabric.sessionDir}`);
 
   return {
     url: server.url,

@@ -4,11 +4,12 @@
 // when it has one, a loopback Origin (cross-site pages).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { extname, resolve, sep } from 'node:path';
+import { basename, extname, resolve, sep } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { commandMessage, parseCommandArgs } from '../common/api-schema';
 import { FabricError, toErrorInfo, type FabricApi, type FabricEventBatch } from '../common/fabric-api';
@@ -34,7 +35,8 @@ export interface BrowserServer {
 
 export const tokenCookie = 'fabric-lab-token';
 export const fabricSocketPath = '/fabric';
-const maxMessageBytes = 1024 * 1024;
+/** The largest message: an openPackage upload of up to 48 MiB of files, base64-encoded. */
+export const maxMessageBytes = 66 * 1024 * 1024;
 /** A client this far behind on pushed events is dropped rather than buffered without bound; it reconnects and re-snapshots. */
 const maxBufferedBytes = 16 * 1024 * 1024;
 
@@ -100,6 +102,23 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     const cookie: Record<string, string> = queryToken
       ? { 'Set-Cookie': `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/` }
       : {};
+    // A finished session export, by the id exportSession answered: the browser downloads it.
+    const exportId = url ? /^\/exports\/([0-9a-f-]{36})$/.exec(url.pathname)?.[1] : undefined;
+    if (exportId) {
+      const found = (await api.getExportStatus()).exports.find((e) => e.id === exportId);
+      const size = found ? await stat(found.path).then((s) => s.size, () => null) : null;
+      if (!found || size === null) return sendText(res, 404, 'No such export (exports are kept while the session runs).\n', cookie);
+      res.writeHead(200, {
+        ...securityHeaders(),
+        ...cookie,
+        'Content-Type': 'application/zip',
+        'Content-Length': String(size),
+        'Content-Disposition': `attachment; filename="${basename(found.path).replace(/[^A-Za-z0-9._()-]/g, '_')}"`,
+      });
+      if (req.method === 'HEAD') return void res.end();
+      createReadStream(found.path).on('error', () => res.destroy()).pipe(res);
+      return;
+    }
     const file = url ? await resolveStaticFile(root, url.pathname) : null;
     if (!file) return sendText(res, 404, 'Not found.\n', cookie);
     const body = await readFile(file);

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
+import { addRunCommand } from './cli-run';
 
 export interface CliIo {
   out(text: string): void;
@@ -115,11 +116,7 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
       setStatus(await validateCommand(input, cscfg, opts, io));
     });
 
-  // ── `run` verb ─────────────────────────────────────────────────────────────────────────────────────────
-  // Reserved for `fabric-lab run <package> <.cscfg> [--time-scale N] [--until-ready] [--timeout S] [--json]`
-  // (issue 5): it starts a headless fabric and deploys the model readServicePackage returns. Another
-  // engineer adds it here; until then `run` is an unknown verb (exit 2), never a pretend one.
-  // ────────────────────────────────────────────────────────────────────────────────────────────────────────
+  addRunCommand(program, io, setStatus, { valid: exitValid, invalid: exitInvalid });
 
   return program;
 }

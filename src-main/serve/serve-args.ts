@@ -6,7 +6,20 @@ export interface ServeOptions {
   port?: number;
   timeScale?: number;
   seed?: number;
+  /** Hosts powered on in the machine pool (one worker thread each). */
+  hosts?: number;
+  /** Cores per host. */
+  cores?: number;
+  /** The subscription's core quota; raise it to deploy thousands of instances. */
+  quota?: number;
+  /** The session folder for every log (default: a new fabric-lab-session-<timestamp> in the temp folder). */
+  session?: string;
 }
+
+/** Bounds that keep a typo from starting ten thousand threads; the benchmark's 64 x 32 fits well inside. */
+export const maxHosts = 256;
+export const maxCoresPerHost = 64;
+export const maxQuota = 100_000;
 
 export type ServeCommand = { kind: 'run'; options: ServeOptions } | { kind: 'help' };
 
@@ -23,10 +36,15 @@ Options:
   --port N        port to listen on, 0..65535 (default 0: any free port)
   --time-scale N  emulated seconds per real second, ${minTimeScale}..${maxTimeScale} (default 10)
   --seed N        seed for the fabric's jitter, 0..4294967295, to replay a session (default random)
+  --hosts N       hosts powered on in the machine pool, 1..${maxHosts} (default 4, plus 1 spare)
+  --cores N       cores per host, 1..${maxCoresPerHost} (default 8)
+  --quota N       the subscription's core quota, 1..${maxQuota} (default 20)
+  --session DIR   the session folder every log is written under (created if missing;
+                  default: a new fabric-lab-session-<timestamp> in the temp folder)
   --help          show this help`;
 
 export function parseServeArgs(argv: readonly string[]): ServeCommand {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; help?: boolean };
+  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -36,6 +54,10 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
         port: { type: 'string' },
         'time-scale': { type: 'string' },
         seed: { type: 'string' },
+        hosts: { type: 'string' },
+        cores: { type: 'string' },
+        quota: { type: 'string' },
+        session: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -57,6 +79,13 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
     options.timeScale = scale;
   }
   if (values.seed !== undefined) options.seed = integerIn('--seed', values.seed, 0, 2 ** 32 - 1);
+  if (values.hosts !== undefined) options.hosts = integerIn('--hosts', values.hosts, 1, maxHosts);
+  if (values.cores !== undefined) options.cores = integerIn('--cores', values.cores, 1, maxCoresPerHost);
+  if (values.quota !== undefined) options.quota = integerIn('--quota', values.quota, 1, maxQuota);
+  if (values.session !== undefined) {
+    if (values.session.trim() === '' || values.session.includes('\0')) throw new ServeArgsError('--session needs a folder path');
+    options.session = values.session;
+  }
   return { kind: 'run', options };
 }
 

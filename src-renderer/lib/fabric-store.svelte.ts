@@ -13,10 +13,16 @@ import type {
   SampleInfo,
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
+import { indexInstances } from './service-tree';
+import { appendBounded, coresByPool, countByTone, type HistoryPoint } from './status-history';
 
 const keptRecords = 300;
 const keptOperations = 100;
 const keptTimeline = 60;
+/** Chart points kept; older ones are thinned, not dropped (see appendBounded). */
+const keptHistory = 400;
+/** At most one chart point per this many real ms, however often batches come. */
+const historyEveryMs = 250;
 
 export interface TimelineEntry {
   at: number;
@@ -40,10 +46,16 @@ export class FabricStore {
   timelines = $state.raw(new Map<string, TimelineEntry[]>());
   /** The instance whose detail panel is open. */
   selectedInstanceId = $state<string | null>(null);
+  /** Instances by status and cores per pool over time, sampled from the pushed batches (never polled). */
+  history = $state.raw<HistoryPoint[]>([]);
   /** performance.now() when `clock` was received, to run the emulated clock forward locally. */
   clockReceivedAt = 0;
 
   private seq = 0;
+  private lastSampleAt = -Infinity;
+  // instancesOf is called per deployment and per role on every batch; grouping and sorting once per
+  // instances map (not per call) keeps a batch of 2,048 instances cheap.
+  private indexed: { of: Map<string, InstanceView>; index: Map<string, Map<string, InstanceView[]>> } | null = null;
 
   constructor(readonly api: FabricApi) {}
 
@@ -59,6 +71,7 @@ export class FabricStore {
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
     this.operations = snapshot.operations.slice(-keptOperations).reverse();
     this.samples = samples;
+    this.sampleHistory(true);
     this.connected = true;
   }
 
@@ -69,12 +82,27 @@ export class FabricStore {
     return clock.paused ? clock.now : clock.now + (performance.now() - this.clockReceivedAt) * clock.scale;
   }
 
+  /** A deployment's instances (of one role, or of all roles in role order), in instance-index order. */
   instancesOf(deploymentId: string, roleName?: string): InstanceView[] {
-    const list: InstanceView[] = [];
-    for (const instance of this.instances.values()) {
-      if (instance.deploymentId === deploymentId && (roleName === undefined || instance.roleName === roleName)) list.push(instance);
-    }
-    return list.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    const roles = this.rolesOf(deploymentId);
+    if (roleName !== undefined) return [...(roles.get(roleName) ?? [])];
+    return [...roles.values()].flat();
+  }
+
+  /** A deployment's instances grouped by role; read-only, shared between callers of the same batch. */
+  rolesOf(deploymentId: string): ReadonlyMap<string, readonly InstanceView[]> {
+    const instances = this.instances; // read here so callers depend on it
+    if (this.indexed?.of !== instances) this.indexed = { of: instances, index: indexInstances(instances.values()) };
+    return this.indexed.index.get(deploymentId) ?? new Map();
+  }
+
+  private sampleHistory(force = false): void {
+    const at = performance.now();
+    // Batches can arrive before the snapshot; without a clock there is no time to put on the chart.
+    if (!this.clock || (!force && at - this.lastSampleAt < historyEveryMs)) return;
+    this.lastSampleAt = at;
+    const point: HistoryPoint = { at: this.emulatedNow(), byTone: countByTone(this.instances.values()), coresByPool: coresByPool(this.pools, this.hosts) };
+    this.history = appendBounded(this.history, point, keptHistory);
   }
 
   private setClock(clock: ClockState): void {
@@ -146,5 +174,6 @@ export class FabricStore {
       for (const id of timelines.keys()) if (removedDeployments.some((d) => id.startsWith(`${d}/`))) timelines.delete(id);
       this.timelines = timelines;
     }
+    if (instances || hosts) this.sampleHistory();
   }
 }

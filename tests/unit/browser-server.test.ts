@@ -7,10 +7,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { FabricApi, FabricEventBatch, SampleInfo } from '../../src-main/common/fabric-api';
+import type { ExportInfo } from '../../src-main/common/log-api';
 import { FabricError } from '../../src-main/common/fabric-api';
-import { startBrowserServer, type BrowserServer } from '../../src-main/serve/browser-server';
+import { maxMessageBytes, startBrowserServer, type BrowserServer } from '../../src-main/serve/browser-server';
 
-const samples: SampleInfo[] = [{ id: 'hello', title: 'Hello', summary: 'One web role.' }];
+const samples: SampleInfo[] = [{ id: 'hello', title: 'Hello', summary: 'One web role.', readme: '# Hello', valid: true }];
+
+/** Exports the fake fabric reports (the download route serves them by id). */
+const fakeExports: ExportInfo[] = [];
 
 /** A FabricApi with no workers: canned answers, and events pushed by hand. */
 function fakeFabric() {
@@ -20,6 +24,12 @@ function fakeFabric() {
       throw new Error('not used');
     },
     listSamples: async () => samples,
+    getSamplePackage: async () => {
+      throw new Error('not used');
+    },
+    openPackage: async () => {
+      throw new Error('not used');
+    },
     deploy: async (request) => ({ requestId: 'req-1', deploymentId: `deployment1(${request.sample})` }),
     deleteDeployment: async ({ deploymentId }) => {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
@@ -36,6 +46,18 @@ function fakeFabric() {
       throw new Error('not used');
     },
     reimageInstance: async () => {
+      throw new Error('not used');
+    },
+    listLogs: async () => [],
+    readLog: async () => {
+      throw new FabricError('NotFound', 'no log');
+    },
+    queryEvents: async () => ({ events: [], total: 0, next: null }),
+    exportSession: async () => {
+      throw new Error('not used');
+    },
+    getExportStatus: async () => ({ sessionDir: '/s', exportsDir: '/s/exports', schedule: null, nextRun: null, progress: null, exports: fakeExports }),
+    setExportSchedule: async () => {
       throw new Error('not used');
     },
     onEvents(listener) {
@@ -269,10 +291,10 @@ describe('browser server: the /fabric WebSocket', () => {
     client.ws.close();
   });
 
-  it('closes a connection that sends more than 1 MiB in one message (1009)', async () => {
+  it('closes a connection that sends more than the largest upload in one message (1009)', async () => {
     const client = await connect(server.port, `?token=${server.token}`);
     const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
-    client.ws.send('x'.repeat(1024 * 1024 + 1));
+    client.ws.send('x'.repeat(maxMessageBytes + 1));
     expect(await closed).toBe(1009);
   });
 
@@ -304,5 +326,23 @@ describe('browser server: start and close', () => {
     expect(own.listeners.size).toBe(0);
     await clientClosed;
     await expect(httpGet(closing.port, '/?token=a-fixed-token-for-this-test')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('browser server: session export download', () => {
+  it('serves a finished export by id as an attachment, only with the token', async () => {
+    const zip = join(tempDir, 'fabric-lab-session-x.zip');
+    await writeFile(zip, 'PK-not-really-a-zip');
+    const id = '11111111-2222-3333-4444-555555555555';
+    fakeExports.push({ id, requestId: 'r', path: zip, files: 1, bytes: 19, scheduled: false, startedAt: 0, endedAt: 0 });
+    expect((await httpGet(server.port, `/exports/${id}`)).status).toBe(401);
+    expect((await httpGet(server.port, `/exports/${id}`, { Origin: 'http://evil.example', Cookie: `fabric-lab-token=${server.token}` })).status).toBe(403);
+    const reply = await httpGet(server.port, `/exports/${id}`, { Cookie: `fabric-lab-token=${server.token}` });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('application/zip');
+    expect(reply.headers['content-disposition']).toBe('attachment; filename="fabric-lab-session-x.zip"');
+    expect(reply.body).toBe('PK-not-really-a-zip');
+    expect((await httpGet(server.port, `/exports/${id.replace('1', '9')}?token=${server.token}`)).status).toBe(404);
+    expect((await httpGet(server.port, `/exports/..%2f..%2fsecret.txt?token=${server.token}`)).status).toBe(404);
   });
 });

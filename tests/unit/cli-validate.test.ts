@@ -84,7 +84,7 @@ describe('fabric-lab validate (in process)', () => {
     [['validate'], /missing required argument 'package'/],
     [['validate', '--strict', join(fixtures, 'minimal.csdef')], /unknown option '--strict'/],
     [['deploy', 'x'], /unknown command 'deploy'/],
-    [['run', 'x', 'y'], /unknown command 'run'/],
+    [['run', 'x'], /missing required argument 'cscfg'/],
     [[], /Usage: fabric-lab/],
   ])('exits 2 when the command line is wrong: %j', async (args, message) => {
     const r = await run(...args);

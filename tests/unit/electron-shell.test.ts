@@ -98,6 +98,7 @@ const fakes = vi.hoisted(() => {
     isPackaged = false;
     enableSandbox = vi.fn(() => void log.push('enableSandbox'));
     requestSingleInstanceLock = vi.fn(() => true);
+    getPath = vi.fn((name: string) => `/home/user/.config/Fabric Lab/${name}`);
     quit = vi.fn();
     whenReady = vi.fn(() => Promise.resolve());
     override on(name: string, listener: Listener): this {
@@ -127,7 +128,7 @@ vi.mock('electron', () => ({
   ipcMain: fakes.ipcMain,
   ipcRenderer: fakes.ipcRenderer,
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => fakes.exposed.set(key, api) },
-  dialog: { showErrorBox: fakes.showErrorBox },
+  dialog: { showErrorBox: fakes.showErrorBox, showSaveDialog: vi.fn() },
 }));
 vi.mock('../../src-main/fabric/fabric', () => ({ Fabric: { start: fakes.fabricStart } }));
 
@@ -151,6 +152,7 @@ function fakeFabric() {
     setClock: vi.fn(async () => {
       throw new Error('clock jammed');
     }),
+    exportSession: vi.fn(async (request: { path?: string }) => ({ id: 'e-1', path: request.path ?? '/session/exports/x.zip' })),
     onEvents: vi.fn((listener: (batch: FabricEventBatch) => void) => {
       listeners.add(listener);
       return () => void listeners.delete(listener);
@@ -289,6 +291,23 @@ describe('the IPC bridge', () => {
     win.webContents.mainFrame.url = 'https://evil.example/';
     expect(await invoke({ sender: win.webContents, senderFrame: win.webContents.mainFrame }, 'listSamples')).toHaveProperty('error.code', 'BadRequest');
     expect(api.listSamples).not.toHaveBeenCalled();
+  });
+
+  it('lets the save dialog, never the page, choose where an export is written', async () => {
+    const win = new fakes.FakeBrowserWindow({}) as FakeWindow;
+    const fabric = fakeFabric();
+    const choose = vi.fn(async (): Promise<string | null> => '/home/user/Downloads/session.zip');
+    const disconnect = connectFabricIpc({ win: win as any, api: fabric.fabric, isAppUrl: appLocation.isAppUrl, chooseExportPath: choose });
+    const invoke = fakes.ipcMain.handlers.get('fabric:invoke')!;
+    const own = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+    expect(await invoke(own, 'exportSession', { saveAs: true })).toEqual({ result: { id: 'e-1', path: '/home/user/Downloads/session.zip' } });
+    expect(fabric.api.exportSession).toHaveBeenLastCalledWith({ path: '/home/user/Downloads/session.zip' });
+    expect(await invoke(own, 'exportSession', { path: '/etc/cron.d/x' })).toHaveProperty('error.message', expect.stringMatching(/save dialog chooses/));
+    choose.mockResolvedValueOnce(null);
+    expect(await invoke(own, 'exportSession', { saveAs: true })).toHaveProperty('error.message', expect.stringMatching(/cancelled/));
+    expect(await invoke(own, 'exportSession', {})).toEqual({ result: { id: 'e-1', path: '/session/exports/x.zip' } });
+    expect(fabric.api.exportSession).toHaveBeenCalledTimes(2);
+    disconnect();
   });
 
   it('calls the fabric for its own window and answers {result}', async () => {
@@ -437,7 +456,7 @@ describe('the main entry', () => {
     await startMain(async () => fakeFabric().api);
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeGreaterThanOrEqual(0);
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeLessThan(fakes.log.indexOf('new BrowserWindow'));
-    expect(fakes.fabricStart).toHaveBeenCalledWith({ hostWorkerUrl: expect.any(URL) });
+    expect(fakes.fabricStart).toHaveBeenCalledWith({ hostWorkerUrl: expect.any(URL), sessionDir: expect.stringMatching(/userData[/\\]sessions[/\\]\d{4}-/) });
     expect(String(fakes.fabricStart.mock.calls[0]?.[0].hostWorkerUrl)).toMatch(/\/host-worker\.js$/);
     const win = fakes.FakeBrowserWindow.created[0];
     expect(win?.options.webPreferences.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);

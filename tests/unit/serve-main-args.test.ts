@@ -19,6 +19,13 @@ describe('npm run serve arguments', () => {
     expect(parseServeArgs(['--time-scale', '0.1'])).toEqual({ kind: 'run', options: { timeScale: 0.1 } });
   });
 
+  it('reads the pool size and core quota, for deployments of thousands of instances', () => {
+    expect(parseServeArgs(['--hosts', '64', '--cores=32', '--quota', '2048'])).toEqual({
+      kind: 'run',
+      options: { hosts: 64, cores: 32, quota: 2048 },
+    });
+  });
+
   it('asks for help with --help', () => {
     expect(parseServeArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
@@ -39,6 +46,12 @@ describe('npm run serve arguments', () => {
     [['--seed', '-3'], /--seed/],
     [['--seed', '1.5'], /--seed/],
     [['--seed', '4294967296'], /--seed/],
+    [['--hosts', '0'], /--hosts/],
+    [['--hosts', '257'], /--hosts/],
+    [['--cores', '65'], /--cores/],
+    [['--cores', 'many'], /--cores/],
+    [['--quota', '0'], /--quota/],
+    [['--quota', '100001'], /--quota/],
     [['--verbose'], /--verbose/],
     [['--help=yes'], /--help/],
     [['8080'], /8080/],

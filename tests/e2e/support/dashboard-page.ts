@@ -28,4 +28,28 @@ export class DashboardPage {
   alert(): Locator {
     return this.page.getByRole('alert');
   }
+
+  /** The left tree: service -> deployment (slot) -> role -> instance. */
+  tree(): Locator {
+    return this.page.getByRole('tree', { name: 'Service tree' });
+  }
+
+  domainMap(deployment: Locator): Locator {
+    return deployment.getByRole('table', { name: 'Fault domain by upgrade domain map' });
+  }
+
+  charts(): Locator {
+    return this.page.getByRole('region', { name: 'Charts' });
+  }
+
+  /** Whether a canvas has any pixel drawn on it. */
+  async canvasDrawn(canvas: Locator): Promise<boolean> {
+    return canvas.evaluate((element) => {
+      // Typed by hand: the e2e tests compile without the DOM library.
+      const c = element as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) return true;
+      return false;
+    });
+  }
 }

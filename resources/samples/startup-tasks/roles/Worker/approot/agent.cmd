@@ -1,0 +1,3 @@
+@echo off
+echo agent running
+exit /b 0

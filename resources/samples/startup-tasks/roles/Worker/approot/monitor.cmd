@@ -1,0 +1,3 @@
+@echo off
+echo monitor running
+exit /b 0

@@ -1,0 +1,3 @@
+@echo off
+echo setup running
+exit /b 0

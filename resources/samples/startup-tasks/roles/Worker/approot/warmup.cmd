@@ -1,0 +1,3 @@
+@echo off
+echo warmup running
+exit /b 0

@@ -1,0 +1,36 @@
+// The XML files a guest holds besides its logs: the runtime configuration the guest agent writes to
+// C:\Config\<deploymentID>.<role>.<version>.xml, and E:\RoleModel.xml when the package brought none (cspack
+// writes one per role; a model written directly, like a bare .csdef, has none).
+import type { InstanceSpec } from '../common/host-protocol';
+
+const esc = (text: string | number): string =>
+  String(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+export function roleConfigXml(spec: InstanceSpec): string {
+  return [
+    '<?xml version="1.0" encoding="utf-8"?>',
+    '<RoleEnvironment xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">',
+    `  <Deployment id="${esc(spec.deploymentId)}" emulated="true" />`,
+    `  <CurrentInstance id="${esc(spec.instanceName)}" roleName="${esc(spec.roleName)}" faultDomain="${spec.faultDomain}" updateDomain="${spec.upgradeDomain}" vmSize="${esc(spec.vmSize)}" />`,
+    '</RoleEnvironment>',
+    '',
+  ].join('\r\n');
+}
+
+export function roleModelXml(spec: InstanceSpec): string {
+  const tasks = spec.startupTasks.map(
+    (t) => `      <Task commandLine="${esc(t.commandLine)}" executionContext="${t.executionContext}" taskType="${t.taskType}" relativePath="${esc(t.relativePath ?? 'approot')}" />`,
+  );
+  return [
+    '<?xml version="1.0" encoding="utf-8"?>',
+    `<RoleModel xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" name="${esc(spec.roleName)}" version="2.9.8999.43" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">`,
+    '  <Startup>',
+    ...tasks,
+    '  </Startup>',
+    '  <Properties>',
+    `    <Property name="RoleType" value="${spec.roleType === 'WorkerRole' ? 'Worker' : 'Web'}" />`,
+    '  </Properties>',
+    '</RoleModel>',
+    '',
+  ].join('\r\n');
+}

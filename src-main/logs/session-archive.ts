@@ -1,0 +1,120 @@
+// One .zip of a session folder, written while the fabric keeps writing into it. Each file is archived as
+// it was when the walk saw it (its size then, read with a bounded stream), so a log that grows during the
+// export gives a consistent prefix instead of a corrupt entry, and the archive never waits on a writer.
+// yazl deflates on libuv's thread pool, so the main thread stays free for the fabric.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { ZipFile } from 'yazl';
+import { FabricError } from '../common/fabric-api';
+
+export interface ArchiveEntry {
+  /** The name inside the archive, `/`-separated. */
+  name: string;
+  file: string;
+  size: number;
+  mtime: Date;
+}
+
+export interface ArchiveOptions {
+  sessionDir: string;
+  target: string;
+  /** Absolute paths (folders or files) left out: the exports folder, the archive being written. */
+  exclude: string[];
+  /** Generated entries written first (the manifest). */
+  extra: { name: string; data: Buffer }[];
+  onProgress?(done: number, total: number): void;
+}
+
+/** Files of the session folder as they are now, in a stable order; symlinks are not followed or archived. */
+export async function walkSession(sessionDir: string, exclude: string[]): Promise<ArchiveEntry[]> {
+  const skip = new Set(exclude);
+  const out: ArchiveEntry[] = [];
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const entry of entries) {
+      const file = join(dir, entry.name);
+      if (skip.has(file)) continue;
+      if (entry.isDirectory()) await visit(file);
+      else if (entry.isFile()) {
+        try {
+          const s = await lstat(file);
+          out.push({ name: relative(sessionDir, file).split(sep).join('/'), file, size: s.size, mtime: s.mtime });
+        } catch {
+          // rotated or deleted since readdir: not part of this snapshot
+        }
+      }
+    }
+  };
+  await visit(sessionDir);
+  return out;
+}
+
+/** Fails with BadRequest naming the reason when the target cannot be created (before any work is done). */
+export async function checkWritable(target: string): Promise<void> {
+  try {
+    const fh = await open(`${target}.partial`, 'w');
+    await fh.close();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why: Record<string, string> = {
+      ENOENT: 'its folder does not exist',
+      ENOTDIR: 'a part of the path is a file, not a folder',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'the file system is read-only',
+      EISDIR: 'it is a folder',
+      ENOSPC: 'the disk is full',
+    };
+    throw new FabricError('BadRequest', `Cannot write the export to ${target}: ${why[code] ?? (error as Error).message} (${code}). The fabric keeps running; choose another place.`);
+  }
+}
+
+/** Writes the archive to `<target>.partial`, then renames it: a finished name is always a complete archive. */
+export async function writeSessionArchive(options: ArchiveOptions): Promise<{ files: number; bytes: number; entries: ArchiveEntry[] }> {
+  const { target } = options;
+  const partial = `${target}.partial`;
+  await checkWritable(target);
+  const entries = await walkSession(options.sessionDir, [...options.exclude, target, partial]);
+  const total = entries.reduce((n, e) => n + e.size, 0);
+  let done = 0;
+  const zip = new ZipFile();
+  for (const { name, data } of options.extra) zip.addBuffer(data, name);
+  for (const entry of entries) {
+    if (entry.size === 0) {
+      zip.addBuffer(Buffer.alloc(0), entry.name, { mtime: entry.mtime });
+      continue;
+    }
+    zip.addReadStreamLazy(entry.name, { mtime: entry.mtime, size: entry.size }, (callback) => {
+      const counted = new PassThrough();
+      counted.on('data', (chunk: Buffer) => {
+        done += chunk.length;
+        options.onProgress?.(done, total);
+      });
+      const source = createReadStream(entry.file, { start: 0, end: entry.size - 1 });
+      source.on('error', (error) => counted.destroy(error));
+      source.pipe(counted);
+      callback(null, counted);
+    });
+  }
+  const out = createWriteStream(partial);
+  const finished = new Promise<void>((resolve, reject) => {
+    out.on('close', resolve);
+    out.on('error', reject);
+    zip.on('error', reject);
+    (zip.outputStream as Readable).on('error', reject);
+  });
+  (zip.outputStream as Readable).pipe(out);
+  zip.end();
+  try {
+    await finished;
+    await rename(partial, target);
+  } catch (error) {
+    out.destroy();
+    await rm(partial, { force: true });
+    throw new FabricError('Internal', `The export to ${target} failed: ${(error as Error).message}. The fabric keeps running.`);
+  }
+  return { files: entries.length + options.extra.length, bytes: total, entries };
+}

@@ -1,0 +1,103 @@
+// `fabric-lab run`: a headless fabric, one deployment, and each instance's status printed as it changes,
+// like the old emulator's csrun. With --until-ready it exits 0 once every instance is ReadyRole and 1 as soon
+// as one ends Failed*, or when the timeout passes.
+import { InvalidArgumentError, type Command } from 'commander';
+import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
+import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
+import { Fabric } from '../fabric/fabric';
+import type { CliIo } from './cli';
+
+export interface RunOptions {
+  timeScale: number;
+  untilReady?: boolean;
+  timeout: number;
+  json?: boolean;
+  seed?: number;
+  session?: string;
+}
+
+const failed = new Set(['FailedStartingRole', 'FailedStartingVM']);
+
+export function number(name: string, min: number, max: number, integer = false): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${value}".`);
+    }
+    return n;
+  };
+}
+
+export function addRunCommand(program: Command, io: CliIo, setStatus: (code: number) => void, exits: { valid: number; invalid: number }): void {
+  program
+    .command('run')
+    .description('start a headless fabric, deploy the service and print each instance status as it changes')
+    .argument('<package>', 'a csx folder (cspack /copyOnly layout), a .cspkg, or a .csdef')
+    .argument('<cscfg>', 'the service configuration')
+    .option('--time-scale <n>', `emulated seconds per real second (${minTimeScale} to ${maxTimeScale})`, number('--time-scale', minTimeScale, maxTimeScale), 100)
+    .option('--until-ready', 'exit 0 once every instance is ReadyRole, 1 if one ends FailedStartingRole or FailedStartingVM')
+    .option('--timeout <seconds>', 'real seconds to wait with --until-ready', number('--timeout', 1, 86_400), 120)
+    .option('--seed <n>', 'seed for the fabric jitter, to replay a run', number('--seed', 0, 4_294_967_295, true))
+    .option('--session <dir>', "folder for the session's logs (default: a new folder in the system's temp folder)")
+    .option('--json', 'print one JSON object per line')
+    .addHelpText('after', '\nExit status: 0 ready (or stopped with Ctrl+C), 1 the service is invalid, failed or timed out, 2 the command line is wrong.')
+    .action(async (input: string, cscfg: string, options: RunOptions) => {
+      setStatus(await runCommand(input, cscfg, options, io, exits));
+    });
+}
+
+export async function runCommand(input: string, cscfg: string, options: RunOptions, io: CliIo, exits: { valid: number; invalid: number }): Promise<number> {
+  const fabric = await Fabric.start({
+    hostWorkerUrl: new URL('./host-worker.js', import.meta.url),
+    timeScale: options.timeScale,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.session ? { sessionDir: options.session } : {}),
+  });
+  try {
+    const pkg = await fabric.packages.openFromDisk(input, cscfg);
+    if (!pkg.valid) {
+      for (const d of pkg.diagnostics) io.err(`${d.file}${d.line ? `:${d.line}:${d.column}` : ''}: ${d.severity} [${d.rule}] ${d.message}`);
+      io.err(`fabric-lab run: ${pkg.name} has errors; nothing was deployed.`);
+      return exits.invalid;
+    }
+    const outcome = new Promise<number>((resolve) => {
+      fabric.onEvents(async (batch) => {
+        for (const record of batch.records) if (record.kind === 'instance-status') print(io, record, options.json);
+        if (!options.untilReady) return;
+        const instances = (await fabric.getSnapshot()).instances;
+        const bad = instances.find((i) => failed.has(i.status));
+        if (bad) resolve(report(io, `${bad.name} is ${bad.status}: ${bad.stateDetails}`, options.json, exits.invalid));
+        else if (instances.length > 0 && instances.every((i: InstanceView) => i.status === 'ReadyRole')) {
+          resolve(report(io, `All ${instances.length} instance(s) are ReadyRole.`, options.json, exits.valid));
+        }
+      });
+      if (options.untilReady) {
+        setTimeout(() => resolve(report(io, `Timed out after ${options.timeout} s before every instance was ReadyRole.`, options.json, exits.invalid)), options.timeout * 1000).unref();
+      } else {
+        const stop = () => resolve(exits.valid);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }
+    });
+    const { deploymentId, requestId } = await fabric.deploy({ packageId: pkg.packageId });
+    const operation = (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId);
+    if (operation?.status === 'Failed') return report(io, operation.error ?? 'The deployment failed.', options.json, exits.invalid);
+    if (options.json) io.out(JSON.stringify({ event: 'started', deploymentId, requestId, service: pkg.name, session: fabric.sessionDir }));
+    else io.out(`Started: ${deploymentId} (request ${requestId}), service ${pkg.name}, time scale ${options.timeScale}x; logs in ${fabric.sessionDir}.`);
+    return await outcome;
+  } finally {
+    await fabric.close();
+  }
+}
+
+function print(io: CliIo, record: StatusChangeRecord, json: boolean | undefined): void {
+  const instance = record.instanceId.slice(record.instanceId.indexOf('/') + 1);
+  if (json) io.out(JSON.stringify({ event: 'status', at: new Date(record.at).toISOString(), instance, from: record.from, to: record.to, details: record.details }));
+  else io.out(`${new Date(record.at).toISOString().slice(11, 19)} ${instance} ${record.from} -> ${record.to}${record.details ? `  ${record.details}` : ''}`);
+}
+
+function report(io: CliIo, message: string, json: boolean | undefined, code: number): number {
+  if (json) io.out(JSON.stringify({ event: 'done', ok: code === 0, message }));
+  else (code === 0 ? io.out : io.err)(message);
+  return code;
+}

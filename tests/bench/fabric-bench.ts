@@ -1,0 +1,189 @@
+// One benchmark figure per process (so RSS and CPU of one never leak into another), run by run-bench.mjs
+// after rolldown bundles this file to out/bench/. Each figure prints one JSON line on stdout: {figure, ...}.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { FabricEventBatch, InstanceView } from '../../src-main/common/fabric-api';
+import { Fabric, type FabricOptions } from '../../src-main/fabric/fabric';
+import { startBrowserServer } from '../../src-main/serve/browser-server';
+
+const outMain = new URL('../main/', import.meta.url); // out/bench/ -> out/main/
+const hostWorkerUrl = new URL('host-worker.js', outMain);
+const rendererDir = new URL('../renderer/', import.meta.url).pathname;
+const clockTicks = 100; // Linux USER_HZ
+
+/** CPU seconds of the main thread alone (process.cpuUsage counts every worker thread too). */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+function emit(result: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+const sessionDirs: string[] = [];
+async function startFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<Fabric> {
+  const sessionDir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
+  sessionDirs.push(sessionDir);
+  return Fabric.start({
+    hostWorkerUrl,
+    sessionDir,
+    pools: [{ name: 'Pool A', region: 'Local', hosts, spareHosts: 0, coresPerHost: cores, faultDomains: 2 }],
+    coreQuota: hosts * cores,
+    timeScale: 1000,
+    seed: 1,
+    // A bench machine is busier than any user's: do not let a slow worker read as a dead host.
+    hostSilenceFloorMs: 60_000,
+    ...extra,
+  });
+}
+
+/** Resolves when `count` instances are ReadyRole, following the pushed batches like the UI does. */
+/** Resolves with the number Ready: `count`, or fewer when `timeoutMs` ran out first. */
+function waitReady(fabric: Fabric, count: number, timeoutMs: number): Promise<number> {
+  const status = new Map<string, InstanceView['status']>();
+  let ready = 0;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => (dispose(), resolve(ready)), timeoutMs);
+    const dispose = fabric.onEvents((batch: FabricEventBatch) => {
+      for (const e of batch.events) {
+        if (e.type !== 'instance') continue;
+        const before = status.get(e.instance.id);
+        if (before === 'ReadyRole' && e.instance.status !== 'ReadyRole') ready--;
+        if (before !== 'ReadyRole' && e.instance.status === 'ReadyRole') ready++;
+        status.set(e.instance.id, e.instance.status);
+      }
+      if (process.env.BENCH_DEBUG) console.error(`batch ${batch.seq}: ${batch.events.length} events, ${ready}/${count} ready, ${status.size} seen`);
+      if (ready >= count) (clearTimeout(timer), dispose(), resolve(ready));
+    });
+  });
+}
+
+async function deployMany(fabric: Fabric, count: number): Promise<void> {
+  const ref = await fabric.deploy({ sample: 'hello-worker' });
+  // One operation at a time per deployment: the create must finish (every instance placed) before scaling.
+  for (;;) {
+    const op = (await fabric.getSnapshot()).operations.find((o) => o.requestId === ref.requestId);
+    if (op?.status === 'Succeeded') break;
+    if (op?.status === 'Failed') throw new Error(op.error ?? 'deploy failed');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await fabric.changeInstanceCount({ deploymentId: ref.deploymentId, roleName: 'WorkerRole1', count });
+}
+
+/** Hosts started per second, and bare Workers of an empty script started per second, alternating. */
+async function hostStart(): Promise<void> {
+  const n = 32;
+  const empty = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'empty.mjs');
+  writeFileSync(empty, '');
+  const bare: number[] = [];
+  const hosts: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    let t = performance.now();
+    const workers = Array.from({ length: n }, () => new Worker(empty));
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
+    bare.push(performance.now() - t);
+    await Promise.all(workers.map((w) => w.terminate()));
+    t = performance.now();
+    const fabric = await startFabric(n, 8);
+    hosts.push(performance.now() - t);
+    await fabric.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  emit({ figure: 'host-start', hosts: n, hostMs: median(hosts), bareMs: median(bare), hostsPerSecond: (n * 1000) / median(hosts), bareWorkersPerSecond: (n * 1000) / median(bare) });
+}
+
+/** Wall time and main-thread CPU to bring `count` instances to ReadyRole at 1000x. */
+async function ready(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000)): Promise<Fabric> {
+  const fabric = await startFabric(hosts, cores, { timeScale });
+  const cpu0 = mainThreadCpuMs();
+  const elu0 = performance.eventLoopUtilization();
+  const t0 = performance.now();
+  const allReady = waitReady(fabric, count, Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000));
+  await deployMany(fabric, count);
+  const readyCount = await allReady;
+  const wallMs = performance.now() - t0;
+  const cpuMs = mainThreadCpuMs() - cpu0;
+  const elu = performance.eventLoopUtilization(elu0);
+  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, hosts, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
+  return fabric;
+}
+
+/** Event-loop delay on the main thread while the fabric's Ready instances heartbeat, at each time scale. */
+async function lagByScale(fabric: Fabric, scales: number[]): Promise<Record<string, number>[]> {
+  const results: Record<string, number>[] = [];
+  for (const scale of scales) {
+    await fabric.setClock({ scale });
+    await new Promise((r) => setTimeout(r, 1000)); // let the workers re-arm at the new scale
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    const cpu0 = mainThreadCpuMs();
+    histogram.enable();
+    await new Promise((r) => setTimeout(r, 8000));
+    histogram.disable();
+    results.push({ scale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000 });
+  }
+  return results;
+}
+
+/** Resident memory per thread: `n` bare Workers or `n` host workers, after they settle. */
+async function rss(kind: 'bare' | 'host', n: number): Promise<void> {
+  let stop: () => Promise<unknown>;
+  if (kind === 'bare') {
+    const keepAlive = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'idle.mjs');
+    writeFileSync(keepAlive, 'setInterval(() => {}, 1 << 30);');
+    const workers = Array.from({ length: n }, () => new Worker(keepAlive));
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
+    stop = () => Promise.all(workers.map((w) => w.terminate()));
+  } else {
+    const fabric = n > 0 ? await startFabric(n, 8) : null;
+    stop = async () => fabric?.close();
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+  emit({ figure: `rss-${kind}`, threads: n, rssBytes: process.memoryUsage().rss });
+  await stop();
+}
+
+/**
+ * 2,048 Ready instances on 64 hosts: the event-loop lag while they heartbeat, then browser mode's server
+ * for the frame-time probe; prints the URL and runs until stdin closes. One bring-up serves both figures,
+ * because bringing 2,048 up is the slow part.
+ */
+async function fleet(count: number): Promise<void> {
+  const fabric = await ready(count, 64, 32);
+  emit({ figure: 'lag', instances: count, hosts: 64, byScale: await lagByScale(fabric, [1, 10, 100]) });
+  await fabric.setClock({ scale: Number(process.env.BENCH_SCALE ?? 100) });
+  const server = await startBrowserServer({ api: fabric, rendererDir });
+  emit({ figure: 'serve', url: server.url });
+  process.stdin.resume();
+  await new Promise((r) => process.stdin.once('end', r));
+  await server.close();
+  await fabric.close();
+}
+
+const [figure, arg1, arg2] = process.argv.slice(2);
+const runs: Record<string, () => Promise<unknown>> = {
+  'host-start': hostStart,
+  'ready-512': async () => (await ready(512, 64, 8)).close(),
+  ready: async () => (await ready(Number(arg1), Number(arg2), 8)).close(),
+  rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
+  'fleet-2048': () => fleet(2048),
+};
+const run = runs[figure ?? ''];
+if (!run) {
+  console.error(`fabric-bench: unknown figure "${figure}"; one of ${Object.keys(runs).join(', ')}`);
+  process.exit(2);
+}
+run()
+  .then(() => {
+    for (const dir of sessionDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    console.error(`fabric-bench ${figure}: ${error instanceof Error ? error.stack : String(error)}`);
+    for (const dir of sessionDirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  });
