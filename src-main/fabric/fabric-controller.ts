@@ -13,7 +13,7 @@ import type { ComponentLog } from '../logs/component-log';
 import type { EventHub } from './event-hub';
 import { checkInstanceFault, faultsAfter } from './instance-faults';
 import { inRotation } from './load-balancer-rotation';
-import { pickHost, planInstances } from './placement';
+import { newInstanceView, pickHost, planInstances } from './placement';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 
 export type { PoolConfig } from './pool-hosts';
@@ -43,6 +43,10 @@ export class FabricController {
   readonly pool: PoolView;
   private readonly hosts: PoolHosts;
   private readonly instances = new Map<string, Instance>();
+  /** The instances of each role of each deployment (key: deploymentId/roleName), so per-role work is not O(all instances). */
+  private readonly roles = new Map<string, Set<Instance>>();
+  /** Instances waiting for a host (service healing). */
+  private readonly orphans = new Set<Instance>();
 
   constructor(
     id: string,
@@ -88,7 +92,8 @@ export class FabricController {
   }
 
   instancesOf(deploymentId: string, roleName?: string): InstanceView[] {
-    return this.instanceViews().filter((i) => i.deploymentId === deploymentId && (roleName === undefined || i.roleName === roleName));
+    if (roleName !== undefined) return [...(this.roles.get(`${deploymentId}/${roleName}`) ?? [])].map((i) => i.view);
+    return this.instanceViews().filter((i) => i.deploymentId === deploymentId);
   }
 
   instance(instanceId: string): InstanceView | undefined {
@@ -123,11 +128,14 @@ export class FabricController {
         continue;
       }
       for (const { spec, host } of plan) {
-        const instance: Instance = { view: this.newView(spec, host), spec, orphaned: false, goal: 'Started', vmOnHost: false, waiters: [] };
+        const instance: Instance = { view: newInstanceView(spec, host.view.id, this.timers.now()), spec, orphaned: false, goal: 'Started', vmOnHost: false, waiters: [] };
         this.instances.set(spec.instanceId, instance);
+        const key = `${spec.deploymentId}/${spec.roleName}`;
+        if (!this.roles.has(key)) this.roles.set(key, new Set());
+        this.roles.get(key)!.add(instance);
         this.assign(instance, host, requestId);
       }
-      this.updateRotation(deployment.id);
+      for (const { role } of roles) this.updateRotation(deployment.id, role.name);
       return plan.map((p) => p.spec.instanceId);
     }
   }
@@ -211,28 +219,6 @@ export class FabricController {
     this.events.record(record);
   }
 
-  private newView(spec: InstanceSpec, host: Host): InstanceView {
-    return {
-      id: spec.instanceId,
-      name: spec.instanceName,
-      deploymentId: spec.deploymentId,
-      roleName: spec.roleName,
-      hostId: host.view.id,
-      status: 'RoleStateUnknown',
-      stateDetails: 'Allocated; waiting for the host agent.',
-      powerState: 'Unknown',
-      upgradeDomain: spec.upgradeDomain,
-      faultDomain: spec.faultDomain,
-      vmSize: spec.vmSize,
-      statusSince: this.timers.now(),
-      lastGuestHeartbeat: null,
-      guestHeartbeats: 0,
-      inRotation: false,
-      restarts: 0,
-      faults: [],
-    };
-  }
-
   /** Give the instance a host: its cores are reserved there, and the VM is created if the goal is to run. */
   private assign(instance: Instance, host: Host, requestId?: string): void {
     instance.orphaned = false;
@@ -296,7 +282,7 @@ export class FabricController {
     if (status === 'StoppedVM') this.finishStop(instance);
     else this.publish(instance);
     if (changed) this.settleWaiters(instance);
-    this.updateRotation(view.deploymentId);
+    this.updateRotation(view.deploymentId, view.roleName);
   }
 
   /** StoppedVM reached: a removed instance goes away and frees its cores; a suspended one stays. */
@@ -312,6 +298,10 @@ export class FabricController {
       this.hosts.publish(host);
     }
     this.instances.delete(view.id);
+    this.orphans.delete(instance);
+    const key = `${view.deploymentId}/${view.roleName}`;
+    this.roles.get(key)?.delete(instance);
+    if (this.roles.get(key)?.size === 0) this.roles.delete(key);
     this.events.publish({ type: 'instance-removed', id: view.id });
     for (const waiter of instance.waiters) {
       if (waiter.targets.includes('StoppedVM')) waiter.resolve();
@@ -342,6 +332,7 @@ export class FabricController {
     for (const instance of this.instances.values()) {
       if (instance.view.hostId !== host.view.id) continue;
       instance.orphaned = true;
+      this.orphans.add(instance);
       instance.vmOnHost = false;
       instance.view.lastGuestHeartbeat = null;
       instance.view.guestHeartbeats = 0;
@@ -359,13 +350,10 @@ export class FabricController {
 
   /** Place every instance waiting for a host, keeping its fault domain where it can. */
   private heal(): void {
-    for (const instance of this.instances.values()) {
-      if (!instance.orphaned) continue;
+    for (const instance of [...this.orphans]) {
       const sameRole = new Map<number, number>();
-      for (const other of this.instances.values()) {
-        if (other !== instance && other.view.deploymentId === instance.view.deploymentId && other.view.roleName === instance.view.roleName && !other.orphaned) {
-          sameRole.set(other.view.faultDomain, (sameRole.get(other.view.faultDomain) ?? 0) + 1);
-        }
+      for (const other of this.roles.get(`${instance.view.deploymentId}/${instance.view.roleName}`) ?? []) {
+        if (other !== instance && !other.orphaned) sameRole.set(other.view.faultDomain, (sameRole.get(other.view.faultDomain) ?? 0) + 1);
       }
       const cores = vmSizeCores[instance.spec.vmSize];
       const host = pickHost(this.hosts.all(), cores, sameRole, new Map(), instance.view.faultDomain);
@@ -382,21 +370,15 @@ export class FabricController {
     }
   }
 
-  private updateRotation(deploymentId: string): void {
-    const byRole = new Map<string, Instance[]>();
-    for (const instance of this.instances.values()) {
-      if (instance.view.deploymentId !== deploymentId) continue;
-      const list = byRole.get(instance.view.roleName) ?? [];
-      list.push(instance);
-      byRole.set(instance.view.roleName, list);
-    }
-    for (const list of byRole.values()) {
-      for (const instance of list) {
-        const rotation = inRotation(instance.view, list.length);
-        if (rotation !== instance.view.inRotation) {
-          instance.view.inRotation = rotation;
-          this.publish(instance);
-        }
+  /** Recompute load-balancer rotation for one role: its instance count changes the single-instance rule. */
+  private updateRotation(deploymentId: string, roleName: string): void {
+    const list = this.roles.get(`${deploymentId}/${roleName}`);
+    if (!list) return;
+    for (const instance of list) {
+      const rotation = inRotation(instance.view, list.size);
+      if (rotation !== instance.view.inRotation) {
+        instance.view.inRotation = rotation;
+        this.publish(instance);
       }
     }
   }

@@ -112,3 +112,26 @@ function roleEnvironmentOf(role: RoleModel): InstanceSpec['roleEnvironment'] {
     endpoints,
   };
 }
+
+/** A newly placed instance as the controller first shows it: allocated, waiting for its host agent. */
+export function newInstanceView(spec: InstanceSpec, hostId: string, now: number): InstanceView {
+  return {
+    id: spec.instanceId,
+    name: spec.instanceName,
+    deploymentId: spec.deploymentId,
+    roleName: spec.roleName,
+    hostId,
+    status: 'RoleStateUnknown',
+    stateDetails: 'Allocated; waiting for the host agent.',
+    powerState: 'Unknown',
+    upgradeDomain: spec.upgradeDomain,
+    faultDomain: spec.faultDomain,
+    vmSize: spec.vmSize,
+    statusSince: now,
+    lastGuestHeartbeat: null,
+    guestHeartbeats: 0,
+    inRotation: false,
+    restarts: 0,
+    faults: [],
+  };
+}

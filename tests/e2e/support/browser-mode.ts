@@ -1,5 +1,8 @@
 // Starts `npm run serve`'s built entry as a user would, and reads the URL (with its token) it prints.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const serveEntry = fileURLToPath(new URL('../../../out/main/serve.js', import.meta.url));
@@ -11,7 +14,9 @@ export interface RunningServe {
 }
 
 export async function startServe(args: string[] = []): Promise<RunningServe> {
-  const child: ChildProcess = spawn(process.execPath, [serveEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The session's logs go to a folder of the test's own, removed when the server stops.
+  const session = mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-session-'));
+  const child: ChildProcess = spawn(process.execPath, [serveEntry, '--session', session, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s:\n${output}`)), 20_000);
@@ -34,8 +39,12 @@ export async function startServe(args: string[] = []): Promise<RunningServe> {
     origin: new URL(url).origin,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const done = () => {
+          rmSync(session, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
         child.kill('SIGTERM');
       }),
   };
