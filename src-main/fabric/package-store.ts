@@ -162,7 +162,8 @@ function describe(readme: string, fallback: string): { title: string; summary: s
     }
     paragraph.push(line.trim());
   }
-  return { title, summary: paragraph.join(' ') };
+  // The summary is shown as plain text: Markdown's code marks would only get in the way.
+  return { title, summary: paragraph.join(' ').replace(/`/g, '') };
 }
 
 /** An upload's relative path, refused if it could land outside the upload folder. */
