@@ -1,7 +1,6 @@
 // The part of the FabricApi contract that reads the session's logs, queries its events and exports it.
 // Kept beside fabric-api.ts so the log commands' types live in one place; fabric-api.ts lists the commands.
-import type { FaultRequest, OperationKind, OperationStatus } from './fabric-api';
-import type { InstanceStatus } from './instance-status';
+import type { FaultRequest, OperationKind, OperationStatus, StatusChangeRecord } from './fabric-api';
 
 /** Which shape a file's lines have, so the viewer picks its level/time parser by file; `text` for XML and the like. */
 export type LogFileFormat = 'app-agent' | 'bootstrapper' | 'host-process' | 'iis' | 'events' | 'fabric' | 'text';
@@ -49,17 +48,7 @@ export interface LogPageView {
 
 /** One thing that happened in the session, as kept in the session's events file (fabric/events.jsonl). */
 export type SessionEvent =
-  | {
-      kind: 'instance-status';
-      seq: number;
-      at: number;
-      instanceId: string;
-      deploymentId: string;
-      from: InstanceStatus;
-      to: InstanceStatus;
-      details: string;
-      requestId?: string;
-    }
+  | (StatusChangeRecord & { seq: number })
   | { kind: 'fault'; seq: number; at: number; fault: FaultRequest; target: string; deploymentId?: string }
   | {
       kind: 'operation';

@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPools, Fabric } from '../fabric/fabric';
 import { startBrowserServer } from './browser-server';
+import type { ServeOptions } from './serve-args';
 
-export interface BrowserModeOptions {
-  port?: number;
-  timeScale?: number;
-  seed?: number;
-  /** Hosts powered on in the one machine pool, cores per host (defaults: the fabric's default pool). */
-  hosts?: number;
-  cores?: number;
-  /** The subscription's core quota (default 20). */
-  quota?: number;
-  /** The session folder for every log (--session); a new temporary one when absent. */
-  session?: string;
+export interface BrowserModeOptions extends ServeOptions {
   /** The built host worker; by default out/main/host-worker.js. */
   hostWorkerUrl?: URL;
   /** The built renderer; by default out/renderer/. */

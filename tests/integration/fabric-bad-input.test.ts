@@ -1,8 +1,8 @@
 // Bad requests get a clear error, and the fabric keeps running with nothing already deployed changed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FabricError } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
+import { refusal } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -10,26 +10,17 @@ afterEach(async () => {
   fabric = null;
 });
 
-async function rejection(promise: Promise<unknown>): Promise<FabricError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FabricError);
-    return error as FabricError;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 describe('the fabric refuses bad requests and keeps running', () => {
   it('refuses an unknown sample, a second deployment in the same slot, and unknown or repeated deletes', async () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 1, batchIntervalMs: 10 });
-    expect(await rejection(fabric.deploy({ sample: 'no-such-sample' }))).toMatchObject({ code: 'NotFound', message: expect.stringContaining('hello-worker') });
+    expect(await refusal(fabric.deploy({ sample: 'no-such-sample' }))).toMatchObject({ code: 'NotFound', message: expect.stringContaining('hello-worker') });
 
     const first = await fabric.deploy({ sample: 'hello-worker' });
     const before = await fabric.getSnapshot();
-    expect(await rejection(fabric.deploy({ sample: 'hello-worker' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('production') });
-    expect(await rejection(fabric.deleteDeployment({ deploymentId: 'deployment99(99)' }))).toMatchObject({ code: 'NotFound' });
-    expect(await rejection(fabric.setClock({ scale: 5000 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('1000') });
+    expect(await refusal(fabric.deploy({ sample: 'hello-worker' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('production') });
+    expect(await refusal(fabric.deleteDeployment({ deploymentId: 'deployment99(99)' }))).toMatchObject({ code: 'NotFound' });
+    expect(await refusal(fabric.setClock({ scale: 5000 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('1000') });
 
     const after = await fabric.getSnapshot();
     expect(after.deployments.map((d) => d.id)).toEqual(before.deployments.map((d) => d.id));
@@ -38,7 +29,7 @@ describe('the fabric refuses bad requests and keeps running', () => {
     // The same service may have a staging deployment beside production.
     await fabric.deploy({ sample: 'hello-worker', slot: 'staging' });
     await fabric.deleteDeployment({ deploymentId: first.deploymentId });
-    expect(await rejection(fabric.deleteDeployment({ deploymentId: first.deploymentId }))).toMatchObject({ code: 'Conflict' });
+    expect(await refusal(fabric.deleteDeployment({ deploymentId: first.deploymentId }))).toMatchObject({ code: 'Conflict' });
   });
 
   it('fails the operation with "allocation failed" when the pool has no free cores, and places nothing', async () => {
@@ -63,6 +54,6 @@ describe('the fabric refuses bad requests and keeps running', () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 4 });
     await fabric.deploy({ sample: 'hello-worker' });
     await fabric.close();
-    expect(await rejection(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('shut down') });
+    expect(await refusal(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('shut down') });
   });
 });

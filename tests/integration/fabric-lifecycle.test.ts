@@ -1,10 +1,10 @@
 // Requests beyond deploy and delete, each followed through its operation: suspend and run, reboot and
 // reimage, scale out and in, region choice and spare hosts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FabricError, type OperationRef } from '../../src-main/common/fabric-api';
+import type { OperationRef } from '../../src-main/common/fabric-api';
 import { Fabric, type FabricOptions } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { deployReady, instance, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { deployReady, instance, StatusHistory, waitFor, refusal } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -26,11 +26,6 @@ async function succeeded(api: Fabric, ref: OperationRef): Promise<void> {
   expect(op.status).toBe('Succeeded');
 }
 
-async function refused(promise: Promise<unknown>): Promise<FabricError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(FabricError);
-  return error as FabricError;
-}
 
 describe('deployment lifecycle', () => {
   it('suspends a deployment (instances StoppedVM, cores kept) and runs it again', async () => {
@@ -44,7 +39,7 @@ describe('deployment lifecycle', () => {
     expect(snap.deployments[0]?.status).toBe('Suspended');
     expect(snap.instances.map((i) => i.status)).toEqual(['StoppedVM', 'StoppedVM']);
     expect(snap.hosts.reduce((s, h) => s + h.usedCores, 0)).toBe(2);
-    expect(await refused(api.updateDeploymentStatus({ deploymentId, status: 'Suspended' }))).toMatchObject({ code: 'Conflict' });
+    expect(await refusal(api.updateDeploymentStatus({ deploymentId, status: 'Suspended' }))).toMatchObject({ code: 'Conflict' });
 
     await succeeded(api, await api.updateDeploymentStatus({ deploymentId, status: 'Running' }));
     snap = await api.getSnapshot();
@@ -93,16 +88,16 @@ describe('deployment lifecycle', () => {
     const { api } = await start(34, { coreQuota: 6 });
     const [a] = await deployReady(api);
     const deploymentId = a!.deploymentId;
-    expect(await refused(api.changeInstanceCount({ deploymentId, roleName: 'NoSuchRole', count: 3 }))).toMatchObject({ code: 'NotFound', message: expect.stringContaining('WorkerRole1') });
-    expect(await refused(api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 2 }))).toMatchObject({ code: 'BadRequest' });
-    expect(await refused(api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 50 }))).toMatchObject({ code: 'QuotaExceeded' });
-    expect(await refused(api.updateDeploymentStatus({ deploymentId, status: 'Running' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('Suspended') });
-    expect(await refused(api.rebootInstance({ instanceId: `${deploymentId}/WorkerRole1_IN_7` }))).toMatchObject({ code: 'NotFound' });
-    expect(await refused(api.deploy({ sample: 'hello-worker', slot: 'staging', region: 'Mars' }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('Local') });
+    expect(await refusal(api.changeInstanceCount({ deploymentId, roleName: 'NoSuchRole', count: 3 }))).toMatchObject({ code: 'NotFound', message: expect.stringContaining('WorkerRole1') });
+    expect(await refusal(api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 2 }))).toMatchObject({ code: 'BadRequest' });
+    expect(await refusal(api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 50 }))).toMatchObject({ code: 'QuotaExceeded' });
+    expect(await refusal(api.updateDeploymentStatus({ deploymentId, status: 'Running' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('Suspended') });
+    expect(await refusal(api.rebootInstance({ instanceId: `${deploymentId}/WorkerRole1_IN_7` }))).toMatchObject({ code: 'NotFound' });
+    expect(await refusal(api.deploy({ sample: 'hello-worker', slot: 'staging', region: 'Mars' }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('Local') });
 
     // One operation at a time per deployment.
     await api.rebootInstance({ instanceId: a!.id });
-    expect(await refused(api.reimageInstance({ instanceId: a!.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('RebootRoleInstance') });
+    expect(await refusal(api.reimageInstance({ instanceId: a!.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('RebootRoleInstance') });
     const snap = await api.getSnapshot();
     expect(snap.instances).toHaveLength(2);
     expect(snap.deployments).toHaveLength(1);

@@ -1,10 +1,9 @@
 // Faults injected into a real fabric (real host workers, 1000x), and the recovery Azure would make.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FabricError } from '../../src-main/common/fabric-api';
 import { defaultTimings } from '../../src-main/common/timings';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { deployReady, instance, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { deployReady, instance, StatusHistory, waitFor, refusal } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -115,36 +114,31 @@ describe('service healing by the fabric controller', () => {
 });
 
 describe('bad fault requests', () => {
-  async function refused(promise: Promise<unknown>): Promise<FabricError> {
-    const error = await promise.then(() => null, (e: unknown) => e);
-    expect(error).toBeInstanceOf(FabricError);
-    return error as FabricError;
-  }
 
   it('are refused with a reason, and nothing changes', async () => {
     const { api } = await start(27);
     const [target] = await deployReady(api);
-    expect(await refused(api.injectFault({ kind: 'crash-role', instanceId: 'deployment9(9)/Nope_IN_0' }))).toMatchObject({ code: 'NotFound' });
-    expect(await refused(api.injectFault({ kind: 'kill-host', hostId: 'pool-9-host-01' }))).toMatchObject({ code: 'NotFound' });
+    expect(await refusal(api.injectFault({ kind: 'crash-role', instanceId: 'deployment9(9)/Nope_IN_0' }))).toMatchObject({ code: 'NotFound' });
+    expect(await refusal(api.injectFault({ kind: 'kill-host', hostId: 'pool-9-host-01' }))).toMatchObject({ code: 'NotFound' });
 
     await api.deleteDeployment({ deploymentId: target!.deploymentId });
-    expect(await refused(api.injectFault({ kind: 'hang-guest', instanceId: target!.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('being stopped') });
+    expect(await refusal(api.injectFault({ kind: 'hang-guest', instanceId: target!.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('being stopped') });
 
     await api.injectFault({ kind: 'kill-host', hostId: 'pool-1-host-04' });
     await waitFor('host 4 marked bad', async () => (await api.getSnapshot()).hosts.find((h) => h.id === 'pool-1-host-04')?.health === 'Unhealthy');
-    expect(await refused(api.injectFault({ kind: 'disconnect-host', hostId: 'pool-1-host-04' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('Unhealthy') });
+    expect(await refusal(api.injectFault({ kind: 'disconnect-host', hostId: 'pool-1-host-04' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('Unhealthy') });
 
     const { deploymentId } = await api.deploy({ sample: 'hello-worker', slot: 'staging' });
     const creating = (await api.getSnapshot()).instances.find((i) => i.deploymentId === deploymentId)!;
-    expect(await refused(api.injectFault({ kind: 'hang-guest', instanceId: creating.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('has not booted') });
-    expect(await refused(api.injectFault({ kind: 'crash-role', instanceId: creating.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('persistent') });
+    expect(await refusal(api.injectFault({ kind: 'hang-guest', instanceId: creating.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('has not booted') });
+    expect(await refusal(api.injectFault({ kind: 'crash-role', instanceId: creating.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('persistent') });
     expect((await instance(api, creating.id))?.faults).toEqual([]);
   });
 
   it('a deployment over the subscription core quota is refused', async () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 28, coreQuota: 3 });
     await fabric.deploy({ sample: 'hello-worker' });
-    expect(await refused(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({
+    expect(await refusal(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({
       code: 'QuotaExceeded',
       message: 'The request needs 2 more cores; the subscription uses 2 of its 3-core quota, so only 1 are left.',
     });

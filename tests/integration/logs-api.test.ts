@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { parseCommandArgs } from '../../src-main/common/api-schema';
-import { FabricError } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { walkSession } from '../../src-main/logs/session-archive';
 import { hostWorkerUrl } from '../support/built';
-import { deployReady, waitFor } from '../support/fabric-helpers';
+import { deployReady, waitFor, refusal } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 const cleanup: string[] = [];
@@ -51,15 +50,6 @@ function unzip(file: string): Promise<Map<string, Buffer>> {
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<FabricError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(FabricError);
-    return error as FabricError;
-  }
-  throw new Error('expected a FabricError');
-}
 
 describe('reading logs through the API', () => {
   it('pages a log, follows it as it grows, and answers a page past the end with the line count', async () => {
@@ -72,7 +62,7 @@ describe('reading logs through the API', () => {
     await waitFor('the log to grow', async () => (await api.readLog({ file: agent.file, fromLine: 0, count: 1 })).total > first.total);
     const { total } = await api.readLog({ file: agent.file, fromLine: 0, count: 1 });
     // Far past the end: at 1000x the file grows by hundreds of lines a second.
-    const past = await rejection(api.readLog({ file: agent.file, fromLine: total + 1_000_000, count: 10 }));
+    const past = await refusal(api.readLog({ file: agent.file, fromLine: total + 1_000_000, count: 10 }));
     expect(past.code).toBe('BadRequest');
     expect(past.message).toMatch(/past the end of instances\/.*WaAppAgent\.log: it has \d+ lines/);
 
@@ -82,16 +72,16 @@ describe('reading logs through the API', () => {
 
   it('refuses unknown instances, unknown files and paths that leave the session', async () => {
     const api = await start(42);
-    expect((await rejection(api.listLogs({ instanceId: 'deployment9(9)/Nope_IN_0' }))).code).toBe('NotFound');
-    expect((await rejection(api.listLogs({ component: 'host-agent', hostId: 'no-such-host' }))).code).toBe('NotFound');
+    expect((await refusal(api.listLogs({ instanceId: 'deployment9(9)/Nope_IN_0' }))).code).toBe('NotFound');
+    expect((await refusal(api.listLogs({ component: 'host-agent', hostId: 'no-such-host' }))).code).toBe('NotFound');
     // Instance ids become folder names through safeName: ".." cannot climb out of instances/.
     for (const instanceId of ['../..', '../../fabric/hosts', 'deployment1(1)/../../fabric']) {
-      expect((await rejection(api.listLogs({ instanceId }))).code, instanceId).toBe('NotFound');
+      expect((await refusal(api.listLogs({ instanceId }))).code, instanceId).toBe('NotFound');
     }
-    expect((await rejection(api.listLogs({ instanceId: 'no-slash' }))).code).toBe('BadRequest');
-    expect((await rejection(api.readLog({ file: 'instances/deployment9(9)/X/C/Logs/WaAppAgent.log', fromLine: 0, count: 1 }))).code).toBe('NotFound');
+    expect((await refusal(api.listLogs({ instanceId: 'no-slash' }))).code).toBe('BadRequest');
+    expect((await refusal(api.readLog({ file: 'instances/deployment9(9)/X/C/Logs/WaAppAgent.log', fromLine: 0, count: 1 }))).code).toBe('NotFound');
     for (const file of ['../../etc/passwd', 'fabric/../../../etc/passwd', '/etc/passwd', 'exports/x.zip', 'fabric\\..\\..\\x']) {
-      const error = await rejection(api.readLog({ file, fromLine: 0, count: 1 }));
+      const error = await refusal(api.readLog({ file, fromLine: 0, count: 1 }));
       expect(error.code, file).toBe('BadRequest');
       expect(error.message).toMatch(/not a log file of this session/);
     }
@@ -155,13 +145,13 @@ describe('exporting the session', () => {
     const out = mkdtempSync(join(tmpdir(), 'logs-export-'));
     cleanup.push(out);
     writeFileSync(join(out, 'a-file'), 'x');
-    const error = await rejection(api.exportSession({ path: join(out, 'a-file', 'session.zip') }));
+    const error = await refusal(api.exportSession({ path: join(out, 'a-file', 'session.zip') }));
     expect(error.code).toBe('BadRequest');
     expect(error.message).toMatch(/Cannot write the export to .*a part of the path is a file/);
-    expect((await rejection(api.exportSession({ path: 'relative.zip' }))).message).toMatch(/absolute/);
-    const cron = await rejection(api.setExportSchedule({ schedule: { cron: '*/15 * * *', keep: 4 } }));
+    expect((await refusal(api.exportSession({ path: 'relative.zip' }))).message).toMatch(/absolute/);
+    const cron = await refusal(api.setExportSchedule({ schedule: { cron: '*/15 * * *', keep: 4 } }));
     expect(cron.message).toMatch(/"\*\/15 \* \* \*" is not a valid cron expression: it has 4 fields/);
-    const field = await rejection(api.setExportSchedule({ schedule: { cron: '99 * * * *', keep: 4 } }));
+    const field = await refusal(api.setExportSchedule({ schedule: { cron: '99 * * * *', keep: 4 } }));
     expect(field.message).toMatch(/is not a valid cron expression/);
     const status = await api.setExportSchedule({ schedule: { cron: '*/15 * * * *', keep: 4 } });
     expect(status.schedule).toEqual({ cron: '*/15 * * * *', keep: 4 });

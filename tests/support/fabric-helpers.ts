@@ -1,6 +1,7 @@
 // Helpers for integration tests that drive a real fabric: wait for a condition, and keep every status
 // change each instance went through (from the ordered records, which are never coalesced).
-import type { FabricApi, InstanceView, StatusChangeRecord } from '../../src-main/common/fabric-api';
+import { expect } from 'vitest';
+import { FabricError, type FabricApi, type InstanceView, type StatusChangeRecord } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
@@ -50,4 +51,14 @@ export async function deployReady(api: FabricApi, slot: 'production' | 'staging'
     const mine = (await api.getSnapshot()).instances.filter((i) => i.deploymentId === deploymentId);
     return mine.length === 2 && mine.every((i) => i.status === 'ReadyRole') && mine;
   });
+}
+
+/** The FabricError a request was refused with; fails the test when the request went through. */
+export async function refusal(request: Promise<unknown>): Promise<FabricError> {
+  const error = await request.then(
+    () => new Error('expected the request to be refused'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(FabricError);
+  return error as FabricError;
 }
