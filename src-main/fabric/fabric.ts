@@ -2,7 +2,6 @@
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricError } from '../common/fabric-api';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
@@ -23,7 +22,7 @@ export interface FabricOptions {
   sessionDir?: string;
   /** Sample services (resources/samples by default). */
   samplesDir?: string;
-  /** Where the session keeps what it writes (uploaded packages, ...); a new temporary folder by default. */
+  /** Where uploaded packages are kept; the session folder's uploads/ by default. */
   workDir?: string;
   pools?: PoolConfig[];
   timeScale?: number;
@@ -78,7 +77,8 @@ export class Fabric implements FabricApi {
       (pool, i) =>
         new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
-    this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(tmpdir(), `fabric-lab-work-${process.pid}-${Date.now()}`));
+    // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
+    this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
   }

@@ -1,6 +1,6 @@
 // A user checks packages before deploying them: a sample's validation report, their own package opened
 // from disk (with its configuration chosen separately), and a broken one refused with its errors.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -54,4 +54,5 @@ test('a broken definition is reported with its line, and nothing is deployed', a
   await expect(page.getByText(/✗ \d+ error\(s\)/)).toBeVisible();
   await expect(page.getByText(/Broken\.csdef:\d+:\d+/).first()).toBeVisible();
   await expect(page.getByRole('button', { name: 'Deploy Broken.csdef' })).toBeDisabled();
+  rmSync(dir, { recursive: true, force: true });
 });
