@@ -12,12 +12,7 @@ test.afterAll(async () => serve?.stop());
 test('crash a role, then kill its host: the instance restarts, then heals onto another host', async ({ page }) => {
   const dashboard = new DashboardPage(page);
   await dashboard.open(serve.url);
-  await dashboard.deployButton('Hello worker').click();
-  const deployment = dashboard.deployment('HelloWorker');
-  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
-
-  await deployment.getByRole('button', { name: 'Show WorkerRole1_IN_0' }).click();
-  const detail = page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_0' });
+  const { deployment, detail } = await dashboard.deployHelloWorkerAndOpen('WorkerRole1_IN_0');
   await expect(detail).toContainText('In rotation');
   await detail.getByRole('button', { name: 'Crash role', exact: true }).click();
   await detail.getByRole('button', { name: 'Yes, crash role' }).click();

@@ -54,11 +54,7 @@ test.describe.configure({ mode: 'serial' });
 test('read WaAppAgent.log live, search it, filter it, and export the session', async ({ page }) => {
   const dashboard = new DashboardPage(page);
   await dashboard.open(serve.url);
-  await dashboard.deployButton('Hello worker').click();
-  const deployment = dashboard.deployment('HelloWorker');
-  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
-  await deployment.getByRole('button', { name: 'Show WorkerRole1_IN_0' }).click();
-  const detail = page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_0' });
+  const { detail } = await dashboard.deployHelloWorkerAndOpen('WorkerRole1_IN_0');
   await detail.getByRole('button', { name: 'Open logs' }).click();
 
   const viewer = new LogViewerPage(page, 'WorkerRole1_IN_0');

@@ -9,6 +9,15 @@ export class DashboardPage {
     await expect(this.page.getByRole('heading', { name: 'Fabric Lab' })).toBeVisible();
   }
 
+  /** Deploy the Hello worker sample, wait for both instances to be Ready, and open one instance's panel. */
+  async deployHelloWorkerAndOpen(instanceName: string): Promise<{ deployment: Locator; detail: Locator }> {
+    await this.deployButton('Hello worker').click();
+    const deployment = this.deployment('HelloWorker');
+    await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+    await deployment.getByRole('button', { name: `Show ${instanceName}` }).click();
+    return { deployment, detail: this.page.getByRole('complementary', { name: `Instance ${instanceName}` }) };
+  }
+
   deployButton(sampleTitle: string): Locator {
     return this.page.getByRole('button', { name: `Deploy ${sampleTitle}` });
   }
