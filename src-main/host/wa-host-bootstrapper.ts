@@ -1,7 +1,9 @@
 // WaHostBootstrapper: reads the role model, runs the startup tasks in csdef order, starts the role's
 // host process, calls OnStart and, once it returns, starts Run and marks the instance Ready. When the
 // host process dies or a simple task fails, it ends and tells the guest agent why.
+import type { ChildProcess } from 'node:child_process';
 import type { InstanceSpec } from '../common/host-protocol';
+import type { StartupTask } from '../common/service-model';
 import type { InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { phaseDuration, type HostContext } from './host-context';
@@ -9,6 +11,7 @@ import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
 import { RoleCodeHost } from './role-code-host';
 import { emulateCommand } from './startup-task-command';
+import { runnableCommand, startTaskProcess, taskEnvironment } from './startup-task-process';
 
 /** The host process the bootstrapper starts for each role type (full IIS roles come with the package reader). */
 export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' {
@@ -28,6 +31,8 @@ export class WaHostBootstrapper {
   private hostProcessRunning = false;
   /** The package's own role code in its real host process, when the role has an entry module. */
   private roleCode: RoleCodeHost | null = null;
+  /** Startup tasks running as real processes; they end with the role stack. */
+  private readonly taskProcesses = new Set<ChildProcess>();
 
   constructor(
     private readonly context: HostContext,
@@ -50,6 +55,8 @@ export class WaHostBootstrapper {
     if (!this.ended && this.hostProcessRunning) this.logs.hostProcessStopping();
     if (graceful) this.roleCode?.stop();
     else this.roleCode?.halt();
+    for (const child of this.taskProcesses) child.kill();
+    this.taskProcesses.clear();
     this.ended = true;
     for (const timer of this.pending) timer.cancel();
     this.pending.clear();
@@ -88,19 +95,38 @@ export class WaHostBootstrapper {
     if (!task) return this.startHostProcess();
     this.events.report('StartingRole', `Waiting for role to start... Startup task ${index + 1} of ${tasks.length} (${task.taskType}) is running: ${task.commandLine}`);
     this.logs.startupTaskStarted(index, task);
+    const injected = this.faults.failStartupTask && tasks.findIndex((t) => t.taskType === 'simple') === index;
+    const runnable = injected ? null : runnableCommand(task, this.spec.roleDirectory);
+    if (runnable) return this.runTaskProcess(index, task, runnable);
     if (task.taskType !== 'simple') {
       // background and foreground tasks are started and not waited for.
       return this.runStartupTask(index + 1);
     }
-    const injected = this.faults.failStartupTask && tasks.findIndex((t) => t.taskType === 'simple') === index;
     const command = injected ? { exitCode: 1, note: 'injected fault' } : emulateCommand(task, this.spec.roleDirectory);
-    const exitCode = command.exitCode;
-    this.later(phaseDuration(this.context, 'startupTask'), () => {
-      this.logs.startupTaskFinished(index, task, exitCode);
-      if (exitCode !== 0) this.exit(`Startup task ${index + 1} (simple) "${task.commandLine}" exited with code ${exitCode} (${command.note}); a simple task must exit 0 before the role can start.`);
-      else this.runStartupTask(index + 1);
-    });
+    this.later(phaseDuration(this.context, 'startupTask'), () => this.startupTaskEnded(index, task, command.exitCode, command.note));
   }
+
+  /** A task that can run on this OS runs for real; a simple one is waited for, the others are not. */
+  private runTaskProcess(index: number, task: StartupTask, command: NonNullable<ReturnType<typeof runnableCommand>>): void {
+    const child = startTaskProcess(
+      command,
+      taskEnvironment(task, this.spec),
+      (stream, line) => this.logs.bootstrapper(stream === 'stderr' ? 'WARN' : 'INFO', `Startup task ${index + 1}: ${line}`),
+      (code) => {
+        this.taskProcesses.delete(child);
+        if (task.taskType === 'simple' && !this.ended) this.startupTaskEnded(index, task, code, `ran ${command.file} ${command.args.join(' ')}`);
+      },
+    );
+    this.taskProcesses.add(child);
+    if (task.taskType !== 'simple') this.runStartupTask(index + 1);
+  }
+
+  private startupTaskEnded(index: number, task: StartupTask, exitCode: number, note: string): void {
+    this.logs.startupTaskFinished(index, task, exitCode);
+    if (exitCode !== 0) this.exit(`Startup task ${index + 1} (simple) "${task.commandLine}" exited with code ${exitCode} (${note}); a simple task must exit 0 before the role can start.`);
+    else this.runStartupTask(index + 1);
+  }
+
 
   private startHostProcess(): void {
     const process = hostProcessFor(this.spec);
