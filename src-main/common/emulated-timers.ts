@@ -31,6 +31,20 @@ export class EmulatedTimers {
     return this.firing ?? this.clock.now();
   }
 
+  /**
+   * Run `work` (a message handler, say) at one instant: everything it stamps or schedules counts from the
+   * same "now", as a timer callback's does.
+   */
+  atOnce<T>(work: () => T): T {
+    if (this.firing !== null) return work();
+    this.firing = this.clock.now();
+    try {
+      return work();
+    } finally {
+      this.firing = null;
+    }
+  }
+
   /** Run `callback` once `delay` emulated milliseconds have passed. */
   after(delay: number, callback: () => void): TimerHandle {
     const timer: Timer = { due: this.now() + delay, order: this.order++, callback, cancelled: false };

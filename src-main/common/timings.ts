@@ -59,3 +59,16 @@ export const defaultTimings: PhaseTimings = {
   failedStartsBeforeFailedStartingRole: 3,
   jitter: 0.2,
 };
+
+/** `createVm=30000` -> ['createVm', 30000]: one phase duration overridden for a session (emulated ms). */
+export function parsePhaseOverride(text: string): [keyof PhaseTimings, number] {
+  const [name = '', value = ''] = text.split('=', 2);
+  if (!(name in defaultTimings)) {
+    throw new Error(`unknown phase "${name}"; phases: ${Object.keys(defaultTimings).join(', ')}`);
+  }
+  const phase = name as keyof PhaseTimings;
+  const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  const max = phase === 'jitter' ? 1 : 24 * 3_600_000;
+  if (!(number >= 0 && number <= max)) throw new Error(`phase ${phase} needs a number from 0 to ${max}${phase === 'jitter' ? '' : ' (emulated ms)'}, got "${value}"`);
+  return [phase, number];
+}

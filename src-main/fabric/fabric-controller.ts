@@ -27,6 +27,8 @@ interface Instance {
   goal: 'Started' | 'Suspended' | 'Removed';
   /** Whether the instance's VM exists on its host (not after healing moved a stopped instance). */
   vmOnHost: boolean;
+  /** The role's input endpoint asks the load balancer to ignore role status (Busy instances stay in rotation). */
+  ignoreRoleInstanceStatus: boolean;
   waiters: Waiter[];
 }
 
@@ -128,7 +130,16 @@ export class FabricController {
         continue;
       }
       for (const { spec, host } of plan) {
-        const instance: Instance = { view: newInstanceView(spec, host.view.id, this.timers.now()), spec, orphaned: false, goal: 'Started', vmOnHost: false, waiters: [] };
+        const role = roles.find((r) => r.role.name === spec.roleName)!.role;
+        const instance: Instance = {
+          view: newInstanceView(spec, host.view.id, this.timers.now()),
+          spec,
+          orphaned: false,
+          goal: 'Started',
+          vmOnHost: false,
+          ignoreRoleInstanceStatus: role.endpoints.input.some((e) => e.ignoreRoleInstanceStatus),
+          waiters: [],
+        };
         this.instances.set(spec.instanceId, instance);
         const key = `${spec.deploymentId}/${spec.roleName}`;
         if (!this.roles.has(key)) this.roles.set(key, new Set());
@@ -375,7 +386,7 @@ export class FabricController {
     const list = this.roles.get(`${deploymentId}/${roleName}`);
     if (!list) return;
     for (const instance of list) {
-      const rotation = inRotation(instance.view, list.size);
+      const rotation = inRotation(instance.view, list.size, instance.ignoreRoleInstanceStatus);
       if (rotation !== instance.view.inRotation) {
         instance.view.inRotation = rotation;
         this.publish(instance);

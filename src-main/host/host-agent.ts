@@ -154,7 +154,7 @@ export class HostAgent {
       vm.step = null;
       const { port1, port2 } = new MessageChannel();
       vm.vmBus = port1;
-      port1.on('message', (message: FromGuest) => this.fromGuest(vm, message));
+      port1.on('message', (message: FromGuest) => this.context.timers.atOnce(() => this.fromGuest(vm, message)));
       vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, port2, vm.logs);
       vm.guest.start();
     });

@@ -25,37 +25,43 @@ function hashSeed(seed: number, hostId: string): number {
 
 controller.on('message', (message: ToHost) => {
   try {
-    switch (message.type) {
-      case 'init': {
-        timers = new EmulatedTimers(new EmulatedClock(message.clock));
-        const random = seededRandom(hashSeed(message.seed, message.hostId));
-        const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
-        agent = new HostAgent({ hostId: message.hostId, timers, random, timings: message.timings, sessionDir }, send);
-        agent.start();
-        send({ type: 'ready', hostId: message.hostId });
-        break;
-      }
-      case 'clock-changed':
-        timers?.clockChanged();
-        break;
-      case 'start-instance':
-        agent?.startInstance(message.spec, message.requestId);
-        break;
-      case 'stop-instance':
-        agent?.stopInstance(message.instanceId, message.then, message.requestId);
-        break;
-      case 'resume-instance':
-        agent?.resumeInstance(message.instanceId, message.requestId);
-        break;
-      case 'fault':
-        agent?.applyFault(message.instanceId, message.fault);
-        break;
-      case 'shutdown':
-        agent?.shutdown();
-        controller.close();
-        break;
-    }
+    // A command is handled at one emulated instant, so what it stamps and what it schedules agree.
+    if (timers) timers.atOnce(() => handle(message));
+    else handle(message);
   } catch (error) {
     send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }
 });
+
+function handle(message: ToHost): void {
+  switch (message.type) {
+    case 'init': {
+      timers = new EmulatedTimers(new EmulatedClock(message.clock));
+      const random = seededRandom(hashSeed(message.seed, message.hostId));
+      const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
+      agent = new HostAgent({ hostId: message.hostId, timers, random, timings: message.timings, sessionDir }, send);
+      agent.start();
+      send({ type: 'ready', hostId: message.hostId });
+      break;
+    }
+    case 'clock-changed':
+      timers?.clockChanged();
+      break;
+    case 'start-instance':
+      agent?.startInstance(message.spec, message.requestId);
+      break;
+    case 'stop-instance':
+      agent?.stopInstance(message.instanceId, message.then, message.requestId);
+      break;
+    case 'resume-instance':
+      agent?.resumeInstance(message.instanceId, message.requestId);
+      break;
+    case 'fault':
+      agent?.applyFault(message.instanceId, message.fault);
+      break;
+    case 'shutdown':
+      agent?.shutdown();
+      controller.close();
+      break;
+  }
+}

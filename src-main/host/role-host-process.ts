@@ -36,11 +36,13 @@ export class RoleHostProcess {
   ) {
     this.child = fork(script, [], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
     this.child.on('message', (message: FromRoleHost) => this.fromChild(message));
-    this.child.on('exit', (code, signal) => this.exited(code, signal));
+    // 'close', not 'exit': by then stderr has been read to its end, so the exception line is known.
+    this.child.on('close', (code, signal) => this.exited(code, signal));
     this.ping = setInterval(() => this.send({ type: 'ping' }), 1_000);
     this.ping.unref();
+    // A spawn failure is the reason the process never ran; a later pipe error must not hide the role's own.
     this.child.on('error', (error) => {
-      this.lastError = error.message;
+      if (!this.lastError) this.lastError = error.message;
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       let rest = '';
@@ -90,7 +92,8 @@ export class RoleHostProcess {
 
   private send(message: ToRoleHost): boolean {
     if (!this.child.connected) return false;
-    this.child.send(message);
+    // A message racing the process's exit fails with EPIPE; the exit itself is what the bootstrapper hears.
+    this.child.send(message, () => {});
     return true;
   }
 

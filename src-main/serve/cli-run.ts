@@ -3,6 +3,7 @@
 // as one ends Failed*, or when the timeout passes.
 import { InvalidArgumentError, type Command } from 'commander';
 import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
+import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
 import { Fabric } from '../fabric/fabric';
 import type { CliIo } from './cli';
@@ -14,6 +15,7 @@ export interface RunOptions {
   json?: boolean;
   seed?: number;
   session?: string;
+  phase?: Partial<PhaseTimings>;
 }
 
 const failed = new Set(['FailedStartingRole', 'FailedStartingVM']);
@@ -28,6 +30,15 @@ export function number(name: string, min: number, max: number, integer = false):
   };
 }
 
+function collectPhase(text: string, previous: Partial<PhaseTimings>): Partial<PhaseTimings> {
+  try {
+    const [phase, ms] = parsePhaseOverride(text);
+    return { ...previous, [phase]: ms };
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
 export function addRunCommand(program: Command, io: CliIo, setStatus: (code: number) => void, exits: { valid: number; invalid: number }): void {
   program
     .command('run')
@@ -38,6 +49,7 @@ export function addRunCommand(program: Command, io: CliIo, setStatus: (code: num
     .option('--until-ready', 'exit 0 once every instance is ReadyRole, 1 if one ends FailedStartingRole or FailedStartingVM')
     .option('--timeout <seconds>', 'real seconds to wait with --until-ready', number('--timeout', 1, 86_400), 120)
     .option('--seed <n>', 'seed for the fabric jitter, to replay a run', number('--seed', 0, 4_294_967_295, true))
+    .option('--phase <name=ms>', 'override one phase duration in emulated ms (repeatable), e.g. createVm=10000', collectPhase, {})
     .option('--session <dir>', "folder for the session's logs (default: a new folder in the system's temp folder)")
     .option('--json', 'print one JSON object per line')
     .addHelpText('after', '\nExit status: 0 ready (or stopped with Ctrl+C), 1 the service is invalid, failed or timed out, 2 the command line is wrong.')
@@ -52,6 +64,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
     timeScale: options.timeScale,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.session ? { sessionDir: options.session } : {}),
+    ...(options.phase ? { timings: options.phase } : {}),
   });
   try {
     const pkg = await fabric.packages.openFromDisk(input, cscfg);

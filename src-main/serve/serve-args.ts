@@ -1,6 +1,7 @@
 // The command line of `npm run serve`, parsed without side effects so it can be tested on its own.
 import { parseArgs } from 'node:util';
 import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
+import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 
 export interface ServeOptions {
   port?: number;
@@ -14,6 +15,8 @@ export interface ServeOptions {
   quota?: number;
   /** The session folder for every log (default: a new fabric-lab-session-<timestamp> in the temp folder). */
   session?: string;
+  /** Phase durations overridden for this session (emulated ms). */
+  timings?: Partial<PhaseTimings>;
 }
 
 /** Bounds that keep a typo from starting ten thousand threads; the benchmark's 64 x 32 fits well inside. */
@@ -41,10 +44,12 @@ Options:
   --quota N       the subscription's core quota, 1..${maxQuota} (default 20)
   --session DIR   the session folder every log is written under (created if missing;
                   default: a new fabric-lab-session-<timestamp> in the temp folder)
+  --phase NAME=MS override one phase duration for this session, in emulated ms (repeatable),
+                  e.g. --phase createVm=10000 --phase bootGuest=20000
   --help          show this help`;
 
 export function parseServeArgs(argv: readonly string[]): ServeCommand {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; help?: boolean };
+  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; phase?: string[]; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -58,6 +63,7 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
         cores: { type: 'string' },
         quota: { type: 'string' },
         session: { type: 'string' },
+        phase: { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     }));
@@ -85,6 +91,14 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
   if (values.session !== undefined) {
     if (values.session.trim() === '' || values.session.includes('\0')) throw new ServeArgsError('--session needs a folder path');
     options.session = values.session;
+  }
+  for (const text of values.phase ?? []) {
+    try {
+      const [phase, ms] = parsePhaseOverride(text);
+      options.timings = { ...options.timings, [phase]: ms };
+    } catch (error) {
+      throw new ServeArgsError(`--phase: ${(error as Error).message}`);
+    }
   }
   return { kind: 'run', options };
 }

@@ -49,5 +49,6 @@ describe('fabric-lab run', () => {
     expect(run(...sample('hello-worker'), '--time-scale', '0').status).toBe(2);
     expect(run('only-one-argument').status).toBe(2);
     expect(run(...sample('hello-worker'), '--timeout', 'soon').status).toBe(2);
+    expect(run(...sample('hello-worker'), '--phase', 'warpDrive=1').stderr).toContain('unknown phase "warpDrive"');
   });
 });

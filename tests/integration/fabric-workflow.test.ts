@@ -5,7 +5,7 @@ import type { FabricEvent, InstanceView } from '../../src-main/common/fabric-api
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { deployReady, waitFor } from '../support/fabric-helpers';
+import { deployReady, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -103,5 +103,16 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     await waitFor('deployment gone', async () => (await fabric!.getSnapshot()).deployments.length === 0);
     await new Promise((r) => setTimeout(r, 30));
     for (const list of statuses.values()) expect(list).toEqual(['RoleStateUnknown', 'CreatingVM', 'StoppingVM', 'StoppedVM']);
+  });
+
+  it('takes phase durations overridden for the session, exactly when jitter is off', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 8, batchIntervalMs: 10, timings: { createVm: 7_000, bootGuest: 11_000, jitter: 0 } });
+    const history = new StatusHistory(fabric);
+    const [first] = await deployReady(fabric);
+    const starting = await history.reach(first!.id, 'StartingVM');
+    const creating = history.firstInto(first!.id, 'CreatingVM')!;
+    const booted = await history.reach(first!.id, 'CreatingRole');
+    expect(starting.at - creating.at).toBe(7_000);
+    expect(booted.at - starting.at).toBe(11_000);
   });
 });

@@ -87,4 +87,19 @@ describe('emulated timers', () => {
     await sleep(200);
     expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual([2_500, 2_500, 2_500, 2_500]);
   });
+
+  it('run a message handler at one instant: what it stamps and what it schedules start from the same now', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1000 });
+    const timers = new EmulatedTimers(clock);
+    let stamped = 0;
+    let fired = 0;
+    timers.atOnce(() => {
+      stamped = timers.now();
+      const busyUntil = Date.now() + 5; // 5 s of emulated time pass inside the handler
+      while (Date.now() < busyUntil);
+      timers.after(1_000, () => (fired = timers.now()));
+    });
+    await sleep(100);
+    expect(fired - stamped).toBe(1_000);
+  });
 });

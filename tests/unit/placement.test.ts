@@ -50,4 +50,10 @@ describe('load-balancer rotation', () => {
     expect(inRotation(instance('BusyRole'), 1)).toBe(true);
     expect(inRotation(instance('StoppedVM'), 1)).toBe(false);
   });
+
+  it('keeps Busy instances in when the endpoint ignores role status, but never starting or stopped ones', () => {
+    expect(inRotation(instance('BusyRole'), 3, true)).toBe(true);
+    expect(inRotation(instance('StartingRole'), 3, true)).toBe(false);
+    expect(inRotation(instance('StoppedVM'), 3, true)).toBe(false);
+  });
 });

@@ -26,6 +26,23 @@ describe('npm run serve arguments', () => {
     });
   });
 
+  it('overrides phase durations for the session with --phase, repeatable', () => {
+    expect(parseServeArgs(['--phase', 'createVm=10000', '--phase=bootGuest=2500', '--phase', 'jitter=0'])).toEqual({
+      kind: 'run',
+      options: { timings: { createVm: 10_000, bootGuest: 2_500, jitter: 0 } },
+    });
+  });
+
+  it.each([
+    [['--phase', 'createVM=10'], /--phase: unknown phase "createVM"; phases: createVm, bootGuest/],
+    [['--phase', 'createVm=-5'], /--phase: phase createVm needs a number from 0 to 86400000 \(emulated ms\), got "-5"/],
+    [['--phase', 'createVm'], /got ""/],
+    [['--phase', 'jitter=2'], /from 0 to 1, got "2"/],
+  ])('refuses a bad phase override %j with one line naming it', (argv, message) => {
+    expect(() => parseServeArgs(argv)).toThrow(ServeArgsError);
+    expect(() => parseServeArgs(argv)).toThrow(message);
+  });
+
   it('asks for help with --help', () => {
     expect(parseServeArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
