@@ -98,7 +98,7 @@ const fakes = vi.hoisted(() => {
     isPackaged = false;
     enableSandbox = vi.fn(() => void log.push('enableSandbox'));
     requestSingleInstanceLock = vi.fn(() => true);
-    getPath = vi.fn((name: string) => `/home/user/.config/Fabric Lab/${name}`);
+    getPath = vi.fn((name: string) => `/fake-electron/userData/${name}`);
     quit = vi.fn();
     whenReady = vi.fn(() => Promise.resolve());
     override on(name: string, listener: Listener): this {
@@ -296,12 +296,12 @@ describe('the IPC bridge', () => {
   it('lets the save dialog, never the page, choose where an export is written', async () => {
     const win = new fakes.FakeBrowserWindow({}) as FakeWindow;
     const fabric = fakeFabric();
-    const choose = vi.fn(async (): Promise<string | null> => '/home/user/Downloads/session.zip');
+    const choose = vi.fn(async (): Promise<string | null> => '/fake-electron/chosen/session.zip');
     const disconnect = connectFabricIpc({ win: win as any, api: fabric.fabric, isAppUrl: appLocation.isAppUrl, chooseExportPath: choose });
     const invoke = fakes.ipcMain.handlers.get('fabric:invoke')!;
     const own = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
-    expect(await invoke(own, 'exportSession', { saveAs: true })).toEqual({ result: { id: 'e-1', path: '/home/user/Downloads/session.zip' } });
-    expect(fabric.api.exportSession).toHaveBeenLastCalledWith({ path: '/home/user/Downloads/session.zip' });
+    expect(await invoke(own, 'exportSession', { saveAs: true })).toEqual({ result: { id: 'e-1', path: '/fake-electron/chosen/session.zip' } });
+    expect(fabric.api.exportSession).toHaveBeenLastCalledWith({ path: '/fake-electron/chosen/session.zip' });
     expect(await invoke(own, 'exportSession', { path: '/etc/cron.d/x' })).toHaveProperty('error.message', expect.stringMatching(/save dialog chooses/));
     choose.mockResolvedValueOnce(null);
     expect(await invoke(own, 'exportSession', { saveAs: true })).toHaveProperty('error.message', expect.stringMatching(/cancelled/));
