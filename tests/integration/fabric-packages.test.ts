@@ -74,6 +74,7 @@ describe('samples', () => {
     ]);
     const deploymentId = await deployAndWaitReady({ sample: 'full-iis' }, 'iis-tasks');
     const first = `${deploymentId}/WebRole1_IN_0`;
+    await history.reach(first, 'ReadyRole'); // the records arrive a batch after the snapshot shows Ready
     const details = history.changes.filter((c) => c.instanceId === first && c.to === 'StartingRole').map((c) => c.details);
     expect(details[0]).toContain('Startup task 1 of 4 (background) is running: DiagnosticsAgent.exe');
     await remove(deploymentId);

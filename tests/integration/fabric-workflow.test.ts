@@ -46,7 +46,8 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     expect(used).toBe(2);
     expect(snap.operations.find((o) => o.kind === 'CreateDeployment')?.status).toBe('Succeeded');
 
-    await new Promise((r) => setTimeout(r, 30)); // let the last batch arrive
+    // The records arrive a batch after the snapshot shows the state: wait for the last one, not a fixed time.
+    await waitFor('every record', async () => ready.every((i) => statuses.get(i.id)?.at(-1) === 'ReadyRole'));
     for (const instance of ready) {
       expect(statuses.get(instance.id)).toEqual(['RoleStateUnknown', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
     }
@@ -89,7 +90,7 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     expect(snap.instances).toEqual([]);
     expect(snap.hosts.every((h) => h.usedCores === 0)).toBe(true);
     expect(snap.operations.find((o) => o.requestId === del.requestId)?.status).toBe('Succeeded');
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor('every record', async () => [...statuses.values()].every((l) => l.at(-1) === 'StoppedVM') && removed.length > 0);
     for (const list of statuses.values()) expect(list.slice(-3)).toEqual(['StoppingRole', 'StoppingVM', 'StoppedVM']);
     expect(removed).toHaveLength(1);
   });
@@ -101,7 +102,7 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     await fabric.setClock({ scale: 1000 });
     await fabric.deleteDeployment({ deploymentId });
     await waitFor('deployment gone', async () => (await fabric!.getSnapshot()).deployments.length === 0);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor('every record', async () => statuses.size === 2 && [...statuses.values()].every((l) => l.at(-1) === 'StoppedVM'));
     for (const list of statuses.values()) expect(list).toEqual(['RoleStateUnknown', 'CreatingVM', 'StoppingVM', 'StoppedVM']);
   });
 
