@@ -3,9 +3,11 @@
 // checked to come from this window's own page, then validated by the same schema as the WebSocket bridge.
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { isCommandName, parseCommandArgs } from '../common/api-schema';
+import { isPackageChoice } from '../common/desktop-api';
 import { FabricError, toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
 import type { ExportRequest } from '../common/log-api';
-import { fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
+import { choosePackageChannel, fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
+import { openChosenPackage, type PackageDialogs } from './package-chooser';
 
 export interface FabricIpcOptions {
   win: BrowserWindow;
@@ -14,10 +16,12 @@ export interface FabricIpcOptions {
   isAppUrl(url: string): boolean;
   /** A save dialog for exportSession({saveAs: true}); null when the user cancels. */
   chooseExportPath?: () => Promise<string | null>;
+  /** The open dialogs behind window.fabricLab.choosePackage. */
+  packageDialogs?: PackageDialogs;
 }
 
 /** Wire fabric:invoke and the event channels to one window; the returned disposer unwires them. */
-export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: FabricIpcOptions): Disposer {
+export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, packageDialogs }: FabricIpcOptions): Disposer {
   const contents = win.webContents;
 
   // Any frame can reach ipcRenderer through a compromised page or an iframe; only the window's own
@@ -28,10 +32,10 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: Fabri
     return frame !== null && frame === contents.mainFrame && isAppUrl(frame.url);
   };
 
+  const refused: IpcAnswer = { error: { code: 'BadRequest', message: 'Refused: the sender is not the Fabric Lab window.' } };
+
   const invoke = async (event: IpcMainInvokeEvent, method: unknown, args: unknown): Promise<IpcAnswer> => {
-    if (!fromAppWindow(event)) {
-      return { error: { code: 'BadRequest', message: 'Refused: the sender is not the Fabric Lab window.' } };
-    }
+    if (!fromAppWindow(event)) return refused;
     try {
       if (!isCommandName(method)) return { error: { code: 'BadRequest', message: `Unknown command "${String(method)}"` } };
       const call = api[method] as (arg: unknown) => Promise<unknown>;
@@ -50,6 +54,18 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: Fabri
     const path = await chooseExportPath();
     if (!path) throw new FabricError('BadRequest', 'Export cancelled: no file was chosen.');
     return { path };
+  };
+
+  // The page asks for a dialog, never for a path: what the user picks is read here and given to openPackage.
+  const choosePackage = async (event: IpcMainInvokeEvent, choice: unknown): Promise<IpcAnswer> => {
+    if (!fromAppWindow(event)) return refused;
+    try {
+      if (!isPackageChoice(choice)) throw new FabricError('BadRequest', `Choose "files" or "folder", not ${JSON.stringify(choice) ?? 'nothing'}.`);
+      if (!packageDialogs) throw new FabricError('BadRequest', 'This window has no package dialog.');
+      return { result: await openChosenPackage(api, packageDialogs, choice) };
+    } catch (error) {
+      return { error: toErrorInfo(error) };
+    }
   };
 
   // Batches go out only after the page asked (it subscribes once it can handle them), and stop when it
@@ -71,6 +87,7 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: Fabri
   };
 
   ipcMain.handle(fabricInvokeChannel, invoke);
+  ipcMain.handle(choosePackageChannel, choosePackage);
   ipcMain.on(fabricSubscribeChannel, subscribe);
   ipcMain.on(fabricUnsubscribeChannel, unsubscribeRequest);
   contents.once('destroyed', stopEvents);
@@ -78,6 +95,7 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath }: Fabri
   return () => {
     stopEvents();
     ipcMain.removeHandler(fabricInvokeChannel);
+    ipcMain.removeHandler(choosePackageChannel);
     ipcMain.removeListener(fabricSubscribeChannel, subscribe);
     ipcMain.removeListener(fabricUnsubscribeChannel, unsubscribeRequest);
     if (!contents.isDestroyed()) contents.removeListener('destroyed', stopEvents);

@@ -8,6 +8,8 @@ export const fabricInvokeChannel = 'fabric:invoke';
 export const fabricSubscribeChannel = 'fabric:subscribe';
 /** renderer -> main, send(): the page has no listeners left; stop pushing batches. */
 export const fabricUnsubscribeChannel = 'fabric:unsubscribe';
+/** renderer -> main, invoke(choice): show the open dialog and open the package chosen; answers an IpcAnswer. */
+export const choosePackageChannel = 'fabric:choose-package';
 /** main -> renderer, send(batch): one FabricEventBatch. */
 export const fabricEventsChannel = 'fabric:events';
 

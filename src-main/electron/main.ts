@@ -5,6 +5,7 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
+import { chooseExportPath, packageDialogs } from './dialogs';
 import { connectFabricIpc } from './ipc-bridge';
 import { createMainWindow, rendererLocation } from './window';
 
@@ -56,16 +57,13 @@ async function start(): Promise<void> {
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
   fabric = await Fabric.start({ hostWorkerUrl, sessionDir });
   const window = (win = createMainWindow(location, preloadPath));
-  const chooseExportPath = async (): Promise<string | null> => {
-    const name = `fabric-lab-session-${new Date().toISOString().replace(/[:.]/g, '-')}.zip`;
-    const choice = await dialog.showSaveDialog(window, {
-      title: 'Export session logs',
-      defaultPath: join(app.getPath('downloads'), name),
-      filters: [{ name: 'Zip archive', extensions: ['zip'] }],
-    });
-    return choice.canceled || !choice.filePath ? null : choice.filePath;
-  };
-  const disconnect = connectFabricIpc({ win, api: fabric, isAppUrl: location.isAppUrl, chooseExportPath });
+  const disconnect = connectFabricIpc({
+    win,
+    api: fabric,
+    isAppUrl: location.isAppUrl,
+    chooseExportPath: () => chooseExportPath(window, app.getPath('downloads')),
+    packageDialogs: packageDialogs(window),
+  });
   win.once('closed', () => {
     disconnect();
     win = null;

@@ -1,14 +1,19 @@
-// The preload: window.fabricLab is exactly a FabricApi and nothing more. No ipcRenderer, no generic
-// send/invoke reaches the page, and listeners never see the Electron event (as in Headlamp's preload).
+// The preload: window.fabricLab is exactly a FabricApi plus the desktop dialogs (common/desktop-api.ts) and
+// nothing more. No ipcRenderer, no generic send/invoke reaches the page, and listeners never see the
+// Electron event (as in Headlamp's preload).
 // Bundled to one CommonJS file (out/preload/index.cjs) because a sandboxed preload cannot be an ES module.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { FabricError, fabricCommandNames, type FabricApi, type FabricCommands, type FabricEventBatch } from '../common/fabric-api';
-import { fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
+import type { DesktopDialogs, PackageChoice } from '../common/desktop-api';
+import { FabricError, fabricCommandNames, type FabricApi, type FabricCommands, type FabricEventBatch, type PackageView } from '../common/fabric-api';
+import { choosePackageChannel, fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
 
-async function invoke(method: string, arg: unknown): Promise<unknown> {
-  const answer = (await ipcRenderer.invoke(fabricInvokeChannel, method, arg)) as IpcAnswer;
+function unwrap(answer: IpcAnswer): unknown {
   if ('error' in answer) throw new FabricError(answer.error.code, answer.error.message);
   return answer.result;
+}
+
+async function invoke(method: string, arg: unknown): Promise<unknown> {
+  return unwrap((await ipcRenderer.invoke(fabricInvokeChannel, method, arg)) as IpcAnswer);
 }
 
 // One function per command, taking at most its one argument (anything more is dropped, not forwarded).
@@ -18,8 +23,11 @@ const commands = Object.fromEntries(
 
 let listenerCount = 0;
 
-const fabricLab: FabricApi = {
+const fabricLab: FabricApi & DesktopDialogs = {
   ...commands,
+  async choosePackage(choice: PackageChoice) {
+    return unwrap((await ipcRenderer.invoke(choosePackageChannel, choice)) as IpcAnswer) as PackageView | null;
+  },
   onEvents(listener: (batch: FabricEventBatch) => void) {
     const forward = (_event: IpcRendererEvent, batch: FabricEventBatch): void => listener(batch);
     ipcRenderer.on(fabricEventsChannel, forward);

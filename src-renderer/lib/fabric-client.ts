@@ -1,12 +1,13 @@
 // The renderer's one way to the fabric. Inside Electron the preload has put the FabricApi on
 // window.fabricLab (IPC); in a browser the page talks WebSocket to the server that served it.
-// Components only ever see a FabricApi.
+// Components only ever see a FabricApi, and, in Electron, the system dialogs (desktopDialogs()).
+import type { DesktopDialogs } from '../../src-main/common/desktop-api';
 import type { FabricApi } from '../../src-main/common/fabric-api';
 import { connectWebSocketFabric } from './ws-fabric-api';
 
 declare global {
   interface Window {
-    fabricLab?: FabricApi;
+    fabricLab?: FabricApi & Partial<DesktopDialogs>;
   }
 }
 
@@ -18,4 +19,11 @@ export async function connectFabric(onClose: () => void): Promise<{ api: FabricA
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}/fabric?token=${encodeURIComponent(token)}`;
   return { api: await connectWebSocketFabric(url, onClose), transport: 'websocket' };
+}
+
+/** Electron's open dialog for packages on disk; null in a browser, where the page uploads files instead. */
+export function desktopDialogs(): DesktopDialogs | null {
+  const lab = window.fabricLab;
+  if (!lab?.choosePackage) return null;
+  return { choosePackage: (choice) => lab.choosePackage!(choice) };
 }

@@ -1,8 +1,11 @@
 // The Electron shell, driven through a stand-in for the `electron` module: what a reviewer checks in an
 // Electron app (window hardening, navigation and permission locks, CSP, IPC sender checks, a preload
 // that exposes only the FabricApi) plus the main entry's start and shutdown.
-import { readFileSync } from 'node:fs';
-import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FabricError, fabricCommandNames, type FabricApi, type FabricEventBatch } from '../../src-main/common/fabric-api';
 
 const fakes = vi.hoisted(() => {
@@ -118,6 +121,8 @@ const fakes = vi.hoisted(() => {
     ipcRenderer,
     exposed: new Map<string, any>(),
     showErrorBox: vi.fn(),
+    showSaveDialog: vi.fn(),
+    showOpenDialog: vi.fn(),
     fabricStart: vi.fn(),
   };
 });
@@ -128,13 +133,15 @@ vi.mock('electron', () => ({
   ipcMain: fakes.ipcMain,
   ipcRenderer: fakes.ipcRenderer,
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => fakes.exposed.set(key, api) },
-  dialog: { showErrorBox: fakes.showErrorBox, showSaveDialog: vi.fn() },
+  dialog: { showErrorBox: fakes.showErrorBox, showSaveDialog: fakes.showSaveDialog, showOpenDialog: fakes.showOpenDialog },
 }));
 vi.mock('../../src-main/fabric/fabric', () => ({ Fabric: { start: fakes.fabricStart } }));
 
 import { applySecurityRestrictions, contentSecurityPolicy } from '../../src-main/electron/security-restrictions';
 import { createMainWindow, rendererLocation } from '../../src-main/electron/window';
 import { connectFabricIpc } from '../../src-main/electron/ipc-bridge';
+import { chooseExportPath, packageDialogs } from '../../src-main/electron/dialogs';
+import { PackageStore, uploadLimits } from '../../src-main/fabric/package-store';
 
 type FakeWindow = InstanceType<typeof fakes.FakeBrowserWindow>;
 const appLocation = rendererLocation({ indexHtml: '/app/out/renderer/index.html' });
@@ -377,6 +384,147 @@ describe('the IPC bridge', () => {
   });
 });
 
+describe('the system dialogs', () => {
+  let temp: string;
+  let win: FakeWindow;
+  const own = () => ({ sender: win.webContents, senderFrame: win.webContents.mainFrame });
+  const opened = (...filePaths: string[]) => ({ canceled: false, filePaths });
+  const cancelled = { canceled: true, filePaths: [] };
+  beforeEach(() => {
+    temp = mkdtempSync(join(tmpdir(), 'electron-dialogs-'));
+    win = new fakes.FakeBrowserWindow({}) as FakeWindow;
+    fakes.showOpenDialog.mockReset();
+    fakes.showSaveDialog.mockReset();
+  });
+  afterEach(() => rmSync(temp, { recursive: true, force: true }));
+
+  /** The bridge with the real dialogs module over the stand-in dialog, and a real PackageStore behind openPackage. */
+  function wiredWithDialogs() {
+    const fabric = fakeFabric();
+    const store = new PackageStore(join(temp, 'no-samples'), join(temp, 'work'));
+    const openPackage = vi.fn((request: { files: { path: string; data: string }[] }) => store.openUpload(request.files));
+    const api = { ...fabric.fabric, openPackage } as unknown as FabricApi;
+    const disconnect = connectFabricIpc({ win: win as any, api, isAppUrl: appLocation.isAppUrl, packageDialogs: packageDialogs(win as any) });
+    const handler = fakes.ipcMain.handlers.get('fabric:choose-package');
+    if (!handler) throw new Error('fabric:choose-package is not handled');
+    return { openPackage, disconnect, choose: (choice: unknown, event: unknown = own()) => handler(event, choice) as Promise<any> };
+  }
+
+  /** hello-worker as cspack /copyOnly leaves it: Hello.csx/ with the .cscfg beside the folder, not in it. */
+  function helloCsx(): { folder: string; configuration: string } {
+    const folder = join(temp, 'Hello.csx');
+    cpSync(fileURLToPath(new URL('../../resources/samples/hello-worker', import.meta.url)), folder, { recursive: true });
+    const configuration = join(temp, 'ServiceConfiguration.cscfg');
+    renameSync(join(folder, 'ServiceConfiguration.cscfg'), configuration);
+    return { folder, configuration };
+  }
+
+  it('opens a csx folder chosen in the dialog, asks for the .cscfg beside it, and answers the package report', async () => {
+    const { folder, configuration } = helloCsx();
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(folder)).mockResolvedValueOnce(opened(configuration));
+    const { choose, openPackage, disconnect } = wiredWithDialogs();
+    const answer = await choose('folder');
+    expect(answer.error).toBeUndefined();
+    expect(answer.result).toMatchObject({ source: 'upload', valid: true, diagnostics: [] });
+    expect(answer.result.roles.map((r: { name: string }) => r.name)).toEqual(['WorkerRole1']);
+
+    const [folderCall, configurationCall] = fakes.showOpenDialog.mock.calls;
+    expect(folderCall?.[0]).toBe(win);
+    expect(folderCall?.[1].properties).toEqual(['openDirectory']);
+    expect(configurationCall?.[1]).toMatchObject({ defaultPath: temp, properties: ['openFile'], filters: [{ extensions: ['cscfg'] }] });
+    // Read in main, named as the browser's folder upload names them: the folder's own name first.
+    const files: { path: string; data: string }[] = openPackage.mock.calls[0]![0].files;
+    expect(files.map((f) => f.path)).toContain('Hello.csx/ServiceDefinition.csdef');
+    expect(files.map((f) => f.path)).toContain('ServiceConfiguration.cscfg');
+    const definition = files.find((f) => f.path === 'Hello.csx/ServiceDefinition.csdef')!;
+    expect(Buffer.from(definition.data, 'base64').toString('utf8')).toBe(readFileSync(join(folder, 'ServiceDefinition.csdef'), 'utf8'));
+    disconnect();
+  });
+
+  it('opens package files chosen together (.csdef with its .cscfg) without asking again', async () => {
+    const { folder, configuration } = helloCsx();
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(join(folder, 'ServiceDefinition.csdef'), configuration));
+    const { choose, openPackage, disconnect } = wiredWithDialogs();
+    const answer = await choose('files');
+    expect(answer.result).toMatchObject({ valid: true });
+    expect(fakes.showOpenDialog).toHaveBeenCalledTimes(1);
+    const options = fakes.showOpenDialog.mock.calls[0]![1];
+    expect(options.properties).toEqual(['openFile', 'multiSelections']);
+    expect(options.filters[0].extensions).toEqual(['cspkg', 'csdef', 'cscfg']);
+    expect(openPackage.mock.calls[0]![0].files.map((f: { path: string }) => f.path)).toEqual(['ServiceDefinition.csdef', 'ServiceConfiguration.cscfg']);
+    disconnect();
+  });
+
+  it('answers null and opens nothing when the dialog is cancelled, or the .cscfg dialog is (checked without one)', async () => {
+    const { choose, openPackage, disconnect } = wiredWithDialogs();
+    fakes.showOpenDialog.mockResolvedValueOnce(cancelled);
+    expect(await choose('files')).toEqual({ result: null });
+    expect(openPackage).not.toHaveBeenCalled();
+    expect(fakes.showOpenDialog).toHaveBeenCalledTimes(1);
+
+    const { folder } = helloCsx();
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(folder)).mockResolvedValueOnce(cancelled);
+    const answer = await choose('folder');
+    expect(openPackage).toHaveBeenCalledTimes(1);
+    expect(openPackage.mock.calls[0]![0].files.some((f: { path: string }) => f.path.endsWith('.cscfg'))).toBe(false);
+    expect(answer.result).toHaveProperty('name');
+    disconnect();
+  });
+
+  it('refuses what cannot be read, links, and choices past the upload limits, naming the path; nothing is opened', async () => {
+    const { choose, openPackage, disconnect } = wiredWithDialogs();
+    const gone = join(temp, 'moved-away.cspkg');
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(gone));
+    expect(await choose('files')).toEqual({ error: { code: 'BadRequest', message: `Cannot read ${gone}: it does not exist (moved or deleted since it was chosen?) (ENOENT). Nothing was opened.` } });
+
+    const linked = join(temp, 'Linked.csx');
+    mkdirSync(linked);
+    writeFileSync(join(linked, 'ServiceDefinition.csdef'), '<ServiceDefinition/>');
+    symlinkSync('/etc/passwd', join(linked, 'secrets.txt'));
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(linked));
+    expect(await choose('folder')).toHaveProperty('error.message', `${join(linked, 'secrets.txt')} is a link; a package on disk is read without following links. Nothing was opened.`);
+
+    const crowded = join(temp, 'Crowded.csx');
+    mkdirSync(crowded);
+    for (let i = 0; i <= uploadLimits.files; i++) writeFileSync(join(crowded, `f${i}.txt`), 'x');
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(crowded));
+    expect(await choose('folder')).toHaveProperty('error.message', expect.stringMatching(/^A package holds at most 2000 files; .*Crowded\.csx holds more\. Nothing was opened\.$/));
+
+    const large = join(temp, 'Large.cspkg');
+    truncateSync((writeFileSync(large, ''), large), uploadLimits.bytes + 1); // sparse: costs no disk
+    fakes.showOpenDialog.mockResolvedValueOnce(opened(large));
+    expect(await choose('files')).toHaveProperty('error.message', expect.stringMatching(/^A package holds at most 48\.0 MiB; .*Large\.cspkg holds more/));
+
+    expect(openPackage).not.toHaveBeenCalled();
+    disconnect();
+  });
+
+  it('refuses a bad choice and a foreign sender before any dialog opens', async () => {
+    const { choose, disconnect } = wiredWithDialogs();
+    expect(await choose('everything')).toHaveProperty('error', { code: 'BadRequest', message: 'Choose "files" or "folder", not "everything".' });
+    expect(await choose(undefined)).toHaveProperty('error.code', 'BadRequest');
+    expect(await choose('files', { sender: win.webContents, senderFrame: { url: win.webContents.mainFrame.url } })).toHaveProperty('error.message', expect.stringMatching(/sender is not the Fabric Lab window/));
+    expect(fakes.showOpenDialog).not.toHaveBeenCalled();
+    disconnect();
+    expect(fakes.ipcMain.handlers.has('fabric:choose-package')).toBe(false);
+  });
+
+  it('the export save dialog offers a timestamped .zip in Downloads and answers null when cancelled', async () => {
+    const at = new Date('2026-11-25T17:05:09.123Z');
+    fakes.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: '/home/u/Downloads/mine.zip' });
+    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBe('/home/u/Downloads/mine.zip');
+    expect(fakes.showSaveDialog).toHaveBeenCalledWith(win, {
+      title: 'Export session logs',
+      defaultPath: join('/home/u/Downloads', 'fabric-lab-session-2026-11-25T17-05-09-123Z.zip'),
+      filters: [{ name: 'Zip archive', extensions: ['zip'] }],
+    });
+    fakes.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
+    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBeNull();
+    fakes.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: '' });
+    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBeNull();
+  });
+});
+
 describe('the preload', () => {
   let fabricLab: Record<string, any>;
   beforeAll(async () => {
@@ -388,9 +536,9 @@ describe('the preload', () => {
     fakes.ipcRenderer.send.mockReset();
   });
 
-  it('exposes window.fabricLab with exactly the FabricApi: every command plus onEvents, all functions', () => {
+  it('exposes window.fabricLab with exactly the FabricApi and the package dialog: every command, onEvents, choosePackage', () => {
     expect([...fakes.exposed.keys()]).toEqual(['fabricLab']);
-    expect(Object.keys(fabricLab).sort()).toEqual([...fabricCommandNames, 'onEvents'].sort());
+    expect(Object.keys(fabricLab).sort()).toEqual([...fabricCommandNames, 'onEvents', 'choosePackage'].sort());
     for (const value of Object.values(fabricLab)) expect(typeof value).toBe('function');
     for (const forbidden of ['ipcRenderer', 'send', 'invoke', 'on', 'sendSync', 'postMessage']) expect(fabricLab).not.toHaveProperty(forbidden);
   });
@@ -407,6 +555,16 @@ describe('the preload', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toBeInstanceOf(FabricError);
     expect(error).toMatchObject({ code: 'NotFound', message: 'There is no deployment "nope".' });
+  });
+
+  it('asks main for the package dialog with the choice only, answering its report, null, or a thrown FabricError', async () => {
+    fakes.ipcRenderer.invoke.mockResolvedValueOnce({ result: { packageId: 'p-1', valid: true } });
+    await expect(fabricLab.choosePackage('folder', '/etc/passwd')).resolves.toEqual({ packageId: 'p-1', valid: true });
+    expect(fakes.ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith('fabric:choose-package', 'folder');
+    fakes.ipcRenderer.invoke.mockResolvedValueOnce({ result: null });
+    await expect(fabricLab.choosePackage('files')).resolves.toBeNull();
+    fakes.ipcRenderer.invoke.mockResolvedValueOnce({ error: { code: 'BadRequest', message: 'Cannot read /x.cspkg' } });
+    await expect(fabricLab.choosePackage('files')).rejects.toMatchObject({ code: 'BadRequest', message: 'Cannot read /x.cspkg' });
   });
 
   it('subscribes once, hands listeners the batch only, and each disposer removes exactly its listener', () => {
@@ -462,6 +620,21 @@ describe('the main entry', () => {
     expect(win?.options.webPreferences.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
     expect(win?.loadURL.mock.calls[0]?.[0]).toMatch(/^file:.*\/renderer\/index\.html$/);
     expect(fakes.ipcMain.handlers.has('fabric:invoke')).toBe(true);
+    expect(fakes.ipcMain.handlers.has('fabric:choose-package')).toBe(true);
+  });
+
+  it("wires the window's save dialog to exportSession({saveAs}) and its open dialog to choosePackage", async () => {
+    await startMain(async () => fakeFabric().api);
+    const win = fakes.FakeBrowserWindow.created[0]!;
+    win.webContents.mainFrame.url = win.loadURL.mock.calls[0]![0]; // the page main.ts loaded
+    const own = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+    fakes.showSaveDialog.mockReset().mockResolvedValueOnce({ canceled: false, filePath: '/fake-electron/chosen.zip' });
+    expect(await fakes.ipcMain.handlers.get('fabric:invoke')!(own, 'exportSession', { saveAs: true })).toEqual({ result: { id: 'e-1', path: '/fake-electron/chosen.zip' } });
+    expect(fakes.showSaveDialog.mock.calls[0]?.[0]).toBe(win);
+    expect(fakes.showSaveDialog.mock.calls[0]?.[1].defaultPath).toMatch(/^\/fake-electron\/userData\/downloads\/fabric-lab-session-.*\.zip$/);
+    fakes.showOpenDialog.mockReset().mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await fakes.ipcMain.handlers.get('fabric:choose-package')!(own, 'files')).toEqual({ result: null });
+    expect(fakes.showOpenDialog.mock.calls[0]?.[0]).toBe(win);
   });
 
   it('quits when the last window closes, closing the fabric exactly once before the app exits', async () => {
