@@ -3,25 +3,30 @@
 // heartbeats and status changes costs the UI one update.
 import type { Disposer, FabricEvent, FabricEventBatch, FabricRecord } from '../common/fabric-api';
 
+/** The key a host's or an instance's changes coalesce under (publishLatest takes it). */
+export const hostKey = (hostId: string): string => `host:${hostId}`;
+export const instanceKey = (instanceId: string): string => `instance:${instanceId}`;
+
 function keyOf(event: FabricEvent): string {
   switch (event.type) {
     case 'clock':
       return 'clock';
     case 'host':
-      return `host:${event.host.id}`;
+      return hostKey(event.host.id);
     case 'deployment':
     case 'deployment-removed':
       return `deployment:${event.type === 'deployment' ? event.deployment.id : event.id}`;
     case 'instance':
     case 'instance-removed':
-      return `instance:${event.type === 'instance' ? event.instance.id : event.id}`;
+      return instanceKey(event.type === 'instance' ? event.instance.id : event.id);
     case 'operation':
       return `operation:${event.operation.requestId}`;
   }
 }
 
 export class EventHub {
-  private pending = new Map<string, FabricEvent>();
+  /** The latest change of each entity: an event, or how to make it from the entity's live state at flush. */
+  private pending = new Map<string, FabricEvent | (() => FabricEvent)>();
   private records: FabricRecord[] = [];
   private readonly listeners = new Set<(batch: FabricEventBatch) => void>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -36,6 +41,18 @@ export class EventHub {
     // Re-insert so the batch keeps the order of last change (a removal after an update wins).
     this.pending.delete(key);
     this.pending.set(key, event);
+    this.schedule();
+  }
+
+  /**
+   * Like publish, for an entity that keeps changing in place (an instance's view at every heartbeat):
+   * `snapshot` copies its state when the batch is made, so a thousand changes in one interval cost
+   * one copy. The batch carries the state at flush time, which is the latest, as publish's would be.
+   */
+  publishLatest(key: string, snapshot: () => FabricEvent): void {
+    // Already waiting as a snapshot: it will copy the latest state anyway, so it keeps its place.
+    if (typeof this.pending.get(key) !== 'function') this.pending.delete(key);
+    this.pending.set(key, snapshot);
     this.schedule();
   }
 
@@ -63,7 +80,9 @@ export class EventHub {
     this.timer = null;
     this.lastFlush = Date.now();
     if (this.pending.size === 0 && this.records.length === 0) return;
-    const batch: FabricEventBatch = { seq: ++this.seq, events: [...this.pending.values()], records: this.records };
+    const events: FabricEvent[] = [];
+    for (const latest of this.pending.values()) events.push(typeof latest === 'function' ? latest() : latest);
+    const batch: FabricEventBatch = { seq: ++this.seq, events, records: this.records };
     this.pending = new Map();
     this.records = [];
     for (const listener of this.listeners) {

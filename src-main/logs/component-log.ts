@@ -3,6 +3,7 @@
 // FrontEnd.log through FabricController.log and HostAgent.log to the instance's own logs.
 import { fabricLine, type RuntimeLevel } from './log-formats';
 import { fabricLogFile, type FabricComponent } from './instance-paths';
+import { turnBatch } from './append-batch';
 import { LogWriter } from './log-writer';
 
 export class ComponentLog {
@@ -13,7 +14,8 @@ export class ComponentLog {
     component: FabricComponent,
     private readonly now: () => number,
   ) {
-    this.writer = new LogWriter(fabricLogFile(sessionDir, component), { tailLines: 100 });
+    // One write per turn however many lines the component logs in it (append-batch.ts).
+    this.writer = new LogWriter(fabricLogFile(sessionDir, component), { tailLines: 100, batch: turnBatch });
   }
 
   write(level: RuntimeLevel, message: string, requestId?: string | null): void {

@@ -2,7 +2,7 @@
 // functions of (emulated time, ids, level, message), and a parser for each one, which the viewer's level
 // filter and jump-to-time use. Timestamps are UTC. IIS request logs and the event channel live in
 // iis-log-format.ts and windows-azure-events.ts; parseLogLine() dispatches to all of them.
-import { fromUtc, pad, utcParts, clock } from './log-time';
+import { fromUtc, pad, utcParts, clock, type UtcParts } from './log-time';
 import { parseIisLine } from './iis-log-format';
 import { parseEventLine } from './windows-azure-events';
 
@@ -47,11 +47,38 @@ function oneLine(message: string): string {
 // space, so messages line up. Time has hundredths of a second, truncated (05:52:13.449 prints .44).
 
 export function appAgentLine(at: number, threadId: number, level: AppAgentLevel, message: string): string {
-  const p = utcParts(at);
-  const date = `${pad(p.month, 2)}/${pad(p.day, 2)}/${pad(p.year, 4)}`;
-  const hundredths = pad(Math.floor(p.millisecond / 10), 2);
-  return `[${pad(threadId, 8)}] [${date} ${clock(p)}.${hundredths}] ${`[${level}]`.padEnd(8)}${oneLine(message)}`;
+  const ms = Math.floor(at) % 1000;
+  const hundredths = Math.floor((ms < 0 ? ms + 1000 : ms) / 10);
+  return `[${pad(threadId, 8)}] [${appAgentSecond(at)}.${hundredths < 10 ? '0' : ''}${hundredths}] ${`[${level}]`.padEnd(8)}${oneLine(message)}`;
 }
+
+/** `00`..`99`, so time fields are not padded one by one. */
+const twoDigits = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+const dayMs = 86_400_000;
+
+/**
+ * `MM/DD/YYYY HH:MM:SS` and `YYYY/MM/DD, HH:MM:SS` of an instant. The date is remembered for the last day
+ * asked and the time of day is plain arithmetic: a host worker stamps hundreds of thousands of lines a
+ * second at 1000x, and taking a Date apart and padding its fields for each was a large part of a line's cost.
+ */
+function secondStamp(date: (p: UtcParts) => string, separator: string): (at: number) => string {
+  let day = NaN;
+  let text = '';
+  return (at) => {
+    if (!Number.isFinite(at)) utcParts(at); // throws the RangeError every format gives
+    const ms = Math.floor(at);
+    const d = Math.floor(ms / dayMs);
+    if (d !== day) {
+      text = date(utcParts(ms)) + separator;
+      day = d;
+    }
+    const second = Math.floor((ms - d * dayMs) / 1000);
+    return `${text}${twoDigits[Math.floor(second / 3600)]}:${twoDigits[Math.floor(second / 60) % 60]}:${twoDigits[second % 60]}`;
+  };
+}
+
+const appAgentSecond = secondStamp((p) => `${pad(p.month, 2)}/${pad(p.day, 2)}/${pad(p.year, 4)}`, ' ');
+const runtimeSecond = secondStamp((p) => `${pad(p.year, 4)}/${pad(p.month, 2)}/${pad(p.day, 2)}`, ', ');
 
 const appAgentPattern = /^\[(\d{8,})\] \[(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2}):(\d{2})\.(\d{2})\] \[([A-Z]+)\](.*)$/;
 
@@ -79,9 +106,9 @@ export function parseAppAgentLine(line: string): ParsedLine | null {
 // process id : thread id (8 digits each), YYYY/MM/DD, HH:MM:SS.mmm, the level padded to 5 characters.
 
 function runtimeHeader(at: number, processId: number, threadId: number, level: RuntimeLevel): string {
-  const p = utcParts(at);
-  const date = `${pad(p.year, 4)}/${pad(p.month, 2)}/${pad(p.day, 2)}`;
-  return `[${pad(processId, 8)}:${pad(threadId, 8)}, ${date}, ${clock(p)}.${pad(p.millisecond, 3)}, ${level.padEnd(5)}]`;
+  const second = runtimeSecond(at);
+  const ms = Math.floor(at) % 1000;
+  return `[${pad(processId, 8)}:${pad(threadId, 8)}, ${second}.${pad(ms < 0 ? ms + 1000 : ms, 3)}, ${level.padEnd(5)}]`;
 }
 
 export function bootstrapperLine(at: number, processId: number, threadId: number, level: RuntimeLevel, message: string): string {
@@ -159,7 +186,7 @@ export function parseHostProcessLine(line: string): ParsedLine | null {
 // files sorted by time: `2019-11-14T05:52:13.440Z INFO  [req 3f2a...] message`.
 
 export function fabricLine(at: number, level: RuntimeLevel, message: string): string {
-  utcParts(at); // rejects a non-finite time with the same error as the other formats
+  if (!Number.isFinite(at)) utcParts(at); // throws the same RangeError as the other formats
   return `${new Date(Math.floor(at)).toISOString()} ${level.padEnd(5)} ${oneLine(message)}`;
 }
 

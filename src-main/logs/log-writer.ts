@@ -1,17 +1,13 @@
-// The writer a host worker uses for one log file. Files are the truth: each line is on disk (in the
-// kernel's page cache) before write() returns, so a worker that is terminated loses no line it wrote.
-//
-// Why a synchronous write per line rather than a buffer flushed at the end of the macrotask: measured on
-// the development machine (Node 20, Linux, ext4), fs.writeSync of one 80-byte line to an O_APPEND fd costs
-// about 2.4 us (~400,000 lines/s), a 64-line batch about 0.23 us/line. A host running 100 instances at
-// time scale 100 writes a heartbeat line per instance every 20-30 ms of real time, a few thousand lines
-// a second at most: well under 1% of what per-line writes sustain. Buffering would buy speed we do not
-// need and open a window where a line the worker already reported (over postMessage) is not yet in the
-// file when terminate() lands. A burst that belongs together (a stack trace) goes through writeLines(),
-// one write(2) for all of it. Worker termination only interrupts JavaScript between operations, never
-// inside a write(2), so a line is whole or absent: never torn.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+// The writer a host worker uses for one log file. Files are the truth: a line is in the file (in the
+// kernel's page cache, which outlives the process) once write() returns, or, for a writer given an
+// AppendBatch, at the end of the turn of the event loop that wrote it (append-batch.ts says why and what
+// stays true). A burst that belongs together (a stack trace) goes through writeLines(), one write(2) for
+// all of it. Worker termination only interrupts JavaScript between operations, never inside a write(2),
+// so a line is whole or absent: never torn.
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AppendBatch } from './append-batch';
+import { inFolder } from './created-folders';
 import { nextRotatedFile, rotatedFilesOf } from './log-rotation';
 
 export interface LogWriterOptions {
@@ -21,6 +17,8 @@ export interface LogWriterOptions {
   maxTailLineLength?: number;
   /** Earlier files kept by rotate(); older ones are deleted (default: all kept, as a VM keeps them). */
   keepRotations?: number;
+  /** Hold lines until the end of the turn and write them with one write(2) (default: each write() writes at once). */
+  batch?: AppendBatch;
 }
 
 const hasBreak = (line: string): boolean => line.includes('\n') || line.includes('\r');
@@ -54,6 +52,9 @@ export class LogWriter {
   private readonly tailLines: number;
   private readonly maxTailLineLength: number;
   private readonly keepRotations: number;
+  private readonly batch: AppendBatch | null;
+  /** Lines written but waiting for the end of the turn (batched writers only). */
+  private waiting: string[] = [];
 
   constructor(
     readonly file: string,
@@ -62,10 +63,11 @@ export class LogWriter {
     this.tailLines = Math.max(1, options.tailLines ?? 1000);
     this.maxTailLineLength = Math.max(16, options.maxTailLineLength ?? 2000);
     this.keepRotations = options.keepRotations ?? Infinity;
+    this.batch = options.batch ?? null;
     this.fd = this.openFile();
   }
 
-  /** Lines in the current file, including those it held when this writer opened it. */
+  /** Lines in the current file, including those it held when this writer opened it and those waiting for the end of the turn. */
   get lineCount(): number {
     return this.lines;
   }
@@ -84,11 +86,28 @@ export class LogWriter {
     if (this.fd === null) throw new Error(`Log ${this.file} is closed; no more lines can be written to it.`);
     const split = lines.some(hasBreak) ? lines.flatMap((line) => line.split(/\r?\n|\r/)) : lines;
     if (split.length === 0) return;
-    const bytes = Buffer.from(split.length === 1 ? `${split[0]}\n` : `${split.join('\n')}\n`, 'utf8');
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    if (this.batch) {
+      if (this.waiting.length === 0) this.batch.enlist(this);
+      for (const line of split) this.waiting.push(line);
+    } else {
+      this.append(split.length === 1 ? `${split[0]}\n` : `${split.join('\n')}\n`);
+    }
     this.lines += split.length;
     for (const line of split) this.remember(line);
     for (const listener of this.listeners) listener(split);
+  }
+
+  /** Write the lines waiting for the end of the turn now (a batched writer; the batch calls this). */
+  flush(): void {
+    if (this.waiting.length === 0 || this.fd === null) return;
+    const text = `${this.waiting.join('\n')}\n`;
+    this.waiting = [];
+    this.append(text);
+  }
+
+  private append(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd!, bytes, done, bytes.length - done);
   }
 
   /** The last `count` lines written (oldest first), at most the tail size; cut lines end with `…`. */
@@ -113,6 +132,7 @@ export class LogWriter {
   rotate(): string | null {
     if (this.fd === null) throw new Error(`Log ${this.file} is closed; it cannot be rotated.`);
     if (this.lines === 0) return null;
+    this.flush();
     closeSync(this.fd);
     this.fd = null;
     const rotated = nextRotatedFile(this.file);
@@ -128,14 +148,14 @@ export class LogWriter {
 
   close(): void {
     if (this.fd === null) return;
+    this.flush();
     closeSync(this.fd);
     this.fd = null;
     this.listeners.clear();
   }
 
   private openFile(): number {
-    mkdirSync(dirname(this.file), { recursive: true });
-    const fd = openSync(this.file, 'a+');
+    const fd = inFolder(dirname(this.file), () => openSync(this.file, 'a+'));
     const existing = scanExisting(fd);
     this.lines = existing.lines;
     // A file left mid-line by another writer: end that line so ours start on their own.

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { EventPage, EventQuery, SessionEvent } from '../common/log-api';
 import { LogPageReader } from './log-pages';
+import { turnBatch } from './append-batch';
 import { LogWriter } from './log-writer';
 
 /** An event as it is recorded, before it gets its seq. */
@@ -52,7 +53,8 @@ export class SessionEvents {
 
   constructor(sessionDir: string) {
     this.file = sessionEventsFile(sessionDir);
-    this.writer = new LogWriter(this.file, { tailLines: 1 });
+    // Appended in batches at the end of each turn; an event's seq (lineCount) counts the lines still waiting.
+    this.writer = new LogWriter(this.file, { tailLines: 1, batch: turnBatch });
   }
 
   get count(): number {
@@ -68,6 +70,7 @@ export class SessionEvents {
   /** Matching events, newest first, from `before` (exclusive) backwards. */
   async query(q: EventQuery): Promise<EventPage> {
     const limit = q.limit ?? 200;
+    this.writer.flush(); // the pages are read from the file
     const total = this.writer.lineCount;
     let end = Math.min(q.before ?? total, total);
     const events: SessionEvent[] = [];

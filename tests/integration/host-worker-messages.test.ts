@@ -1,0 +1,92 @@
+// What a real host worker (out/main/host-worker.js) posts to the controller: the messages of one turn together
+// as one array, at most one host heartbeat in it, and only once the lines they report are in the files.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmulatedClock } from '../../src-main/common/emulated-clock';
+import type { FromHost, InstanceSpec } from '../../src-main/common/host-protocol';
+import { defaultTimings } from '../../src-main/common/timings';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+
+let session = '';
+let worker: Worker | null = null;
+afterEach(async () => {
+  await worker?.terminate();
+  worker = null;
+  rmSync(session, { recursive: true, force: true });
+});
+
+const spec: InstanceSpec = {
+  instanceId: 'deployment1(1)/WorkerRole1_IN_0',
+  instanceName: 'WorkerRole1_IN_0',
+  deploymentId: 'deployment1(1)',
+  roleName: 'WorkerRole1',
+  roleType: 'WorkerRole',
+  vmSize: 'Small',
+  upgradeDomain: 0,
+  faultDomain: 0,
+  startupTasks: [],
+  roleEnvironment: { settings: {}, localResources: {}, endpoints: {} },
+};
+
+describe('a host worker’s messages to the controller', () => {
+  it('come one array per turn, with the latest host heartbeat only, after the lines they report', async () => {
+    session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
+    const appAgentLog = join(session, 'instances', 'deployment1(1)', 'WorkerRole1_IN_0', 'C', 'Logs', 'WaAppAgent.log');
+    const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
+    worker = new Worker(hostWorkerUrl);
+    const posts: unknown[] = [];
+    const statuses: string[] = [];
+    let onDiskAtReady: string | null = null;
+    worker.on('message', (posted: FromHost[]) => {
+      posts.push(posted);
+      for (const m of Array.isArray(posted) ? posted : []) {
+        if (m.type !== 'instance-status') continue;
+        statuses.push(m.status);
+        // Read the moment the controller would hear of it: the line saying so must already be there.
+        if (m.status === 'ReadyRole') onDiskAtReady = readFileSync(appAgentLog, 'utf8');
+      }
+    });
+    worker.postMessage({ type: 'init', hostId: 'pool-1-host-01', clock: clock.buffer, seed: 5, timings: defaultTimings, sessionDir: session });
+    await waitFor('ready', async () => posts.some((p) => Array.isArray(p) && p.some((m: FromHost) => m.type === 'ready')));
+    worker.postMessage({ type: 'start-instance', spec });
+    await waitFor('ReadyRole', async () => statuses.includes('ReadyRole'));
+    // Let some host heartbeats (every 5 emulated s) go by with the guest's heartbeats in them.
+    await waitFor('guest heartbeats relayed', async () =>
+      posts.some((p) => (p as FromHost[]).some((m) => m.type === 'host-heartbeat' && m.guests.some((g) => g.count >= 3))),
+    );
+
+    for (const p of posts) {
+      expect(Array.isArray(p)).toBe(true);
+      expect((p as FromHost[]).filter((m) => m.type === 'host-heartbeat').length).toBeLessThanOrEqual(1);
+    }
+    expect(statuses.slice(0, 4)).toEqual(['CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole']);
+    expect(onDiskAtReady).toContain('status: ReadyRole.');
+
+    // Told to stop, it writes what it holds before the thread ends.
+    const exited = new Promise((r) => worker!.once('exit', r));
+    worker.postMessage({ type: 'shutdown' });
+    await exited;
+    worker = null;
+    const hostLog = readFileSync(join(session, 'fabric', 'hosts', 'pool-1-host-01', 'HostAgent.log'), 'utf8');
+    expect(hostLog.trimEnd().endsWith('Host agent shutting down.')).toBe(true);
+  });
+
+  it('still reports an error for a bad command, in its array', async () => {
+    session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
+    const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
+    worker = new Worker(hostWorkerUrl);
+    const posts: FromHost[][] = [];
+    worker.on('message', (posted: FromHost[]) => posts.push(posted));
+    worker.postMessage({ type: 'init', hostId: 'pool-1-host-02', clock: clock.buffer, seed: 5, timings: defaultTimings, sessionDir: session });
+    await waitFor('ready', async () => posts.flat().some((m) => m.type === 'ready'));
+    worker.postMessage({ type: 'start-instance', spec });
+    worker.postMessage({ type: 'start-instance', spec }); // the same instance twice
+    const error = await waitFor('error', async () => posts.flat().find((m) => m.type === 'error'));
+    expect(error).toMatchObject({ type: 'error', message: expect.stringContaining('already runs on pool-1-host-02') });
+    await waitFor('the first copy keeps going', async () => posts.flat().some((m) => m.type === 'instance-status' && m.status === 'StartingVM'));
+  });
+});
