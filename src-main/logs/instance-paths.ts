@@ -136,10 +136,14 @@ export function hostProcessLogPath(deploymentId: string, role: string, process: 
   return `${roleDirectory(deploymentId, role)}\\${process}.log`;
 }
 
-/** IIS starts a new file each UTC day: ...DiagnosticStore\LogFiles\W3SVC1\u_exYYMMDD.log */
-export function iisLogPath(deploymentId: string, role: string, at: number): string {
+/**
+ * IIS starts a new file each UTC day: ...DiagnosticStore\LogFiles\W3SVC<siteId>\u_exYYMMDD.log. The folder is
+ * named after the IIS site id: 1 for the first site (and an HWC role's only site), 2, 3 ... for the others.
+ */
+export function iisLogPath(deploymentId: string, role: string, at: number, siteId = 1): string {
+  if (!Number.isInteger(siteId) || siteId < 1) throw new LogPathError(`IIS site ids start at 1; ${siteId} cannot name a W3SVC folder.`);
   const p = utcParts(at);
-  return `${diagnosticStore(deploymentId, role)}\\LogFiles\\W3SVC1\\u_ex${pad(p.year % 100, 2)}${pad(p.month, 2)}${pad(p.day, 2)}.log`;
+  return `${diagnosticStore(deploymentId, role)}\\LogFiles\\W3SVC${siteId}\\u_ex${pad(p.year % 100, 2)}${pad(p.month, 2)}${pad(p.day, 2)}.log`;
 }
 
 /** C:\Config\<deploymentID>.<role>.<version>.xml: the runtime configuration the guest agent writes. */

@@ -36,8 +36,9 @@ export function workflowStepOf(instance: InstanceView): WorkflowStep | null {
     case 'StartingRole':
       return /Startup task/.test(instance.stateDetails) ? at(7) : at(9);
     case 'BusyRole':
-    case 'ReadyRole':
       return at(9);
+    case 'ReadyRole':
+      return instance.endpoints.some((e) => e.servedBy?.process === 'w3wp') ? at(10) : at(9);
     default:
       return null;
   }

@@ -90,6 +90,10 @@ describe('the real log locations', () => {
     expect(hostProcessLogPath(d, 'WebRole1', 'IISConfigurator')).toBe('C:\\Resources\\Directory\\deployment3(3).WebRole1\\IISConfigurator.log');
     expect(hostProcessLogPath(d, 'WebRole1', 'WaWebHost')).toBe('C:\\Resources\\Directory\\deployment3(3).WebRole1\\WaWebHost.log');
     expect(iisLogPath(d, 'WebRole1', at)).toBe('C:\\Resources\\Directory\\deployment3(3).WebRole1.DiagnosticStore\\LogFiles\\W3SVC1\\u_ex191104.log');
+    // A full IIS role's second site logs under W3SVC2; there is no site 0.
+    expect(iisLogPath(d, 'WebRole1', at, 2)).toBe('C:\\Resources\\Directory\\deployment3(3).WebRole1.DiagnosticStore\\LogFiles\\W3SVC2\\u_ex191104.log');
+    expect(() => iisLogPath(d, 'WebRole1', at, 0)).toThrow(/IIS site ids start at 1/);
+    expect(() => iisLogPath(d, 'WebRole1', at, 1.5)).toThrow(/IIS site ids start at 1/);
     expect(roleConfigPath(d, 'WebRole1', 2)).toBe('C:\\Config\\deployment3(3).WebRole1.2.xml');
     expect(roleModelPath).toBe('E:\\RoleModel.xml');
     expect(windowsAzureEventLogPath).toBe('D:\\Windows\\System32\\Winevt\\Logs\\Windows Azure.evtx.jsonl');

@@ -1,0 +1,76 @@
+// sendInstanceRequest: a real HTTP request from the main thread to one instance's own endpoint listener
+// (the address its host worker bound, as InstanceView.endpoints shows it), not through a load balancer.
+// Answers the status, headers, the first 64 KiB of the body and the real time it took.
+import { request as httpRequest } from 'node:http';
+import { FabricError, type InstanceRequest, type InstanceResponse, type InstanceView } from '../common/fabric-api';
+
+export const maxResponseBody = 64 * 1024;
+/** Real milliseconds to wait for an answer: a hung guest accepts the connection and never answers. */
+export const instanceRequestTimeoutMs = 10_000;
+
+/** The endpoint a request goes to, or a FabricError saying why it cannot. */
+export function requestTarget(instance: InstanceView | undefined, request: InstanceRequest): { url: string; host: string; port: number; path: string } {
+  if (!instance) throw new FabricError('NotFound', `There is no instance "${request.instanceId}".`);
+  const path = request.path ?? '/';
+  if (!path.startsWith('/') || /[\s#]/.test(path) || path.length > 2_048) {
+    throw new FabricError('BadRequest', `"${path.slice(0, 100)}" is not a path on the instance: give one that starts with "/" (e.g. /index.html?x=1), at most 2048 characters, no spaces or "#".`);
+  }
+  const names = instance.endpoints.map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
+  const endpoint = request.endpointName === undefined ? instance.endpoints.find((e) => e.protocol === 'http') : instance.endpoints.find((e) => e.name === request.endpointName);
+  if (!endpoint) {
+    throw request.endpointName === undefined
+      ? new FabricError('BadRequest', `${instance.name} has no http input endpoint to send a request to (its endpoints: ${names}).`)
+      : new FabricError('NotFound', `${instance.name} has no input endpoint "${request.endpointName}" (its endpoints: ${names}).`);
+  }
+  if (endpoint.protocol !== 'http') {
+    throw new FabricError('BadRequest', `Endpoint ${endpoint.name} of ${instance.name} is ${endpoint.protocol}; Fabric Lab sends requests to http endpoints only.`);
+  }
+  if (!endpoint.address) {
+    throw new FabricError('Conflict', `${instance.name} is ${instance.status}: nothing listens for ${endpoint.name} while its VM is not running.`);
+  }
+  const [host, port] = endpoint.address.split(':') as [string, string];
+  return { url: `http://${endpoint.address}${path}`, host, port: Number(port), path };
+}
+
+export function sendInstanceRequest(instance: InstanceView | undefined, request: InstanceRequest): Promise<InstanceResponse> {
+  const target = requestTarget(instance, request);
+  const started = performance.now();
+  return new Promise<InstanceResponse>((resolve, reject) => {
+    const req = httpRequest({ host: target.host, port: target.port, path: target.path, method: request.method ?? 'GET', headers: { 'user-agent': 'FabricLab/1.0' } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const done = () =>
+        resolve({
+          url: target.url,
+          status: res.statusCode ?? 0,
+          headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+          body: Buffer.concat(chunks).toString('utf8'),
+          bodyTruncated: truncated,
+          timeTakenMs: Math.round(performance.now() - started),
+        });
+      res.on('data', (chunk: Buffer) => {
+        if (truncated) return;
+        const room = maxResponseBody - size;
+        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        size += Math.min(chunk.length, room);
+        if (chunk.length > room) {
+          truncated = true;
+          done();
+          res.destroy(); // the rest is not wanted
+        }
+      });
+      res.on('end', done);
+      res.on('error', (error) => reject(networkError(target.url, error)));
+    });
+    req.setTimeout(instanceRequestTimeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', (error) => reject(networkError(target.url, error)));
+    req.end();
+  });
+}
+
+function networkError(url: string, error: NodeJS.ErrnoException): FabricError {
+  if (error.code === 'ECONNREFUSED') return new FabricError('Conflict', `${url} refused the connection: the instance's VM is not listening (stopped or restarting).`);
+  if (error.code === 'ETIMEDOUT') return new FabricError('Conflict', `${url} did not answer within ${instanceRequestTimeoutMs / 1000} s (a hung guest accepts connections and never answers).`);
+  return new FabricError('Conflict', `${url}: ${error.message}`);
+}
