@@ -52,7 +52,12 @@ export function readRuntime(role: XmlElement, reader: FileReader, type: RoleType
     reader.error(first, 'entry-point', '<ProgramEntryPoint> is for worker roles; a web role\'s entry point is a <NetFxEntryPoint> (or none).');
   }
   const commandLine = reader.requiredName(first, 'commandLine') ?? '';
-  const setReadyOnProcessStart = reader.bool(first, 'setReadyOnProcessStart', false);
+  // Microsoft's schema: required, and "must be set to true at this time" (false is reserved for future use).
+  const readyAttr = reader.required(first, 'setReadyOnProcessStart');
+  const setReadyOnProcessStart = reader.bool(first, 'setReadyOnProcessStart', true);
+  if (readyAttr && !setReadyOnProcessStart) {
+    reader.error(readyAttr, 'set-ready-on-process-start', 'setReadyOnProcessStart must be "true": Azure accepts no other value (false is reserved), and the role is Ready as soon as its program has started.');
+  }
   return { executionContext, environment, entryPoint: { kind: 'ProgramEntryPoint', commandLine, setReadyOnProcessStart } };
 }
 

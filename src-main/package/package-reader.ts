@@ -23,6 +23,8 @@ export interface PackageReadResult extends ValidationResult {
   kind?: PackageKind;
   /** The folder holding roles/<Role>/approot, when the package has one (csx folder or extracted cspkg). */
   root?: string;
+  /** The definition's own files as read, so a new configuration can be checked against them later. */
+  definition?: Omit<ServiceSources, 'configuration'>;
 }
 
 /** Which kind of input a path is, by what is on disk (a folder, a zip's magic bytes, else XML). */
@@ -130,5 +132,5 @@ export async function readServicePackage(input: string, options: ReadPackageOpti
   const result = readServiceSources({ definition, ...(configuration ? { configuration } : {}), ...extra });
   const all = [...diagnostics, ...result.diagnostics];
   const hasErrors = all.some((d) => d.severity === 'error');
-  return { kind, ...(root ? { root } : {}), diagnostics: all, ...(result.model && !hasErrors ? { model: result.model } : {}) };
+  return { kind, ...(root ? { root } : {}), diagnostics: all, ...(result.model && !hasErrors ? { model: result.model } : {}), definition: { definition, ...extra } };
 }

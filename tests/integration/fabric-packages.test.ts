@@ -47,9 +47,9 @@ async function remove(deploymentId: string): Promise<void> {
 describe('samples', () => {
   it('lists every sample with its README, and marks the teaching sample with errors invalid', async () => {
     const list = await fabric.listSamples();
-    expect(list.map((s) => s.id)).toEqual(['failing-startup-task', 'full-iis', 'hello-worker', 'onstart-hang', 'run-throws', 'startup-tasks', 'validation-errors', 'web-and-worker', 'worker-with-code']);
+    expect(list.map((s) => s.id)).toEqual(['failing-startup-task', 'full-iis', 'hello-worker', 'onstart-hang', 'program-entry-point', 'run-throws', 'startup-tasks', 'validation-errors', 'web-and-worker', 'worker-with-code']);
     expect(list.find((s) => s.id === 'validation-errors')?.valid).toBe(false);
-    expect(list.filter((s) => s.valid)).toHaveLength(8);
+    expect(list.filter((s) => s.valid)).toHaveLength(9);
     for (const sample of list) expect(sample.readme).toContain('What to watch');
   });
 

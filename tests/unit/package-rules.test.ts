@@ -87,6 +87,18 @@ const cases: Case[] = [
   { rule: 'csdef.import-unknown', csdef: def(worker('<Imports><Import moduleName="Frobnicator"/></Imports>')), at: ['csdef', 'Frobnicator'] },
   { rule: 'csdef.import-duplicate', csdef: def(worker('<Imports><Import moduleName="Diagnostics"/>\n<Import moduleName="Diagnostics"/></Imports>')), at: ['csdef', '<Import moduleName="Diagnostics"/></Imports>'] },
   { rule: 'csdef.entry-point', csdef: def(web('<Runtime><EntryPoint><ProgramEntryPoint commandLine="x"/></EntryPoint></Runtime>')), at: ['csdef', '<ProgramEntryPoint'] },
+  {
+    rule: 'csdef.set-ready-on-process-start',
+    csdef: def(worker('<Runtime><EntryPoint>\n<ProgramEntryPoint commandLine="node app.js" setReadyOnProcessStart="false"/></EntryPoint></Runtime>')),
+    at: ['csdef', 'setReadyOnProcessStart'],
+    message: /must be "true"/,
+  },
+  {
+    rule: 'csdef.attribute-missing',
+    csdef: def(worker('<Runtime><EntryPoint>\n<ProgramEntryPoint commandLine="node app.js"/></EntryPoint></Runtime>')),
+    at: ['csdef', '<ProgramEntryPoint'],
+    message: /"setReadyOnProcessStart"/,
+  },
   { rule: 'csdef.sites-in-worker-role', csdef: def(worker('<Sites/>')), at: ['csdef', '<Sites'] },
   {
     rule: 'csdef.binding-endpoint',
