@@ -60,15 +60,72 @@ export const defaultTimings: PhaseTimings = {
   jitter: 0.2,
 };
 
+/** One line per phase for people (the settings panel): who waits, for what. */
+export const phaseLabels: Record<keyof PhaseTimings, string> = {
+  createVm: 'Host agent creates the guest VM',
+  bootGuest: 'Guest OS boots until WaAppAgent runs',
+  configureGuest: 'Guest agent installs and configures the guest',
+  startupTask: 'One emulated simple startup task',
+  startHostProcess: 'WaHostBootstrapper starts the host process',
+  onStart: 'OnStart of the default role code',
+  stopRole: 'OnStop and host-process shutdown',
+  stopVm: 'Host agent shuts the guest down',
+  guestHeartbeatMin: 'Guest agent heartbeat, shortest interval',
+  guestHeartbeatMax: 'Guest agent heartbeat, longest interval',
+  hostHeartbeat: 'Host agent heartbeat to the fabric controller',
+  guestUnresponsiveAfter: 'Guest silence before UnresponsiveRole',
+  guestHeartbeatTimeout: 'Guest silence before the guest OS is restarted',
+  hostHeartbeatTimeout: 'Host silence before the host is marked bad',
+  roleRestartBackoff: 'First wait before a role restart (doubles)',
+  roleRestartBackoffMax: 'Longest wait between role restarts',
+  failedStartsBeforeFailedStartingRole: 'Failed starts in a row before FailedStartingRole',
+  jitter: 'Relative jitter on every phase (0.2 = ±20%)',
+};
+
+/** The names of every phase, in the order defaultTimings lists them. */
+export const phaseNames = Object.keys(defaultTimings) as (keyof PhaseTimings)[];
+
+/**
+ * The values a phase may take. Intervals that repeat (heartbeats) must be positive: at 0 a thread would
+ * schedule the next beat at the same instant forever. The failure count is a count, not a duration.
+ */
+export function phaseRange(phase: keyof PhaseTimings): { min: number; max: number; unit: string; integer: boolean } {
+  if (phase === 'jitter') return { min: 0, max: 1, unit: '', integer: false };
+  if (phase === 'failedStartsBeforeFailedStartingRole') return { min: 1, max: 100, unit: ' (failed starts)', integer: true };
+  if (phase === 'guestHeartbeatMin' || phase === 'guestHeartbeatMax' || phase === 'hostHeartbeat') return { min: 100, max: 3_600_000, unit: ' (emulated ms)', integer: false };
+  return { min: 0, max: 24 * 3_600_000, unit: ' (emulated ms)', integer: false };
+}
+
+/** One phase value checked against its range; throws an Error naming the phase. `shown` is how the value was written. */
+export function checkPhase(name: string, value: number, shown: string = String(value)): [keyof PhaseTimings, number] {
+  if (!(phaseNames as string[]).includes(name)) {
+    throw new Error(`unknown phase "${name}"; phases: ${phaseNames.join(', ')}`);
+  }
+  const phase = name as keyof PhaseTimings;
+  const { min, max, unit, integer } = phaseRange(phase);
+  if (!(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+    throw new Error(`phase ${phase} needs ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}${unit}, got "${shown}"`);
+  }
+  return [phase, value];
+}
+
+/** Overrides checked together: each phase in range, and the guest heartbeat's lower bound not above its upper. */
+export function checkPhaseOverrides(overrides: Record<string, number>, current: PhaseTimings = defaultTimings): Partial<PhaseTimings> {
+  const checked: Partial<PhaseTimings> = {};
+  for (const [name, value] of Object.entries(overrides)) {
+    const [phase, ms] = checkPhase(name, value);
+    checked[phase] = ms;
+  }
+  const merged = { ...current, ...checked };
+  if (merged.guestHeartbeatMin > merged.guestHeartbeatMax) {
+    throw new Error(`phase guestHeartbeatMin (${merged.guestHeartbeatMin}) must not exceed guestHeartbeatMax (${merged.guestHeartbeatMax})`);
+  }
+  return checked;
+}
+
 /** `createVm=30000` -> ['createVm', 30000]: one phase duration overridden for a session (emulated ms). */
 export function parsePhaseOverride(text: string): [keyof PhaseTimings, number] {
   const [name = '', value = ''] = text.split('=', 2);
-  if (!(name in defaultTimings)) {
-    throw new Error(`unknown phase "${name}"; phases: ${Object.keys(defaultTimings).join(', ')}`);
-  }
-  const phase = name as keyof PhaseTimings;
   const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  const max = phase === 'jitter' ? 1 : 24 * 3_600_000;
-  if (!(number >= 0 && number <= max)) throw new Error(`phase ${phase} needs a number from 0 to ${max}${phase === 'jitter' ? '' : ' (emulated ms)'}, got "${value}"`);
-  return [phase, number];
+  return checkPhase(name, number, value);
 }

@@ -29,7 +29,8 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   }
 
   const base = defaultPools[0]!;
-  const pools = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
+  const sized = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
+  const pools = options.pools ?? sized;
   const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session, timings: options.timings });
   const server = await startBrowserServer({
     api: fabric,

@@ -5,8 +5,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
-import { Fabric } from '../fabric/fabric';
+import { defaultPools, Fabric } from '../fabric/fabric';
 import type { CliIo } from './cli';
+import type { PoolConfig } from '../fabric/pool-hosts';
+import { maxHosts, maxPools, parsePoolSpec, poolSpecUsage } from './pool-spec';
 
 export interface RunOptions {
   timeScale: number;
@@ -16,6 +18,8 @@ export interface RunOptions {
   seed?: number;
   session?: string;
   phase?: Partial<PhaseTimings>;
+  pool?: PoolConfig[];
+  region?: string;
 }
 
 const failed = new Set(['FailedStartingRole', 'FailedStartingVM']);
@@ -39,6 +43,18 @@ function collectPhase(text: string, previous: Partial<PhaseTimings>): Partial<Ph
   }
 }
 
+function collectPool(text: string, previous: PoolConfig[]): PoolConfig[] {
+  try {
+    if (previous.length >= maxPools) throw new Error(`at most ${maxPools} pools`);
+    const pools = [...previous, parsePoolSpec(text, previous.length)];
+    const total = pools.reduce((sum, p) => sum + p.hosts + (p.spareHosts ?? 0), 0);
+    if (total > maxHosts) throw new Error(`the pools hold ${total} hosts (spares included); at most ${maxHosts} in all`);
+    return pools;
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
 export function addRunCommand(program: Command, io: CliIo, setStatus: (code: number) => void, exits: { valid: number; invalid: number }): void {
   program
     .command('run')
@@ -50,6 +66,8 @@ export function addRunCommand(program: Command, io: CliIo, setStatus: (code: num
     .option('--timeout <seconds>', 'real seconds to wait with --until-ready', number('--timeout', 1, 86_400), 120)
     .option('--seed <n>', 'seed for the fabric jitter, to replay a run', number('--seed', 0, 4_294_967_295, true))
     .option('--phase <name=ms>', 'override one phase duration in emulated ms (repeatable), e.g. createVm=10000', collectPhase, {})
+    .option('--pool <spec>', `a machine pool in a region (repeatable, one pool each): ${poolSpecUsage}`, collectPool, [])
+    .option('--region <name>', 'deploy into the pools of this region (one of the --pool regions); any pool by default')
     .option('--session <dir>', "folder for the session's logs (default: a new folder in the system's temp folder)")
     .option('--json', 'print one JSON object per line')
     .addHelpText('after', '\nExit status: 0 ready (or stopped with Ctrl+C), 1 the service is invalid, failed or timed out, 2 the command line is wrong.')
@@ -59,12 +77,18 @@ export function addRunCommand(program: Command, io: CliIo, setStatus: (code: num
 }
 
 export async function runCommand(input: string, cscfg: string, options: RunOptions, io: CliIo, exits: { valid: number; invalid: number }): Promise<number> {
+  // A region no pool serves is a command-line mistake: refused (exit 2) before any host starts.
+  const regions = [...new Set((options.pool?.length ? options.pool : defaultPools).map((p) => p.region))];
+  if (options.region !== undefined && !regions.some((r) => r.toLowerCase() === options.region!.toLowerCase())) {
+    throw new Error(`--region "${options.region}" is served by no pool; regions: ${regions.join(', ')}.`);
+  }
   const fabric = await Fabric.start({
     hostWorkerUrl: new URL('./host-worker.js', import.meta.url),
     timeScale: options.timeScale,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.session ? { sessionDir: options.session } : {}),
     ...(options.phase ? { timings: options.phase } : {}),
+    ...(options.pool?.length ? { pools: options.pool } : {}),
   });
   try {
     const pkg = await fabric.packages.openFromDisk(input, cscfg);
@@ -92,7 +116,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
         process.once('SIGTERM', stop);
       }
     });
-    const { deploymentId, requestId } = await fabric.deploy({ packageId: pkg.packageId });
+    const { deploymentId, requestId } = await fabric.deploy({ packageId: pkg.packageId, ...(options.region ? { region: options.region } : {}) });
     const operation = (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId);
     if (operation?.status === 'Failed') return report(io, operation.error ?? 'The deployment failed.', options.json, exits.invalid);
     if (options.json) io.out(JSON.stringify({ event: 'started', deploymentId, requestId, service: pkg.name, session: fabric.sessionDir }));

@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
+import type { PoolConfig } from '../fabric/pool-hosts';
+import { maxCoresPerHost, maxHosts, parsePoolSpecs, poolSpecUsage } from './pool-spec';
 
 export interface ServeOptions {
   port?: number;
@@ -17,11 +19,11 @@ export interface ServeOptions {
   session?: string;
   /** Phase durations overridden for this session (emulated ms). */
   timings?: Partial<PhaseTimings>;
+  /** Machine pools, each in its region (--pool); instead of the one default pool sized by hosts and cores. */
+  pools?: PoolConfig[];
 }
 
-/** Bounds that keep a typo from starting ten thousand threads; the benchmark's 64 x 32 fits well inside. */
-export const maxHosts = 256;
-export const maxCoresPerHost = 64;
+export { maxCoresPerHost, maxHosts } from './pool-spec';
 export const maxQuota = 100_000;
 
 export type ServeCommand = { kind: 'run'; options: ServeOptions } | { kind: 'help' };
@@ -41,6 +43,8 @@ Options:
   --seed N        seed for the fabric's jitter, 0..4294967295, to replay a session (default random)
   --hosts N       hosts powered on in the machine pool, 1..${maxHosts} (default 4, plus 1 spare)
   --cores N       cores per host, 1..${maxCoresPerHost} (default 8)
+  --pool SPEC     a machine pool in a region, instead of --hosts/--cores (repeatable, one pool each):
+                  ${poolSpecUsage}
   --quota N       the subscription's core quota, 1..${maxQuota} (default 20)
   --session DIR   the session folder every log is written under (created if missing;
                   default: a new fabric-lab-session-<timestamp> in the temp folder)
@@ -49,7 +53,7 @@ Options:
   --help          show this help`;
 
 export function parseServeArgs(argv: readonly string[]): ServeCommand {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; phase?: string[]; help?: boolean };
+  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; phase?: string[]; pool?: string[]; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -64,6 +68,7 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
         quota: { type: 'string' },
         session: { type: 'string' },
         phase: { type: 'string', multiple: true },
+        pool: { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     }));
@@ -98,6 +103,14 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
       options.timings = { ...options.timings, [phase]: ms };
     } catch (error) {
       throw new ServeArgsError(`--phase: ${(error as Error).message}`);
+    }
+  }
+  if (values.pool !== undefined) {
+    if (options.hosts !== undefined || options.cores !== undefined) throw new ServeArgsError('--pool cannot be combined with --hosts or --cores (give each pool its size)');
+    try {
+      options.pools = parsePoolSpecs(values.pool);
+    } catch (error) {
+      throw new ServeArgsError(`--pool: ${(error as Error).message}`);
     }
   }
   return { kind: 'run', options };

@@ -24,8 +24,10 @@ function instance(n: number, status: InstanceStatus = 'ReadyRole', role = 'Worke
     lastGuestHeartbeat: null,
     guestHeartbeats: 0,
     inRotation: true,
+    rotation: [],
     restarts: 0,
     faults: [],
+    endpoints: [],
   };
 }
 
