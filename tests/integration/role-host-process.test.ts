@@ -34,7 +34,7 @@ function role(source: string): { host: RoleHostProcess; seen: { onStart: boolean
   const seen = { onStart: [] as boolean[], ended: [] as string[], recycles: 0, out: [] as string[] };
   const events: RoleHostEvents = {
     onStartReturned: (ok) => seen.onStart.push(ok),
-    ended: (reason) => seen.ended.push(reason),
+    ended: (reason, crashed) => seen.ended.push(`${crashed ? 'crashed' : 'recycled'}: ${reason}`),
     recycleRequested: () => seen.recycles++,
     output: (stream, line) => seen.out.push(`${stream}: ${line}`),
   };
@@ -69,13 +69,14 @@ describe('the role host process', () => {
     const { seen } = role(`export function onStart() { return true; } export function run() { throw new Error('queue unreachable'); }`);
     await waitFor('ended', async () => seen.ended.length > 0);
     expect(seen.onStart).toEqual([true]);
-    expect(seen.ended[0]).toMatch(/^WaWorkerHost exited with code 1: .*queue unreachable/);
+    expect(seen.ended[0]).toMatch(/^crashed: WaWorkerHost exited with code 1: .*queue unreachable/);
   });
 
   it('recycles when Run returns, and when role code requests it', async () => {
     const returns = role(`export function run() { return 'done'; }`);
     await waitFor('ended', async () => returns.seen.ended.length > 0);
-    expect(returns.seen.ended[0]).toMatch(/^Run returned, so the role recycles/);
+    // Returning from Run is a recycle the role asked for, not a crash (no unhandled exception logged).
+    expect(returns.seen.ended[0]).toMatch(/^recycled: Run returned, so the role recycles/);
 
     const asks = role(`export function run(env) { env.requestRecycle(); return new Promise(() => {}); }`);
     await waitFor('recycle request', async () => asks.seen.recycles > 0);
