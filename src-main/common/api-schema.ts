@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
 import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
 import { logCommandArgs } from './log-api-schema';
+import { checkPhase } from './timings';
 
 const name = z.string().min(1).max(100);
 
@@ -35,12 +36,50 @@ export const fabricCommandArgs = {
     .strictObject({
       scale: z.number().min(minTimeScale).max(maxTimeScale).optional(),
       paused: z.boolean().optional(),
+      seed: z
+        .number()
+        .int('the seed is a whole number from 0 to 4294967295')
+        .min(0, 'the seed is a whole number from 0 to 4294967295')
+        .max(2 ** 32 - 1, 'the seed is a whole number from 0 to 4294967295')
+        .optional(),
     })
-    .refine((c) => c.scale !== undefined || c.paused !== undefined, 'give scale, paused or both'),
+    .refine((c) => c.scale !== undefined || c.paused !== undefined || c.seed !== undefined, 'give scale, paused, seed or several'),
+  getTimings: z.undefined(),
+  setTimings: z.strictObject({
+    // Names and ranges are the fabric's rules (common/timings.ts), checked here so the message names the phase;
+    // rules between phases need the session's current values, so the fabric checks those.
+    phases: z.record(z.string().max(100), z.number()).superRefine((phases, ctx) => {
+      for (const [phase, value] of Object.entries(phases)) {
+        try {
+          checkPhase(phase, value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: [phase], message: (error as Error).message });
+        }
+      }
+    }),
+  }),
+  repairHost: z.strictObject({ hostId: name }),
   updateDeploymentStatus: z.strictObject({ deploymentId: name, status: z.enum(['Running', 'Suspended']) }),
   changeInstanceCount: z.strictObject({ deploymentId: name, roleName: name, count: z.number().int().min(1).max(100_000) }),
   rebootInstance: z.strictObject({ instanceId: name }),
   reimageInstance: z.strictObject({ instanceId: name }),
+  updateConfiguration: z.strictObject({
+    deploymentId: name,
+    // A .cscfg is small; the package reader refuses anything larger than its XML limit anyway.
+    configuration: z.string().min(1, 'the configuration is empty').max(8 * 1024 * 1024),
+    fileName: z.string().min(1).max(260).optional(),
+  }),
+  sendInstanceRequest: z.strictObject({
+    instanceId: name,
+    endpointName: name.optional(),
+    // A path on the instance, not a URL: the request always goes to the instance's own listener.
+    path: z
+      .string()
+      .max(2_048, 'a path is at most 2048 characters')
+      .regex(/^\/[^\s#]*$/, 'a path starts with "/" and holds no spaces or "#" (e.g. /index.html?x=1), not a URL')
+      .optional(),
+    method: z.enum(['GET', 'HEAD']).optional(),
+  }),
   injectFault: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
     z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),
@@ -48,6 +87,7 @@ export const fabricCommandArgs = {
     z.strictObject({ kind: z.literal('clear'), instanceId: name }),
     z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
     z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
+    z.strictObject({ kind: z.literal('hang-host'), hostId: name }),
   ]),
   ...logCommandArgs,
 } satisfies Record<FabricCommandName, z.ZodType>;

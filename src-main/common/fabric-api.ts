@@ -1,6 +1,7 @@
 // The contract between the fabric and everything that shows or drives it: Electron IPC, the WebSocket
 // bridge, the CLI and the tests all speak FabricApi and nothing else.
 import type { InstanceStatus, PowerState } from './instance-status';
+import type { PhaseTimings } from './timings';
 import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
 import { logCommandNames, type LogCommands } from './log-api';
 
@@ -22,7 +23,14 @@ export interface ClockState {
   now: number;
   scale: number;
   paused: boolean;
+  /** Seed of the jitter generators (one stream per host, derived from it); settable with setClock. */
   seed: number;
+}
+
+/** The session's phase durations (emulated ms; see common/timings.ts) beside their defaults. */
+export interface TimingsView {
+  phases: PhaseTimings;
+  defaults: PhaseTimings;
 }
 
 export interface PoolView {
@@ -82,10 +90,48 @@ export interface InstanceView {
   guestHeartbeats: number;
   /** Whether the load balancer sends new connections to this instance (see inRotation in fabric/). */
   inRotation: boolean;
+  /** The input endpoints (by name) whose load-balancer rotation holds this instance; ignoreRoleInstanceStatus makes them differ. */
+  rotation: string[];
   /** Times the role was restarted (host process exit, failed start, guest reboot, service healing). */
   restarts: number;
   /** Faults injected into this instance that are still in force. */
   faults: InstanceFaultKind[];
+  /** The role's input endpoints on this instance (the Service Management API's InstanceEndpoints). */
+  endpoints: InstanceEndpointView[];
+}
+
+/** One input endpoint as an instance holds it: what the load balancer forwards the endpoint's port to. */
+export interface InstanceEndpointView {
+  name: string;
+  protocol: 'http' | 'https' | 'tcp' | 'udp';
+  /** The endpoint's public port on the service (the csdef's port). */
+  publicPort: number;
+  /** `127.0.0.1:<port>` the instance's web server listens on while its VM is up; null when nothing listens
+   *  (VM off, or a protocol Fabric Lab does not serve yet: https, tcp, udp). */
+  address: string | null;
+  /** The process serving requests now (w3wp starts on the first request to a full IIS site); null when none is. */
+  servedBy: { process: 'WaWebHost' | 'w3wp'; pid: number; since: number } | null;
+}
+
+/** A real HTTP request to one instance's own endpoint listener (not through the load balancer). */
+export interface InstanceRequest {
+  instanceId: string;
+  /** The instance's first http endpoint when absent. */
+  endpointName?: string;
+  /** An absolute path with an optional query, `/` when absent. */
+  path?: string;
+  method?: 'GET' | 'HEAD';
+}
+
+export interface InstanceResponse {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  /** The first 64 KiB of the body, as text. */
+  body: string;
+  bodyTruncated: boolean;
+  /** Real milliseconds from sending the request to the end of the response. */
+  timeTakenMs: number;
 }
 
 export type OperationKind =
@@ -95,6 +141,8 @@ export type OperationKind =
   | 'ChangeInstanceCount'
   | 'RebootRoleInstance'
   | 'ReimageRoleInstance'
+  /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
+  | 'ChangeDeploymentConfiguration'
   /** Writing the session's logs to one .zip (log-api.ts exportSession). */
   | 'ExportSession';
 
@@ -112,7 +160,7 @@ export interface OperationView {
 
 /** Faults a user can inject, each exercising one of the fabric's recovery paths. */
 export type InstanceFaultKind = 'crash-role' | 'fail-startup-task' | 'hang-guest';
-export type HostFaultKind = 'kill-host' | 'disconnect-host';
+export type HostFaultKind = 'kill-host' | 'disconnect-host' | 'hang-host';
 
 export type FaultRequest =
   /** The role's host process dies now; `persistent`: it dies again at every start until cleared. */
@@ -126,7 +174,9 @@ export type FaultRequest =
   /** Terminate the host's worker thread: the host OS and every guest on it are gone at once. */
   | { kind: 'kill-host'; hostId: string }
   /** Cut the host off from its fabric controller: no messages either way. */
-  | { kind: 'disconnect-host'; hostId: string };
+  | { kind: 'disconnect-host'; hostId: string }
+  /** Freeze the host OS (host agent and guests stop); unlike kill and disconnect, the controller's restart cures it. */
+  | { kind: 'hang-host'; hostId: string };
 
 export interface SampleInfo {
   id: string;
@@ -228,7 +278,13 @@ export interface FabricCommands extends LogCommands {
   openPackage(request: { files: { path: string; data: string }[] }): Promise<PackageView>;
   deploy(request: DeployRequest): Promise<OperationRef>;
   deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
-  setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState>;
+  /** Change the time scale, pause or resume, or re-seed the jitter (in every host worker) for a replayable session. */
+  setClock(request: { scale?: number; paused?: boolean; seed?: number }): Promise<ClockState>;
+  getTimings(): Promise<TimingsView>;
+  /** Override phase durations for work that starts from now on, in the controllers and every host worker. */
+  setTimings(request: { phases: Partial<PhaseTimings> }): Promise<TimingsView>;
+  /** Restart an Unhealthy host: a fresh host OS (worker) and host agent; it rejoins the pool once Healthy. */
+  repairHost(request: { hostId: string }): Promise<void>;
   injectFault(request: FaultRequest): Promise<void>;
   /** Suspend (stop every instance, keeping their VMs and cores) or run a suspended deployment again. */
   updateDeploymentStatus(request: { deploymentId: string; status: 'Running' | 'Suspended' }): Promise<OperationRef>;
@@ -238,6 +294,14 @@ export interface FabricCommands extends LogCommands {
   rebootInstance(request: { instanceId: string }): Promise<OperationRef>;
   /** Re-create an instance's VM from a fresh OS image. */
   reimageInstance(request: { instanceId: string }): Promise<OperationRef>;
+  /**
+   * Change Deployment Configuration: `configuration` is the new .cscfg's text (`fileName` names it in errors).
+   * Refused with every validation error's file, line and rule; otherwise each instance takes the new values
+   * (role code sees Changing, then Changed) and roles whose instance count changed are scaled.
+   */
+  updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef>;
+  /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
+  sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
 }
 
 export type Disposer = () => void;
@@ -258,11 +322,16 @@ export const fabricCommandNames = [
   'deploy',
   'deleteDeployment',
   'setClock',
+  'getTimings',
+  'setTimings',
+  'repairHost',
   'injectFault',
   'updateDeploymentStatus',
   'changeInstanceCount',
   'rebootInstance',
   'reimageInstance',
+  'updateConfiguration',
+  'sendInstanceRequest',
   ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 

@@ -1,7 +1,8 @@
 // Messages between the fabric (main thread) and a host worker. The host worker is the host OS: its host
 // agent receives these, and reports back with the messages below. Nothing else crosses.
+import type { InstanceEndpointView } from './fabric-api';
 import type { InstanceStatus } from './instance-status';
-import type { RoleType, StartupTask, VmSize } from './service-model';
+import type { EnvironmentVariable, RoleType, StartupTask, VmSize } from './service-model';
 import type { PhaseTimings } from './timings';
 
 /** Everything a host agent needs to create and run one role instance (its goal state). */
@@ -19,14 +20,30 @@ export interface InstanceSpec {
   roleDirectory?: string;
   /** The role's JavaScript entry point: run in a real host process. Absent: the built-in default code, emulated. */
   roleEntryModule?: string;
+  /** A worker role's Runtime/EntryPoint/ProgramEntryPoint: a command line WaWorkerHost runs instead of a RoleEntryPoint. */
+  programEntryPoint?: { commandLine: string; setReadyOnProcessStart: boolean; environment: EnvironmentVariable[] };
   /** What RoleEnvironment tells role code about its role (the instance's own fields are added by the host). */
-  roleEnvironment: { settings: Record<string, string>; localResources: Record<string, { maximumSizeInMegabytes: number }>; endpoints: Record<string, { protocol: string; port: number }> };
+  roleEnvironment: {
+    settings: Record<string, string>;
+    localResources: Record<string, { maximumSizeInMegabytes: number; cleanOnRoleRecycle: boolean }>;
+    endpoints: Record<string, { protocol: string; port: number }>;
+  };
+  /** The configuration version the guest agent writes as C:\Config\<deploymentID>.<role>.<version>.xml (1 at deploy). */
+  configurationVersion?: number;
+  /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */
+  inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number }[];
+  /** Full IIS web roles: one site per csdef Site, served from its sitesroot\<index> folder (absent: HWC or worker). */
+  sites?: { name: string; directory?: string; endpointNames: string[] }[];
 }
 
 export type ToHost =
   /** `sessionDir`: the session folder the host writes its instances' logs under (a temporary one when absent). */
   | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings; sessionDir?: string }
   | { type: 'clock-changed' }
+  /** Re-seed the host's jitter generator (each host derives its own stream from the fabric's seed and its id). */
+  | { type: 'reseed'; seed: number }
+  /** Phase durations for work that starts from now on; timers already running keep their due time. */
+  | { type: 'set-timings'; timings: PhaseTimings }
   /** `requestId`: the front-end request this work is for, written in the host agent's log and echoed in status. */
   | { type: 'start-instance'; spec: InstanceSpec; requestId?: string }
   /** Stop the role, then: delete the VM, keep it stopped (suspend), restart its OS, or re-create it. */
@@ -34,6 +51,10 @@ export type ToHost =
   /** Boot a VM that was kept stopped. */
   | { type: 'resume-instance'; instanceId: string; requestId?: string }
   | { type: 'fault'; instanceId: string; fault: InstanceFault }
+  /** The host OS freezes: no timer fires and no message is handled until the worker is restarted. */
+  | { type: 'hang-host' }
+  /** Change Deployment Configuration: the role's new setting values, as configuration `version`. */
+  | { type: 'update-configuration'; instanceId: string; settings: Record<string, string>; version: number; requestId?: string }
   | { type: 'shutdown' };
 
 export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage';
@@ -53,8 +74,15 @@ export interface GuestHeartbeatReport {
   count: number;
 }
 
+/** A host worker posts the messages of one turn together, as an array (host-worker.ts); HostProxy unpacks them. */
 export type FromHost =
   | { type: 'ready'; hostId: string }
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
+  /** The instance's endpoint listeners changed (bound at boot, closed when the VM stops) or their serving process did. */
+  | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[] }
+  /** The guest took configuration `version`: live (Changed raised) or by recycling the role (Changing cancelled). */
+  | { type: 'configuration-applied'; instanceId: string; version: number; recycled: boolean; requestId?: string }
+  /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */
+  | { type: 'child-process'; pid: number; running: boolean }
   | { type: 'error'; message: string };

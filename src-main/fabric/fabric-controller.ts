@@ -10,9 +10,9 @@ import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '..
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
 import type { ComponentLog } from '../logs/component-log';
-import type { EventHub } from './event-hub';
+import { instanceKey, type EventHub } from './event-hub';
 import { checkInstanceFault, faultsAfter } from './instance-faults';
-import { inRotation } from './load-balancer-rotation';
+import { inRotation, rotationOf, type RotationEndpoint } from './load-balancer-rotation';
 import { newInstanceView, pickHost, planInstances } from './placement';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 
@@ -27,9 +27,11 @@ interface Instance {
   goal: 'Started' | 'Suspended' | 'Removed';
   /** Whether the instance's VM exists on its host (not after healing moved a stopped instance). */
   vmOnHost: boolean;
-  /** The role's input endpoint asks the load balancer to ignore role status (Busy instances stay in rotation). */
-  ignoreRoleInstanceStatus: boolean;
+  /** The role's input endpoints, each with its own rotation rule (ignoreRoleInstanceStatus keeps Busy instances in). */
+  inputEndpoints: RotationEndpoint[];
   waiters: Waiter[];
+  /** Configuration versions sent to the host and not yet taken, each with what to do when it is. */
+  configurationAcks: Map<number, (recycled: boolean) => void>;
 }
 
 interface Waiter {
@@ -37,6 +39,12 @@ interface Waiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
+
+/**
+ * A host that fails again this soon after the controller restarted it is marked bad ("repeated failures"): 15
+ * emulated minutes, or 20 real seconds, since at high time scales detecting a failure alone takes longer than that.
+ */
+const repeatedFailureWindow = { emulated: 15 * 60_000, real: 20_000 };
 
 /** Statuses that end a wait for Ready with a failure the operation reports. */
 const failedStart: readonly InstanceStatus[] = ['FailedStartingRole', 'FailedStartingVM'];
@@ -47,8 +55,12 @@ export class FabricController {
   private readonly instances = new Map<string, Instance>();
   /** The instances of each role of each deployment (key: deploymentId/roleName), so per-role work is not O(all instances). */
   private readonly roles = new Map<string, Set<Instance>>();
+  /** Each role's instance count at its last full rotation pass (updateRotation). */
+  private readonly rotationSizes = new Map<string, number>();
   /** Instances waiting for a host (service healing). */
   private readonly orphans = new Set<Instance>();
+  /** Hosts being restarted by repairHost, until they are Healthy again (or the repair fails). */
+  private readonly repairing = new Set<string>();
 
   constructor(
     id: string,
@@ -137,8 +149,9 @@ export class FabricController {
           orphaned: false,
           goal: 'Started',
           vmOnHost: false,
-          ignoreRoleInstanceStatus: role.endpoints.input.some((e) => e.ignoreRoleInstanceStatus),
+          inputEndpoints: role.endpoints.input.map((e) => ({ name: e.name, ignoreRoleInstanceStatus: e.ignoreRoleInstanceStatus })),
           waiters: [],
+          configurationAcks: new Map(),
         };
         this.instances.set(spec.instanceId, instance);
         const key = `${spec.deploymentId}/${spec.roleName}`;
@@ -207,6 +220,30 @@ export class FabricController {
     return done;
   }
 
+  /**
+   * Change Deployment Configuration for one role: every instance's goal state takes the new values, and the
+   * host agents of running ones hand them to their guests. Resolves once each has taken them (an instance
+   * whose role code cancelled Changing recycles, and counts once it is Ready again).
+   */
+  changeConfiguration(deploymentId: string, roleName: string, settings: Record<string, string>, version: number, requestId?: string): Promise<void> {
+    const list = [...(this.roles.get(`${deploymentId}/${roleName}`) ?? [])];
+    this.log.write('INFO', `Configuration version ${version} for ${list.length} instance(s) of ${deploymentId}/${roleName}.`, requestId);
+    return Promise.all(
+      list.map((instance) => {
+        instance.spec = { ...instance.spec, roleEnvironment: { ...instance.spec.roleEnvironment, settings: { ...settings } }, configurationVersion: version };
+        // Healing or the next start gives the instance its new spec.
+        if (instance.orphaned || !instance.vmOnHost) return undefined;
+        return new Promise<void>((resolve, reject) => {
+          instance.configurationAcks.set(version, (recycled) => {
+            if (!recycled) return resolve();
+            instance.waiters.push({ targets: ['ReadyRole', ...failedStart], resolve, reject });
+          });
+          this.hosts.send(instance.view.hostId, { type: 'update-configuration', instanceId: instance.view.id, settings, version, requestId });
+        });
+      }),
+    ).then(() => undefined);
+  }
+
   injectInstanceFault(instanceId: string, fault: InstanceFault): void {
     const instance = this.instances.get(instanceId)!;
     checkInstanceFault({ view: instance.view, startupTasks: instance.spec.startupTasks, stopping: instance.goal !== 'Started', orphaned: instance.orphaned }, fault);
@@ -216,14 +253,48 @@ export class FabricController {
     this.hosts.send(instance.view.hostId, { type: 'fault', instanceId, fault });
   }
 
-  injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host'): void {
+  injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host' | 'hang-host'): void {
     const host = this.hosts.get(hostId)!;
     if (host.view.health !== 'Healthy') {
       throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; faults go to healthy hosts.`);
     }
     this.log.write('WARN', `Fault ${kind} injected into ${hostId}.`);
-    if (kind === 'kill-host') host.proxy?.terminate();
-    else host.proxy?.partition();
+    // Dead hardware and a cut link outlast the controller's restart of the host; a hung host OS does not.
+    if (kind === 'kill-host') {
+      host.fault = 'dead';
+      host.proxy?.terminate();
+    } else if (kind === 'disconnect-host') {
+      host.fault = 'cut-off';
+      host.proxy?.partition();
+    } else {
+      host.proxy?.send({ type: 'hang-host' });
+    }
+  }
+
+  /**
+   * Restart an Unhealthy host: a fresh worker and host agent, Booting then Healthy, with every core free for
+   * later placements (and for instances still waiting for a host). Instances healed elsewhere stay there.
+   */
+  repairHost(hostId: string): void {
+    const host = this.hosts.get(hostId)!;
+    if (this.repairing.has(hostId)) throw new FabricError('Conflict', `${host.view.name} is already being repaired.`);
+    if (host.view.health !== 'Unhealthy') {
+      throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; only an Unhealthy host can be repaired.`);
+    }
+    this.repairing.add(hostId);
+    this.log.write('WARN', `Repairing ${hostId}: restarting the host OS and its host agent.`);
+    this.hosts.repair(host).then(
+      () => {
+        this.repairing.delete(hostId);
+        this.log.write('INFO', `${hostId} is repaired and Healthy; it takes placements again.`);
+        this.heal();
+      },
+      (error: Error) => {
+        this.repairing.delete(hostId);
+        this.log.write('ERROR', `Repair of ${hostId} failed: ${error.message}`);
+        this.hosts.markFailed(host, `The repair failed: ${error.message}`);
+      },
+    );
   }
 
   record(record: FabricRecord): void {
@@ -268,6 +339,22 @@ export class FabricController {
         this.setStatus(instance, message.status, message.details, message.at, message.requestId);
         break;
       }
+      case 'instance-endpoints': {
+        const instance = this.instances.get(message.instanceId);
+        if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
+        instance.view.endpoints = message.endpoints;
+        this.publish(instance);
+        break;
+      }
+      case 'configuration-applied': {
+        const instance = this.instances.get(message.instanceId);
+        if (!instance) return;
+        this.log.write('INFO', `${message.instanceId} took configuration version ${message.version}${message.recycled ? ' by recycling its role (Changing was cancelled)' : ''}.`, message.requestId);
+        const ack = instance.configurationAcks.get(message.version);
+        instance.configurationAcks.delete(message.version);
+        ack?.(message.recycled);
+        break;
+      }
       case 'error':
         console.error(`[${host.view.id}] ${message.message}`);
         break;
@@ -293,7 +380,7 @@ export class FabricController {
     if (status === 'StoppedVM') this.finishStop(instance);
     else this.publish(instance);
     if (changed) this.settleWaiters(instance);
-    this.updateRotation(view.deploymentId, view.roleName);
+    this.updateRotation(view.deploymentId, view.roleName, instance);
   }
 
   /** StoppedVM reached: a removed instance goes away and frees its cores; a suspended one stays. */
@@ -314,12 +401,19 @@ export class FabricController {
     this.roles.get(key)?.delete(instance);
     if (this.roles.get(key)?.size === 0) this.roles.delete(key);
     this.events.publish({ type: 'instance-removed', id: view.id });
+    this.settleConfigurationAcks(instance);
     for (const waiter of instance.waiters) {
       if (waiter.targets.includes('StoppedVM')) waiter.resolve();
       else waiter.reject(new Error(`Instance ${view.name} was removed.`));
     }
     instance.waiters = [];
     this.heal();
+  }
+
+  private settleConfigurationAcks(instance: Instance): void {
+    const acks = [...instance.configurationAcks.values()];
+    instance.configurationAcks.clear();
+    for (const ack of acks) ack(false);
   }
 
   private settleWaiters(instance: Instance): void {
@@ -335,28 +429,72 @@ export class FabricController {
     });
   }
 
-  /** The host is lost: power it off, and re-create its instances on healthy hosts (service healing). */
+  /**
+   * The host's probe failed. As Azure's controller does, restart the host first: once it is back, its instances
+   * are re-created on it. A host that does not come back, or fails again soon after its restart, is marked bad.
+   */
   private hostFailed(host: Host, reason: string): void {
-    this.log.write('ERROR', `${host.view.id} failed: ${reason} Marking it out for repair and healing its instances.`);
+    const now = this.timers.now();
+    const last = host.restartedAt;
+    if (last && (now - last.emulated < repeatedFailureWindow.emulated || performance.now() - last.real < repeatedFailureWindow.real)) {
+      this.markBad(host, `${reason} It failed again soon after the fabric controller restarted it.`);
+      return;
+    }
+    this.log.write('ERROR', `${host.view.id} failed: ${reason} Restarting the host.`);
+    for (const instance of this.instancesOn(host)) this.loseVm(instance, `${host.view.name} failed: ${reason} The fabric controller is restarting the host.`, now);
+    this.hosts.restart(host, `${reason} The fabric controller is restarting the host.`).then(
+      () => {
+        this.log.write('INFO', `${host.view.id} is back after its restart; re-creating its instances on it.`);
+        for (const instance of this.instancesOn(host)) {
+          if (instance.goal === 'Started') this.startOnHost(instance);
+          else if (instance.goal === 'Removed' && instance.view.status !== 'StoppedVM') this.setStatus(instance, 'StoppedVM', '', this.timers.now());
+        }
+      },
+      (error: Error) => this.markBad(host, `${reason} The fabric controller restarted it, but ${error.message}.`),
+    );
+  }
+
+  /** Power the host off for repair, and re-create its instances on healthy hosts (service healing). */
+  private markBad(host: Host, reason: string): void {
+    this.log.write('ERROR', `${host.view.id} is bad: ${reason} Marking it out for repair and healing its instances.`);
     this.hosts.markFailed(host, `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`);
     const now = this.timers.now();
-    for (const instance of this.instances.values()) {
-      if (instance.view.hostId !== host.view.id) continue;
+    for (const instance of this.instancesOn(host)) {
       instance.orphaned = true;
       this.orphans.add(instance);
-      instance.vmOnHost = false;
-      instance.view.lastGuestHeartbeat = null;
-      instance.view.guestHeartbeats = 0;
-      instance.view.faults = instance.view.faults.filter((f) => f !== 'hang-guest');
-      if (instance.view.status === 'StoppedVM') {
-        instance.view.stateDetails = `${host.view.name} failed; the stopped instance will be re-created on another host.`;
-        this.publish(instance);
-      } else {
-        instance.view.restarts++;
-        this.setStatus(instance, 'RoleStateUnknown', `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`, now);
-      }
+      this.loseVm(
+        instance,
+        instance.view.status === 'StoppedVM' ? `${host.view.name} failed; the stopped instance will be re-created on another host.` : `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`,
+        now,
+      );
     }
     this.heal();
+  }
+
+  /** Instances placed on the host (not those that once were and now wait for another). */
+  private instancesOn(host: Host): Instance[] {
+    return [...this.instances.values()].filter((i) => i.view.hostId === host.view.id && !i.orphaned);
+  }
+
+  /** The instance's VM went with its host: it waits, RoleStateUnknown, to be re-created (stopped ones stay StoppedVM). */
+  private loseVm(instance: Instance, details: string, now: number): void {
+    // The host that was to apply a configuration is gone; the re-created instance starts with it.
+    this.settleConfigurationAcks(instance);
+    // Counted once per lost VM, not again when a host that was being restarted is then marked bad.
+    const running = instance.vmOnHost && instance.view.status !== 'StoppedVM';
+    instance.vmOnHost = false;
+    instance.view.lastGuestHeartbeat = null;
+    instance.view.guestHeartbeats = 0;
+    instance.view.faults = instance.view.faults.filter((f) => f !== 'hang-guest');
+    // The lost host's listeners are gone with it.
+    instance.view.endpoints = instance.view.endpoints.map((e) => ({ ...e, address: null, servedBy: null }));
+    if (instance.view.status === 'StoppedVM') {
+      instance.view.stateDetails = details;
+      this.publish(instance);
+    } else {
+      if (running) instance.view.restarts++;
+      this.setStatus(instance, 'RoleStateUnknown', details, now);
+    }
   }
 
   /** Place every instance waiting for a host, keeping its fault domain where it can. */
@@ -369,6 +507,8 @@ export class FabricController {
       const cores = vmSizeCores[instance.spec.vmSize];
       const host = pickHost(this.hosts.all(), cores, sameRole, new Map(), instance.view.faultDomain);
       if (host) {
+        // Placed: no longer waiting, so a later heal() does not place it again.
+        this.orphans.delete(instance);
         this.assign(instance, host);
         continue;
       }
@@ -381,20 +521,34 @@ export class FabricController {
     }
   }
 
-  /** Recompute load-balancer rotation for one role: its instance count changes the single-instance rule. */
-  private updateRotation(deploymentId: string, roleName: string): void {
-    const list = this.roles.get(`${deploymentId}/${roleName}`);
-    if (!list) return;
-    for (const instance of list) {
-      const rotation = inRotation(instance.view, list.size, instance.ignoreRoleInstanceStatus);
-      if (rotation !== instance.view.inRotation) {
-        instance.view.inRotation = rotation;
-        this.publish(instance);
-      }
+  /**
+   * Recompute load-balancer rotation, per input endpoint, for one role: its instance count changes the
+   * single-instance rule. While the count is what it was at the last full pass, a status change can move
+   * only the instance that `changed`, so a 2,048-instance role is not walked at each of its status changes.
+   */
+  private updateRotation(deploymentId: string, roleName: string, changed?: Instance): void {
+    const key = `${deploymentId}/${roleName}`;
+    const list = this.roles.get(key);
+    if (!list) return void this.rotationSizes.delete(key);
+    if (changed && list.has(changed) && this.rotationSizes.get(key) === list.size) return this.rotate(changed, list.size);
+    this.rotationSizes.set(key, list.size);
+    for (const instance of list) this.rotate(instance, list.size);
+  }
+
+  private rotate(instance: Instance, roleSize: number): void {
+    const rotation = rotationOf(instance.view, roleSize, instance.inputEndpoints);
+    // A role without input endpoints still shows whether the default probe would answer.
+    const any = instance.inputEndpoints.length > 0 ? rotation.length > 0 : inRotation(instance.view, roleSize);
+    if (any !== instance.view.inRotation || rotation.join('\n') !== instance.view.rotation.join('\n')) {
+      instance.view.inRotation = any;
+      instance.view.rotation = rotation;
+      this.publish(instance);
     }
   }
 
+  /** The view is copied when the batch is made, not at each change (a heartbeat, a status): see publishLatest. */
   private publish(instance: Instance): void {
-    this.events.publish({ type: 'instance', instance: { ...instance.view, faults: [...instance.view.faults] } });
+    const view = instance.view;
+    this.events.publishLatest(instanceKey(view.id), () => ({ type: 'instance', instance: { ...view, faults: [...view.faults], endpoints: [...view.endpoints] } }));
   }
 }

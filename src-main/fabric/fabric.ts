@@ -1,16 +1,17 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
-import type { ClockState, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
+import { FabricError, type InstanceRequest, type InstanceResponse } from '../common/fabric-api';
 import { join } from 'node:path';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
-import { defaultTimings, type PhaseTimings } from '../common/timings';
+import { checkPhaseOverrides, defaultTimings, type PhaseTimings } from '../common/timings';
 import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
+import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
 import { defaultSamplesDir, PackageStore } from './package-store';
@@ -43,12 +44,14 @@ export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', ho
 
 export class Fabric implements FabricApi {
   readonly clock: EmulatedClock;
-  readonly seed: number;
+  /** Seed of the host workers' jitter; setClock({ seed }) changes it for the whole fabric. */
+  seed: number;
   /** The main thread's timers: fabric controllers' host watchdogs. */
   private readonly timers: EmulatedTimers;
   private readonly events: EventHub;
   private readonly controllers: FabricController[];
   private readonly frontEnd: FrontEnd;
+  /** One object shared with the controllers' host probes, changed in place by setTimings. */
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
   private closed = false;
@@ -153,18 +156,67 @@ export class Fabric implements FabricApi {
     return this.frontEnd.restartInstance(request.instanceId, 'reimage');
   }
 
-  async setClock(request: { scale?: number; paused?: boolean }): Promise<ClockState> {
+  async sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse> {
     this.assertOpen();
-    try {
-      this.clock.set(request);
-    } catch (error) {
-      throw new FabricError('BadRequest', (error as Error).message);
+    const instance = this.controllers.map((c) => c.instance(request.instanceId)).find((i) => i !== undefined);
+    return sendInstanceRequest(instance, request);
+  }
+
+  async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName);
+  }
+
+  async setClock(request: { scale?: number; paused?: boolean; seed?: number }): Promise<ClockState> {
+    this.assertOpen();
+    const { seed, ...change } = request;
+    if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) {
+      throw new FabricError('BadRequest', `The seed must be a whole number from 0 to 4294967295, got ${seed}.`);
     }
-    this.timers.clockChanged();
-    for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    if (change.scale !== undefined || change.paused !== undefined) {
+      try {
+        this.clock.set(change);
+      } catch (error) {
+        throw new FabricError('BadRequest', (error as Error).message);
+      }
+      this.timers.clockChanged();
+      for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    }
+    if (seed !== undefined) {
+      // The main thread draws no jitter; each host worker re-seeds its own stream, and hosts powered on later start from it.
+      this.seed = seed;
+      for (const controller of this.controllers) controller.broadcast({ type: 'reseed', seed });
+      // Written down so a session's export tells when its jitter was re-seeded, for a replay.
+      this.logs.frontEnd.write('INFO', `Seed set to ${seed}: every host's jitter starts again from it.`);
+    }
     const clock = this.clockState();
     this.events.publish({ type: 'clock', clock });
     return clock;
+  }
+
+  async getTimings(): Promise<TimingsView> {
+    return { phases: { ...this.timings }, defaults: { ...defaultTimings } };
+  }
+
+  async setTimings(request: { phases: Partial<PhaseTimings> }): Promise<TimingsView> {
+    this.assertOpen();
+    let checked: Partial<PhaseTimings>;
+    try {
+      checked = checkPhaseOverrides(request.phases as Record<string, number>, this.timings);
+    } catch (error) {
+      throw new FabricError('BadRequest', `Bad phase timings: ${(error as Error).message}.`);
+    }
+    Object.assign(this.timings, checked);
+    this.logs.frontEnd.write('INFO', `Phase timings changed for work that starts from now on: ${Object.entries(checked).map(([p, v]) => `${p}=${v}`).join(', ')}.`);
+    for (const controller of this.controllers) controller.broadcast({ type: 'set-timings', timings: { ...this.timings } });
+    return this.getTimings();
+  }
+
+  async repairHost(request: { hostId: string }): Promise<void> {
+    this.assertOpen();
+    const controller = this.controllers.find((c) => c.hasHost(request.hostId));
+    if (!controller) throw new FabricError('NotFound', `There is no host "${request.hostId}".`);
+    controller.repairHost(request.hostId);
   }
 
   async injectFault(request: FaultRequest): Promise<void> {

@@ -10,6 +10,8 @@ import type { EventHub } from './event-hub';
 import type { FabricLogs } from './fabric-logs';
 import type { FabricController } from './fabric-controller';
 import type { PackageStore } from './package-store';
+import type { PackageReadResult } from '../package/index';
+import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
 
 interface Deployment {
   view: DeploymentView;
@@ -17,6 +19,10 @@ interface Deployment {
   controller: FabricController;
   /** The latest operation on the deployment; a new one may start only once it has ended. */
   operation: OperationView;
+  /** The definition's files, against which a new configuration is checked (Change Deployment Configuration). */
+  definition: PackageReadResult['definition'];
+  /** The version of the configuration the instances run: C:\Config\<deploymentID>.<role>.<version>.xml. */
+  configurationVersion: number;
 }
 
 /** Operations kept for the UI; older ended ones are dropped. */
@@ -70,7 +76,8 @@ export class FrontEnd {
       roles: roleViews(model),
       createdAt: this.now(),
     };
-    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id) };
+    const definition = this.packages.definitionFor(request);
+    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id), definition, configurationVersion: 1 };
     this.deployments.set(view.id, deployment);
     this.publish(deployment);
     const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
@@ -128,23 +135,76 @@ export class FrontEnd {
     const current = deployment.controller.instancesOf(deploymentId, roleName);
     if (count === current.length) throw new FabricError('BadRequest', `Role ${roleName} already has ${count} instance(s).`);
     if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length));
-    const indexOf = (name: string) => Number(name.slice(name.lastIndexOf('_') + 1));
-    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', async (requestId) => {
-      if (count > current.length) {
-        // New instances take the lowest free indices, as Azure numbers them.
-        const taken = new Set(current.map((i) => indexOf(i.name)));
-        const indices: number[] = [];
-        for (let n = 0; indices.length < count - current.length; n++) if (!taken.has(n)) indices.push(n);
-        const ids = await deployment.controller.place(deployment.view, [{ role, indices }], deployment.model.upgradeDomainCount, requestId);
-        this.setInstanceCount(deployment, role, count);
-        await deployment.controller.whenStatus(ids, ['ReadyRole', 'FailedStartingRole', 'FailedStartingVM']);
-      } else {
-        // Scaling in removes the highest-numbered instances.
-        const doomed = current.sort((a, b) => indexOf(b.name) - indexOf(a.name)).slice(0, current.length - count);
-        this.setInstanceCount(deployment, role, count);
-        await deployment.controller.stopInstances(doomed.map((i) => i.id), 'delete', requestId);
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', (requestId) => this.scaleRole(deployment, role, count, requestId));
+  }
+
+  /**
+   * Change Deployment Configuration: check the new .cscfg against the deployment's definition (refused with
+   * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
+   * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
+   */
+  updateConfiguration(deploymentId: string, configuration: string, fileName?: string): OperationRef {
+    const deployment = this.deployment(deploymentId);
+    if (deployment.view.status === 'Deleting') {
+      throw new FabricError('Conflict', `Deployment ${deploymentId} is being deleted (request ${deployment.operation.requestId}); its configuration cannot change.`);
+    }
+    this.assertIdle(deployment);
+    this.assertRunning(deployment, 'given a new configuration');
+    if (!deployment.definition) throw new FabricError('Conflict', `Deployment ${deploymentId} was not made from a package whose definition Fabric Lab kept.`);
+    let changes: RoleConfigurationChange[];
+    try {
+      changes = checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName);
+    } catch (error) {
+      // The refusal is an operation of its own, failed, as the Service Management API reports it.
+      const operation = this.startOperation('ChangeDeploymentConfiguration', deploymentId, undefined, deploymentId);
+      this.endOperation(operation, toErrorInfo(error).message);
+      throw error;
+    }
+    const growth = changes.reduce((sum, c) => {
+      const role = deployment.model.roles.find((r) => r.name === c.roleName)!;
+      const now = deployment.controller.instancesOf(deploymentId, c.roleName).length;
+      return sum + vmSizeCores[role.vmSize] * Math.max(0, c.instanceCount - now);
+    }, 0);
+    if (growth > 0) this.checkQuota(growth);
+    const version = ++deployment.configurationVersion;
+    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async (requestId) => {
+      this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: ${describeChanges(changes)}.`, requestId);
+      for (const change of changes) {
+        const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
+        role.settings = role.settings.map((s) => ({ ...s, value: change.settings[s.name] ?? s.value }));
+        role.certificates = change.certificates;
       }
+      deployment.view.roles = roleViews(deployment.model);
+      this.publish(deployment);
+      await Promise.all(
+        changes.map(async (change) => {
+          await deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId);
+          const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
+          const now = deployment.controller.instancesOf(deploymentId, change.roleName).length;
+          if (change.instanceCount !== now) await this.scaleRole(deployment, role, change.instanceCount, requestId);
+        }),
+      );
     });
+  }
+
+  /** Add or remove instances of one role until it has `count` (the work of ChangeInstanceCount). */
+  private async scaleRole(deployment: Deployment, role: RoleModel, count: number, requestId: string): Promise<void> {
+    const current = deployment.controller.instancesOf(deployment.view.id, role.name);
+    const indexOf = (name: string) => Number(name.slice(name.lastIndexOf('_') + 1));
+    if (count > current.length) {
+      // New instances take the lowest free indices, as Azure numbers them.
+      const taken = new Set(current.map((i) => indexOf(i.name)));
+      const indices: number[] = [];
+      for (let n = 0; indices.length < count - current.length; n++) if (!taken.has(n)) indices.push(n);
+      const ids = await deployment.controller.place(deployment.view, [{ role, indices }], deployment.model.upgradeDomainCount, requestId);
+      this.setInstanceCount(deployment, role, count);
+      await deployment.controller.whenStatus(ids, ['ReadyRole', 'FailedStartingRole', 'FailedStartingVM']);
+    } else if (count < current.length) {
+      // Scaling in removes the highest-numbered instances.
+      const doomed = current.sort((a, b) => indexOf(b.name) - indexOf(a.name)).slice(0, current.length - count);
+      this.setInstanceCount(deployment, role, count);
+      await deployment.controller.stopInstances(doomed.map((i) => i.id), 'delete', requestId);
+    }
   }
 
   restartInstance(instanceId: string, how: 'reboot' | 'reimage'): OperationRef {
@@ -160,7 +220,7 @@ export class FrontEnd {
 
   /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
   injectFault(fault: FaultRequest): void {
-    if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host') {
+    if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host' || fault.kind === 'hang-host') {
       const controller = this.controllers.find((c) => c.hasHost(fault.hostId));
       if (!controller) throw new FabricError('NotFound', `There is no host "${fault.hostId}".`);
       this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at host ${fault.hostId}.`);
@@ -301,6 +361,13 @@ export class FrontEnd {
     this.operationDeployments.delete(operation.requestId);
     this.events.publish({ type: 'operation', operation: { ...operation } });
   }
+}
+
+/** For FrontEnd.log: what a configuration change does, role by role. */
+function describeChanges(changes: RoleConfigurationChange[]): string {
+  return changes
+    .map((c) => `${c.roleName}: ${c.changedSettings.length ? `settings ${c.changedSettings.join(', ')} changed` : 'no setting changed'}, ${c.instanceCount} instance(s)`)
+    .join('; ');
 }
 
 function roleViews(model: ServiceModel): RoleView[] {

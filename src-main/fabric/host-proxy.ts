@@ -3,11 +3,26 @@
 import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
 
+/** Processes of every host's guests still running (host/child-processes.ts), ended if the fabric's process exits. */
+const guestProcesses = new Set<number>();
+let exitHookInstalled = false;
+
+function endProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  guestProcesses.delete(pid);
+}
+
 export class HostProxy {
   private readonly worker: Worker;
   private exited = false;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
   private partitioned = false;
+  /** This host's guest processes that are running: the host's death ends them. */
+  private readonly processes = new Set<number>();
 
   constructor(
     readonly hostId: string,
@@ -16,14 +31,35 @@ export class HostProxy {
     private readonly onExit: (reason: string) => void,
   ) {
     this.worker = new Worker(workerUrl, { name: hostId });
-    this.worker.on('message', (message: FromHost) => {
-      if (!this.partitioned) this.onMessage(message);
+    // The host agent posts each turn's messages together, as an array (host-worker.ts).
+    this.worker.on('message', (posted: FromHost | FromHost[]) => {
+      for (const message of Array.isArray(posted) ? posted : [posted]) {
+        if (message.type === 'child-process') this.trackProcess(message.pid, message.running);
+        else if (!this.partitioned) this.onMessage(message);
+      }
     });
     this.worker.on('error', (error) => this.onMessage({ type: 'error', message: error.message }));
     this.worker.on('exit', (code) => {
       this.exited = true;
+      // The host OS is gone, and every process of its guests with it.
+      for (const pid of this.processes) endProcess(pid);
+      this.processes.clear();
       this.onExit(`host worker exited with code ${code}`);
     });
+  }
+
+  private trackProcess(pid: number, running: boolean): void {
+    if (!running) {
+      this.processes.delete(pid);
+      guestProcesses.delete(pid);
+      return;
+    }
+    this.processes.add(pid);
+    guestProcesses.add(pid);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', () => guestProcesses.forEach(endProcess));
+    }
   }
 
   send(message: ToHost): void {

@@ -15,6 +15,8 @@ import { readServicePackage, type PackageReadResult } from '../package/index';
 interface StoredPackage {
   view: PackageView;
   model?: ServiceModel;
+  /** The definition's files, against which a later configuration change is checked. */
+  definition?: PackageReadResult['definition'];
 }
 
 /** Limits for an upload: what a real .cspkg or csx folder of a small service needs, and no more. */
@@ -40,7 +42,7 @@ export class PackageStore {
       const readme = await readFile(join(folder, 'README.md'), 'utf8').catch(() => '');
       const view = packageView(`sample:${entry.name}`, 'sample', entry.name, result, this.samplesDir);
       const info: SampleInfo = { id: entry.name, ...describe(readme, entry.name), readme, valid: view.valid };
-      this.samples.set(entry.name, { view, info, ...(result.model ? { model: result.model } : {}) });
+      this.samples.set(entry.name, { view, info, ...(result.model ? { model: result.model } : {}), definition: shownDefinition(result.definition, this.samplesDir) });
     }
   }
 
@@ -66,6 +68,11 @@ export class PackageStore {
       );
     }
     return stored.model;
+  }
+
+  /** The definition files of a deployable sample or package (see modelFor), kept by the deployment. */
+  definitionFor(request: { sample?: string; packageId?: string }): PackageReadResult['definition'] {
+    return (request.sample !== undefined ? this.samples.get(request.sample) : this.uploads.get(request.packageId ?? ''))?.definition;
   }
 
   sample(id: string): PackageView | undefined {
@@ -108,13 +115,21 @@ export class PackageStore {
   /** `fallbackName`: what the package is called when its definition could not be read (the file the user chose). */
   private remember(id: string, source: PackageView['source'], result: PackageReadResult, shownFrom: string, fallbackName: string): PackageView {
     const view = packageView(id, source, fallbackName, result, shownFrom);
-    this.uploads.set(id, { view, ...(result.model ? { model: result.model } : {}) });
+    this.uploads.set(id, { view, ...(result.model ? { model: result.model } : {}), definition: shownDefinition(result.definition, shownFrom) });
     for (const old of this.uploads.keys()) {
       if (this.uploads.size <= keptUploads) break;
       this.uploads.delete(old);
     }
     return view;
   }
+}
+
+/** Diagnostics about a later configuration name the definition's files as the package's report does. */
+function shownDefinition(definition: PackageReadResult['definition'], shownFrom: string): PackageReadResult['definition'] {
+  if (!definition) return undefined;
+  const shown = (file: string) => (file.startsWith(shownFrom) ? file.slice(shownFrom.length).replace(/^[\\/]+/, '') : file);
+  const roleModels = Object.fromEntries(Object.entries(definition.roleModels ?? {}).map(([role, source]) => [role, { ...source, file: shown(source.file) }]));
+  return { ...definition, definition: { ...definition.definition, file: shown(definition.definition.file) }, roleModels };
 }
 
 function packageView(packageId: string, source: PackageView['source'], name: string, result: PackageReadResult, shownFrom: string): PackageView {

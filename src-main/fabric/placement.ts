@@ -93,7 +93,9 @@ export function planInstances<H extends PlacementHost>(
           startupTasks: role.startupTasks,
           ...(role.directory ? { roleDirectory: role.directory } : {}),
           ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
+          ...programEntryPointOf(role),
           roleEnvironment: roleEnvironmentOf(role),
+          ...webRoleOf(role),
         },
       });
     }
@@ -108,9 +110,24 @@ function roleEnvironmentOf(role: RoleModel): InstanceSpec['roleEnvironment'] {
   for (const e of role.endpoints.internal) endpoints[e.name] = { protocol: e.protocol, port: e.port ?? 0 };
   return {
     settings: Object.fromEntries(role.settings.map((s) => [s.name, s.value])),
-    localResources: Object.fromEntries(role.localResources.map((l) => [l.name, { maximumSizeInMegabytes: l.sizeInMB }])),
+    localResources: Object.fromEntries(role.localResources.map((l) => [l.name, { maximumSizeInMegabytes: l.sizeInMB, cleanOnRoleRecycle: l.cleanOnRoleRecycle }])),
     endpoints,
   };
+}
+
+/** A worker role's ProgramEntryPoint, with the Runtime Environment its process gets. */
+function programEntryPointOf(role: RoleModel): Pick<InstanceSpec, 'programEntryPoint'> {
+  const entry = role.runtime.entryPoint;
+  if (entry?.kind !== 'ProgramEntryPoint') return {};
+  return { programEntryPoint: { commandLine: entry.commandLine, setReadyOnProcessStart: entry.setReadyOnProcessStart, environment: role.runtime.environment } };
+}
+
+/** The input endpoints every instance gets, and a full IIS role's sites with the endpoints each is bound to. */
+function webRoleOf(role: RoleModel): Pick<InstanceSpec, 'inputEndpoints' | 'sites'> {
+  const inputEndpoints = role.endpoints.input.map((e) => ({ name: e.name, protocol: e.protocol, port: e.port }));
+  if (role.sites.length === 0) return { inputEndpoints };
+  const sites = role.sites.map((s) => ({ name: s.name, ...(s.directory ? { directory: s.directory } : {}), endpointNames: s.bindings.map((b) => b.endpointName) }));
+  return { inputEndpoints, sites };
 }
 
 /** A newly placed instance as the controller first shows it: allocated, waiting for its host agent. */
@@ -131,7 +148,9 @@ export function newInstanceView(spec: InstanceSpec, hostId: string, now: number)
     lastGuestHeartbeat: null,
     guestHeartbeats: 0,
     inRotation: false,
+    rotation: [],
     restarts: 0,
     faults: [],
+    endpoints: (spec.inputEndpoints ?? []).map((e) => ({ name: e.name, protocol: e.protocol, publicPort: e.port, address: null, servedBy: null })),
   };
 }

@@ -6,7 +6,7 @@ import type { HostView } from '../common/fabric-api';
 import type { EmulatedTimers } from '../common/emulated-timers';
 import type { FromHost, ToHost } from '../common/host-protocol';
 import type { PhaseTimings } from '../common/timings';
-import type { EventHub } from './event-hub';
+import { hostKey, type EventHub } from './event-hub';
 import { HostProxy } from './host-proxy';
 
 export interface PoolConfig {
@@ -28,7 +28,14 @@ export interface Host {
   /** Settles when the host agent reports ready, or fails when the worker dies first. */
   ready: Promise<void> | null;
   settle: (error?: Error) => void;
+  /** What is broken and outlasts a restart (dead hardware, a cut network link), until the host is repaired. */
+  fault: 'dead' | 'cut-off' | null;
+  /** When the fabric controller last restarted the host (emulated time and performance.now()); a failure soon after marks it bad. */
+  restartedAt: { emulated: number; real: number } | null;
 }
+
+/** Real milliseconds at least that a restarted host gets to boot, however fast emulated time runs. */
+const restartFloorMs = 5_000;
 
 export interface PoolHostsEvents {
   /** Everything a host agent says except its own readiness and heartbeats, which this class handles. */
@@ -65,7 +72,7 @@ export class PoolHosts {
         healthDetails: 'Spare host, powered off until the fabric controller needs its cores.',
         lastHeartbeat: null,
       };
-      this.hosts.set(id, { view, proxy: null, heardAt: 0, ready: null, settle: () => {} });
+      this.hosts.set(id, { view, proxy: null, heardAt: 0, ready: null, settle: () => {}, fault: null, restartedAt: null });
     }
     this.initialHosts = config.hosts;
   }
@@ -77,14 +84,29 @@ export class PoolHosts {
   }
 
   /** Start a host's worker and wait for its host agent; resolves at once for a host already on. */
-  powerOn(host: Host): Promise<void> {
+  powerOn(host: Host, details = 'The host OS is starting.'): Promise<void> {
     if (host.ready) return host.ready;
     host.view.health = 'Booting';
-    host.view.healthDetails = 'The host OS is starting.';
+    host.view.healthDetails = details;
     host.ready = new Promise<void>((resolve, reject) => {
       host.settle = (error) => (error ? reject(error) : resolve());
     });
-    host.proxy = new HostProxy(host.view.id, this.workerUrl, (m) => this.fromHost(host, m), (reason) => this.exited(host, reason));
+    if (host.fault === 'dead') {
+      // Dead hardware does not boot at all.
+      this.publish(host);
+      host.settle(new Error('it did not power on (hardware fault)'));
+      return host.ready;
+    }
+    // Only the current worker speaks for the host: a repaired host's old worker may still exit or flush late.
+    const proxy: HostProxy = new HostProxy(
+      host.view.id,
+      this.workerUrl,
+      (m) => host.proxy === proxy && this.fromHost(host, m),
+      (reason) => host.proxy === proxy && this.exited(host, reason),
+    );
+    host.proxy = proxy;
+    // A cut link stays cut across a power cycle: the new host OS boots, but its controller never hears it.
+    if (host.fault === 'cut-off') proxy.partition();
     host.proxy.send(this.init(host.view.id));
     this.publish(host);
     return host.ready;
@@ -112,7 +134,9 @@ export class PoolHosts {
   }
 
   publish(host: Host): void {
-    this.events.publish({ type: 'host', host: { ...host.view } });
+    // Copied when the batch is made: a host's view changes at each of its heartbeats.
+    const view = host.view;
+    this.events.publishLatest(hostKey(view.id), () => ({ type: 'host', host: { ...view } }));
   }
 
   /** Power the host off for good after a failure: the worker ends with every guest on it. */
@@ -122,6 +146,49 @@ export class PoolHosts {
     host.view.usedCores = 0;
     host.proxy?.terminate();
     this.publish(host);
+  }
+
+  /** Bring a failed host back after repair: its faults are fixed, and a fresh worker boots with every core free. */
+  repair(host: Host): Promise<void> {
+    host.fault = null;
+    host.restartedAt = null;
+    host.view.usedCores = 0;
+    return this.powerCycle(host, 'The fabric controller is restarting the host (repair): a fresh host OS and host agent.');
+  }
+
+  /**
+   * The controller's restart of a silent host: power-cycle it (its cores stay reserved for its instances) and
+   * wait for the new host agent, at least a heartbeat timeout of emulated time and 5 s of real time.
+   */
+  restart(host: Host, details: string): Promise<void> {
+    host.restartedAt = { emulated: this.timers.now(), real: performance.now() };
+    const booted = this.powerCycle(host, details);
+    const startedAt = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const give = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      booted.then(() => give(), give);
+      const deadline = () => {
+        if (settled) return;
+        if (performance.now() - startedAt < restartFloorMs) this.timers.after(this.timings.hostHeartbeat, deadline);
+        else give(new Error(`its host agent did not answer within ${Math.round(this.timings.hostHeartbeatTimeout / 1000)} s of the restart`));
+      };
+      this.timers.after(this.timings.hostHeartbeatTimeout, deadline);
+    });
+  }
+
+  /** Turn the host off (what is left of its worker) and on again. */
+  private powerCycle(host: Host, details: string): Promise<void> {
+    host.proxy?.terminate();
+    host.proxy = null;
+    host.ready = null;
+    host.view.lastHeartbeat = null;
+    return this.powerOn(host, details);
   }
 
   async shutdown(): Promise<void> {

@@ -2,7 +2,6 @@
 // local storage, configuration file), starts WaHostBootstrapper, reports role status, and sends the
 // host agent a heartbeat every 2-3 seconds over the VM's channel. Its one recovery is restarting the role
 // stack when it ends, with a back-off that doubles; it never reboots the VM.
-import type { MessagePort } from 'node:worker_threads';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
@@ -10,8 +9,11 @@ import { between } from '../common/seeded-random';
 import type { FromGuest, ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import type { InstanceLogs } from './instance-logs';
+import type { InstanceWebServer } from './instance-web-server';
 import type { RoleFaults } from './role-faults';
+import type { VmBusEnd } from './vm-bus';
 import { WaHostBootstrapper } from './wa-host-bootstrapper';
+import { prepareLocalStorage } from './local-storage';
 
 export class GuestAgent {
   private bootstrapper: WaHostBootstrapper | null = null;
@@ -26,11 +28,14 @@ export class GuestAgent {
     private readonly context: HostContext,
     private readonly spec: InstanceSpec,
     private readonly faults: RoleFaults,
-    private readonly vmBus: MessagePort,
+    private readonly vmBus: VmBusEnd<ToGuest, FromGuest>,
     private readonly logs: InstanceLogs,
+    /** The VM's IIS, for web roles (host/instance-web-server.ts); the bootstrapper configures or hosts its sites. */
+    private readonly web: InstanceWebServer | null = null,
   ) {
     vmBus.on('message', (message: ToGuest) => {
       if (message.type === 'stop') this.stopRole();
+      else if (message.type === 'configuration') void this.changeConfiguration(message.version, message.changed, message.requestId);
     });
   }
 
@@ -39,6 +44,7 @@ export class GuestAgent {
     this.logs.guestAgentStarted('the guest OS booted');
     this.beat();
     this.report('CreatingRole', 'WindowsAzureGuestAgent is configuring the guest: firewall rules, local storage, role configuration.');
+    this.setUpLocalStorage(false);
     this.nextStart = this.context.timers.after(phaseDuration(this.context, 'configureGuest'), () => this.startRole());
   }
 
@@ -54,7 +60,7 @@ export class GuestAgent {
     this.bootstrapper = null;
     this.logs.runtime('WARN', `Recycling the role: ${reason}`);
     this.report('RestartingRole', reason);
-    this.startRole();
+    this.startRole(true);
   }
 
   /** Injected: the guest OS freezes. Nothing in it runs any more, heartbeats included. */
@@ -71,15 +77,47 @@ export class GuestAgent {
     this.bootstrapper = null;
   }
 
-  private startRole(): void {
+  /**
+   * Change Deployment Configuration reached this guest (the new values are in the spec already): write the
+   * next configuration file, let the role's code see Changing and Changed, and recycle the role if it
+   * cancelled Changing. Answers the host agent once the change is taken.
+   */
+  private async changeConfiguration(version: number, changed: string[], requestId: string | undefined): Promise<void> {
+    this.logs.configurationChanged(version, changed);
+    const outcome = this.bootstrapper && changed.length > 0 ? await this.bootstrapper.changeConfiguration(version, changed) : 'applied';
+    if (this.frozen) return;
+    const recycled = outcome === 'cancelled' && this.bootstrapper !== null;
+    if (recycled) this.bootstrapper!.recycle(`The role's code cancelled RoleEnvironment.Changing, so the role recycles to apply configuration version ${version}.`);
+    this.send({ type: 'configuration-applied', version, recycled, ...(requestId ? { requestId } : {}) });
+  }
+
+  /** Local storage folders: created while configuring the guest; on a recycle, emptied where cleanOnRoleRecycle says so. */
+  private setUpLocalStorage(recycle: boolean): void {
+    if (Object.keys(this.spec.roleEnvironment.localResources).length === 0) return;
+    try {
+      const { created, emptied, kept } = prepareLocalStorage(this.logs.root, this.spec, recycle);
+      const parts = [
+        created.length ? `created ${created.join(', ')}` : '',
+        emptied.length ? `emptied ${emptied.join(', ')} (cleanOnRoleRecycle="true")` : '',
+        kept.length ? `kept the files of ${kept.join(', ')} (cleanOnRoleRecycle="false")` : '',
+      ].filter(Boolean);
+      if (parts.length) this.logs.runtime('INFO', `Local storage: ${parts.join('; ')}.`);
+    } catch (error) {
+      this.logs.runtime('ERROR', `Local storage could not be prepared: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** `recycle`: the role ran before on this guest, so local storage is cleaned as its cleanOnRoleRecycle says. */
+  private startRole(recycle = false): void {
     this.nextStart = null;
+    if (recycle) this.setUpLocalStorage(true);
     this.bootstrapper = new WaHostBootstrapper(this.context, this.spec, this.faults, this.logs, {
       report: (status, details) => {
         if (status === 'ReadyRole') this.failedStarts = 0;
         this.report(status, details);
       },
       exited: (reason) => this.roleExited(reason),
-    });
+    }, this.web);
     this.bootstrapper.start();
   }
 
@@ -94,7 +132,7 @@ export class GuestAgent {
     } else {
       this.report('RestartingRole', `${reason} ${retry}`);
     }
-    this.nextStart = this.context.timers.after(wait, () => this.startRole());
+    this.nextStart = this.context.timers.after(wait, () => this.startRole(true));
   }
 
   private report(status: InstanceStatus, details: string): void {
@@ -104,7 +142,7 @@ export class GuestAgent {
 
   private beat(): void {
     this.logs.heartbeat();
-    this.send({ type: 'heartbeat', at: this.context.timers.now() });
+    this.send({ type: 'heartbeat', at: this.context.timers.now(), beats: 1 });
     const { guestHeartbeatMin, guestHeartbeatMax } = this.context.timings;
     this.heartbeat = this.context.timers.after(between(this.context.random, guestHeartbeatMin, guestHeartbeatMax), () => this.beat());
   }

@@ -1,10 +1,21 @@
-// Messages between a guest VM and its host agent. They cross a MessageChannel, the emulated VMBus:
-// a guest that stops sending heartbeats is silent on this channel and nowhere else.
+// Messages between a guest VM and its host agent. They cross the VM's own channel, the emulated VMBus
+// (vm-bus.ts): a guest that stops sending heartbeats is silent on this channel and nowhere else.
 import type { InstanceStatus } from '../common/instance-status';
 
 export type FromGuest =
-  | { type: 'heartbeat'; at: number }
+  /** `beats`: how many heartbeats this stands for (1 when sent; more once merged while waiting for delivery). */
+  | { type: 'heartbeat'; at: number; beats: number }
   | { type: 'status'; status: InstanceStatus; details: string; at: number }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** The guest took a new configuration: live, or by recycling the role when its code cancelled Changing. */
+  | { type: 'configuration-applied'; version: number; recycled: boolean; requestId?: string };
 
-export type ToGuest = { type: 'stop' };
+export type ToGuest =
+  | { type: 'stop' }
+  /** A new configuration (its values are in the VM's spec by now); `changed`: the settings whose value changed. */
+  | { type: 'configuration'; version: number; changed: string[]; requestId?: string };
+
+/** Heartbeats the host agent has not taken yet become one: the latest time, and how many beats it stands for. */
+export function mergeHeartbeats(queued: FromGuest, next: FromGuest): FromGuest | null {
+  return queued.type === 'heartbeat' && next.type === 'heartbeat' ? { type: 'heartbeat', at: next.at, beats: queued.beats + next.beats } : null;
+}

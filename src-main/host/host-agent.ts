@@ -1,16 +1,17 @@
 // The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
 // guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
 // heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { AfterStop, FromHost, InstanceFault, InstanceSpec } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
 import { HostAgentLog } from './host-agent-log';
 import { InstanceLogs } from './instance-logs';
-import type { FromGuest } from './guest-protocol';
+import { InstanceWebServer } from './instance-web-server';
+import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import { noRoleFaults, type RoleFaults } from './role-faults';
+import { vmBus, type VmBusEnd } from './vm-bus';
 
 interface GuestVm {
   spec: InstanceSpec;
@@ -21,7 +22,7 @@ interface GuestVm {
   restarts: number;
   faults: RoleFaults;
   /** The host's end of the VM's channel, and the guest on the other end, once the guest has booted. */
-  vmBus: MessagePort | null;
+  vmBus: VmBusEnd<FromGuest, ToGuest> | null;
   guest: GuestAgent | null;
   /** The VM-level step in progress (creating or booting), cancelled if the VM is stopped first. */
   step: TimerHandle | null;
@@ -32,6 +33,8 @@ interface GuestVm {
   logs: InstanceLogs;
   /** The front-end request the VM is working for, until the work is done (Ready, stopped or failed). */
   requestId: string | null;
+  /** A web role's IIS: its endpoint listeners live while the guest OS is up (host/instance-web-server.ts). */
+  web: InstanceWebServer | null;
 }
 
 /** How often the host agent looks for silent guests. */
@@ -81,6 +84,7 @@ export class HostAgent {
       frozen: false,
       logs: new InstanceLogs(this.context.sessionDir, spec, () => this.context.timers.now()),
       requestId: requestId ?? null,
+      web: null,
     };
     this.vms.set(spec.instanceId, vm);
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
@@ -139,6 +143,7 @@ export class HostAgent {
         break;
       case 'hang-guest':
         vm.frozen = true;
+        vm.web?.freeze();
         vm.guest?.freeze();
         break;
       case 'clear':
@@ -147,24 +152,61 @@ export class HostAgent {
     }
   }
 
+  /**
+   * Change Deployment Configuration: the VM's goal state takes the new values (a later boot or recycle uses
+   * them); a running guest applies them now and answers. A guest that cannot (not booted, stopping, frozen)
+   * takes them when it next starts.
+   */
+  updateConfiguration(instanceId: string, settings: Record<string, string>, version: number, requestId?: string): void {
+    const vm = this.vms.get(instanceId);
+    const applied = () => this.toController({ type: 'configuration-applied', instanceId, version, recycled: false, ...(requestId ? { requestId } : {}) });
+    if (!vm) return applied();
+    const before = vm.spec.roleEnvironment.settings;
+    const changed = Object.keys(settings).filter((name) => before[name] !== settings[name]);
+    // The spec object is shared with the guest's components: they read the new values from it.
+    vm.spec.roleEnvironment = { ...vm.spec.roleEnvironment, settings: { ...settings } };
+    vm.spec.configurationVersion = version;
+    this.log.write('INFO', `Configuration version ${version} for ${instanceId}${changed.length ? ` (changed: ${changed.join(', ')})` : ''}.`, requestId);
+    if (vm.vmBus && vm.guest && !vm.frozen && !vm.stopping) vm.vmBus.postMessage({ type: 'configuration', version, changed, ...(requestId ? { requestId } : {}) });
+    else applied();
+  }
+
   /** Power on (or reboot) the VM: the guest OS boots, then WaAppAgent starts the guest agent. */
   private bootVm(vm: GuestVm, details: string, at = this.context.timers.now()): void {
     this.setStatus(vm, 'StartingVM', details, at);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
       vm.step = null;
-      const { port1, port2 } = new MessageChannel();
-      vm.vmBus = port1;
-      port1.on('message', (message: FromGuest) => this.context.timers.atOnce(() => this.fromGuest(vm, message)));
-      vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, port2, vm.logs);
-      vm.guest.start();
+      if (vm.spec.roleType !== 'WebRole') return this.startGuest(vm);
+      // A web role's endpoints listen once the guest OS is up; the guest agent starts when they do.
+      const web = new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), (endpoints) =>
+        this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints }),
+      );
+      vm.web = web;
+      web.open().then(
+        () => this.context.timers.atOnce(() => vm.web === web && this.startGuest(vm)),
+        (error: Error) =>
+          this.context.timers.atOnce(() => {
+            this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on 127.0.0.1: ${error.message}`);
+            if (vm.web === web) this.startGuest(vm);
+          }),
+      );
     });
+  }
+
+  /** WaAppAgent starts the guest agent, which talks to the host agent over the VM's own channel. */
+  private startGuest(vm: GuestVm): void {
+    const bus = vmBus<FromGuest, ToGuest>(mergeHeartbeats);
+    vm.vmBus = bus.host;
+    bus.host.on('message', (message) => this.context.timers.atOnce(() => this.fromGuest(vm, message)));
+    vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, bus.guest, vm.logs, vm.web);
+    vm.guest.start();
   }
 
   private fromGuest(vm: GuestVm, message: FromGuest): void {
     switch (message.type) {
       case 'heartbeat':
         vm.lastHeartbeat = message.at;
-        vm.heartbeats++;
+        vm.heartbeats += message.beats;
         break;
       case 'status':
         if (message.status === 'RestartingRole') vm.restarts++;
@@ -174,10 +216,15 @@ export class HostAgent {
         this.disconnectGuest(vm);
         this.roleStopped(vm);
         break;
+      case 'configuration-applied':
+        this.toController({ type: 'configuration-applied', instanceId: vm.spec.instanceId, version: message.version, recycled: message.recycled, ...(message.requestId ? { requestId: message.requestId } : {}) });
+        break;
     }
   }
 
   private disconnectGuest(vm: GuestVm): void {
+    vm.web?.close();
+    vm.web = null;
     vm.guest?.halt();
     vm.guest = null;
     vm.vmBus?.close();

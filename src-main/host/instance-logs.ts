@@ -2,16 +2,18 @@
 // AppAgentRuntime.log (guest agent), WaHostBootstrapper.log (a new file per bootstrapper start), the host
 // process's log with the role's own output, the "Windows Azure" event channel, C:\Config\<...>.xml and
 // E:\RoleModel.xml. The components call one method per thing that happened; the line shapes are in
-// src-main/logs/. Lines are written as they happen (LogWriter appends synchronously), so a killed worker
-// loses nothing it logged.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// src-main/logs/. Lines reach the files at the end of the turn that logged them, and before the host agent
+// tells the controller anything (logs/append-batch.ts), so a killed worker loses no line of a turn it finished.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { InstanceSpec } from '../common/host-protocol';
+import { iisLogHeader, iisRequestLine, type IisRequest } from '../logs/iis-log-format';
 import type { StartupTask } from '../common/service-model';
 import { appAgentLine, bootstrapperLine, consoleLines, hostProcessLine, type AppAgentLevel, type HostProcess, type RuntimeLevel } from '../logs/log-formats';
 import {
   appAgentRuntimeLogPath,
   hostProcessLogPath,
+  iisLogPath,
   instanceFolder,
   roleConfigPath,
   roleModelPath,
@@ -20,9 +22,12 @@ import {
   waHostBootstrapperLogPath,
   windowsAzureEventLogPath,
 } from '../logs/instance-paths';
+import { turnBatch } from '../logs/append-batch';
+import { inFolder } from '../logs/created-folders';
 import { LogFiles } from '../logs/log-files';
-import { eventLine, guestAgentInitialised, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
+import { eventLine, guestAgentInitialised, iisConfiguratorEvent, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
 import { roleConfigXml, roleModelXml } from './instance-xml';
+import { hostProcessFor } from './wa-host-bootstrapper';
 
 export const guestAgentVersion = '2.7.41491.949';
 
@@ -54,9 +59,10 @@ export class InstanceLogs {
   ) {
     this.root = instanceFolder(sessionDir, spec.deploymentId, spec.instanceName);
     // A short live tail: the viewer pages the files, so a host with a hundred instances keeps little in memory.
-    this.files = new LogFiles(this.root, { tailLines: 32 });
+    // Lines are written at the end of each turn, one write per file (logs/append-batch.ts).
+    this.files = new LogFiles(this.root, { tailLines: 32, batch: turnBatch });
     this.bootstrapperLog = waHostBootstrapperLogPath(spec.deploymentId, spec.roleName);
-    this.hostProcess = spec.roleType === 'WorkerRole' ? 'WaWorkerHost' : 'WaWebHost';
+    this.hostProcess = hostProcessFor(spec);
     this.hostProcessLog = hostProcessLogPath(spec.deploymentId, spec.roleName, this.hostProcess);
   }
 
@@ -68,9 +74,16 @@ export class InstanceLogs {
     this.event(guestAgentInitialised({ at: this.now(), instance: this.spec.instanceName, version: guestAgentVersion }));
     this.runtime('INFO', `Guest agent started (${boot}).`);
     this.runtime('INFO', `Firewall: allowing the role's endpoints for ${this.spec.instanceName}.`);
-    const config = roleConfigPath(this.spec.deploymentId, this.spec.roleName, 1);
+    const config = roleConfigPath(this.spec.deploymentId, this.spec.roleName, this.spec.configurationVersion ?? 1);
     this.writeFile(config, roleConfigXml(this.spec));
     this.runtime('INFO', `Configuration written to ${config}.`);
+  }
+
+  /** Change Deployment Configuration reached the guest: the next C:\Config file, and a line saying what changed. */
+  configurationChanged(version: number, changed: string[]): void {
+    const config = roleConfigPath(this.spec.deploymentId, this.spec.roleName, version);
+    this.writeFile(config, roleConfigXml(this.spec));
+    this.runtime('INFO', `New configuration version ${version} written to ${config}; ${changed.length ? `changed setting(s): ${changed.join(', ')}` : 'no setting of this role changed'}.`);
   }
 
   heartbeat(): void {
@@ -158,6 +171,37 @@ export class InstanceLogs {
     this.files.write(this.hostProcessLog, hostProcessLine(this.now(), this.hostProcess, this.hostPid, 1, level, message));
   }
 
+  // ---- IIS: IISConfigurator.log, its events, the W3C request logs, w3wp (host/iis-configurator.ts, instance-web-server.ts) ----
+
+  iisConfigurator(level: RuntimeLevel, message: string): void {
+    const pid = processId(`${this.spec.instanceId}#iisconfigurator${this.starts}`);
+    this.files.write(hostProcessLogPath(this.spec.deploymentId, this.spec.roleName, 'IISConfigurator'), hostProcessLine(this.now(), 'IISConfigurator', pid, 1, level, message));
+  }
+
+  /** Events 10003 (IISConfigurator started configuring) and 10004 (finished) in the Windows Azure channel. */
+  iisConfiguratorEvent(phase: 'started' | 'finished', message: string): void {
+    this.event(iisConfiguratorEvent({ at: this.now(), instance: this.spec.instanceName, phase, message }));
+  }
+
+  /** One request in site `siteId`'s W3C log; `header`: the site (re)started logging, so IIS writes its # block first. */
+  iisRequest(siteId: number, request: IisRequest, header: boolean): void {
+    const path = iisLogPath(this.spec.deploymentId, this.spec.roleName, request.at, siteId);
+    const lines = [iisRequestLine(request)];
+    // A new day's file always starts with the header block, as does a file the site has not written to yet.
+    const writer = this.files.open(path);
+    writer.writeLines(header || writer.lineCount === 0 ? [...iisLogHeader(request.at), ...lines] : lines);
+  }
+
+  /** The pid of the host process of the bootstrapper's current start (WaWebHost, WaIISHost, WaWorkerHost). */
+  get hostProcessPid(): number {
+    return this.hostPid;
+  }
+
+  /** A process id for a process started on this instance (w3wp, ...), new at each start, as on a VM. */
+  processIdOf(process: string, start: number): number {
+    return processId(`${this.spec.instanceId}#${process}${this.starts}.${start}`);
+  }
+
   // ---- Whole instance -------------------------------------------------------------------------------
 
   /** A reimage: the VM starts from a fresh image, so every log starts a new file and the old ones are kept. */
@@ -183,7 +227,6 @@ export class InstanceLogs {
   /** Whole files that are rewritten, not appended (configuration, role model). */
   private writeFile(vmPath: string, text: string): void {
     const file = vmPathToFile(this.root, vmPath);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    inFolder(dirname(file), () => writeFileSync(file, text));
   }
 }

@@ -17,7 +17,8 @@ const onStopLimit = 5 * 60_000;
 export interface RoleCodeEvents {
   report(status: InstanceStatus, details: string): void;
   /** The role ended on its own (crash, OnStart false, Run returned, recycle requested). */
-  exited(reason: string): void;
+  /** `crashed`: false when the role ended on purpose (RequestRecycle, OnStart returning false), not by dying. */
+  exited(reason: string, crashed?: boolean): void;
   output(stream: 'stdout' | 'stderr', line: string): void;
 }
 
@@ -31,6 +32,8 @@ export class RoleCodeHost {
     private readonly spec: InstanceSpec & { roleEntryModule: string },
     private readonly processName: string,
     private readonly events: RoleCodeEvents,
+    /** Where each declared local storage folder is (host/local-storage.ts); absent: folders under the OS temp folder. */
+    private readonly localResourcePaths?: Record<string, string>,
   ) {}
 
   start(): void {
@@ -38,7 +41,7 @@ export class RoleCodeHost {
     const resources = join(tmpdir(), 'fabric-lab-resources', this.spec.instanceId.replace(/[^\w.-]/g, '_'));
     const localResources = Object.fromEntries(
       Object.entries(this.spec.roleEnvironment.localResources).map(([name, r]) => {
-        const rootPath = join(resources, name);
+        const rootPath = this.localResourcePaths?.[name] ?? join(resources, name);
         mkdirSync(rootPath, { recursive: true });
         return [name, { rootPath, maximumSizeInMegabytes: r.maximumSizeInMegabytes }];
       }),
@@ -52,7 +55,7 @@ export class RoleCodeHost {
     };
     this.process = new RoleHostProcess(this.processName, roleHostScript, { cwd: approot, env }, {
       onStartReturned: (ok) => this.onStartReturned(ok),
-      ended: (reason) => this.end(reason),
+      ended: (reason, crashed) => this.end(reason, crashed),
       recycleRequested: () => this.recycle(),
       output: (stream, line) => this.events.output(stream, line),
     });
@@ -72,6 +75,12 @@ export class RoleCodeHost {
 
   get running(): boolean {
     return this.process !== null && this.state !== 'ended';
+  }
+
+  /** Raise Changing (and, unless role code cancels it, Changed) with the changed settings; true when cancelled. */
+  async changing(settings: Record<string, string>): Promise<boolean> {
+    if (!this.running) return false;
+    return this.process!.changing(settings);
   }
 
   /** Injected fault: the host process is killed, exactly as an unhandled exception would end it. */
@@ -100,7 +109,7 @@ export class RoleCodeHost {
 
   private onStartReturned(ok: boolean): void {
     if (this.state !== 'starting') return;
-    if (!ok) return this.end(`OnStart returned false, so ${this.processName} stops.`);
+    if (!ok) return this.end(`OnStart returned false, so ${this.processName} stops.`, false);
     // OnStart returned: Run starts and, at the same moment, the instance is Ready.
     this.state = 'ready';
     this.events.report('ReadyRole', '');
@@ -124,13 +133,13 @@ export class RoleCodeHost {
   private recycle(): void {
     if (!this.running) return;
     this.stop();
-    this.events.exited('The role called RequestRecycle.');
+    this.events.exited('The role called RequestRecycle.', false);
   }
 
-  private end(reason: string): void {
+  private end(reason: string, crashed = true): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.probe?.cancel();
-    this.events.exited(reason);
+    this.events.exited(reason, crashed);
   }
 }

@@ -4,12 +4,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromRoleHost, RoleEnvironmentData, ToRoleHost } from '../common/role-host-protocol';
+import { trackChildProcess } from './child-processes';
 
 export interface RoleHostEvents {
   /** OnStart returned: true means Run has started and the instance is Ready. */
   onStartReturned(ok: boolean): void;
   /** The role ended on its own: the process died, OnStart failed or returned false, or Run returned. */
-  ended(reason: string): void;
+  /** `crashed`: false when Run returned (the role recycles on purpose), true when the process died. */
+  ended(reason: string, crashed: boolean): void;
   recycleRequested(): void;
   /** One line of the role's console output (its trace), for the host process log. */
   output(stream: 'stdout' | 'stderr', line: string): void;
@@ -34,7 +36,7 @@ export class RoleHostProcess {
     options: { cwd: string; env: Record<string, string> },
     private readonly events: RoleHostEvents,
   ) {
-    this.child = fork(script, [], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    this.child = trackChildProcess(fork(script, [], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' }));
     this.child.on('message', (message: FromRoleHost) => this.fromChild(message));
     // 'close', not 'exit': by then stderr has been read to its end, so the exception line is known.
     this.child.on('close', (code, signal) => this.exited(code, signal));
@@ -79,6 +81,18 @@ export class RoleHostProcess {
     });
   }
 
+  /** Raise Changing with the changed settings (then Changed unless cancelled); resolves true when role code cancelled. */
+  changing(settings: Record<string, string>): Promise<boolean> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      if (!this.send({ type: 'changing', id, settings })) {
+        this.pending.delete(id);
+        resolve(false);
+      }
+    });
+  }
+
   /** Raise Stopping, call OnStop, and let the process exit; the caller bounds how long with kill(). */
   stop(): void {
     this.stopRequested = true;
@@ -109,6 +123,10 @@ export class RoleHostProcess {
         this.pending.get(message.id)?.(message.busy);
         this.pending.delete(message.id);
         break;
+      case 'changing-answer':
+        this.pending.get(message.id)?.(message.cancelled);
+        this.pending.delete(message.id);
+        break;
       case 'recycle-requested':
         this.events.recycleRequested();
         break;
@@ -128,7 +146,7 @@ export class RoleHostProcess {
     this.pending.clear();
     if (this.stopRequested) return;
     const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-    if (this.runReturned) this.events.ended(`Run returned, so the role recycles (${this.processName} ${how}).`);
-    else this.events.ended(`${this.processName} ${how}${this.lastError ? `: ${this.lastError}` : ''}.`);
+    if (this.runReturned) this.events.ended(`Run returned, so the role recycles (${this.processName} ${how}).`, false);
+    else this.events.ended(`${this.processName} ${how}${this.lastError ? `: ${this.lastError}` : ''}.`, true);
   }
 }

@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { StartupTask } from '../common/service-model';
 import { commandProgram } from './startup-task-command';
+import { trackChildProcess } from './child-processes';
 
 /** The program and arguments to run for a task on this OS, or null when the command is Windows-only. */
-export function runnableCommand(task: StartupTask, roleDirectory: string | undefined): { file: string; args: string[]; cwd: string } | null {
+export function runnableCommand(task: Pick<StartupTask, 'commandLine' | 'relativePath'>, roleDirectory: string | undefined): { file: string; args: string[]; cwd: string } | null {
   if (!roleDirectory) return null;
   const cwd = join(dirname(roleDirectory), ...(task.relativePath ?? 'approot').split('\\'));
   const program = commandProgram(task.commandLine);
@@ -21,8 +22,11 @@ export function runnableCommand(task: StartupTask, roleDirectory: string | undef
   return null;
 }
 
-/** The value of a RoleInstanceValue xpath for this instance; unknown paths resolve to "" as on Azure. */
-export function roleInstanceValue(xpath: string, spec: InstanceSpec): string {
+/**
+ * The value of a RoleInstanceValue xpath for this instance; unknown paths resolve to "" as on Azure.
+ * `localResourcePaths`: where the instance's local storage folders are (host/local-storage.ts).
+ */
+export function roleInstanceValue(xpath: string, spec: InstanceSpec, localResourcePaths: Record<string, string> = {}): string {
   const named = (kind: string) => new RegExp(`${kind}\\[@name='([^']+)'\\]`).exec(xpath)?.[1];
   if (xpath === '/RoleEnvironment/Deployment/@emulated') return 'true';
   if (xpath === '/RoleEnvironment/Deployment/@id') return spec.deploymentId;
@@ -34,13 +38,16 @@ export function roleInstanceValue(xpath: string, spec: InstanceSpec): string {
   if (setting !== undefined && xpath.endsWith('/@value')) return spec.roleEnvironment.settings[setting] ?? '';
   const endpoint = named('Endpoint');
   if (endpoint !== undefined && xpath.endsWith('/@port')) return String(spec.roleEnvironment.endpoints[endpoint]?.port ?? '');
+  const resource = named('LocalResource');
+  if (resource !== undefined && xpath.endsWith('/@path')) return localResourcePaths[resource] ?? '';
+  if (resource !== undefined && xpath.endsWith('/@sizeInMB')) return String(spec.roleEnvironment.localResources[resource]?.maximumSizeInMegabytes ?? '');
   return '';
 }
 
-export function taskEnvironment(task: StartupTask, spec: InstanceSpec): Record<string, string> {
+export function taskEnvironment(task: Pick<StartupTask, 'environment'>, spec: InstanceSpec, localResourcePaths: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', RoleRoot: spec.roleDirectory ? dirname(spec.roleDirectory) : '' };
   for (const variable of task.environment ?? []) {
-    env[variable.name] = variable.roleInstanceValue !== undefined ? roleInstanceValue(variable.roleInstanceValue, spec) : (variable.value ?? '');
+    env[variable.name] = variable.roleInstanceValue !== undefined ? roleInstanceValue(variable.roleInstanceValue, spec, localResourcePaths) : (variable.value ?? '');
   }
   return env;
 }
@@ -52,7 +59,7 @@ export function startTaskProcess(
   output: (stream: 'stdout' | 'stderr', line: string) => void,
   exited: (code: number) => void,
 ): ChildProcess {
-  const child = spawn(command.file, command.args, { cwd: command.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = trackChildProcess(spawn(command.file, command.args, { cwd: command.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   for (const stream of ['stdout', 'stderr'] as const) {
     child[stream].setEncoding('utf8');
     child[stream].on('data', (chunk: string) => {

@@ -1,6 +1,7 @@
 // WaHostBootstrapper: reads the role model, runs the startup tasks in csdef order, starts the role's
 // host process, calls OnStart and, once it returns, starts Run and marks the instance Ready. When the
-// host process dies or a simple task fails, it ends and tells the guest agent why.
+// host process dies or a simple task fails, it ends (once its running foreground tasks have exited) and tells the
+// guest agent why.
 import type { ChildProcess } from 'node:child_process';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { StartupTask } from '../common/service-model';
@@ -11,11 +12,17 @@ import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
 import { RoleCodeHost } from './role-code-host';
 import { emulateCommand } from './startup-task-command';
+import { IISConfigurator, iisSitesOf } from './iis-configurator';
+import { warmUpPath, type InstanceWebServer } from './instance-web-server';
 import { runnableCommand, startTaskProcess, taskEnvironment } from './startup-task-process';
+import { ForegroundTasks } from './foreground-tasks';
+import { localStoragePaths } from './local-storage';
+import { ProgramEntryPointHost } from './program-entry-point';
 
-/** The host process the bootstrapper starts for each role type (full IIS roles come with the package reader). */
-export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' {
-  return spec.roleType === 'WorkerRole' ? 'WaWorkerHost' : 'WaWebHost';
+/** The host process the bootstrapper starts: WaWorkerHost, WaIISHost for a web role with <Sites> (full IIS), else WaWebHost (HWC). */
+export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' | 'WaIISHost' {
+  if (spec.roleType === 'WorkerRole') return 'WaWorkerHost';
+  return spec.sites && spec.sites.length > 0 ? 'WaIISHost' : 'WaWebHost';
 }
 
 export interface BootstrapperEvents {
@@ -33,6 +40,10 @@ export class WaHostBootstrapper {
   private roleCode: RoleCodeHost | null = null;
   /** Startup tasks running as real processes; they end with the role stack. */
   private readonly taskProcesses = new Set<ChildProcess>();
+  /** Running foreground tasks: a recycle waits for them to exit. */
+  private readonly foreground: ForegroundTasks;
+  /** A worker role's ProgramEntryPoint process, when the role has one. */
+  private program: ProgramEntryPointHost | null = null;
 
   constructor(
     private readonly context: HostContext,
@@ -40,10 +51,15 @@ export class WaHostBootstrapper {
     private readonly faults: RoleFaults,
     private readonly logs: InstanceLogs,
     private readonly events: BootstrapperEvents,
-  ) {}
+    /** The instance's IIS (web roles): full IIS is configured by IISConfigurator, HWC hosted by WaWebHost. */
+    private readonly web: InstanceWebServer | null = null,
+  ) {
+    this.foreground = new ForegroundTasks(logs);
+  }
 
   start(): void {
     this.logs.bootstrapperStarted();
+    if (this.web && hostProcessFor(this.spec) === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).deleteOldAppPools();
     this.runStartupTask(0);
   }
 
@@ -51,12 +67,15 @@ export class WaHostBootstrapper {
    * Stop everything now. `graceful`: the role is being stopped, so role code gets Stopping and OnStop;
    * otherwise the guest is going away under it and its process is killed.
    */
-  stop(graceful = true): void {
+  stop(graceful = true, keepForegroundTasks = false): void {
     if (!this.ended && this.hostProcessRunning) this.logs.hostProcessStopping();
     if (graceful) this.roleCode?.stop();
     else this.roleCode?.halt();
+    this.program?.stop();
+    if (!keepForegroundTasks) this.foreground.endAll();
     for (const child of this.taskProcesses) child.kill();
     this.taskProcesses.clear();
+    this.web?.stopSites();
     this.ended = true;
     for (const timer of this.pending) timer.cancel();
     this.pending.clear();
@@ -66,6 +85,10 @@ export class WaHostBootstrapper {
   crashHostProcess(): boolean {
     if (this.ended || !this.hostProcessRunning) return false;
     this.logs.hostProcessCrashed(crashException('Run'));
+    if (this.program) {
+      this.program.crash(`${hostProcessFor(this.spec)} exited unexpectedly: its ProgramEntryPoint process was killed (injected fault).`);
+      return true;
+    }
     if (this.roleCode) {
       this.roleCode.crash(`${hostProcessFor(this.spec)} (pid killed) exited unexpectedly: unhandled exception in role code (injected fault).`);
       return true;
@@ -74,9 +97,47 @@ export class WaHostBootstrapper {
     return true;
   }
 
+  /** Recycle the role (its code cancelled a configuration Changing): Stopping, OnStop, and a restart. */
+  recycle(reason: string): void {
+    if (!this.ended) this.exit(reason);
+  }
+
+  /**
+   * A configuration change reached the role: role code sees RoleEnvironment.Changing (it may cancel, which
+   * recycles the role to apply the change) and then Changed. Other roles take the new values as they are.
+   */
+  async changeConfiguration(version: number, changed: string[]): Promise<'applied' | 'cancelled'> {
+    const what = `configuration version ${version} (changed: ${changed.join(', ')})`;
+    if (!this.roleCode?.running) {
+      this.logs.host('INFO', `New ${what}; ${this.program ? 'the ProgramEntryPoint process has no RoleEnvironment events' : 'no role code runs to be told'}.`);
+      return 'applied';
+    }
+    this.logs.host('INFO', `Raising RoleEnvironment.Changing for ${what}.`);
+    const settings = Object.fromEntries(changed.map((name) => [name, this.spec.roleEnvironment.settings[name] ?? '']));
+    const cancelled = await this.roleCode.changing(settings);
+    this.logs.host(cancelled ? 'WARN' : 'INFO', cancelled ? 'RoleEnvironment.Changing was cancelled by role code: the role recycles to apply the change.' : 'RoleEnvironment.Changed raised; RoleEnvironment now returns the new values.');
+    return cancelled ? 'cancelled' : 'applied';
+  }
+
   private exit(reason: string): void {
-    this.logs.bootstrapperEnded(reason);
     this.hostProcessRunning = false;
+    if (this.foreground.size > 0 && !this.ended) {
+      // Foreground tasks keep the role from recycling until they exit; everything else stops now.
+      this.stop(true, true);
+      const running = this.foreground.describe();
+      this.logs.bootstrapper('WARN', `The role is recycling (${reason}), but foreground startup task(s) still run: ${running}. It restarts once they have exited.`);
+      this.events.report('RestartingRole', `${reason} Waiting for foreground startup task(s) to exit before the role restarts: ${running}.`);
+      this.foreground.whenAllExited(() => {
+        this.logs.bootstrapper('INFO', 'Every foreground startup task has exited; the role restarts.');
+        this.end(reason);
+      });
+      return;
+    }
+    this.end(reason);
+  }
+
+  private end(reason: string): void {
+    this.logs.bootstrapperEnded(reason);
     this.stop();
     this.events.exited(reason);
   }
@@ -99,7 +160,11 @@ export class WaHostBootstrapper {
     const runnable = injected ? null : runnableCommand(task, this.spec.roleDirectory);
     if (runnable) return this.runTaskProcess(index, task, runnable);
     if (task.taskType !== 'simple') {
-      // background and foreground tasks are started and not waited for.
+      // background and foreground tasks are started and not waited for; an emulated foreground one runs for the task's duration.
+      if (task.taskType === 'foreground') {
+        const command = emulateCommand(task, this.spec.roleDirectory);
+        this.foreground.startedEmulated(index, task, this.context.timers, phaseDuration(this.context, 'startupTask'), command.exitCode, command.note);
+      }
       return this.runStartupTask(index + 1);
     }
     const command = injected ? { exitCode: 1, note: 'injected fault' } : emulateCommand(task, this.spec.roleDirectory);
@@ -110,14 +175,17 @@ export class WaHostBootstrapper {
   private runTaskProcess(index: number, task: StartupTask, command: NonNullable<ReturnType<typeof runnableCommand>>): void {
     const child = startTaskProcess(
       command,
-      taskEnvironment(task, this.spec),
+      taskEnvironment(task, this.spec, localStoragePaths(this.logs.root, this.spec)),
       (stream, line) => this.logs.bootstrapper(stream === 'stderr' ? 'WARN' : 'INFO', `Startup task ${index + 1}: ${line}`),
       (code) => {
         this.taskProcesses.delete(child);
+        if (task.taskType === 'foreground') this.foreground.exited(index, code, `ran ${command.file} ${command.args.join(' ')}`);
         if (task.taskType === 'simple' && !this.ended) this.startupTaskEnded(index, task, code, `ran ${command.file} ${command.args.join(' ')}`);
       },
     );
-    this.taskProcesses.add(child);
+    // A foreground task is the foreground list's to end: it outlives a recycle until it exits.
+    if (task.taskType === 'foreground') this.foreground.startedProcess(index, task, child);
+    else this.taskProcesses.add(child);
     if (task.taskType !== 'simple') this.runStartupTask(index + 1);
   }
 
@@ -131,9 +199,11 @@ export class WaHostBootstrapper {
   private startHostProcess(): void {
     const process = hostProcessFor(this.spec);
     this.events.report('StartingRole', `Waiting for role to start... Starting ${process}.`);
+    if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).configure();
     this.logs.hostProcessStarting();
-    this.later(phaseDuration(this.context, 'startHostProcess'), () => {
+    this.later(phaseDuration(this.context, 'startHostProcess'), () => this.hostWebSite(() => {
       this.hostProcessRunning = true;
+      if (this.spec.programEntryPoint) return this.startProgram(this.spec.programEntryPoint);
       if (this.spec.roleEntryModule) return this.startRoleCode(this.spec.roleEntryModule);
       this.logs.probe('Busy');
       this.logs.entryPoint('CALLING', 'OnStart');
@@ -154,7 +224,54 @@ export class WaHostBootstrapper {
         this.logs.entryPoint('CALLING', 'Run');
         this.run(0);
       });
+    }));
+  }
+
+  /**
+   * An HWC role's WaWebHost hosts the site in its own process and sends the warm-up request GET
+   * /do.rd_runtime_init to it (a real request to the instance's own listener) before the role goes on.
+   */
+  private hostWebSite(then: () => void): void {
+    if (!this.web || hostProcessFor(this.spec) !== 'WaWebHost') return then();
+    const site = iisSitesOf(this.spec)[0]!;
+    this.web.hostHwcSite(site, this.logs.hostProcessPid);
+    this.logs.host('INFO', `Hosting site ${site.name} at ${site.physicalPath} in Hostable Web Core.`);
+    const endpoint = site.endpointNames[0];
+    if (!endpoint || this.web.portOf(endpoint) === null) {
+      this.logs.host('WARN', 'The role has no http input endpoint; no warm-up request is sent.');
+      return then();
+    }
+    const url = `http://127.0.0.1:${this.web.portOf(endpoint)}${warmUpPath}`;
+    this.logs.host('INFO', `Sending warm-up request GET ${url}`);
+    // The answer arrives in real time; the role goes on at that emulated instant, unless it was stopped meanwhile.
+    const done = (log: () => void) =>
+      this.context.timers.atOnce(() => {
+        if (this.ended) return;
+        log();
+        then();
+      });
+    this.web.request(endpoint, warmUpPath).then(
+      ({ status, timeTakenMs }) => done(() => this.logs.host(status === 200 ? 'INFO' : 'WARN', `Warm-up request returned ${status} in ${timeTakenMs} ms.`)),
+      (error: Error) => done(() => this.logs.host('WARN', `Warm-up request failed: ${error.message}`)),
+    );
+  }
+
+  /** A worker role's ProgramEntryPoint: its command line runs in WaWorkerHost's place (see program-entry-point.ts). */
+  private startProgram(entry: NonNullable<InstanceSpec['programEntryPoint']>): void {
+    this.program = new ProgramEntryPointHost(this.spec, entry, hostProcessFor(this.spec), localStoragePaths(this.logs.root, this.spec), {
+      report: (status, details) => {
+        if (status === 'ReadyRole') this.logs.probe('Ready');
+        this.events.report(status, details);
+      },
+      exited: (reason) => {
+        this.logs.bootstrapper('WARN', `Host process ${hostProcessFor(this.spec)}.exe ended: ${reason}`);
+        this.exit(reason);
+      },
+      output: (stream, line) => this.logs.roleOutput(stream, line),
+      log: (level, message) => this.logs.host(level, message),
     });
+    this.program.start();
+    if (this.faults.crashOnStart) this.program.crash(`${hostProcessFor(this.spec)} exited unexpectedly at start: its ProgramEntryPoint process was killed (injected fault).`);
   }
 
   /** Run the package's role entry point in the role's real host process (see role-code-host.ts). */
@@ -166,12 +283,14 @@ export class WaHostBootstrapper {
         if (status === 'ReadyRole' && this.roleCode?.running) this.logs.probe('Ready');
         this.events.report(status, details);
       },
-      exited: (reason) => {
-        this.logs.hostProcessCrashed(reason);
+      exited: (reason, crashed = true) => {
+        // A requested recycle is no crash: no unhandled exception in the host log, no event 1000.
+        if (crashed) this.logs.hostProcessCrashed(reason);
+        else this.logs.bootstrapper('INFO', `Host process ${process}.exe is ending: ${reason}`);
         this.exit(reason);
       },
       output: (stream, line) => this.logs.roleOutput(stream, line),
-    });
+    }, localStoragePaths(this.logs.root, this.spec));
     this.roleCode.start();
     if (this.faults.crashOnStart) {
       this.later(phaseDuration(this.context, 'onStart') / 2, () =>

@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { measureFrames } from './frame-probe.mjs';
+import { logFigures } from './log-bench.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bundle = `${repo}/out/bench/fabric-bench.mjs`;
@@ -79,9 +80,15 @@ async function frames() {
   }
 }
 
+// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, ready512, ready512At100x, rss,
+// logs, frames2048: the last also gives lag2048 and ready2048At10x), written to results-only.json.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
+
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
 const results = { machine, at: new Date().toISOString() };
 const step = async (name, run) => {
+  if (only && !only.has(name)) return;
   console.error(`bench: ${name}...`);
   try {
     results[name] = await run();
@@ -98,10 +105,14 @@ await step('rss', async () => {
   const [bare4, bare36, host4, host36] = [await one('bare', 4), await one('bare', 36), await one('host', 4), await one('host', 36)];
   return { bareBytesPerWorker: (bare36 - bare4) / 32, hostBytesPerWorker: (host36 - host4) / 32 };
 });
+// Log writing, export and filtering (issue #6); also runnable alone: node tests/bench/log-bench.mjs.
+await step('logs', logFigures);
 mkdirSync(`${repo}/test-results/screenshots`, { recursive: true });
 await step('frames2048', async () => ({ ...(await frames()), bringUp: frames.ready }));
-results.lag2048 = frames.lag ?? { error: 'not measured (the 2,048 fleet did not come up)' };
-results.ready2048At10x = frames.ready;
+if (!only || only.has('frames2048')) {
+  results.lag2048 = frames.lag ?? { error: 'not measured (the 2,048 fleet did not come up)' };
+  results.ready2048At10x = frames.ready;
+}
 
 const mb = (b) => (b / 2 ** 20).toFixed(1);
 const fix = (x, d = 1) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
@@ -114,8 +125,9 @@ for (const r of [ready512, ready512At100x, ready2048At10x]) {
 if (lag2048?.byScale) for (const s of lag2048.byScale) lines.push(`event-loop lag with 2,048 heartbeating at ${s.scale}x: p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms, main thread busy ${fix(100 * s.mainCpuShare, 0)}% (target p99 < 10 ms)`);
 if (rss?.hostBytesPerWorker) lines.push(`RSS per host worker: ${mb(rss.hostBytesPerWorker)} MiB vs ${mb(rss.bareBytesPerWorker)} MiB per bare Worker = ${fix(rss.hostBytesPerWorker / rss.bareBytesPerWorker, 2)}x`);
 if (frames2048?.p95Ms) lines.push(`renderer frame time with ${frames2048.tiles} live tiles: p95 ${fix(frames2048.p95Ms)} ms, p50 ${fix(frames2048.p50Ms)} ms over ${frames2048.frames} frames, ${frames2048.batches} batches applied (target p95 < 16.7 ms)`);
+lines.push(...(results.logs?.summary ?? []));
 for (const [name, r] of Object.entries(results)) if (r?.error) lines.push(`${name}: not measured: ${r.error}`);
 
-writeFileSync(`${repo}/out/bench/results.json`, JSON.stringify(results, null, 2));
+writeFileSync(`${repo}/out/bench/${only ? 'results-only' : 'results'}.json`, JSON.stringify(results, null, 2));
 console.log(JSON.stringify(results, null, 2));
 console.log(lines.join('\n'));

@@ -8,6 +8,7 @@ describe('command payload validation', () => {
     expect(parseCommandArgs('deploy', { sample: 'hello-worker', serviceName: 'My-Service2', slot: 'staging' })).toMatchObject({ slot: 'staging' });
     expect(parseCommandArgs('setClock', { scale: 1000 })).toEqual({ scale: 1000 });
     expect(parseCommandArgs('getSnapshot', undefined)).toBeUndefined();
+    expect(parseCommandArgs('sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', endpointName: 'HttpIn', path: '/a/b.html?x=1&y=%20', method: 'HEAD' })).toMatchObject({ path: '/a/b.html?x=1&y=%20' });
   });
 
   it.each([
@@ -19,8 +20,17 @@ describe('command payload validation', () => {
     ['deleteDeployment', { deploymentId: '' }, /deploymentId/],
     ['setClock', { scale: 0 }, /scale/],
     ['setClock', { scale: 100_000 }, /scale/],
-    ['setClock', {}, /scale, paused or both/],
+    ['setClock', {}, /give scale, paused, seed or several/],
     ['getSnapshot', { anything: 1 }, /argument/],
+    ['sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', path: 'http://x/' }, /path: a path starts with "\/"/],
+    ['sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', path: 'index.html' }, /path: a path starts with "\/"/],
+    ['sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', path: `/${'a'.repeat(2_048)}` }, /path: a path is at most 2048/],
+    ['sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', method: 'POST' }, /method/],
+    ['sendInstanceRequest', { path: '/' }, /instanceId/],
+    ['updateConfiguration', { deploymentId: 'deployment1(1)' }, /configuration/],
+    ['updateConfiguration', { deploymentId: 'deployment1(1)', configuration: '' }, /configuration: the configuration is empty/],
+    ['updateConfiguration', { deploymentId: 'deployment1(1)', configuration: '<x/>', fileName: '' }, /fileName/],
+    ['updateConfiguration', { configuration: '<x/>' }, /deploymentId/],
   ] as const)('refuses %s with %j, naming the field', (method, args, field) => {
     try {
       parseCommandArgs(method, args);

@@ -35,6 +35,13 @@ function fakeFabric() {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
     },
     setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
+    getTimings: async () => {
+      throw new Error('not used');
+    },
+    setTimings: async () => {
+      throw new Error('not used');
+    },
+    repairHost: async () => {},
     injectFault: async () => {},
     updateDeploymentStatus: async () => {
       throw new Error('not used');
@@ -46,6 +53,12 @@ function fakeFabric() {
       throw new Error('not used');
     },
     reimageInstance: async () => {
+      throw new Error('not used');
+    },
+    updateConfiguration: async () => {
+      throw new Error('not used');
+    },
+    sendInstanceRequest: async () => {
       throw new Error('not used');
     },
     listLogs: async () => [],
