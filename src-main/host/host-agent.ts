@@ -7,7 +7,7 @@ import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
 import { HostAgentLog } from './host-agent-log';
 import { InstanceLogs } from './instance-logs';
-import { InstanceWebServer } from './instance-web-server';
+import type { InstanceWebServer } from './instance-web-server';
 import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import { noRoleFaults, type RoleFaults } from './role-faults';
@@ -37,6 +37,19 @@ interface GuestVm {
   web: InstanceWebServer | null;
 }
 
+type WebServerModule = typeof import('./instance-web-server');
+let webServerLoading: Promise<WebServerModule> | null = null;
+let webServerLoaded: WebServerModule | null = null;
+
+/**
+ * The instances' IIS (host/instance-web-server.ts), loaded once per host worker, the first time a web role's
+ * VM boots: it imports node:http and node:fs/promises, which Node would otherwise compile in every host worker
+ * as it starts, though a host of worker roles never needs them.
+ */
+function loadWebServer(): Promise<WebServerModule> {
+  return (webServerLoading ??= import('./instance-web-server').then((module) => (webServerLoaded = module)));
+}
+
 /** How often the host agent looks for silent guests. */
 const watchdogInterval = 10_000;
 
@@ -59,6 +72,7 @@ export class HostAgent {
 
   shutdown(): void {
     for (const vm of this.vms.values()) {
+      vm.step?.cancel();
       this.disconnectGuest(vm);
       vm.logs.close();
     }
@@ -177,20 +191,55 @@ export class HostAgent {
     vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
       vm.step = null;
       if (vm.spec.roleType !== 'WebRole') return this.startGuest(vm);
-      // A web role's endpoints listen once the guest OS is up; the guest agent starts when they do.
-      const web = new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), (endpoints) =>
-        this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints }),
-      );
-      vm.web = web;
-      web.open().then(
-        () => this.context.timers.atOnce(() => vm.web === web && this.startGuest(vm)),
-        (error: Error) =>
-          this.context.timers.atOnce(() => {
-            this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on 127.0.0.1: ${error.message}`);
-            if (vm.web === web) this.startGuest(vm);
-          }),
-      );
+      if (webServerLoaded) return this.openWebServer(vm, webServerLoaded);
+      this.loadWebServerFor(vm);
     });
+  }
+
+  /**
+   * The first web role VM to boot on this host loads the web server module; the VM's step is that load, so
+   * stopping the VM meanwhile cancels it. A failed load fails the VM's start with the reason.
+   */
+  private loadWebServerFor(vm: GuestVm): void {
+    let cancelled = false;
+    const step: TimerHandle = { cancel: () => void (cancelled = true) };
+    vm.step = step;
+    const current = () => {
+      if (vm.step === step) vm.step = null;
+      return !cancelled;
+    };
+    const frozen = vm.frozen;
+    loadWebServer().then(
+      (module) =>
+        this.context.timers.atOnce(() => {
+          if (!current()) return;
+          this.openWebServer(vm, module);
+          // Hung while the module loaded: its IIS answers nothing, as when the guest hangs while listening.
+          if (vm.frozen && !frozen) vm.web?.freeze();
+        }),
+      (error: Error) =>
+        this.context.timers.atOnce(() => {
+          if (!current()) return;
+          this.log.write('ERROR', `${vm.spec.instanceId}: the host worker could not load host/instance-web-server.ts: ${error.message}`);
+          this.setStatus(vm, 'FailedStartingVM', `The host agent could not load the web server for the role's endpoints: ${error.message}`);
+        }),
+    );
+  }
+
+  /** A web role's endpoints listen once the guest OS is up; the guest agent starts when they do. */
+  private openWebServer(vm: GuestVm, { InstanceWebServer }: WebServerModule): void {
+    const web = new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), (endpoints) =>
+      this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints }),
+    );
+    vm.web = web;
+    web.open().then(
+      () => this.context.timers.atOnce(() => vm.web === web && this.startGuest(vm)),
+      (error: Error) =>
+        this.context.timers.atOnce(() => {
+          this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on 127.0.0.1: ${error.message}`);
+          if (vm.web === web) this.startGuest(vm);
+        }),
+    );
   }
 
   /** WaAppAgent starts the guest agent, which talks to the host agent over the VM's own channel. */

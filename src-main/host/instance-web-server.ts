@@ -12,6 +12,7 @@ import { extname, isAbsolute, join, relative } from 'node:path';
 import type { InstanceEndpointView } from '../common/fabric-api';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceLogs } from './instance-logs';
+import { warmUpPath } from './iis-configurator';
 
 /** A site as IIS holds it: id (W3SVC<id>), the folder it serves and the endpoints bound to it. */
 export interface IisSite {
@@ -41,9 +42,6 @@ const contentTypes: Record<string, string> = {
   '.txt': 'text/plain', '.xml': 'text/xml', '.svg': 'image/svg+xml', '.png': 'image/png', '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.ico': 'image/x-icon',
 };
-
-/** The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request. */
-export const warmUpPath = '/do.rd_runtime_init';
 
 export const iisServerHeader = 'Microsoft-IIS/8.5';
 

@@ -11,8 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { RuntimeLevel } from '../logs/log-formats';
-import { commandProgram } from './startup-task-command';
-import { runnableCommand, startTaskProcess, taskEnvironment } from './startup-task-process';
+import { commandProgram, runnableCommand, taskEnvironment } from './startup-task-command';
+import { startTaskProcess } from './startup-task-process';
 
 type ProgramEntryPoint = NonNullable<InstanceSpec['programEntryPoint']>;
 

@@ -10,14 +10,23 @@ import type { TimerHandle } from '../common/emulated-timers';
 import { phaseDuration, type HostContext } from './host-context';
 import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
-import { RoleCodeHost } from './role-code-host';
-import { emulateCommand } from './startup-task-command';
-import { IISConfigurator, iisSitesOf } from './iis-configurator';
-import { warmUpPath, type InstanceWebServer } from './instance-web-server';
-import { runnableCommand, startTaskProcess, taskEnvironment } from './startup-task-process';
+import type { RoleCodeHost } from './role-code-host';
+import { emulateCommand, runnableCommand, taskEnvironment } from './startup-task-command';
+import { IISConfigurator, iisSitesOf, warmUpPath } from './iis-configurator';
+import type { InstanceWebServer } from './instance-web-server';
 import { ForegroundTasks } from './foreground-tasks';
 import { localStoragePaths } from './local-storage';
-import { ProgramEntryPointHost } from './program-entry-point';
+import type { ProgramEntryPointHost } from './program-entry-point';
+import type * as GuestProcesses from './guest-processes';
+
+type Processes = typeof GuestProcesses;
+let processesLoading: Promise<Processes> | null = null;
+let processesLoaded: Processes | null = null;
+
+/** host/guest-processes.ts, loaded once per host worker, the first time a role needs a real process. */
+function loadGuestProcesses(): Promise<Processes> {
+  return (processesLoading ??= import('./guest-processes').then((processes) => (processesLoaded = processes)));
+}
 
 /** The host process the bootstrapper starts: WaWorkerHost, WaIISHost for a web role with <Sites> (full IIS), else WaWebHost (HWC). */
 export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' | 'WaIISHost' {
@@ -158,7 +167,7 @@ export class WaHostBootstrapper {
     this.logs.startupTaskStarted(index, task);
     const injected = this.faults.failStartupTask && tasks.findIndex((t) => t.taskType === 'simple') === index;
     const runnable = injected ? null : runnableCommand(task, this.spec.roleDirectory);
-    if (runnable) return this.runTaskProcess(index, task, runnable);
+    if (runnable) return this.withProcesses((processes) => this.runTaskProcess(processes, index, task, runnable));
     if (task.taskType !== 'simple') {
       // background and foreground tasks are started and not waited for; an emulated foreground one runs for the task's duration.
       if (task.taskType === 'foreground') {
@@ -172,8 +181,8 @@ export class WaHostBootstrapper {
   }
 
   /** A task that can run on this OS runs for real; a simple one is waited for, the others are not. */
-  private runTaskProcess(index: number, task: StartupTask, command: NonNullable<ReturnType<typeof runnableCommand>>): void {
-    const child = startTaskProcess(
+  private runTaskProcess(processes: Processes, index: number, task: StartupTask, command: NonNullable<ReturnType<typeof runnableCommand>>): void {
+    const child = processes.startTaskProcess(
       command,
       taskEnvironment(task, this.spec, localStoragePaths(this.logs.root, this.spec)),
       (stream, line) => this.logs.bootstrapper(stream === 'stderr' ? 'WARN' : 'INFO', `Startup task ${index + 1}: ${line}`),
@@ -203,8 +212,9 @@ export class WaHostBootstrapper {
     this.logs.hostProcessStarting();
     this.later(phaseDuration(this.context, 'startHostProcess'), () => this.hostWebSite(() => {
       this.hostProcessRunning = true;
-      if (this.spec.programEntryPoint) return this.startProgram(this.spec.programEntryPoint);
-      if (this.spec.roleEntryModule) return this.startRoleCode(this.spec.roleEntryModule);
+      const { programEntryPoint, roleEntryModule } = this.spec;
+      if (programEntryPoint) return this.withProcesses((processes) => this.startProgram(processes, programEntryPoint));
+      if (roleEntryModule) return this.withProcesses((processes) => this.startRoleCode(processes, roleEntryModule));
       this.logs.probe('Busy');
       this.logs.entryPoint('CALLING', 'OnStart');
       this.events.report('BusyRole', `Waiting for role to start... ${process} is calling OnStart.`);
@@ -257,8 +267,8 @@ export class WaHostBootstrapper {
   }
 
   /** A worker role's ProgramEntryPoint: its command line runs in WaWorkerHost's place (see program-entry-point.ts). */
-  private startProgram(entry: NonNullable<InstanceSpec['programEntryPoint']>): void {
-    this.program = new ProgramEntryPointHost(this.spec, entry, hostProcessFor(this.spec), localStoragePaths(this.logs.root, this.spec), {
+  private startProgram(processes: Processes, entry: NonNullable<InstanceSpec['programEntryPoint']>): void {
+    this.program = new processes.ProgramEntryPointHost(this.spec, entry, hostProcessFor(this.spec), localStoragePaths(this.logs.root, this.spec), {
       report: (status, details) => {
         if (status === 'ReadyRole') this.logs.probe('Ready');
         this.events.report(status, details);
@@ -275,10 +285,10 @@ export class WaHostBootstrapper {
   }
 
   /** Run the package's role entry point in the role's real host process (see role-code-host.ts). */
-  private startRoleCode(entryModule: string): void {
+  private startRoleCode(processes: Processes, entryModule: string): void {
     const process = hostProcessFor(this.spec);
     this.logs.entryPoint('CALLING', 'OnStart');
-    this.roleCode = new RoleCodeHost(this.context, { ...this.spec, roleEntryModule: entryModule }, process, {
+    this.roleCode = new processes.RoleCodeHost(this.context, { ...this.spec, roleEntryModule: entryModule }, process, {
       report: (status, details) => {
         if (status === 'ReadyRole' && this.roleCode?.running) this.logs.probe('Ready');
         this.events.report(status, details);
@@ -297,6 +307,24 @@ export class WaHostBootstrapper {
         this.roleCode?.crash(`${process} exited unexpectedly during OnStart: unhandled exception in role code (injected fault).`),
       );
     }
+  }
+
+  /**
+   * Run `step` with what starts real processes (host/guest-processes.ts): at once when a role on this host
+   * has loaded it before, else once it has loaded, unless the role stack ended meanwhile. A failed load ends
+   * the role stack with the reason, so the instance's details and the bootstrapper log say why.
+   */
+  private withProcesses(step: (processes: Processes) => void): void {
+    if (processesLoaded) return step(processesLoaded);
+    loadGuestProcesses().then(
+      (processes) => this.context.timers.atOnce(() => !this.ended && step(processes)),
+      (error: Error) =>
+        this.context.timers.atOnce(() => {
+          if (this.ended) return;
+          this.logs.bootstrapper('ERROR', `The host worker could not load host/guest-processes.ts: ${error.message}`);
+          this.exit(`WaHostBootstrapper could not load what starts the role's processes: ${error.message}`);
+        }),
+    );
   }
 
   /** The default role code's Run loop, as the Visual Studio template writes it: "Working" every 10 s. */

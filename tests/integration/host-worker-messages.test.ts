@@ -1,8 +1,9 @@
 // What a real host worker (out/main/host-worker.js) posts to the controller: the messages of one turn together
 // as one array, at most one host heartbeat in it, and only once the lines they report are in the files.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedClock } from '../../src-main/common/emulated-clock';
@@ -88,5 +89,24 @@ describe('a host worker’s messages to the controller', () => {
     const error = await waitFor('error', async () => posts.flat().find((m) => m.type === 'error'));
     expect(error).toMatchObject({ type: 'error', message: expect.stringContaining('already runs on pool-1-host-02') });
     await waitFor('the first copy keeps going', async () => posts.flat().some((m) => m.type === 'instance-status' && m.status === 'StartingVM'));
+  });
+
+  it('fails a web role VM with the reason when its lazily loaded web server cannot be loaded', async () => {
+    session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
+    // The host worker and the chunks it imports statically, without host/instance-web-server.ts's chunk.
+    const built = dirname(fileURLToPath(hostWorkerUrl));
+    const entry = readFileSync(join(built, 'host-worker.js'), 'utf8');
+    for (const file of ['host-worker.js', ...[...entry.matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!)]) {
+      copyFileSync(join(built, file), join(session, file));
+    }
+    const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
+    worker = new Worker(join(session, 'host-worker.js'));
+    const posts: FromHost[][] = [];
+    worker.on('message', (posted: FromHost[]) => posts.push(posted));
+    worker.postMessage({ type: 'init', hostId: 'pool-1-host-03', clock: clock.buffer, seed: 5, timings: defaultTimings, sessionDir: join(session, 'session') });
+    await waitFor('ready', async () => posts.flat().some((m) => m.type === 'ready'));
+    worker.postMessage({ type: 'start-instance', spec: { ...spec, instanceId: 'deployment1(1)/WebRole1_IN_0', instanceName: 'WebRole1_IN_0', roleName: 'WebRole1', roleType: 'WebRole' } });
+    const failed = await waitFor('FailedStartingVM', async () => posts.flat().find((m) => m.type === 'instance-status' && m.status === 'FailedStartingVM'));
+    expect(failed).toMatchObject({ details: expect.stringContaining('could not load the web server') });
   });
 });

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StartupTask } from '../../src-main/common/service-model';
 import type { InstanceSpec } from '../../src-main/common/host-protocol';
-import { commandProgram, emulateCommand } from '../../src-main/host/startup-task-command';
-import { roleInstanceValue, runnableCommand } from '../../src-main/host/startup-task-process';
+import { commandProgram, emulateCommand, roleInstanceValue, runnableCommand } from '../../src-main/host/startup-task-command';
 
 const task = (commandLine: string, relativePath?: string): StartupTask => ({ commandLine, taskType: 'simple', executionContext: 'limited', ...(relativePath ? { relativePath } : {}) });
 
