@@ -511,17 +511,19 @@ describe('the system dialogs', () => {
 
   it('the export save dialog offers a timestamped .zip in Downloads and answers null when cancelled', async () => {
     const at = new Date('2026-11-25T17:05:09.123Z');
-    fakes.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: '/home/u/Downloads/mine.zip' });
-    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBe('/home/u/Downloads/mine.zip');
+    // Paths the stand-in dialog answers with; nothing is written there.
+    const downloads = join(tmpdir(), 'fabric-lab-downloads');
+    fakes.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: join(downloads, 'mine.zip') });
+    expect(await chooseExportPath(win as any, downloads, at)).toBe(join(downloads, 'mine.zip'));
     expect(fakes.showSaveDialog).toHaveBeenCalledWith(win, {
       title: 'Export session logs',
-      defaultPath: join('/home/u/Downloads', 'fabric-lab-session-2026-11-25T17-05-09-123Z.zip'),
+      defaultPath: join(downloads, 'fabric-lab-session-2026-11-25T17-05-09-123Z.zip'),
       filters: [{ name: 'Zip archive', extensions: ['zip'] }],
     });
     fakes.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
-    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBeNull();
+    expect(await chooseExportPath(win as any, downloads, at)).toBeNull();
     fakes.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: '' });
-    expect(await chooseExportPath(win as any, '/home/u/Downloads', at)).toBeNull();
+    expect(await chooseExportPath(win as any, downloads, at)).toBeNull();
   });
 });
 
