@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../common/api-schema';
 import type { PackageChoice } from '../common/desktop-api';
 import { FabricError, type FabricApi, type PackageView } from '../common/fabric-api';
 import { uploadLimits } from '../fabric/package-store';
+import { fileErrorReason } from '../logs/file-errors';
 
 export interface PackageDialogs {
   /** Absolute paths the user chose (one or more files, or one folder); null when the dialog was cancelled. */
@@ -25,15 +26,8 @@ export interface ChosenFile {
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function unreadable(path: string, error: unknown): FabricError {
-  const code = (error as NodeJS.ErrnoException).code ?? 'error';
-  const why: Record<string, string> = {
-    ENOENT: 'it does not exist (moved or deleted since it was chosen?)',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'it is a folder',
-    ELOOP: 'it is a link that loops',
-  };
-  return new FabricError('BadRequest', `Cannot read ${path}: ${why[code] ?? (error as Error).message} (${code}). Nothing was opened.`);
+  const reason = fileErrorReason(error, { ENOENT: 'it does not exist (moved or deleted since it was chosen?)' });
+  return new FabricError('BadRequest', `Cannot read ${path}: ${reason}. Nothing was opened.`);
 }
 
 /** Every file under what was chosen, with its size, refusing links and stopping at the upload limits. */

@@ -8,6 +8,7 @@ import { join, relative, sep } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { FabricError } from '../common/fabric-api';
+import { fileErrorReason } from './file-errors';
 
 export interface ArchiveEntry {
   /** The name inside the archive, `/`-separated. */
@@ -58,17 +59,7 @@ export async function checkWritable(target: string): Promise<void> {
     const fh = await open(`${target}.partial`, 'w');
     await fh.close();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    const why: Record<string, string> = {
-      ENOENT: 'its folder does not exist',
-      ENOTDIR: 'a part of the path is a file, not a folder',
-      EACCES: 'permission denied',
-      EPERM: 'permission denied',
-      EROFS: 'the file system is read-only',
-      EISDIR: 'it is a folder',
-      ENOSPC: 'the disk is full',
-    };
-    throw new FabricError('BadRequest', `Cannot write the export to ${target}: ${why[code] ?? (error as Error).message} (${code}). The fabric keeps running; choose another place.`);
+    throw new FabricError('BadRequest', `Cannot write the export to ${target}: ${fileErrorReason(error, { ENOENT: 'its folder does not exist' })}. The fabric keeps running; choose another place.`);
   }
 }
 
