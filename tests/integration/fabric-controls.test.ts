@@ -114,22 +114,28 @@ describe('phase timings', () => {
   });
 });
 
+/** Two hosts of 4 cores, no spare, and the rotation service's two instances Ready, one on each host. */
+async function twoHostsReady(seed: number) {
+  const pool = { name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 4, faultDomains: 2 };
+  const { api, history } = await start({ seed, pools: [pool] });
+  const [target, other] = (await deployRotation(api)) as [string, string];
+  await history.reach(target, 'ReadyRole');
+  await history.reach(other, 'ReadyRole');
+  const targetHost = (await instance(api, target))!.hostId;
+  const otherHost = (await instance(api, other))!.hostId;
+  return { api, history, target, other, targetHost, otherHost };
+}
+
 describe('host repair', () => {
   it('brings a killed host back Healthy with free cores; it takes new instances while healed ones stay put', async () => {
-    const pool = { name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 4, faultDomains: 2 };
-    const { api, history } = await start({ seed: 31, pools: [pool] });
-    const [target, other] = await deployRotation(api);
-    await history.reach(target!, 'ReadyRole');
-    await history.reach(other!, 'ReadyRole');
-    const lostHost = (await instance(api, target!))!.hostId;
-    const healthyHost = (await instance(api, other!))!.hostId;
+    const { api, history, target, other, targetHost: lostHost, otherHost: healthyHost } = await twoHostsReady(31);
     expect(await refusal(api.repairHost({ hostId: lostHost }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('is Healthy; only an Unhealthy host can be repaired') });
 
     const killedAt = api.clock.now();
     await api.injectFault({ kind: 'kill-host', hostId: lostHost });
     await waitFor('healed onto the other host', async () => {
-      const now = await instance(api, target!);
-      return now?.hostId === healthyHost && history.firstInto(target!, 'ReadyRole', killedAt);
+      const now = await instance(api, target);
+      return now?.hostId === healthyHost && history.firstInto(target, 'ReadyRole', killedAt);
     }, 30_000);
     expect((await api.getSnapshot()).hosts.find((h) => h.id === lostHost)?.health).toBe('Unhealthy');
 
@@ -171,35 +177,29 @@ describe('host repair', () => {
 
 describe('host restart by the fabric controller', () => {
   it('restarts a hung host and re-creates its instances on it; a host that fails again soon after is marked bad', async () => {
-    const pool = { name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 4, faultDomains: 2 };
-    const { api, history } = await start({ seed: 51, pools: [pool] });
-    const [target, other] = await deployRotation(api);
-    await history.reach(target!, 'ReadyRole');
-    await history.reach(other!, 'ReadyRole');
-    const hostId = (await instance(api, target!))!.hostId;
-    const otherHost = (await instance(api, other!))!.hostId;
+    const { api, history, target, other, targetHost: hostId, otherHost } = await twoHostsReady(51);
 
     const hungAt = api.clock.now();
     await api.injectFault({ kind: 'hang-host', hostId });
-    const lost = await history.reach(target!, 'RoleStateUnknown', hungAt);
+    const lost = await history.reach(target, 'RoleStateUnknown', hungAt);
     expect(lost.details).toMatch(/No heartbeat from the host agent for \d+ s\. The fabric controller is restarting the host\./);
-    const back = await history.reach(target!, 'ReadyRole', lost.at);
+    const back = await history.reach(target, 'ReadyRole', lost.at);
     const snap = await api.getSnapshot();
     expect(snap.instances.find((i) => i.id === target)).toMatchObject({ hostId, restarts: 1 });
     expect(snap.hosts.find((h) => h.id === hostId)).toMatchObject({ health: 'Healthy', usedCores: 1 });
-    expect(history.firstInto(other!, 'RoleStateUnknown', hungAt)).toBeUndefined();
+    expect(history.firstInto(other, 'RoleStateUnknown', hungAt)).toBeUndefined();
 
     // The same host hangs again soon after its restart: repeated failures mark it bad, and service healing
     // moves its instance to the other host.
     await api.injectFault({ kind: 'hang-host', hostId });
     await waitFor('healed onto the other host', async () => {
-      const now = await instance(api, target!);
-      return now?.hostId === otherHost && history.firstInto(target!, 'ReadyRole', back.at + 1);
+      const now = await instance(api, target);
+      return now?.hostId === otherHost && history.firstInto(target, 'ReadyRole', back.at + 1);
     }, 30_000);
     const bad = (await api.getSnapshot()).hosts.find((h) => h.id === hostId)!;
     expect(bad.health).toBe('Unhealthy');
     expect(bad.healthDetails).toMatch(/It failed again soon after the fabric controller restarted it\. Marked out for repair/);
-    expect((await instance(api, target!))?.restarts).toBe(2);
+    expect((await instance(api, target))?.restarts).toBe(2);
   });
 
   it('tries a restart before marking a killed host bad: dead hardware does not power on', async () => {
