@@ -16,6 +16,7 @@ export default defineConfig({
           start: resolve('src-main/serve/start.ts'),
           cli: resolve('src-main/serve/cli.ts'),
           'host-worker': resolve('src-main/host/host-worker.ts'),
+          'load-balancer-worker': resolve('src-main/fabric/load-balancer/load-balancer-worker.ts'),
           'role-host': resolve('src-main/role-host/role-host-main.ts'),
         },
         // Shared chunks beside the entries, so every module in out/main finds host-worker.js as ./host-worker.js.

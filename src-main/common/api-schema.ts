@@ -2,7 +2,7 @@
 // these before anything reaches FabricApi, so a malformed message is answered with BadRequest.
 import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
-import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
+import { FabricError, fabricCommandNames, trafficBounds, type FabricCommandName } from './fabric-api';
 import { logCommandArgs } from './log-api-schema';
 import { checkPhase } from './timings';
 
@@ -80,6 +80,21 @@ export const fabricCommandArgs = {
       .optional(),
     method: z.enum(['GET', 'HEAD']).optional(),
   }),
+  getTraffic: z.undefined(),
+  startTraffic: z.strictObject({
+    deploymentId: name,
+    endpointName: name.optional(),
+    path: z
+      .string()
+      .max(2_048, 'a path is at most 2048 characters')
+      .regex(/^\/[^\s#]*$/, 'a path starts with "/" and holds no spaces or "#" (e.g. /index.html?x=1), not a URL')
+      .optional(),
+    rate: z.number().int('the rate is a whole number of requests a second').min(1, 'the rate is 1-2000 requests a second').max(trafficBounds.rate, `the rate is 1-${trafficBounds.rate} requests a second`),
+    concurrency: z.number().int('concurrency is a whole number').min(1, 'concurrency is 1-256').max(trafficBounds.concurrency, `concurrency is 1-${trafficBounds.concurrency}`),
+    durationSeconds: z.number().min(1, 'the duration is 1-600 seconds').max(trafficBounds.durationSeconds, `the duration is 1-${trafficBounds.durationSeconds} seconds`),
+    keepAlive: z.boolean().optional(),
+  }),
+  stopTraffic: z.strictObject({ runId: name }),
   injectFault: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
     z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),

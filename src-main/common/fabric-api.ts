@@ -66,6 +66,24 @@ export interface DeploymentView {
   poolId: string;
   roles: RoleView[];
   createdAt: number;
+  /** The deployment's virtual IP on loopback (production and staging differ); null until the load balancer has one. */
+  vip: string | null;
+  /** Each role's input endpoints as the load balancer serves them on the VIP (the API's InputEndpointList). */
+  inputEndpoints: DeploymentInputEndpointView[];
+}
+
+/** One input endpoint on the deployment's VIP: Vip and Port as the Service Management API names them. */
+export interface DeploymentInputEndpointView {
+  roleName: string;
+  name: string;
+  protocol: 'http' | 'https' | 'tcp' | 'udp';
+  vip: string;
+  /** The port the VIP really listens on; null until it does, or when it cannot (see `note`). */
+  port: number | null;
+  /** The csdef's port: a taken or privileged one walks up (80 -> 81 -> ...). */
+  requestedPort: number;
+  /** Why `port` differs from `requestedPort`, or why nothing listens; "" when there is nothing to say. */
+  note: string;
 }
 
 export interface InstanceView {
@@ -82,6 +100,8 @@ export interface InstanceView {
   upgradeDomain: number;
   faultDomain: number;
   vmSize: VmSize;
+  /** The instance's DIP (its own 127.x loopback address; 127.0.0.1 where the OS has no other), null before its VM first boots. */
+  ipAddress: string | null;
   /** Emulated time the instance entered its current status. */
   statusSince: number;
   /** Emulated time of the guest agent's last heartbeat, as the host agent saw it. */
@@ -106,8 +126,8 @@ export interface InstanceEndpointView {
   protocol: 'http' | 'https' | 'tcp' | 'udp';
   /** The endpoint's public port on the service (the csdef's port). */
   publicPort: number;
-  /** `127.0.0.1:<port>` the instance's web server listens on while its VM is up; null when nothing listens
-   *  (VM off, or a protocol Fabric Lab does not serve yet: https, tcp, udp). */
+  /** `<DIP>:<port>` the instance listens on while its VM is up (the csdef's localPort, walked up when taken or
+   *  privileged); null when nothing listens (VM off, or a protocol Fabric Lab does not serve: udp). */
   address: string | null;
   /** The process serving requests now (w3wp starts on the first request to a full IIS site); null when none is. */
   servedBy: { process: 'WaWebHost' | 'w3wp'; pid: number; since: number } | null;
@@ -218,7 +238,117 @@ export type FabricEvent =
   | { type: 'deployment-removed'; id: string }
   | { type: 'instance'; instance: InstanceView }
   | { type: 'instance-removed'; id: string }
-  | { type: 'operation'; operation: OperationView };
+  | { type: 'operation'; operation: OperationView }
+  /** The load balancer's counters and traffic runs (at most one per push; coalesced like an entity). */
+  | { type: 'traffic'; traffic: TrafficView };
+
+/** What went through one instance on one endpoint, since the endpoint opened. */
+export interface TrafficCounters {
+  /** Connections forwarded to the instance (or accepted on the VIP, for an endpoint's totals). */
+  connections: number;
+  activeConnections: number;
+  /** HTTP requests seen (http endpoints only; tcp endpoints count connections and bytes). */
+  requests: number;
+  /** Bytes from clients to the instance, and back. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Failed connects to the instance, connections it cut mid-request, and 5xx answers. */
+  errors: number;
+  /** From a request's head to its response's head, in real ms; null before any. */
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+}
+
+export interface InstanceTrafficView {
+  instanceId: string;
+  instanceName: string;
+  /** The DIP:port the load balancer forwards to; null while the instance does not listen. */
+  address: string | null;
+  /** Whether this endpoint's rotation (probe) holds the instance, as the load balancer last applied it. */
+  inRotation: boolean;
+  /** The probe that decides rotation and its last result. */
+  probe: { kind: 'guest-agent' | 'http' | 'tcp'; name: string; lastResult: string; at: number | null };
+  counters: TrafficCounters;
+}
+
+export interface EndpointTrafficView {
+  deploymentId: string;
+  roleName: string;
+  endpointName: string;
+  protocol: 'http' | 'https' | 'tcp' | 'udp';
+  vip: string;
+  port: number | null;
+  /** Everything accepted on VIP:port. totals.connections = the instances' connections + refused. */
+  totals: TrafficCounters;
+  /** Connections the load balancer accepted and reset: no instance in rotation, limits, instances that would not connect. */
+  refused: number;
+  refusedBy: { noInstance: number; connectionLimit: number; instanceUnreachable: number };
+  /** Connections closed by idleTimeoutInMinutes, and bytes that were not HTTP on an http endpoint (passed on, counted). */
+  idleClosed: number;
+  malformed: number;
+  instances: InstanceTrafficView[];
+}
+
+/** The bounds every traffic run is held to, whoever starts it (FabricApi, the UI, the CLI). */
+export const trafficBounds = { rate: 2_000, concurrency: 256, durationSeconds: 600 } as const;
+
+export interface TrafficRequest {
+  deploymentId: string;
+  /** The input endpoint to send to; the deployment's first http endpoint when absent. */
+  endpointName?: string;
+  path?: string;
+  /** Requests started per second (1-2000). */
+  rate: number;
+  /** Requests in flight at most (1-256): a request due while that many are in flight is held back and counted. */
+  concurrency: number;
+  /** Real seconds (1-600). */
+  durationSeconds: number;
+  /** Reuse connections (they stay with their instance, as only new connections follow rotation); default false. */
+  keepAlive?: boolean;
+}
+
+export type TrafficRunStatus = 'Running' | 'Completed' | 'Cancelled' | 'Failed';
+
+export interface TrafficRunView {
+  id: string;
+  deploymentId: string;
+  endpointName: string;
+  url: string;
+  rate: number;
+  concurrency: number;
+  durationSeconds: number;
+  keepAlive: boolean;
+  status: TrafficRunStatus;
+  /** Real ms since the Unix epoch. */
+  startedAt: number;
+  endedAt: number | null;
+  /** 0..1 of the duration. */
+  progress: number;
+  /** sent = served + refused + failed once every answer is in; inFlight until then. */
+  sent: number;
+  /** An HTTP answer came back (any status; statuses counts them). */
+  served: number;
+  /** The connection was refused or reset before any answer (no instance in rotation, limits). */
+  refused: number;
+  /** Timed out, cut mid-answer, or another socket error. */
+  failed: number;
+  inFlight: number;
+  /** Requests not sent because `concurrency` were already in flight. */
+  heldBack: number;
+  statuses: Record<string, number>;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+  /** Bounds the run hit, in words ("the concurrency bound (4) held back 12 requests"); [] when none. */
+  bounds: string[];
+  error: string | null;
+}
+
+export interface TrafficView {
+  /** Real ms since the Unix epoch when the counters were read. */
+  at: number;
+  endpoints: EndpointTrafficView[];
+  runs: TrafficRunView[];
+}
 
 /** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
 export interface StatusChangeRecord {
@@ -302,6 +432,12 @@ export interface FabricCommands extends LogCommands {
   updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
+  /** The load balancer's counters per endpoint and instance, and the traffic runs, read now. */
+  getTraffic(): Promise<TrafficView>;
+  /** Start a bounded traffic run through a deployment's VIP; follow it in getTraffic / 'traffic' events. */
+  startTraffic(request: TrafficRequest): Promise<TrafficRunView>;
+  /** Cancel a running traffic run; answers it as it ended. */
+  stopTraffic(request: { runId: string }): Promise<TrafficRunView>;
 }
 
 export type Disposer = () => void;
@@ -332,6 +468,9 @@ export const fabricCommandNames = [
   'reimageInstance',
   'updateConfiguration',
   'sendInstanceRequest',
+  'getTraffic',
+  'startTraffic',
+  'stopTraffic',
   ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 

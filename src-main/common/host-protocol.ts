@@ -26,19 +26,31 @@ export interface InstanceSpec {
   roleEnvironment: {
     settings: Record<string, string>;
     localResources: Record<string, { maximumSizeInMegabytes: number; cleanOnRoleRecycle: boolean }>;
-    endpoints: Record<string, { protocol: string; port: number }>;
+    /** Input and internal endpoints: the csdef's port until the host binds; then the instance's real DIP and port. */
+    endpoints: Record<string, { protocol: string; port: number; address?: string }>;
   };
   /** The configuration version the guest agent writes as C:\Config\<deploymentID>.<role>.<version>.xml (1 at deploy). */
   configurationVersion?: number;
   /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */
-  inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number }[];
+  inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number; localPort?: number | '*' }[];
+  /** Whether role code (an entry module or a ProgramEntryPoint) listens on the role's non-IIS endpoints itself. */
+  roleCodeListens?: boolean;
   /** Full IIS web roles: one site per csdef Site, served from its sitesroot\<index> folder (absent: HWC or worker). */
   sites?: { name: string; directory?: string; endpointNames: string[] }[];
 }
 
 export type ToHost =
   /** `sessionDir`: the session folder the host writes its instances' logs under (a temporary one when absent). */
-  | { type: 'init'; hostId: string; clock: SharedArrayBuffer; seed: number; timings: PhaseTimings; sessionDir?: string }
+  | {
+      type: 'init';
+      hostId: string;
+      clock: SharedArrayBuffer;
+      seed: number;
+      timings: PhaseTimings;
+      sessionDir?: string;
+      /** The host's DIP range: its guests get <dipPrefix>.1 ... .254; absent or null: every guest on 127.0.0.1 (ports walk). */
+      dipPrefix?: string | null;
+    }
   | { type: 'clock-changed' }
   /** Re-seed the host's jitter generator (each host derives its own stream from the fabric's seed and its id). */
   | { type: 'reseed'; seed: number }
@@ -80,7 +92,7 @@ export type FromHost =
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
   /** The instance's endpoint listeners changed (bound at boot, closed when the VM stops) or their serving process did. */
-  | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[] }
+  | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[]; ipAddress?: string | null }
   /** The guest took configuration `version`: live (Changed raised) or by recycling the role (Changing cancelled). */
   | { type: 'configuration-applied'; instanceId: string; version: number; recycled: boolean; requestId?: string }
   /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */

@@ -21,6 +21,8 @@ function keyOf(event: FabricEvent): string {
       return instanceKey(event.type === 'instance' ? event.instance.id : event.id);
     case 'operation':
       return `operation:${event.operation.requestId}`;
+    case 'traffic':
+      return 'traffic';
   }
 }
 

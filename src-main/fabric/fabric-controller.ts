@@ -343,6 +343,7 @@ export class FabricController {
         const instance = this.instances.get(message.instanceId);
         if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
         instance.view.endpoints = message.endpoints;
+        if (message.ipAddress !== undefined) instance.view.ipAddress = message.ipAddress;
         this.publish(instance);
         break;
       }
@@ -488,6 +489,7 @@ export class FabricController {
     instance.view.faults = instance.view.faults.filter((f) => f !== 'hang-guest');
     // The lost host's listeners are gone with it.
     instance.view.endpoints = instance.view.endpoints.map((e) => ({ ...e, address: null, servedBy: null }));
+    instance.view.ipAddress = null;
     if (instance.view.status === 'StoppedVM') {
       instance.view.stateDetails = details;
       this.publish(instance);

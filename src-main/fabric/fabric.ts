@@ -1,7 +1,7 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import { FabricError, type InstanceRequest, type InstanceResponse } from '../common/fabric-api';
+import { FabricError, type InstanceRequest, type InstanceResponse, type TrafficRequest, type TrafficRunView, type TrafficView } from '../common/fabric-api';
 import { join } from 'node:path';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
@@ -12,6 +12,8 @@ import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
 import { sendInstanceRequest } from './instance-request';
+import { dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
+import { LoadBalancer } from './load-balancer/load-balancer';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
 import { defaultSamplesDir, PackageStore } from './package-store';
@@ -38,6 +40,8 @@ export interface FabricOptions {
    * busy machine a worker can stall for longer than a whole emulated timeout lasts at 1000x.
    */
   hostSilenceFloorMs?: number;
+  /** Give VIPs and DIPs their own 127.x addresses; default: when the OS allows it. false: everything on 127.0.0.1, ports walking. */
+  loopbackAliases?: boolean;
 }
 
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
@@ -51,6 +55,9 @@ export class Fabric implements FabricApi {
   private readonly events: EventHub;
   private readonly controllers: FabricController[];
   private readonly frontEnd: FrontEnd;
+  private readonly loadBalancer: LoadBalancer;
+  /** Whether VIPs and DIPs get their own 127.x addresses (else all share 127.0.0.1 and ports walk). */
+  loopbackAliases = false;
   /** One object shared with the controllers' host probes, changed in place by setTimings. */
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
@@ -75,14 +82,20 @@ export class Fabric implements FabricApi {
       for (const record of batch.records) this.logs.record(record);
     });
     const sessionDir = this.sessionDir;
-    const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
+    // Each host gets its own DIP range, by the order hosts first boot (a restarted host keeps its number).
+    const hostNumbers = new Map<string, number>();
+    const init = (hostId: string): ToHost => {
+      if (!hostNumbers.has(hostId)) hostNumbers.set(hostId, hostNumbers.size + 1);
+      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases) };
+    };
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
         new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
-    this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
+    this.loadBalancer = new LoadBalancer(new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd);
+    this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs, this.loadBalancer);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
   }
 
@@ -91,6 +104,8 @@ export class Fabric implements FabricApi {
     const fabric = new Fabric(options);
     try {
       await fabric.packages.loadSamples();
+      fabric.loopbackAliases = options.loopbackAliases ?? (await loopbackAliasesWork());
+      await fabric.loadBalancer.start(fabric.loopbackAliases);
       await Promise.all(fabric.controllers.map((c) => c.start()));
     } catch (error) {
       await fabric.close();
@@ -160,6 +175,20 @@ export class Fabric implements FabricApi {
     this.assertOpen();
     const instance = this.controllers.map((c) => c.instance(request.instanceId)).find((i) => i !== undefined);
     return sendInstanceRequest(instance, request);
+  }
+
+  async getTraffic(): Promise<TrafficView> {
+    return this.loadBalancer.read();
+  }
+
+  async startTraffic(request: TrafficRequest): Promise<TrafficRunView> {
+    this.assertOpen();
+    return this.loadBalancer.startTraffic(request);
+  }
+
+  async stopTraffic(request: { runId: string }): Promise<TrafficRunView> {
+    this.assertOpen();
+    return this.loadBalancer.stopTraffic(request.runId);
   }
 
   async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
@@ -280,7 +309,7 @@ export class Fabric implements FabricApi {
     this.closed = true;
     this.timers.clear();
     this.exporter.close();
-    await Promise.all(this.controllers.map((c) => c.shutdown()));
+    await Promise.all([...this.controllers.map((c) => c.shutdown()), this.loadBalancer.close()]);
     this.events.close(); // flushes the last records into the events file first
     this.logs.close();
   }

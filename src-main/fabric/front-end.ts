@@ -13,6 +13,12 @@ import type { PackageStore } from './package-store';
 import type { PackageReadResult } from '../package/index';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
 
+/** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
+export interface DeploymentNetwork {
+  attach(view: DeploymentView, model: ServiceModel, changed: () => void): void;
+  detach(deploymentId: string): void;
+}
+
 interface Deployment {
   view: DeploymentView;
   model: ServiceModel;
@@ -43,6 +49,7 @@ export class FrontEnd {
     private readonly coreQuota: number,
     /** FrontEnd.log and the session's operation events. */
     private readonly logs?: FabricLogs,
+    private readonly network?: DeploymentNetwork,
   ) {}
 
   deploymentViews(): DeploymentView[] {
@@ -75,10 +82,13 @@ export class FrontEnd {
       poolId: controller.pool.id,
       roles: roleViews(model),
       createdAt: this.now(),
+      vip: null,
+      inputEndpoints: [],
     };
     const definition = this.packages.definitionFor(request);
     const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id), definition, configurationVersion: 1 };
     this.deployments.set(view.id, deployment);
+    this.network?.attach(view, model, () => this.publish(deployment));
     this.publish(deployment);
     const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
     try {
@@ -86,6 +96,7 @@ export class FrontEnd {
       await controller.place(view, roles, model.upgradeDomainCount, deployment.operation.requestId);
     } catch (error) {
       this.deployments.delete(view.id);
+      this.network?.detach(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
       this.endOperation(deployment.operation, toErrorInfo(error).message);
       return { requestId: deployment.operation.requestId, deploymentId: view.id };
@@ -106,6 +117,7 @@ export class FrontEnd {
     return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async (requestId) => {
       await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
+      this.network?.detach(deploymentId);
       this.events.publish({ type: 'deployment-removed', id: deploymentId });
     });
   }

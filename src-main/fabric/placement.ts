@@ -123,11 +123,13 @@ function programEntryPointOf(role: RoleModel): Pick<InstanceSpec, 'programEntryP
 }
 
 /** The input endpoints every instance gets, and a full IIS role's sites with the endpoints each is bound to. */
-function webRoleOf(role: RoleModel): Pick<InstanceSpec, 'inputEndpoints' | 'sites'> {
-  const inputEndpoints = role.endpoints.input.map((e) => ({ name: e.name, protocol: e.protocol, port: e.port }));
-  if (role.sites.length === 0) return { inputEndpoints };
+function webRoleOf(role: RoleModel): Pick<InstanceSpec, 'inputEndpoints' | 'sites' | 'roleCodeListens'> {
+  const inputEndpoints = role.endpoints.input.map((e) => ({ name: e.name, protocol: e.protocol, port: e.port, localPort: e.localPort }));
+  // Role code (an entry module, or a ProgramEntryPoint) listens on its own endpoints; IIS serves a web role's http ones.
+  const roleCodeListens = role.entryModule !== undefined || role.runtime.entryPoint?.kind === 'ProgramEntryPoint';
+  if (role.sites.length === 0) return { inputEndpoints, roleCodeListens };
   const sites = role.sites.map((s) => ({ name: s.name, ...(s.directory ? { directory: s.directory } : {}), endpointNames: s.bindings.map((b) => b.endpointName) }));
-  return { inputEndpoints, sites };
+  return { inputEndpoints, sites, roleCodeListens };
 }
 
 /** A newly placed instance as the controller first shows it: allocated, waiting for its host agent. */
@@ -144,6 +146,7 @@ export function newInstanceView(spec: InstanceSpec, hostId: string, now: number)
     upgradeDomain: spec.upgradeDomain,
     faultDomain: spec.faultDomain,
     vmSize: spec.vmSize,
+    ipAddress: null,
     statusSince: now,
     lastGuestHeartbeat: null,
     guestHeartbeats: 0,

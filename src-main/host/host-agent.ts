@@ -7,6 +7,8 @@ import type { TimerHandle } from '../common/emulated-timers';
 import { GuestAgent } from './guest-agent';
 import { HostAgentLog } from './host-agent-log';
 import { InstanceLogs } from './instance-logs';
+import type { InstanceEndpointView } from '../common/fabric-api';
+import type { BoundEndpoint, EndpointListeners } from './endpoint-listeners';
 import type { InstanceWebServer } from './instance-web-server';
 import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
@@ -35,6 +37,11 @@ interface GuestVm {
   requestId: string | null;
   /** A web role's IIS: its endpoint listeners live while the guest OS is up (host/instance-web-server.ts). */
   web: InstanceWebServer | null;
+  /** The instance's DIP, kept while its VM exists on this host. */
+  ipAddress: string;
+  /** The endpoints IIS does not serve (host/endpoint-listeners.ts), and the ports they got at this boot. */
+  listeners: EndpointListeners | null;
+  bound: BoundEndpoint[];
 }
 
 type WebServerModule = typeof import('./instance-web-server');
@@ -50,12 +57,19 @@ function loadWebServer(): Promise<WebServerModule> {
   return (webServerLoading ??= import('./instance-web-server').then((module) => (webServerLoaded = module)));
 }
 
+/** Whether the VM needs listeners at boot: IIS for a web role, and any endpoint that is not udp. */
+function listensAtBoot(spec: InstanceSpec): boolean {
+  return spec.roleType === 'WebRole' || Object.values(spec.roleEnvironment.endpoints).some((e) => e.protocol !== 'udp');
+}
+
 /** How often the host agent looks for silent guests. */
 const watchdogInterval = 10_000;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
   private readonly log: HostAgentLog;
+  /** Last octets of the DIPs this host's VMs hold (with a DIP range). */
+  private readonly dips = new Set<number>();
 
   constructor(
     private readonly context: HostContext,
@@ -99,10 +113,33 @@ export class HostAgent {
       logs: new InstanceLogs(this.context.sessionDir, spec, () => this.context.timers.now()),
       requestId: requestId ?? null,
       web: null,
+      ipAddress: this.allocateDip(),
+      listeners: null,
+      bound: [],
     };
     this.vms.set(spec.instanceId, vm);
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
     this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
+  }
+
+  /** The lowest free address of the host's DIP range; 127.0.0.1 for every VM where the OS has no other loopback address. */
+  private allocateDip(): string {
+    const prefix = this.context.dipPrefix;
+    if (!prefix) return '127.0.0.1';
+    for (let n = 1; n <= 254; n++) {
+      if (this.dips.has(n)) continue;
+      this.dips.add(n);
+      return `${prefix}.${n}`;
+    }
+    this.log.write('WARN', `All 254 DIPs of ${prefix}.0/24 are taken; the next VM shares 127.0.0.1.`);
+    return '127.0.0.1';
+  }
+
+  private deleteVm(vm: GuestVm): void {
+    vm.logs.close();
+    this.vms.delete(vm.spec.instanceId);
+    const prefix = this.context.dipPrefix;
+    if (prefix && vm.ipAddress.startsWith(`${prefix}.`)) this.dips.delete(Number(vm.ipAddress.slice(prefix.length + 1)));
   }
 
   private createVm(vm: GuestVm, details: string): void {
@@ -116,10 +153,7 @@ export class HostAgent {
     if (vm && requestId) vm.requestId = requestId;
     if (!vm || vm.stopping || vm.status === 'StoppedVM') {
       // Already stopped and kept: deleting it now only needs the record gone.
-      if (vm && vm.status === 'StoppedVM' && then === 'delete') {
-        vm.logs.close();
-        this.vms.delete(instanceId);
-      }
+      if (vm && vm.status === 'StoppedVM' && then === 'delete') this.deleteVm(vm);
       return;
     }
     vm.stopping = then;
@@ -158,6 +192,7 @@ export class HostAgent {
       case 'hang-guest':
         vm.frozen = true;
         vm.web?.freeze();
+        vm.listeners?.freeze();
         vm.guest?.freeze();
         break;
       case 'clear':
@@ -190,9 +225,11 @@ export class HostAgent {
     this.setStatus(vm, 'StartingVM', details, at);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
       vm.step = null;
-      if (vm.spec.roleType !== 'WebRole') return this.startGuest(vm);
-      if (webServerLoaded) return this.openWebServer(vm, webServerLoaded);
-      this.loadWebServerFor(vm);
+      if (!listensAtBoot(vm.spec)) return this.startGuest(vm);
+      // Loading the module and binding listeners take real time but no emulated time: the guest goes on from now.
+      const bootedAt = this.context.timers.now();
+      if (webServerLoaded) return this.openWebServer(vm, webServerLoaded, bootedAt);
+      this.loadWebServerFor(vm, bootedAt);
     });
   }
 
@@ -200,7 +237,7 @@ export class HostAgent {
    * The first web role VM to boot on this host loads the web server module; the VM's step is that load, so
    * stopping the VM meanwhile cancels it. A failed load fails the VM's start with the reason.
    */
-  private loadWebServerFor(vm: GuestVm): void {
+  private loadWebServerFor(vm: GuestVm, bootedAt: number): void {
     let cancelled = false;
     const step: TimerHandle = { cancel: () => void (cancelled = true) };
     vm.step = step;
@@ -211,11 +248,14 @@ export class HostAgent {
     const frozen = vm.frozen;
     loadWebServer().then(
       (module) =>
-        this.context.timers.atOnce(() => {
+        this.context.timers.atInstant(bootedAt, () => {
           if (!current()) return;
-          this.openWebServer(vm, module);
+          this.openWebServer(vm, module, bootedAt);
           // Hung while the module loaded: its IIS answers nothing, as when the guest hangs while listening.
-          if (vm.frozen && !frozen) vm.web?.freeze();
+          if (vm.frozen && !frozen) {
+            vm.web?.freeze();
+            vm.listeners?.freeze();
+          }
         }),
       (error: Error) =>
         this.context.timers.atOnce(() => {
@@ -226,20 +266,60 @@ export class HostAgent {
     );
   }
 
-  /** A web role's endpoints listen once the guest OS is up; the guest agent starts when they do. */
-  private openWebServer(vm: GuestVm, { InstanceWebServer }: WebServerModule): void {
-    const web = new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), (endpoints) =>
-      this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints }),
-    );
+  /**
+   * The instance's endpoints listen on its DIP once the guest OS is up (IIS for a web role's http endpoints, the
+   * others for role code or the built-in answer); RoleEnvironment then tells the real ports, and the guest agent starts.
+   */
+  private openWebServer(vm: GuestVm, { InstanceWebServer, EndpointListeners, endpointPlans }: WebServerModule, bootedAt: number): void {
+    const web = vm.spec.roleType === 'WebRole' ? new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), () => this.reportEndpoints(vm), vm.ipAddress) : null;
+    const listeners = new EndpointListeners(vm.spec, vm.ipAddress);
     vm.web = web;
-    web.open().then(
-      () => this.context.timers.atOnce(() => vm.web === web && this.startGuest(vm)),
+    vm.listeners = listeners;
+    const current = () => vm.listeners === listeners;
+    const opened = (async () => {
+      await web?.open();
+      return listeners.open(endpointPlans(vm.spec), vm.spec.roleCodeListens === true);
+    })();
+    opened.then(
+      (bound) =>
+        this.context.timers.atInstant(bootedAt, () => {
+          if (!current()) return;
+          vm.bound = bound;
+          this.tellRoleEndpoints(vm);
+          this.reportEndpoints(vm);
+          this.startGuest(vm);
+        }),
       (error: Error) =>
-        this.context.timers.atOnce(() => {
-          this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on 127.0.0.1: ${error.message}`);
-          if (vm.web === web) this.startGuest(vm);
+        this.context.timers.atInstant(bootedAt, () => {
+          this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on ${vm.ipAddress}: ${error.message}`);
+          if (current()) this.startGuest(vm);
         }),
     );
+  }
+
+  /** RoleEnvironment (and startup tasks' endpoint xpaths) see the DIP and the ports the endpoints really got. */
+  private tellRoleEndpoints(vm: GuestVm): void {
+    const endpoints = { ...vm.spec.roleEnvironment.endpoints };
+    for (const [name, e] of Object.entries(endpoints)) {
+      const port = vm.web?.portOf(name) ?? vm.bound.find((b) => b.name === name)?.port;
+      if (port !== undefined && port !== null) endpoints[name] = { ...e, port, address: vm.ipAddress };
+    }
+    for (const walk of [...(vm.web?.walks ?? []), ...vm.bound.filter((b) => b.walk).map((b) => `${b.name}: ${b.walk}`)]) {
+      this.log.write('INFO', `${vm.spec.instanceId} on ${vm.ipAddress}: ${walk}.`);
+    }
+    vm.spec.roleEnvironment = { ...vm.spec.roleEnvironment, endpoints };
+  }
+
+  /** The instance's input endpoints as the controller shows them: IIS's listeners, then the other bound ones. */
+  private reportEndpoints(vm: GuestVm): void {
+    const web = vm.web?.endpoints() ?? [];
+    const endpoints: InstanceEndpointView[] = (vm.spec.inputEndpoints ?? []).map((e) => {
+      const served = web.find((w) => w.name === e.name && w.address !== null);
+      if (served) return served;
+      const bound = vm.bound.find((b) => b.name === e.name);
+      return { name: e.name, protocol: e.protocol, publicPort: e.port, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null };
+    });
+    this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints, ipAddress: vm.ipAddress });
   }
 
   /** WaAppAgent starts the guest agent, which talks to the host agent over the VM's own channel. */
@@ -272,8 +352,13 @@ export class HostAgent {
   }
 
   private disconnectGuest(vm: GuestVm): void {
+    const listening = vm.web !== null || vm.listeners !== null;
+    vm.bound = [];
+    vm.listeners?.close();
+    vm.listeners = null;
     vm.web?.close();
     vm.web = null;
+    if (listening) this.reportEndpoints(vm);
     vm.guest?.halt();
     vm.guest = null;
     vm.vmBus?.close();
@@ -301,10 +386,7 @@ export class HostAgent {
         return;
       }
       this.setStatus(vm, 'StoppedVM', then === 'keep' ? 'Stopped; the VM and its cores are kept for the deployment.' : '');
-      if (then === 'delete') {
-        vm.logs.close();
-        this.vms.delete(vm.spec.instanceId);
-      }
+      if (then === 'delete') this.deleteVm(vm);
     });
   }
 

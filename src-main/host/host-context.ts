@@ -11,6 +11,8 @@ export interface HostContext {
   timings: PhaseTimings;
   /** The session folder this host writes its instances' logs and its own under. */
   sessionDir: string;
+  /** The host's DIP range (<prefix>.1 ... .254); null: every guest on 127.0.0.1, ports walking. */
+  dipPrefix: string | null;
 }
 
 /** How long a phase takes this time: its default moved by the session's seeded jitter. */

@@ -80,7 +80,7 @@ function handle(message: ToHost): void {
       timers = new EmulatedTimers(new EmulatedClock(message.clock), { wakeSpacingMs: hostWakeSpacingMs });
       const random = seededRandom(hashSeed(message.seed, message.hostId));
       const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
-      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir };
+      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null };
       agent = new HostAgent(context, send);
       agent.start();
       send({ type: 'ready', hostId: message.hostId });

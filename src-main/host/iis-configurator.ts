@@ -60,7 +60,7 @@ export class IISConfigurator {
           port === null ? 'WARN' : 'INFO',
           port === null
             ? `Site ${site.name}: binding ${name} is not an http endpoint this instance listens on; it gets no binding.`
-            : `Site ${site.name}: binding http/127.0.0.1:${port}: for endpoint ${name}.`,
+            : `Site ${site.name}: binding http/${this.iis.ipAddress}:${port}: for endpoint ${name}.`,
         );
       }
       this.logs.iisConfigurator('INFO', `Created site ${site.name} (id ${site.id}) at ${site.physicalPath} in AppPool ${site.appPool}.`);

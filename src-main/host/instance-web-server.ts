@@ -1,6 +1,6 @@
 // IIS on one web role instance, as far as a request can tell: http.sys's listeners (one real TCP listener on
-// 127.0.0.1 per http input endpoint, bound while the VM is up: the instance's own endpoint, the address a
-// load balancer forwards to), the sites IISConfigurator configures (full IIS) or WaWebHost hosts (HWC), w3wp
+// the instance's DIP per http input endpoint, at the csdef's localPort walked up when taken, bound while the VM
+// is up: the instance's own endpoint, the address the load balancer forwards to), the sites IISConfigurator configures (full IIS) or WaWebHost hosts (HWC), w3wp
 // started by the first request to a full IIS site, static files from the site's folder, and one W3C line per
 // request in the site's log. With no site running (role stopped, recycling, crashed) http.sys answers 503, as
 // it does for a stopped application pool; with the VM off nothing listens and the connection is refused.
@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import type { InstanceEndpointView } from '../common/fabric-api';
 import type { InstanceSpec } from '../common/host-protocol';
+import { bindOnce, boundPort, describeWalk, walkPorts } from '../common/port-walk';
 import type { InstanceLogs } from './instance-logs';
 import { warmUpPath } from './iis-configurator';
 
@@ -33,6 +34,9 @@ interface Listener {
   server: Server;
   port: number;
 }
+
+// Loaded with IIS, once per host worker, the first time a VM with endpoints boots (host-agent.ts).
+export { EndpointListeners, endpointPlans } from './endpoint-listeners';
 
 /** IIS's default documents, in its order. */
 const defaultDocuments = ['default.htm', 'default.asp', 'index.htm', 'index.html', 'iisstart.htm', 'default.aspx'];
@@ -77,14 +81,19 @@ export class InstanceWebServer {
     private readonly now: () => number,
     /** The endpoints changed (listening, closed, served by another process): the host agent tells the controller. */
     private readonly changed: (endpoints: InstanceEndpointView[]) => void,
+    /** The instance's DIP: every listener binds it. */
+    readonly ipAddress = '127.0.0.1',
   ) {}
+
+  /** Ports that walked up from the csdef's localPort, in words, for the host agent's log. */
+  readonly walks: string[] = [];
 
   /** The http input endpoints this server listens for. https, tcp and udp endpoints are not served (yet). */
   get httpEndpoints(): string[] {
     return (this.spec.inputEndpoints ?? []).filter((e) => e.protocol === 'http').map((e) => e.name);
   }
 
-  /** Bind one listener per http endpoint on 127.0.0.1 (an ephemeral port), then report the addresses. */
+  /** Bind one listener per http endpoint on the DIP at its localPort (walking up when taken), then report the addresses. */
   async open(): Promise<void> {
     for (const name of this.httpEndpoints) {
       const server = createServer((req, res) => this.handle(name, req, res));
@@ -92,16 +101,16 @@ export class InstanceWebServer {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-      const address = server.address();
+      const endpoint = this.spec.inputEndpoints?.find((e) => e.name === name);
+      const wanted = typeof endpoint?.localPort === 'number' ? endpoint.localPort : (endpoint?.localPort === '*' ? 0 : (endpoint?.port ?? 0));
+      const walk = await walkPorts(wanted, (port) => bindOnce(server, this.ipAddress, port));
+      const note = describeWalk(wanted, walk);
+      if (note) this.walks.push(`${name}: ${note}`);
       if (this.closed) {
         server.close();
         return;
       }
-      this.listeners.push({ name, server, port: typeof address === 'object' && address ? address.port : 0 });
+      this.listeners.push({ name, server, port: boundPort(server) });
     }
     this.report();
   }
@@ -172,7 +181,7 @@ export class InstanceWebServer {
     if (port === null) return Promise.reject(new Error(`No listener for endpoint ${endpointName}.`));
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers: { 'user-agent': 'WaWebHost' } }, (res) => {
+      const req = httpRequest({ host: this.ipAddress, port, path, method: 'GET', headers: { 'user-agent': 'WaWebHost' } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, timeTakenMs: Math.round(performance.now() - started) }));
       });
@@ -225,7 +234,7 @@ export class InstanceWebServer {
       site.id,
       {
         at,
-        serverIp: '127.0.0.1',
+        serverIp: this.ipAddress,
         method: req.method ?? '-',
         uriStem: url.pathname,
         uriQuery: url.search.slice(1),
@@ -306,7 +315,7 @@ export class InstanceWebServer {
       const listener = this.listeners.find((l) => l.name === e.name);
       const site = this.sites.find((s) => s.endpointNames.includes(e.name));
       const servedBy = !site ? null : (this.hwcHost ?? this.workers.get(site.appPool) ?? null);
-      return { name: e.name, protocol: e.protocol, publicPort: e.port, address: listener ? `127.0.0.1:${listener.port}` : null, servedBy: servedBy ? { ...servedBy } : null };
+      return { name: e.name, protocol: e.protocol, publicPort: e.port, address: listener ? `${this.ipAddress}:${listener.port}` : null, servedBy: servedBy ? { ...servedBy } : null };
     });
   }
 

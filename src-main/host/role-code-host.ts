@@ -69,7 +69,7 @@ export class RoleCodeHost {
       isEmulated: true,
       settings: this.spec.roleEnvironment.settings,
       localResources,
-      endpoints: Object.fromEntries(Object.entries(this.spec.roleEnvironment.endpoints).map(([name, e]) => [name, { ...e, address: '127.0.0.1' }])),
+      endpoints: Object.fromEntries(Object.entries(this.spec.roleEnvironment.endpoints).map(([name, e]) => [name, { ...e, address: e.address ?? '127.0.0.1' }])),
     });
   }
 

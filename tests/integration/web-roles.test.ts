@@ -56,7 +56,7 @@ describe('a full IIS web role (full-iis sample)', () => {
     expect(text).toContain('No application pools of an earlier start to delete.');
     expect(text).toContain('Created site WebRole1_IN_0_Web (id 1) at E:\\sitesroot\\0 in AppPool WebRole1_IN_0_Web.');
     expect(text).toContain('Created site WebRole1_IN_0_Admin (id 2) at E:\\sitesroot\\1 in AppPool WebRole1_IN_0_Admin.');
-    expect(text).toMatch(/Site WebRole1_IN_0_Web: binding http\/127\.0\.0\.1:\d+: for endpoint HttpIn\./);
+    expect(text).toContain(`Site WebRole1_IN_0_Web: binding http/${(await instance(fabric, web0.id))!.endpoints[0]!.address}: for endpoint HttpIn.`);
     expect(text).toContain(`DiagnosticStore\\LogFiles\\W3SVC2.`);
     expect(log.every((l) => l.startsWith('IISConfigurator Information: 0 : ['))).toBe(true);
     const events = vmFile(web0, windowsAzureEventLogPath).map(parseEventRecord);
@@ -68,13 +68,14 @@ describe('a full IIS web role (full-iis sample)', () => {
     expect(vmFile(web0, hostProcessLogPath(web0.deploymentId, 'WebRole1', 'WaIISHost')).join('\n')).toContain('WaIISHost starting.');
   });
 
-  it('shows its endpoints listening on loopback, with no w3wp before the first request', async () => {
+  it("shows its endpoints listening on the instance's DIP, with no w3wp before the first request", async () => {
     const view = (await instance(fabric, web0.id))!;
     expect(view.endpoints.map((e) => [e.name, e.protocol, e.publicPort])).toEqual([
       ['HttpIn', 'http', 80],
       ['AdminIn', 'http', 8080],
     ]);
-    for (const e of view.endpoints) expect(e.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(view.ipAddress).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    for (const e of view.endpoints) expect(e.address).toMatch(new RegExp(`^${view.ipAddress!.replaceAll('.', '\\.')}:\\d+$`));
     expect(view.endpoints.every((e) => e.servedBy === null)).toBe(true);
   });
 
@@ -150,7 +151,7 @@ describe('an HWC web role (web-and-worker sample)', () => {
   it('sends the warm-up request GET /do.rd_runtime_init before the instance is Ready', async () => {
     const ready = await history.reach(front.id, 'ReadyRole');
     const hostLog = vmFile(front, hostProcessLogPath(front.deploymentId, 'WebFrontEnd', 'WaWebHost')).join('\n');
-    expect(hostLog).toMatch(/Sending warm-up request GET http:\/\/127\.0\.0\.1:\d+\/do\.rd_runtime_init/);
+    expect(hostLog).toMatch(/Sending warm-up request GET http:\/\/127\.\d+\.\d+\.\d+:\d+\/do\.rd_runtime_init/);
     expect(hostLog).toMatch(/Warm-up request returned 200 in \d+ ms\./);
     const lines = vmFile(front, iisLogPath(front.deploymentId, 'WebFrontEnd', ready.at, 1)).map(parseIisRequest).filter((r) => r !== null);
     const warmUp = lines.find((r) => r.uriStem === '/do.rd_runtime_init');

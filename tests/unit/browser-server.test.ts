@@ -35,6 +35,13 @@ function fakeFabric() {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
     },
     setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
+    getTraffic: async () => ({ at: 0, endpoints: [], runs: [] }),
+    startTraffic: async () => {
+      throw new Error('not used');
+    },
+    stopTraffic: async () => {
+      throw new Error('not used');
+    },
     getTimings: async () => {
       throw new Error('not used');
     },

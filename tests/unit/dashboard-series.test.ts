@@ -20,6 +20,7 @@ function instance(n: number, status: InstanceStatus = 'ReadyRole', role = 'Worke
     upgradeDomain: n % 5,
     faultDomain: n % 2,
     vmSize: 'Small',
+    ipAddress: null,
     statusSince: 0,
     lastGuestHeartbeat: null,
     guestHeartbeats: 0,
@@ -38,6 +39,8 @@ const deployment: DeploymentView = {
   status: 'Running',
   poolId: 'pool-1',
   createdAt: 0,
+  vip: null,
+  inputEndpoints: [],
   // Only the fields the tree reads; the rest of the role model does not matter here.
   roles: [{ name: 'WorkerRole1', type: 'WorkerRole', vmSize: 'Small', instanceCount: 12, startupTasks: [] } as unknown as DeploymentView['roles'][number]],
 };

@@ -26,7 +26,8 @@ const spec: InstanceSpec = {
   startupTasks: [],
   roleEnvironment: { settings: {}, localResources: {}, endpoints: {} },
   inputEndpoints: [
-    { name: 'HttpIn', protocol: 'http', port: 80 },
+    // Any free port: a test's server must not take a port the previous test's kept-alive client still points at.
+    { name: 'HttpIn', protocol: 'http', port: 80, localPort: '*' },
     { name: 'Raw', protocol: 'tcp', port: 9000 },
   ],
   sites: [{ name: 'Web', endpointNames: ['HttpIn'] }],

@@ -1,0 +1,271 @@
+// The fabric's side of the load balancer. It gives each deployment a VIP and opens its input endpoints there
+// (in the load balancer's worker thread, load-balancer-worker.ts), and tells the worker which instances stand
+// behind each endpoint: their DIP:port and whether the endpoint's rotation holds them. Rotation is the fabric
+// controller's (InstanceView.rotation, published through the event hub): the default probe is the guest
+// agent's answer (in only while Ready, single-instance roles always, ignoreRoleInstanceStatus as the csdef
+// says). Counters come back from the worker and go out as 'traffic' events.
+import { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { FabricError, type DeploymentView, type FabricEventBatch, type InstanceView, type TrafficRequest, type TrafficRunView, type TrafficView } from '../../common/fabric-api';
+import type { ServiceModel } from '../../common/service-model';
+import type { ComponentLog } from '../../logs/component-log';
+import type { BackendConfig, FromLoadBalancer, ToLoadBalancer, VipEndpointConfig } from './protocol';
+import { VipAddresses } from './addresses';
+import { trafficBounds } from './traffic-generator';
+
+/** What the load balancer needs of the event hub: the batches (instance views) and a way to publish counters. */
+export interface TrafficEvents {
+  subscribe(listener: (batch: FabricEventBatch) => void): () => void;
+  publish(event: { type: 'traffic'; traffic: TrafficView }): void;
+}
+
+interface Attached {
+  view: DeploymentView;
+  model: ServiceModel;
+  changed: () => void;
+  configs: VipEndpointConfig[];
+  /** Endpoint name -> the backends last sent, as JSON, so an unchanged list is not sent again. */
+  sent: Map<string, string>;
+}
+
+/** At most this many traffic runs at once, whoever starts them. */
+const maxRuns = 4;
+const maxConnectionsPerEndpoint = 2_000;
+
+export class LoadBalancer {
+  private readonly worker: Worker;
+  private vips = new VipAddresses(false);
+  private readonly deployments = new Map<string, Attached>();
+  private readonly instances = new Map<string, InstanceView>();
+  private latest: TrafficView = { at: Date.now(), endpoints: [], runs: [] };
+  private readonly reads = new Map<number, (view: TrafficView) => void>();
+  private readId = 0;
+  private readonly unsubscribe: () => void;
+  private ready: Promise<void>;
+  private closed = false;
+
+  constructor(
+    workerUrl: URL,
+    clock: SharedArrayBuffer,
+    private readonly events: TrafficEvents,
+    /** FrontEnd.log: what each deployment's VIP got, beside the deployment's own lines. */
+    private readonly log: ComponentLog,
+  ) {
+    this.worker = new Worker(workerUrl, { name: 'load-balancer' });
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: FromLoadBalancer) => {
+        if (message.type !== 'ready') return;
+        this.worker.off('message', onMessage);
+        resolve();
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('error', reject);
+    });
+    this.worker.on('message', (message: FromLoadBalancer) => this.fromWorker(message));
+    this.worker.on('error', (error) => this.log.write('ERROR', `Load balancer worker: ${error.message}`));
+    this.post({ type: 'init', clock, maxConnectionsPerEndpoint });
+    this.unsubscribe = events.subscribe((batch) => {
+      const touched = new Set<string>();
+      for (const event of batch.events) {
+        if (event.type === 'instance') {
+          this.instances.set(event.instance.id, event.instance);
+          touched.add(event.instance.deploymentId);
+        } else if (event.type === 'instance-removed') {
+          const gone = this.instances.get(event.id);
+          this.instances.delete(event.id);
+          if (gone) touched.add(gone.deploymentId);
+        }
+      }
+      for (const id of touched) this.sendBackends(id);
+    });
+  }
+
+  /** `aliases`: whether VIPs can have their own 127.x addresses (loopbackAliasesWork). */
+  start(aliases: boolean): Promise<void> {
+    this.vips = new VipAddresses(aliases);
+    return this.ready;
+  }
+
+  /**
+   * A new deployment: its VIP, and its input endpoints opened on it. `changed` is called when the view's
+   * VIP endpoints change (their ports once they listen).
+   */
+  attach(view: DeploymentView, model: ServiceModel, changed: () => void): void {
+    const vip = this.vips.allocate(view.slot);
+    view.vip = vip;
+    const configs: VipEndpointConfig[] = model.roles.flatMap((role) =>
+      role.endpoints.input
+        .filter((e) => e.protocol !== 'udp')
+        .map((e) => ({
+          deploymentId: view.id,
+          roleName: role.name,
+          name: e.name,
+          protocol: e.protocol,
+          vip,
+          requestedPort: e.port,
+          distribution: 'fiveTuple' as const,
+          idleTimeoutMs: 4 * 60_000,
+        })),
+    );
+    view.inputEndpoints = model.roles.flatMap((role) =>
+      role.endpoints.input.map((e) => ({
+        roleName: role.name,
+        name: e.name,
+        protocol: e.protocol,
+        vip,
+        port: null,
+        requestedPort: e.port,
+        note: e.protocol === 'udp' ? 'udp endpoints are not load-balanced by Fabric Lab' : '',
+      })),
+    );
+    this.deployments.set(view.id, { view, model, changed, configs, sent: new Map() });
+    this.log.write('INFO', `${view.id} (${view.slot}) has VIP ${vip}; opening ${configs.length} input endpoint(s) on it.`);
+    this.post({ type: 'open', deploymentId: view.id, endpoints: configs });
+    changed();
+  }
+
+  detach(deploymentId: string): void {
+    if (!this.deployments.delete(deploymentId)) return;
+    this.post({ type: 'close', deploymentId });
+  }
+
+  /** The counters read now from the worker (the last pushed ones if it does not answer within 2 s). */
+  read(): Promise<TrafficView> {
+    if (this.closed) return Promise.resolve(this.latest);
+    const id = ++this.readId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(id);
+        resolve(this.latest);
+      }, 2_000);
+      this.reads.set(id, (view) => {
+        clearTimeout(timer);
+        resolve(view);
+      });
+      this.post({ type: 'read', id });
+    });
+  }
+
+  async startTraffic(request: TrafficRequest): Promise<TrafficRunView> {
+    const deployment = this.deployments.get(request.deploymentId);
+    if (!deployment) throw new FabricError('NotFound', `There is no deployment "${request.deploymentId}" (or it has no VIP).`);
+    const http = deployment.view.inputEndpoints.filter((e) => e.protocol === 'http');
+    const endpoint = request.endpointName === undefined ? http[0] : deployment.view.inputEndpoints.find((e) => e.name === request.endpointName);
+    if (!endpoint) {
+      const names = deployment.view.inputEndpoints.map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
+      throw new FabricError(
+        'NotFound',
+        request.endpointName === undefined ? `Deployment ${request.deploymentId} has no http input endpoint to send traffic to. Its input endpoints: ${names}.` : `Deployment ${request.deploymentId} has no input endpoint "${request.endpointName}". Its input endpoints: ${names}.`,
+      );
+    }
+    if (endpoint.protocol !== 'http') throw new FabricError('BadRequest', `Traffic runs send HTTP requests; endpoint ${endpoint.name} is ${endpoint.protocol}.`);
+    if (endpoint.port === null) throw new FabricError('Conflict', `Endpoint ${endpoint.name} does not listen on ${endpoint.vip} yet${endpoint.note ? ` (${endpoint.note})` : ''}.`);
+    const bad = (['rate', 'concurrency', 'durationSeconds'] as const).filter((k) => !(request[k] >= 1 && request[k] <= trafficBounds[k]));
+    if (bad.length) throw new FabricError('BadRequest', `Traffic bounds: ${bad.map((k) => `${k} must be 1-${trafficBounds[k]}, got ${request[k]}`).join('; ')}.`);
+    const running = (await this.read()).runs.filter((r) => r.status === 'Running').length;
+    if (running >= maxRuns) throw new FabricError('Conflict', `${running} traffic runs are going; at most ${maxRuns} run at once. Stop one first.`);
+    const id = randomUUID();
+    const path = request.path ?? '/';
+    const plan = { url: `http://${endpoint.vip}:${endpoint.port}${path}`, rate: request.rate, concurrency: request.concurrency, durationMs: request.durationSeconds * 1000, keepAlive: request.keepAlive ?? false };
+    this.log.write('INFO', `Traffic run ${id}: ${plan.rate}/s, at most ${plan.concurrency} in flight, for ${request.durationSeconds} s, to ${plan.url}${plan.keepAlive ? ' (keep-alive)' : ''}.`);
+    this.post({ type: 'start-run', id, plan, deploymentId: request.deploymentId, endpointName: endpoint.name });
+    return (await this.read()).runs.find((r) => r.id === id) ?? this.pendingRun(id, plan, request, endpoint.name);
+  }
+
+  async stopTraffic(runId: string): Promise<TrafficRunView> {
+    const run = (await this.read()).runs.find((r) => r.id === runId);
+    if (!run) throw new FabricError('NotFound', `There is no traffic run "${runId}".`);
+    if (run.status !== 'Running') throw new FabricError('Conflict', `Traffic run ${runId} has already ended (${run.status}).`);
+    this.post({ type: 'stop-run', id: runId });
+    return (await this.read()).runs.find((r) => r.id === runId) ?? run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    this.post({ type: 'shutdown' });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2_000);
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private post(message: ToLoadBalancer): void {
+    if (this.closed && message.type !== 'shutdown') return;
+    this.worker.postMessage(message);
+  }
+
+  private fromWorker(message: FromLoadBalancer): void {
+    switch (message.type) {
+      case 'opened': {
+        const deployment = this.deployments.get(message.deploymentId);
+        if (!deployment) return;
+        // New objects: the views already published keep what they said.
+        deployment.view.inputEndpoints = deployment.view.inputEndpoints.map((e) => ({ ...e }));
+        for (const opened of message.endpoints) {
+          const endpoint = deployment.view.inputEndpoints.find((e) => e.name === opened.name);
+          if (!endpoint) continue;
+          endpoint.port = opened.port;
+          endpoint.note = opened.note;
+          const where = opened.port === null ? `does not listen: ${opened.note}` : `listens on ${endpoint.vip}:${opened.port}${opened.note ? ` (${opened.note})` : ''}`;
+          this.log.write(opened.port === null ? 'ERROR' : opened.note ? 'WARN' : 'INFO', `${message.deploymentId} ${endpoint.roleName}/${endpoint.name} (${endpoint.protocol}, csdef port ${endpoint.requestedPort}) ${where}.`);
+        }
+        deployment.changed();
+        this.sendBackends(message.deploymentId, true);
+        break;
+      }
+      case 'traffic': {
+        const view: TrafficView = { at: message.at, endpoints: message.endpoints, runs: message.runs };
+        this.latest = view;
+        if (message.id !== undefined) {
+          this.reads.get(message.id)?.(view);
+          this.reads.delete(message.id);
+        }
+        this.events.publish({ type: 'traffic', traffic: view });
+        break;
+      }
+      case 'log':
+        this.log.write(message.level, message.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Tell the worker who stands behind each endpoint of a deployment (only lists that changed). */
+  private sendBackends(deploymentId: string, force = false): void {
+    const deployment = this.deployments.get(deploymentId);
+    if (!deployment) return;
+    const mine = [...this.instances.values()].filter((i) => i.deploymentId === deploymentId);
+    for (const config of deployment.configs) {
+      const backends: BackendConfig[] = mine
+        .filter((i) => i.roleName === config.roleName)
+        .map((i) => {
+          const inRotation = i.rotation.includes(config.name);
+          return {
+            instanceId: i.id,
+            instanceName: i.name,
+            address: i.endpoints.find((e) => e.name === config.name)?.address ?? null,
+            inRotation,
+            probe: { kind: 'guest-agent', name: 'guest agent', lastResult: inRotation ? `in rotation (${i.status})` : `out of rotation (${i.status})`, at: i.statusSince },
+          };
+        });
+      const json = JSON.stringify(backends);
+      if (!force && deployment.sent.get(config.name) === json) continue;
+      deployment.sent.set(config.name, json);
+      this.post({ type: 'backends', deploymentId, endpointName: config.name, backends });
+    }
+  }
+
+  private pendingRun(id: string, plan: { url: string; rate: number; concurrency: number; keepAlive: boolean }, request: TrafficRequest, endpointName: string): TrafficRunView {
+    return {
+      id, deploymentId: request.deploymentId, endpointName, url: plan.url, rate: plan.rate, concurrency: plan.concurrency, durationSeconds: request.durationSeconds,
+      keepAlive: plan.keepAlive, status: 'Running', startedAt: Date.now(), endedAt: null, progress: 0, sent: 0, served: 0, refused: 0, failed: 0,
+      inFlight: 0, heldBack: 0, statuses: {}, latencyP50Ms: null, latencyP99Ms: null, bounds: [], error: null,
+    };
+  }
+}

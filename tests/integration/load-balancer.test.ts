@@ -1,0 +1,307 @@
+// The load balancer carries real traffic (real host workers, 1000x): each deployment has its own VIP, each
+// instance its own DIP, input endpoints listen on VIP:port, new connections follow rotation while existing ones
+// stay with their instance, a service with nothing in rotation refuses clearly, roles without code still
+// answer, role code listens where RoleEnvironment says, and the counters add up.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request, Agent } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentView, EndpointTrafficView, FabricApi, InstanceView } from '../../src-main/common/fabric-api';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+
+let fabric: Fabric;
+let session = '';
+beforeAll(async () => {
+  session = mkdtempSync(join(tmpdir(), 'fabric-lab-lb-'));
+  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 111, batchIntervalMs: 10, sessionDir: session });
+});
+afterAll(async () => {
+  await fabric?.close();
+  rmSync(session, { recursive: true, force: true });
+});
+
+export function get(url: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers: agent === false ? { connection: 'close' } : {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Send `text` on a new TCP connection and collect what comes back until `expected` bytes or the close. */
+export function tcpExchange(host: string, port: number, text: string, expected = text.length): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write(text));
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      got += c;
+      if (got.length >= expected) socket.end();
+    });
+    socket.on('close', () => resolve(got));
+    socket.on('error', reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no echo within 10 s')));
+  });
+}
+
+async function deployReady(api: FabricApi, request: Parameters<FabricApi['deploy']>[0], count: number): Promise<{ deployment: DeploymentView; instances: InstanceView[] }> {
+  const { deploymentId } = await api.deploy(request);
+  return waitFor(`${deploymentId} Ready and listening`, async () => {
+    const snapshot = await api.getSnapshot();
+    const deployment = snapshot.deployments.find((d) => d.id === deploymentId);
+    const instances = snapshot.instances.filter((i) => i.deploymentId === deploymentId);
+    const ready = instances.length === count && instances.every((i) => i.status === 'ReadyRole' && i.endpoints.every((e) => e.address !== null || e.protocol === 'udp'));
+    const listening = deployment?.inputEndpoints.every((e) => e.port !== null || e.protocol === 'udp');
+    return ready && listening && deployment && { deployment, instances };
+  }, 30_000);
+}
+
+async function endpointTraffic(deploymentId: string, endpointName: string): Promise<EndpointTrafficView> {
+  const view = (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deploymentId && e.endpointName === endpointName);
+  if (!view) throw new Error(`no traffic view for ${deploymentId}/${endpointName}`);
+  return view;
+}
+
+/** The load balancer has applied the rotation the controller published (its own view says so). */
+function rotationApplied(deploymentId: string, endpointName: string, want: Record<string, boolean>): Promise<EndpointTrafficView> {
+  return waitFor(`rotation ${JSON.stringify(want)}`, async () => {
+    const view = await endpointTraffic(deploymentId, endpointName);
+    return Object.entries(want).every(([name, inRotation]) => view.instances.find((i) => i.instanceName === name)?.inRotation === inRotation) && view;
+  });
+}
+
+function expectCountersAddUp(view: EndpointTrafficView): void {
+  const sum = (key: 'connections' | 'requests' | 'bytesIn' | 'bytesOut' | 'errors') => view.instances.reduce((n, i) => n + i.counters[key], 0);
+  expect(view.totals.connections).toBe(sum('connections') + view.refused);
+  expect(view.refused).toBe(view.refusedBy.noInstance + view.refusedBy.connectionLimit + view.refusedBy.instanceUnreachable);
+  expect(view.totals.requests).toBe(sum('requests'));
+  expect(view.totals.bytesIn).toBe(sum('bytesIn'));
+  expect(view.totals.bytesOut).toBe(sum('bytesOut'));
+  expect(view.totals.errors).toBe(sum('errors'));
+}
+
+const requestsOf = (view: EndpointTrafficView) => Object.fromEntries(view.instances.map((i) => [i.instanceName, i.counters.requests]));
+
+describe('Web front end and worker through its VIP', () => {
+  let production: { deployment: DeploymentView; instances: InstanceView[] };
+  let staging: { deployment: DeploymentView; instances: InstanceView[] };
+  beforeAll(async () => {
+    [production, staging] = await Promise.all([
+      deployReady(fabric, { sample: 'web-and-worker', serviceName: 'shop' }, 4),
+      deployReady(fabric, { sample: 'web-and-worker', serviceName: 'shop', slot: 'staging' }, 4),
+    ]);
+  });
+
+  it('gives each deployment its own VIP and each instance its own DIP, with the endpoint on VIP:80 and DIP:80', () => {
+    const aliases = fabric.loopbackAliases;
+    const [p, s] = [production.deployment, staging.deployment];
+    expect(p.vip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    if (aliases) expect(s.vip).not.toBe(p.vip);
+    expect(p.inputEndpoints).toEqual([{ roleName: 'WebFrontEnd', name: 'HttpIn', protocol: 'http', vip: p.vip, port: aliases ? 80 : expect.any(Number), requestedPort: 80, note: aliases ? '' : expect.any(String) }]);
+    const dips = [...production.instances, ...staging.instances].map((i) => i.ipAddress);
+    for (const dip of dips) expect(dip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+    if (aliases) expect(new Set(dips).size).toBe(8);
+    for (const web of production.instances.filter((i) => i.roleName === 'WebFrontEnd')) {
+      expect(web.endpoints[0]!.address).toBe(`${web.ipAddress}:${aliases ? 80 : web.endpoints[0]!.address!.split(':')[1]}`);
+    }
+    // The front end's log says where each endpoint listens.
+    const log = readFileSync(join(session, 'fabric', 'front-end', 'FrontEnd.log'), 'utf8');
+    expect(log).toContain(`${p.id} WebFrontEnd/HttpIn (http, csdef port 80) listens on ${p.vip}:${p.inputEndpoints[0]!.port}`);
+  });
+
+  it('spreads new connections over the instances in rotation, and the counters add up', async () => {
+    const { vip, port } = production.deployment.inputEndpoints[0]!;
+    const before = requestsOf(await endpointTraffic(production.deployment.id, 'HttpIn'));
+    const answers = await Promise.all(Array.from({ length: 40 }, () => get(`http://${vip}:${port}/`)));
+    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+    expect(answers[0]!.body).toContain('Hello from');
+    const view = await waitFor('40 requests counted', async () => {
+      const v = await endpointTraffic(production.deployment.id, 'HttpIn');
+      return v.totals.activeConnections === 0 && v;
+    });
+    const after = requestsOf(view);
+    const served = Object.keys(after).map((name) => after[name]! - (before[name] ?? 0));
+    expect(served.reduce((a, b) => a + b, 0)).toBe(40);
+    // A 5-tuple hash over 40 connections from changing source ports lands on both instances.
+    expect(served.every((n) => n > 0)).toBe(true);
+    expectCountersAddUp(view);
+    expect(view.totals.latencyP50Ms).toBeGreaterThan(0);
+    expect(view.totals.latencyP99Ms).toBeGreaterThanOrEqual(view.totals.latencyP50Ms!);
+  });
+
+  it('moves new connections off a crashed instance, while a connection already open stays with it', async () => {
+    const { id: deploymentId, inputEndpoints } = production.deployment;
+    const url = `http://${inputEndpoints[0]!.vip}:${inputEndpoints[0]!.port}/`;
+    // One kept-alive connection: which instance has it?
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = requestsOf(await endpointTraffic(deploymentId, 'HttpIn'));
+    expect((await get(url, agent)).status).toBe(200);
+    const afterOne = requestsOf(await waitFor('the request counted', async () => {
+      const v = await endpointTraffic(deploymentId, 'HttpIn');
+      return v.totals.requests > Object.values(before).reduce((a, b) => a + b, 0) && v;
+    }));
+    const kept = Object.keys(afterOne).find((name) => afterOne[name]! > (before[name] ?? 0))!;
+    const other = Object.keys(afterOne).find((name) => name !== kept)!;
+    const keptId = `${deploymentId}/${kept}`;
+
+    await fabric.injectFault({ kind: 'crash-role', instanceId: keptId, persistent: true });
+    await rotationApplied(deploymentId, 'HttpIn', { [kept]: false, [other]: true });
+    const start = requestsOf(await endpointTraffic(deploymentId, 'HttpIn'));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(url)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    // The connection opened before still reaches its instance (whose site is down, 503, or up again between crashes).
+    const old = await get(url, agent);
+    expect([200, 503]).toContain(old.status);
+    const end = requestsOf(await waitFor('22 requests counted', async () => {
+      const v = await endpointTraffic(deploymentId, 'HttpIn');
+      return v.totals.activeConnections <= 1 && v.totals.requests >= Object.values(start).reduce((a, b) => a + b, 0) + 21 && v;
+    }));
+    expect(end[other]! - start[other]!).toBe(20);
+    expect(end[kept]! - start[kept]!).toBe(1);
+    agent.destroy();
+    expectCountersAddUp(await endpointTraffic(deploymentId, 'HttpIn'));
+
+    await fabric.injectFault({ kind: 'clear', instanceId: keptId });
+    await rotationApplied(deploymentId, 'HttpIn', { [kept]: true, [other]: true });
+  });
+
+  it('refuses connections clearly while no instance is in rotation (suspended), and keeps serving the others', async () => {
+    const { id, inputEndpoints } = staging.deployment;
+    const { vip, port } = inputEndpoints[0]!;
+    const suspended = await fabric.updateDeploymentStatus({ deploymentId: id, status: 'Suspended' });
+    await waitFor('suspended', async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === suspended.requestId)?.status === 'Succeeded');
+    await rotationApplied(id, 'HttpIn', { WebFrontEnd_IN_0: false, WebFrontEnd_IN_1: false });
+    const refusedBefore = (await endpointTraffic(id, 'HttpIn')).refusedBy.noInstance;
+    const error = await get(`http://${vip}:${port}/`).then(() => null, (e: NodeJS.ErrnoException) => e);
+    expect(error?.code).toBe('ECONNRESET');
+    const view = await waitFor('the refusal counted', async () => {
+      const v = await endpointTraffic(id, 'HttpIn');
+      return v.refusedBy.noInstance === refusedBefore + 1 && v;
+    });
+    expectCountersAddUp(view);
+    // Production is untouched.
+    const p = production.deployment.inputEndpoints[0]!;
+    expect((await get(`http://${p.vip}:${p.port}/`)).status).toBe(200);
+  });
+});
+
+/** A package the test writes: a worker role without code (tcp and http input endpoints) and one whose code listens. */
+function trafficPackage(): { path: string; data: string }[] {
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const csdef = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceDefinition name="Traffic" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
+  <WorkerRole name="Plain" vmsize="Small">
+    <Endpoints>
+      <InputEndpoint name="Echo" protocol="tcp" port="7000" />
+      <InputEndpoint name="Web" protocol="http" port="7080" localPort="7081" />
+    </Endpoints>
+  </WorkerRole>
+  <WorkerRole name="Coded" vmsize="Small">
+    <Endpoints>
+      <InputEndpoint name="Api" protocol="http" port="7090" />
+    </Endpoints>
+  </WorkerRole>
+</ServiceDefinition>`;
+  const cscfg = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceConfiguration serviceName="Traffic" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Plain"><Instances count="2" /></Role>
+  <Role name="Coded"><Instances count="1" /></Role>
+</ServiceConfiguration>`;
+  const code = `import { createServer } from 'node:http';
+let server;
+export function onStart(env) {
+  const { address, port } = env.currentRoleInstance.instanceEndpoints.Api.ipEndpoint;
+  server = createServer((req, res) => res.end(JSON.stringify({ instance: env.currentRoleInstance.id, address, port })));
+  return new Promise((resolve, reject) => { server.once('error', reject); server.listen(port, address, () => resolve(true)); });
+}
+export function run() { return new Promise(() => {}); }
+export function onStop() { server?.close(); }
+`;
+  return [
+    { path: 'Traffic.csx/ServiceDefinition.csdef', data: b64(csdef) },
+    { path: 'Traffic.csx/roles/Plain/approot/README.txt', data: b64('no code') },
+    { path: 'Traffic.csx/roles/Coded/approot/RoleEntryPoint.mjs', data: b64(code) },
+    { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
+  ];
+}
+
+describe('roles that answer for themselves', () => {
+  let deployment: DeploymentView;
+  let instances: InstanceView[];
+  beforeAll(async () => {
+    const pkg = await fabric.openPackage({ files: trafficPackage() });
+    expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    ({ deployment, instances } = await deployReady(fabric, { packageId: pkg.packageId }, 3));
+  });
+
+  const at = (name: string) => {
+    const e = deployment.inputEndpoints.find((x) => x.name === name)!;
+    return { host: e.vip, port: e.port! };
+  };
+
+  it('a tcp endpoint without code echoes through the VIP; an http one names the instance that answered', async () => {
+    const echo = at('Echo');
+    expect(await tcpExchange(echo.host, echo.port, 'hello, fabric')).toBe('hello, fabric');
+    const web = at('Web');
+    const answer = await get(`http://${web.host}:${web.port}/anything`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatch(/^Plain_IN_[01] answered GET \/anything on endpoint Web of role Plain/);
+    // The instance listens on its csdef localPort, on its own DIP.
+    const plain = instances.find((i) => i.roleName === 'Plain')!;
+    expect(plain.endpoints.find((e) => e.name === 'Web')!.address).toBe(`${plain.ipAddress}:${fabric.loopbackAliases ? 7081 : plain.endpoints.find((e) => e.name === 'Web')!.address!.split(':')[1]}`);
+    const view = await endpointTraffic(deployment.id, 'Echo');
+    expect(view.totals.bytesIn).toBeGreaterThanOrEqual('hello, fabric'.length);
+    expect(view.totals.requests).toBe(0); // tcp endpoints count connections and bytes, not requests
+  });
+
+  it("role code listens where RoleEnvironment says, on the instance's DIP, and the VIP reaches it", async () => {
+    const api = at('Api');
+    const answer = await get(`http://${api.host}:${api.port}/`);
+    const told = JSON.parse(answer.body) as { instance: string; address: string; port: number };
+    const coded = instances.find((i) => i.roleName === 'Coded')!;
+    expect(told.instance).toBe('Coded_IN_0');
+    expect(`${told.address}:${told.port}`).toBe(coded.endpoints[0]!.address);
+    expect(told.address).toBe(coded.ipAddress);
+  });
+
+  it('garbage on an http endpoint is passed on, answered 400 by the instance, and counted as malformed', async () => {
+    const web = at('Web');
+    const reply = await tcpExchange(web.host, web.port, 'GARBAGE \u0000\u0001 not http\r\n\r\n', 12);
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    const view = await waitFor('malformed counted', async () => {
+      const v = await endpointTraffic(deployment.id, 'Web');
+      return v.malformed >= 1 && v;
+    });
+    expectCountersAddUp(view);
+    expect((await get(`http://${web.host}:${web.port}/`)).status).toBe(200);
+  });
+});
+
+describe('where the OS gives only 127.0.0.1', () => {
+  it('puts every VIP and DIP on 127.0.0.1 and walks ports: a second deployment on port 80 gets another port, and says so', async () => {
+    const local = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 112, batchIntervalMs: 10, loopbackAliases: false, sessionDir: mkdtempSync(join(tmpdir(), 'fabric-lab-lb-local-')) });
+    try {
+      const first = await deployReady(local, { sample: 'web-and-worker', serviceName: 'one' }, 4);
+      const second = await deployReady(local, { sample: 'web-and-worker', serviceName: 'two' }, 4);
+      expect([first.deployment.vip, second.deployment.vip]).toEqual(['127.0.0.1', '127.0.0.1']);
+      for (const i of [...first.instances, ...second.instances]) expect(i.ipAddress).toBe('127.0.0.1');
+      const [a, b] = [first.deployment.inputEndpoints[0]!, second.deployment.inputEndpoints[0]!];
+      expect(a.port).not.toBe(b.port);
+      expect(b.port).toBeGreaterThan(80);
+      expect(b.note).toMatch(/^port 80 walked up to \d+ \(.*taken\)$/);
+      for (const e of [a, b]) expect((await get(`http://127.0.0.1:${e.port}/`)).status).toBe(200);
+    } finally {
+      await local.close();
+    }
+  });
+});
