@@ -9,15 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, EndpointTrafficView, FabricApi, InstanceView } from '../../src-main/common/fabric-api';
+import { parseCommandArgs } from '../../src-main/common/api-schema';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { waitFor } from '../support/fabric-helpers';
+import { refusal, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let session = '';
 beforeAll(async () => {
   session = mkdtempSync(join(tmpdir(), 'fabric-lab-lb-'));
-  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 111, batchIntervalMs: 10, sessionDir: session });
+  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 111, batchIntervalMs: 10, sessionDir: session, coreQuota: 40 });
 });
 afterAll(async () => {
   await fabric?.close();
@@ -192,6 +193,77 @@ describe('Web front end and worker through its VIP', () => {
     // Production is untouched.
     const p = production.deployment.inputEndpoints[0]!;
     expect((await get(`http://${p.vip}:${p.port}/`)).status).toBe(200);
+  });
+});
+
+describe('traffic runs', () => {
+  let deployment: DeploymentView;
+  beforeAll(async () => {
+    ({ deployment } = await deployReady(fabric, { sample: 'web-and-worker', serviceName: 'traffic' }, 4));
+  });
+
+  const ended = (runId: string) =>
+    waitFor(`run ${runId} ended with nothing in flight`, async () => {
+      const run = (await fabric.getTraffic()).runs.find((r) => r.id === runId);
+      return run && run.status !== 'Running' && run.inFlight === 0 && run;
+    }, 30_000);
+
+  it('sends a bounded run through the VIP: sent = served + refused + failed, with progress, and says which bound ended it', async () => {
+    const before = await endpointTraffic(deployment.id, 'HttpIn');
+    const started = await fabric.startTraffic({ deploymentId: deployment.id, rate: 100, concurrency: 8, durationSeconds: 1, path: '/index.html' });
+    expect(started).toMatchObject({ status: 'Running', endpointName: 'HttpIn', url: `http://${deployment.vip}:${deployment.inputEndpoints[0]!.port}/index.html` });
+    const progress: number[] = [];
+    const done = await waitFor('the run ended', async () => {
+      const run = (await fabric.getTraffic()).runs.find((r) => r.id === started.id)!;
+      progress.push(run.progress);
+      return run.status !== 'Running' && run.inFlight === 0 && run;
+    }, 30_000);
+    expect(done.status).toBe('Completed');
+    expect(done.sent).toBeGreaterThanOrEqual(95);
+    expect(done.sent).toBe(done.served + done.refused + done.failed);
+    expect(done.served).toBe(done.sent);
+    expect(done.statuses).toEqual({ 200: done.sent });
+    expect(done.bounds).toContain('stopped at its duration bound (1 s)');
+    expect(done.latencyP99Ms).toBeGreaterThan(0);
+    expect(progress.some((p) => p > 0 && p < 1)).toBe(true);
+    // The load balancer counted the same requests, spread over both instances (new connection each).
+    const after = await waitFor('the counters caught up', async () => {
+      const v = await endpointTraffic(deployment.id, 'HttpIn');
+      return v.totals.requests - before.totals.requests >= done.served && v;
+    });
+    expect(after.totals.requests - before.totals.requests).toBe(done.served);
+    for (const i of after.instances) expect(i.counters.requests).toBeGreaterThan(before.instances.find((b) => b.instanceId === i.instanceId)?.counters.requests ?? 0);
+    expectCountersAddUp(after);
+  });
+
+  it('says when the concurrency bound held requests back', async () => {
+    const started = await fabric.startTraffic({ deploymentId: deployment.id, rate: 2_000, concurrency: 1, durationSeconds: 1 });
+    const done = await ended(started.id);
+    expect(done.heldBack).toBeGreaterThan(0);
+    expect(done.sent + done.heldBack).toBeGreaterThanOrEqual(1_990);
+    expect(done.bounds.join('\n')).toMatch(/the concurrency bound \(1 in flight\) held back \d+ request/);
+    expect(done.sent).toBe(done.served + done.refused + done.failed);
+  });
+
+  it('can be cancelled, and refuses to stop twice or what does not exist', async () => {
+    const started = await fabric.startTraffic({ deploymentId: deployment.id, rate: 20, concurrency: 2, durationSeconds: 600 });
+    const stopped = await fabric.stopTraffic({ runId: started.id });
+    expect(stopped.status).toBe('Cancelled');
+    const done = await ended(started.id);
+    expect(done.sent).toBe(done.served + done.refused + done.failed);
+    expect(await refusal(fabric.stopTraffic({ runId: started.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('already ended (Cancelled)') });
+    expect(await refusal(fabric.stopTraffic({ runId: 'nope' }))).toMatchObject({ code: 'NotFound' });
+  });
+
+  it('refuses bad requests with a clear error, and the fabric keeps serving', async () => {
+    expect(() => parseCommandArgs('startTraffic', { deploymentId: deployment.id, rate: 0, concurrency: 1, durationSeconds: 1 })).toThrow(/Bad argument to startTraffic: rate: the rate is 1-2000 requests a second/);
+    expect(() => parseCommandArgs('startTraffic', { deploymentId: deployment.id, rate: 10, concurrency: 1000, durationSeconds: 1 })).toThrow(/concurrency: concurrency is 1-256/);
+    expect(() => parseCommandArgs('startTraffic', { deploymentId: deployment.id, rate: 10, concurrency: 1, durationSeconds: 1, path: 'http://elsewhere/' })).toThrow(/path: a path starts with "\/"/);
+    expect(await refusal(fabric.startTraffic({ deploymentId: deployment.id, rate: 5_000, concurrency: 1, durationSeconds: 1 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('rate must be 1-2000, got 5000') });
+    expect(await refusal(fabric.startTraffic({ deploymentId: 'deployment99(99)', rate: 1, concurrency: 1, durationSeconds: 1 }))).toMatchObject({ code: 'NotFound' });
+    expect(await refusal(fabric.startTraffic({ deploymentId: deployment.id, endpointName: 'Nope', rate: 1, concurrency: 1, durationSeconds: 1 }))).toMatchObject({ code: 'NotFound', message: expect.stringContaining('Its input endpoints: HttpIn (http)') });
+    const { vip, port } = deployment.inputEndpoints[0]!;
+    expect((await get(`http://${vip}:${port}/`)).status).toBe(200);
   });
 });
 
