@@ -97,9 +97,21 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
       io.err(`fabric-lab run: ${pkg.name} has errors; nothing was deployed.`);
       return exits.invalid;
     }
+    const announced = new Set<string>();
     const outcome = new Promise<number>((resolve) => {
       fabric.onEvents(async (batch) => {
         for (const record of batch.records) if (record.kind === 'instance-status') print(io, record, options.json);
+        // As csrun said "Role is running at http://127.0.0.1:81/": each input endpoint once it listens on the VIP.
+        for (const event of batch.events) {
+          if (event.type !== 'deployment') continue;
+          for (const e of event.deployment.inputEndpoints) {
+            if (e.port === null || announced.has(e.name)) continue;
+            announced.add(e.name);
+            const url = `${e.protocol === 'http' || e.protocol === 'https' ? `${e.protocol}://` : 'tcp://'}${e.vip}:${e.port}/`;
+            if (options.json) io.out(JSON.stringify({ event: 'endpoint', role: e.roleName, endpoint: e.name, url, note: e.note }));
+            else io.out(`${e.roleName}/${e.name} is running at ${url}${e.note ? ` (${e.note})` : ''}`);
+          }
+        }
         if (!options.untilReady) return;
         const instances = (await fabric.getSnapshot()).instances;
         const bad = instances.find((i) => failed.has(i.status));

@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
 import { addRunCommand } from './cli-run';
+import { addTrafficCommand } from './cli-traffic';
 
 export interface CliIo {
   out(text: string): void;
@@ -117,6 +118,7 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     });
 
   addRunCommand(program, io, setStatus, { valid: exitValid, invalid: exitInvalid });
+  addTrafficCommand(program, io, setStatus);
 
   return program;
 }

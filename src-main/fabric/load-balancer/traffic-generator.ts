@@ -76,7 +76,7 @@ export class TrafficRun {
   cancel(): void {
     if (this.view.status !== 'Running') return;
     this.finish('Cancelled');
-    for (const req of this.requests) req.destroy(new Error('the run was cancelled'));
+    for (const req of this.requests) req.destroy(Object.assign(new Error('the run was cancelled'), { code: 'ECANCELLED' }));
   }
 
   get running(): boolean {
@@ -131,7 +131,7 @@ export class TrafficRun {
     req.setTimeout(this.plan.timeoutMs ?? 10_000, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', (error: Error & { code?: string }) => {
       const beforeAnswer = !answered && (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET');
-      settle(beforeAnswer && v.status === 'Running' ? 'refused' : 'failed');
+      settle(beforeAnswer ? 'refused' : 'failed');
     });
     this.requests.add(req);
     req.end();
