@@ -11,10 +11,12 @@ import type {
   OperationView,
   PoolView,
   SampleInfo,
+  TrafficView,
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { indexInstances } from './service-tree';
 import { appendBounded, coresByPool, countByTone, type HistoryPoint } from './status-history';
+import { appendTraffic, type TrafficPoint } from './traffic-series';
 
 const keptRecords = 300;
 const keptOperations = 100;
@@ -48,6 +50,9 @@ export class FabricStore {
   selectedInstanceId = $state<string | null>(null);
   /** Instances by status and cores per pool over time, sampled from the pushed batches (never polled). */
   history = $state.raw<HistoryPoint[]>([]);
+  /** The load balancer's latest counters and traffic runs (pushed as 'traffic' events), and rates over time. */
+  traffic = $state.raw<TrafficView | null>(null);
+  trafficSeries = $state.raw<TrafficPoint[]>([]);
   /** performance.now() when `clock` was received, to run the emulated clock forward locally. */
   clockReceivedAt = 0;
 
@@ -62,7 +67,8 @@ export class FabricStore {
   /** Subscribe first, then take the snapshot; batches already inside the snapshot are skipped by seq. */
   async load(): Promise<void> {
     this.api.onEvents((batch) => this.apply(batch));
-    const [snapshot, samples] = await Promise.all([this.api.getSnapshot(), this.api.listSamples()]);
+    const [snapshot, samples, traffic] = await Promise.all([this.api.getSnapshot(), this.api.listSamples(), this.api.getTraffic()]);
+    this.traffic ??= traffic;
     this.seq = snapshot.seq;
     this.setClock(snapshot.clock);
     this.pools = snapshot.pools;
@@ -144,6 +150,10 @@ export class FabricStore {
           break;
         case 'instance-removed':
           (instances ??= new Map(this.instances)).delete(event.id);
+          break;
+        case 'traffic':
+          this.trafficSeries = appendTraffic(this.trafficSeries, this.traffic, event.traffic, keptHistory);
+          this.traffic = event.traffic;
           break;
         case 'operation': {
           operations ??= [...this.operations];

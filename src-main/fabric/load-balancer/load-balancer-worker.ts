@@ -34,8 +34,11 @@ function traffic(id?: number): FromLoadBalancer {
   return { type: 'traffic', ...(id !== undefined ? { id } : {}), at: Date.now(), endpoints, runs: all };
 }
 
+/** One more push after traffic stops, so a chart of rates sees them fall to zero. */
+let settlePush = false;
 setInterval(() => {
-  if (!changed && runs.size === 0) return;
+  if (!changed && runs.size === 0 && !settlePush) return;
+  settlePush = changed || runs.size > 0;
   changed = false;
   send(traffic());
 }, pushMs).unref();

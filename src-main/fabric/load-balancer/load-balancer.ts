@@ -251,7 +251,7 @@ export class LoadBalancer {
             instanceName: i.name,
             address: i.endpoints.find((e) => e.name === config.name)?.address ?? null,
             inRotation,
-            probe: { kind: 'guest-agent', name: 'guest agent', lastResult: inRotation ? `in rotation (${i.status})` : `out of rotation (${i.status})`, at: i.statusSince },
+            probe: { kind: 'guest-agent', name: 'guest agent', lastResult: `${inRotation ? 'healthy' : 'unhealthy'}: ${i.status}`, at: i.statusSince },
           };
         });
       const json = JSON.stringify(backends);
