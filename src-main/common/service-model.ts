@@ -47,6 +47,10 @@ export interface InputEndpoint {
   ignoreRoleInstanceStatus: boolean;
   /** Name of a service-level LoadBalancerProbe; absent = the default guest-agent probe. */
   loadBalancerProbe?: string;
+  /** Minutes an idle connection is kept (4-30); absent: 4. */
+  idleTimeoutInMinutes?: number;
+  /** How the load balancer picks an instance for a new connection; absent: a hash of the 5-tuple. */
+  loadBalancerDistribution?: 'sourceIP' | 'sourceIPProtocol';
   /** The Import module that added it (e.g. RemoteForwarder's RdpInput). */
   module?: string;
 }

@@ -111,12 +111,17 @@ function readInputEndpoint(e: XmlElement, reader: FileReader, certificates: DefC
   if (probeAttr && !probes.some((p) => p.name === probeAttr.value)) {
     reader.error(probeAttr, 'probe-unknown', `Input endpoint "${name}" names load balancer probe "${probeAttr.value}", which <LoadBalancerProbes> does not declare.`);
   }
+  // Azure lets an endpoint keep idle connections 4 to 30 minutes (4 when absent).
+  const idleTimeoutInMinutes = reader.int(e, 'idleTimeoutInMinutes', { min: 4, max: 30, rule: 'idle-timeout' });
+  const distribution = reader.oneOf(e, 'loadBalancerDistribution', ['sourceIP', 'sourceIPProtocol'] as const, { rule: 'lb-distribution' });
   if (port === undefined || localPort === undefined) return undefined;
   return {
     name,
     protocol,
     port,
     localPort,
+    ...(idleTimeoutInMinutes !== undefined ? { idleTimeoutInMinutes } : {}),
+    ...(distribution ? { loadBalancerDistribution: distribution } : {}),
     ...(certAttr ? { certificate: certAttr.value, certificateAt: at(certAttr) } : {}),
     ignoreRoleInstanceStatus: reader.bool(e, 'ignoreRoleInstanceStatus', false),
     ...(probeAttr ? { loadBalancerProbe: probeAttr.value } : {}),

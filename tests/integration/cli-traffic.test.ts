@@ -41,7 +41,9 @@ describe('fabric-lab traffic', () => {
     expect(stdout).toContain(`Sending 40/s, at most 4 in flight, for 1 s to http://127.0.0.1:${port}/.`);
     const report = stdout.match(/^Completed: sent (\d+) = served (\d+) \+ refused 0 \+ failed 0\.$/m);
     expect(report).not.toBeNull();
-    expect(Number(report![1])).toBeGreaterThanOrEqual(38);
+    // All 40 due were sent, or the report says how many the concurrency bound held back (a busy machine).
+    const held = Number(/held back (\d+) request/.exec(stdout)?.[1] ?? 0);
+    expect(Number(report![1]) + held).toBe(40);
     expect(report![1]).toBe(report![2]);
     expect(stdout).toContain('Bound: stopped at its duration bound (1 s).');
     expect(status).toBe(0);

@@ -7,7 +7,7 @@ import { bindOnce, describeWalk, walkPorts, type BindOutcome } from '../../src-m
 import { HttpExchangeMeter } from '../../src-main/fabric/load-balancer/http-exchange-meter';
 import type { BackendConfig, VipEndpointConfig } from '../../src-main/fabric/load-balancer/protocol';
 import { LatencyHistogram } from '../../src-main/fabric/load-balancer/traffic-counters';
-import { VipEndpoint } from '../../src-main/fabric/load-balancer/vip-endpoint';
+import { idleFloorMs, VipEndpoint } from '../../src-main/fabric/load-balancer/vip-endpoint';
 import { dipPrefixOf, VipAddresses } from '../../src-main/fabric/load-balancer/addresses';
 
 describe('port walking', () => {
@@ -244,17 +244,20 @@ describe('a VIP endpoint', () => {
     expect(await again).toBe('A');
   });
 
-  it('closes a connection idle for idleTimeoutInMinutes (emulated), and counts it', async () => {
+  it('closes a connection idle for idleTimeoutInMinutes (emulated, and at least idleFloorMs real), and counts it', async () => {
     const a = await instanceServer('A');
     const vip = await endpoint({ idleTimeoutMs: 4 * 60_000 });
     vip.setBackends([backend('A', a.address)]);
     const open = await ask(vip.port!);
     await open.answer;
     const closed = new Promise<void>((r) => open.socket.once('close', () => r()));
-    vip.sweepIdle(1_000); // had traffic since the last sweep: not idle yet
-    vip.sweepIdle(3 * 60_000);
+    const t = performance.now();
+    vip.sweepIdle(1_000, t); // had traffic since the last sweep: not idle yet
+    vip.sweepIdle(3 * 60_000, t + 100);
     expect(vip.view().idleClosed).toBe(0);
-    vip.sweepIdle(60_000);
+    vip.sweepIdle(60_000, t + 200); // 4 emulated minutes, but not yet idleFloorMs of real time
+    expect(vip.view().idleClosed).toBe(0);
+    vip.sweepIdle(100, t + idleFloorMs);
     await closed;
     expect(vip.view().idleClosed).toBe(1);
   });

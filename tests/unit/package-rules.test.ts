@@ -105,6 +105,9 @@ const cases: Case[] = [
     csdef: def(web('<Sites><Site name="Web"><Bindings>\n<Binding name="B" endpointName="Missing"/></Bindings></Site></Sites>')),
     at: ['csdef', 'Missing'],
   },
+  { rule: 'csdef.idle-timeout', csdef: def(worker(endpoints(input('E', 80, 'idleTimeoutInMinutes="2"')))), at: ['csdef', 'idleTimeoutInMinutes'], message: /from 4 to 30, not "2"/ },
+  { rule: 'csdef.lb-distribution', csdef: def(worker(endpoints(input('E', 80, 'loadBalancerDistribution="sourceip"')))), at: ['csdef', 'loadBalancerDistribution'], message: /did you mean "sourceIP"/ },
+  { rule: 'csdef.lb-distribution', csdef: def(worker(endpoints(input('E', 80, 'loadBalancerDistribution="roundRobin"')))), at: ['csdef', 'loadBalancerDistribution'], message: /one of sourceIP, sourceIPProtocol/ },
   { rule: 'csdef.probe-unknown', csdef: def(worker(endpoints(input('E', 80, 'loadBalancerProbe="p"')))), at: ['csdef', 'loadBalancerProbe'] },
   { rule: 'csdef.probe-path', csdef: def(`<LoadBalancerProbes><LoadBalancerProbe name="p" protocol="http"/></LoadBalancerProbes>\n${worker()}`), at: ['csdef', '<LoadBalancerProbe '] },
   {

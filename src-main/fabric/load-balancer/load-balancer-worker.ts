@@ -48,7 +48,13 @@ setInterval(() => {
   const now = clock.now();
   const elapsed = lastSweep === 0 ? 0 : now - lastSweep;
   lastSweep = now;
-  for (const list of deployments.values()) for (const endpoint of list) endpoint.sweepIdle(elapsed);
+  const { scale, paused } = clock.read();
+  for (const list of deployments.values()) {
+    for (const endpoint of list) {
+      endpoint.sweepIdle(elapsed);
+      if (!paused) endpoint.probeTick(now, scale);
+    }
+  }
 }, sweepMs).unref();
 
 async function open(deploymentId: string, list: VipEndpoint[]): Promise<void> {

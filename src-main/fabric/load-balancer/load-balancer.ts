@@ -96,16 +96,22 @@ export class LoadBalancer {
     const configs: VipEndpointConfig[] = model.roles.flatMap((role) =>
       role.endpoints.input
         .filter((e) => e.protocol !== 'udp')
-        .map((e) => ({
-          deploymentId: view.id,
-          roleName: role.name,
-          name: e.name,
-          protocol: e.protocol,
-          vip,
-          requestedPort: e.port,
-          distribution: 'fiveTuple' as const,
-          idleTimeoutMs: 4 * 60_000,
-        })),
+        .map((e): VipEndpointConfig => {
+          const probe = model.loadBalancerProbes.find((p) => p.name === e.loadBalancerProbe);
+          return {
+            deploymentId: view.id,
+            roleName: role.name,
+            name: e.name,
+            protocol: e.protocol,
+            vip,
+            requestedPort: e.port,
+            distribution: e.loadBalancerDistribution ?? 'fiveTuple',
+            idleTimeoutMs: (e.idleTimeoutInMinutes ?? 4) * 60_000,
+            ...(probe
+              ? { probe: { name: probe.name, protocol: probe.protocol, ...(probe.path ? { path: probe.path } : {}), ...(probe.port ? { port: probe.port } : {}), intervalMs: probe.intervalInSeconds * 1000, timeoutMs: probe.timeoutInSeconds * 1000 } }
+              : {}),
+          };
+        }),
     );
     view.inputEndpoints = model.roles.flatMap((role) =>
       role.endpoints.input.map((e) => ({

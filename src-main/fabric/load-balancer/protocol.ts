@@ -2,6 +2,7 @@
 // VIP endpoints to open and which instances (DIP:port, in rotation or not) stand behind each; the worker
 // forwards connections, counts, and runs traffic generators.
 import type { EndpointTrafficView, InstanceTrafficView, TrafficRunView } from '../../common/fabric-api';
+import type { ProbeConfig } from './custom-probe';
 import type { TrafficPlan } from './traffic-generator';
 
 export type Distribution = 'fiveTuple' | 'sourceIP' | 'sourceIPProtocol';
@@ -16,6 +17,8 @@ export interface VipEndpointConfig {
   distribution: Distribution;
   /** idleTimeoutInMinutes, in emulated ms. */
   idleTimeoutMs: number;
+  /** The endpoint's custom LoadBalancerProbe; absent: the guest agent's answer (the fabric's rotation). */
+  probe?: ProbeConfig;
 }
 
 /** One instance behind an endpoint, as the fabric's rotation and the instance's listener say. */

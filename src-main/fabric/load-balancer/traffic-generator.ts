@@ -92,7 +92,9 @@ export class TrafficRun {
     if (this.view.status !== 'Running') return;
     const elapsed = performance.now() - this.startedReal;
     this.view.progress = Math.min(1, elapsed / this.plan.durationMs);
-    const shouldHave = Math.floor((Math.min(elapsed, this.plan.durationMs) * this.plan.rate) / 1000) + 1;
+    // Request k is due at k / rate seconds, k = 0 .. rate x duration - 1.
+    const total = Math.round((this.plan.durationMs * this.plan.rate) / 1000);
+    const shouldHave = Math.min(total, Math.floor((elapsed * this.plan.rate) / 1000) + 1);
     while (this.due < shouldHave) {
       this.due++;
       if (this.view.inFlight >= this.plan.concurrency) this.view.heldBack++;

@@ -7,6 +7,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { EndpointTrafficView, InstanceTrafficView } from '../../common/fabric-api';
 import { bindOnce, boundPort, describeWalk, walkPorts } from '../../common/port-walk';
+import { CustomProbe } from './custom-probe';
 import { HttpExchangeMeter } from './http-exchange-meter';
 import type { BackendConfig, VipEndpointConfig } from './protocol';
 import { TrafficMeter } from './traffic-counters';
@@ -26,7 +27,15 @@ interface Forwarded {
   active: boolean;
   /** Emulated ms without a byte either way. */
   idleMs: number;
+  /** performance.now() of the last sweep that saw bytes move. */
+  activeAt: number;
 }
+
+/**
+ * Real ms a connection must also have been idle before idleTimeoutInMinutes closes it: at 1000x, 4 emulated
+ * minutes are 240 real ms, less than a busy machine may take to answer one request.
+ */
+export const idleFloorMs = 2_000;
 
 /** FNV-1a over a string: the connection's hash, spread evenly enough for a handful of instances. */
 function hash(text: string): number {
@@ -48,6 +57,8 @@ export class VipEndpoint {
   private idleClosed = 0;
   private malformed = 0;
   private closed = false;
+  /** The endpoint's custom LoadBalancerProbe, which then decides rotation instead of the guest agent. */
+  private readonly probe: CustomProbe | null;
 
   constructor(
     readonly config: VipEndpointConfig,
@@ -58,6 +69,7 @@ export class VipEndpoint {
     // allowHalfOpen: a client that has sent its last byte still gets the whole answer.
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => this.accept(client));
     this.server.maxConnections = maxConnections;
+    this.probe = config.probe ? new CustomProbe(config.probe) : null;
     this.server.on('drop', () => {
       this.totals.connections++;
       this.refusedBy.connectionLimit++;
@@ -99,20 +111,37 @@ export class VipEndpoint {
       backend.address = null;
       backend.host = null;
     }
-    this.rotation = [...this.backends.values()].filter((b) => b.inRotation && b.host !== null).sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
+    this.rebuildRotation();
+  }
+
+  /** Whether new connections may go to the instance: its probe's verdict (custom, or the guest agent's via the fabric). */
+  private inRotation(b: Backend): boolean {
+    return b.host !== null && !b.gone && (this.probe ? this.probe.healthy(b.instanceId) : b.inRotation);
+  }
+
+  private rebuildRotation(): void {
+    this.rotation = [...this.backends.values()].filter((b) => this.inRotation(b)).sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
     this.touched();
   }
 
-  /** Close connections idle for idleTimeoutInMinutes; `elapsed`: emulated ms since the last sweep. */
-  sweepIdle(elapsed: number): void {
+  /** Run the custom probe where it is due (emulated `now`; `scale` emulated ms per real ms). */
+  probeTick(now: number, scale: number): void {
+    if (!this.probe || this.closed) return;
+    const targets = [...this.backends.values()].filter((b) => !b.gone).map((b) => ({ instanceId: b.instanceId, host: b.host, port: b.port }));
+    this.probe.tick(now, scale, targets, () => this.rebuildRotation());
+  }
+
+  /** Close connections idle for idleTimeoutInMinutes (and idleFloorMs of real time); `elapsed`: emulated ms since the last sweep. */
+  sweepIdle(elapsed: number, realNow = performance.now()): void {
     for (const f of this.open) {
       if (f.active) {
         f.active = false;
         f.idleMs = 0;
+        f.activeAt = realNow;
         continue;
       }
       f.idleMs += elapsed;
-      if (f.idleMs >= this.config.idleTimeoutMs) {
+      if (f.idleMs >= this.config.idleTimeoutMs && realNow - f.activeAt >= idleFloorMs) {
         this.idleClosed++;
         this.touched();
         f.client.destroy();
@@ -136,7 +165,14 @@ export class VipEndpoint {
       idleClosed: this.idleClosed,
       malformed: this.malformed,
       instances: [...this.backends.values()].map(
-        (b): InstanceTrafficView => ({ instanceId: b.instanceId, instanceName: b.instanceName, address: b.address, inRotation: b.inRotation, probe: b.probe, counters: b.meter.view() }),
+        (b): InstanceTrafficView => ({
+          instanceId: b.instanceId,
+          instanceName: b.instanceName,
+          address: b.address,
+          inRotation: this.inRotation(b),
+          probe: this.probe ? { kind: this.probe.config.protocol, name: this.probe.config.name, ...this.probe.view(b.instanceId) } : b.probe,
+          counters: b.meter.view(),
+        }),
       ),
     };
   }
@@ -169,8 +205,8 @@ export class VipEndpoint {
   private tryConnect(client: Socket, order: Backend[], index: number): void {
     const target = order[index];
     if (!target || client.destroyed) return this.refuse(client, 'instanceUnreachable');
-    if (!target.host || !target.inRotation) return this.tryConnect(client, order, index + 1);
-    const backend = connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    if (!this.inRotation(target)) return this.tryConnect(client, order, index + 1);
+    const backend = connect({ host: target.host!, port: target.port, allowHalfOpen: true });
     const early = () => {
       target.meter.errors++;
       this.totals.errors++;
@@ -191,7 +227,7 @@ export class VipEndpoint {
     meter.connections++;
     meter.activeConnections++;
     totals.activeConnections++;
-    const f: Forwarded = { client, backend, active: true, idleMs: 0 };
+    const f: Forwarded = { client, backend, active: true, idleMs: 0, activeAt: performance.now() };
     this.open.add(f);
     client.setNoDelay(true);
     backend.setNoDelay(true);
