@@ -42,6 +42,8 @@ export interface FabricOptions {
   hostSilenceFloorMs?: number;
   /** Give VIPs and DIPs their own 127.x addresses; default: when the OS allows it. false: everything on 127.0.0.1, ports walking. */
   loopbackAliases?: boolean;
+  /** Connections one VIP endpoint holds at once before it resets new ones (load-balancer.ts's default: 1,000). */
+  maxConnectionsPerEndpoint?: number;
 }
 
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
@@ -94,7 +96,7 @@ export class Fabric implements FabricApi {
     );
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
-    this.loadBalancer = new LoadBalancer(new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd);
+    this.loadBalancer = new LoadBalancer(new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd, options.maxConnectionsPerEndpoint);
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs, this.loadBalancer);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
   }

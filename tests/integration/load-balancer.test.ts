@@ -4,7 +4,7 @@
 // answer, role code listens where RoleEnvironment says, and the counters add up.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -380,6 +380,7 @@ function probedPackage(): { path: string; data: string }[] {
     <Endpoints>
       <InputEndpoint name="Web" protocol="http" port="7100" loadBalancerProbe="health" />
       <InputEndpoint name="Sticky" protocol="http" port="7101" loadBalancerDistribution="sourceIP" idleTimeoutInMinutes="30" />
+      <InputEndpoint name="Plain" protocol="http" port="7102" />
     </Endpoints>
   </WorkerRole>
 </ServiceDefinition>`;
@@ -389,13 +390,16 @@ function probedPackage(): { path: string; data: string }[] {
 </ServiceConfiguration>`;
   const code = `import { createServer } from 'node:http';
 let health = 'ok';
+let busy = false;
 const servers = [];
 export async function onStart(env) {
-  for (const name of ['Web', 'Sticky']) {
+  env.on('statusCheck', (e) => { if (busy) e.setBusy(); });
+  for (const name of ['Web', 'Sticky', 'Plain']) {
     const { address, port } = env.currentRoleInstance.instanceEndpoints[name].ipEndpoint;
     const server = createServer((req, res) => {
       const url = new URL(req.url, 'http://x');
-      if (url.pathname === '/set') health = url.searchParams.get('health');
+      if (url.pathname === '/set') health = url.searchParams.get('health') ?? health;
+      if (url.pathname === '/busy') busy = url.searchParams.get('busy') === 'true';
       if (url.pathname === '/health') {
         if (health === 'hang') return;
         res.statusCode = health === 'ok' ? 200 : 500;
@@ -424,6 +428,7 @@ describe('custom probes, distribution and idle timeout from the .csdef', () => {
     const pkg = await fabric.openPackage({ files: probedPackage() });
     expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     ({ deployment } = await deployReady(fabric, { packageId: pkg.packageId }, 2));
+    expect(deployment.inputEndpoints.map((e) => e.name)).toEqual(['Web', 'Sticky', 'Plain']);
     const e = deployment.inputEndpoints.find((x) => x.name === 'Web')!;
     web = { host: e.vip, port: e.port! };
   });
@@ -462,6 +467,21 @@ describe('custom probes, distribution and idle timeout from the .csdef', () => {
     await rotationApplied(deployment.id, 'Web', { Api_IN_0: true, Api_IN_1: true });
   });
 
+  it('an instance that calls setBusy leaves the guest-agent rotation (no new connections), but a custom probe decides for itself', async () => {
+    const view = await endpointTraffic(deployment.id, 'Plain');
+    const address = view.instances.find((x) => x.instanceName === 'Api_IN_0')!.address!;
+    expect((await get(`http://${address}/busy?busy=true`)).status).toBe(200);
+    await rotationApplied(deployment.id, 'Plain', { Api_IN_0: false, Api_IN_1: true });
+    expect((await fabric.getSnapshot()).instances.find((i) => i.id === `${deployment.id}/Api_IN_0`)?.status).toBe('BusyRole');
+    const plain = deployment.inputEndpoints.find((x) => x.name === 'Plain')!;
+    const answers = await Promise.all(Array.from({ length: 12 }, () => get(`http://${plain.vip}:${plain.port}/`)));
+    expect(answers.map((a) => a.body)).toEqual(Array(12).fill('Api_IN_1'));
+    // The Web endpoint's probe still passes on the busy instance, so it stays in that endpoint's rotation.
+    expect((await endpointTraffic(deployment.id, 'Web')).instances.find((x) => x.instanceName === 'Api_IN_0')!.inRotation).toBe(true);
+    expect((await get(`http://${address}/busy?busy=false`)).status).toBe(200);
+    await rotationApplied(deployment.id, 'Plain', { Api_IN_0: true, Api_IN_1: true });
+  });
+
   it('sourceIP distribution keeps one client on one instance; idleTimeoutInMinutes="30" outlives the default 4', async () => {
     const sticky = deployment.inputEndpoints.find((x) => x.name === 'Sticky')!;
     const answers = await Promise.all(Array.from({ length: 12 }, () => get(`http://${sticky.vip}:${sticky.port}/`)));
@@ -484,6 +504,68 @@ describe('custom probes, distribution and idle timeout from the .csdef', () => {
     expect((await endpointTraffic(deployment.id, 'Sticky')).idleClosed).toBe(0);
     await fabric.setClock({ scale: 1000 });
     expect(await long.closed).toBeGreaterThan(shortClosed);
+  });
+});
+
+describe('a killed host', () => {
+  it("gets no new connection: the load balancer tries the instance left, and every request is served", async () => {
+    const { deployment, instances } = await deployReady(fabric, { sample: 'web-and-worker', serviceName: 'survivor' }, 4);
+    const victim = instances.find((i) => i.name === 'WebFrontEnd_IN_0')!;
+    const { vip, port } = deployment.inputEndpoints[0]!;
+    await fabric.injectFault({ kind: 'kill-host', hostId: victim.hostId });
+    // At once, before the controller has even noticed the host is gone: refused connects move to the other instance.
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(`http://${vip}:${port}/`)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    const view = await endpointTraffic(deployment.id, 'HttpIn');
+    const dead = view.instances.find((i) => i.instanceName === 'WebFrontEnd_IN_0')!;
+    const alive = view.instances.find((i) => i.instanceName === 'WebFrontEnd_IN_1')!;
+    expect(alive.counters.requests).toBe(20);
+    expect(dead.counters.requests).toBe(0);
+    expectCountersAddUp(view);
+    // Once the controller sees the host gone, the instance leaves rotation.
+    await rotationApplied(deployment.id, 'HttpIn', { WebFrontEnd_IN_0: false });
+  });
+});
+
+describe('clients that misbehave', () => {
+  it('holds at most its connection limit, refuses the rest clearly, closes the silent ones when idle, and keeps serving', async () => {
+    const local = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 113, batchIntervalMs: 10, maxConnectionsPerEndpoint: 100, sessionDir: mkdtempSync(join(tmpdir(), 'fabric-lab-lb-limits-')) });
+    const sockets: Socket[] = [];
+    try {
+      const { deployment } = await deployReady(local, { sample: 'web-and-worker', serviceName: 'limits' }, 4);
+      const { vip, port } = deployment.inputEndpoints[0]!;
+      const traffic = async () => (await local.getTraffic()).endpoints.find((e) => e.deploymentId === deployment.id)!;
+      // 600 clients connect at once and never write a byte.
+      const outcomes = await Promise.all(
+        Array.from({ length: 600 }, () =>
+          new Promise<string>((resolve) => {
+            const socket = connect({ host: vip, port: port! });
+            sockets.push(socket);
+            socket.on('connect', () => resolve('connected'));
+            socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+          }),
+        ),
+      );
+      expect(outcomes.length).toBe(600);
+      const full = await waitFor('500 refused at the limit', async () => {
+        const v = await traffic();
+        return v.refusedBy.connectionLimit === 500 && v.totals.activeConnections === 100 && v;
+      });
+      expectCountersAddUp(full);
+      // Within the 2 s real floor of the 4-minute idle timeout the silent ones go, and the service answers again.
+      const idle = await waitFor('the silent connections closed as idle', async () => {
+        const v = await traffic();
+        return v.idleClosed === 100 && v.totals.activeConnections === 0 && v;
+      }, 20_000);
+      expectCountersAddUp(idle);
+      expect((await get(`http://${vip}:${port}/`)).status).toBe(200);
+      expect((await local.getSnapshot()).instances.filter((i) => i.deploymentId === deployment.id).every((i) => i.status === 'ReadyRole')).toBe(true);
+      const log = readFileSync(join(local.sessionDir, 'fabric', 'front-end', 'FrontEnd.log'), 'utf8');
+      expect(log).toContain(`${deployment.id} WebFrontEnd/HttpIn (http, csdef port 80) listens on ${vip}:${port}`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await local.close();
+    }
   });
 });
 

@@ -81,7 +81,9 @@ function handle(message: ToLoadBalancer): void {
       send({ type: 'ready' });
       break;
     case 'open': {
-      const list = message.endpoints.map((config) => new VipEndpoint(config, maxConnections, touched));
+      const list = message.endpoints.map(
+        (config) => new VipEndpoint(config, maxConnections, touched, (problem) => send({ type: 'log', level: 'ERROR', message: `${config.deploymentId} ${config.roleName}/${config.name}: ${problem}` })),
+      );
       void open(message.deploymentId, list);
       break;
     }

@@ -30,7 +30,8 @@ interface Attached {
 
 /** At most this many traffic runs at once, whoever starts them. */
 const maxRuns = 4;
-const maxConnectionsPerEndpoint = 2_000;
+/** Connections one VIP endpoint holds at once; more are reset and counted (each costs three sockets here). */
+export const defaultMaxConnectionsPerEndpoint = 1_000;
 
 export class LoadBalancer {
   private readonly worker: Worker;
@@ -50,6 +51,7 @@ export class LoadBalancer {
     private readonly events: TrafficEvents,
     /** FrontEnd.log: what each deployment's VIP got, beside the deployment's own lines. */
     private readonly log: ComponentLog,
+    maxConnectionsPerEndpoint = defaultMaxConnectionsPerEndpoint,
   ) {
     this.worker = new Worker(workerUrl, { name: 'load-balancer' });
     this.ready = new Promise((resolve, reject) => {

@@ -65,6 +65,7 @@ export class VipEndpoint {
     maxConnections: number,
     /** Something changed that the next push of counters should carry. */
     private readonly touched: () => void,
+    private readonly failed: (message: string) => void = () => {},
   ) {
     // allowHalfOpen: a client that has sent its last byte still gets the whole answer.
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => this.accept(client));
@@ -81,6 +82,8 @@ export class VipEndpoint {
   async listen(): Promise<void> {
     const walk = await walkPorts(this.config.requestedPort, (port) => bindOnce(this.server, this.config.vip, port));
     this.port = boundPort(this.server);
+    // Once listening, an error (out of file descriptors while accepting) is logged; the endpoint goes on.
+    this.server.on('error', (error) => this.failed(`${this.config.vip}:${this.port}: ${error.message}`));
     this.note = describeWalk(this.config.requestedPort, walk);
     if (this.closed) this.server.close();
   }
