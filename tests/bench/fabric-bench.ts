@@ -164,6 +164,111 @@ async function fleet(count: number): Promise<void> {
   await fabric.close();
 }
 
+/** The bench's HTTP client, in its own thread so the main thread's lag is the fabric's alone: closed loop, `concurrency` at once. */
+const clientCode = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { targets, keepAlive, concurrency, durationMs } = workerData;
+const agent = new http.Agent({ keepAlive, maxSockets: concurrency });
+const latencies = [];
+let errors = 0, next = 0, running = concurrency;
+const started = performance.now();
+const end = started + durationMs;
+function one() {
+  if (performance.now() >= end) {
+    if (--running === 0) { agent.destroy(); parentPort.postMessage({ requests: latencies.length, errors, wallMs: performance.now() - started, latencies }); }
+    return;
+  }
+  const target = targets[next++ % targets.length];
+  const t0 = performance.now();
+  const req = http.request({ host: target.host, port: target.port, path: '/index.html', agent, headers: keepAlive ? {} : { connection: 'close' } }, (res) => {
+    res.resume();
+    res.on('end', () => { latencies.push(performance.now() - t0); one(); });
+  });
+  req.on('error', () => { errors++; one(); });
+  req.end();
+}
+for (let c = 0; c < concurrency; c++) one();
+`;
+
+interface ClientRun {
+  requests: number;
+  errors: number;
+  wallMs: number;
+  latencies: number[];
+}
+
+function runClient(targets: { host: string; port: number }[], keepAlive: boolean, concurrency: number, durationMs: number): Promise<ClientRun> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(clientCode, { eval: true, workerData: { targets, keepAlive, concurrency, durationMs } });
+    worker.once('message', (result: ClientRun) => void worker.terminate().then(() => resolve(result)));
+    worker.once('error', reject);
+  });
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+/**
+ * Requests/s through a VIP vs straight to the instances' DIPs (the client spreads over both DIPs itself, so
+ * the instances behind are the same), one client, one run, keep-alive and not, alternating direct and VIP
+ * rounds; the latency the load balancer adds, and the fabric main thread's event-loop lag under the load.
+ */
+async function loadBalancerFigure(): Promise<void> {
+  const fabric = await startFabric(2, 8, { timeScale: 10 });
+  const { deploymentId } = await fabric.deploy({ sample: 'web-and-worker' });
+  let vip: { host: string; port: number } | null = null;
+  let dips: { host: string; port: number }[] = [];
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    const snapshot = await fabric.getSnapshot();
+    const web = snapshot.instances.filter((i) => i.deploymentId === deploymentId && i.roleName === 'WebFrontEnd');
+    const endpoint = snapshot.deployments.find((d) => d.id === deploymentId)?.inputEndpoints[0];
+    const traffic = (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deploymentId);
+    if (web.length === 2 && web.every((i) => i.status === 'ReadyRole' && i.endpoints[0]?.address) && endpoint?.port && traffic?.instances.filter((i) => i.inRotation).length === 2) {
+      vip = { host: endpoint.vip, port: endpoint.port };
+      dips = web.map((i) => {
+        const [host, port] = i.endpoints[0]!.address!.split(':');
+        return { host: host!, port: Number(port) };
+      });
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!vip) throw new Error('web-and-worker did not come up with both instances in rotation within 120 s');
+  const concurrency = 16;
+  const roundMs = Number(process.env.BENCH_LB_ROUND_MS ?? 3_000);
+  const modes: Record<string, unknown>[] = [];
+  for (const keepAlive of [true, false]) {
+    const rounds: Record<'direct' | 'vip', { rps: number; latencies: number[]; errors: number; lag: { p50: number; p99: number; max: number } }[]> = { direct: [], vip: [] };
+    await runClient(dips, keepAlive, concurrency, 500); // warm-up
+    for (let round = 0; round < 2; round++) {
+      for (const via of ['direct', 'vip'] as const) {
+        const lag = monitorEventLoopDelay({ resolution: 1 });
+        lag.enable();
+        const result = await runClient(via === 'vip' ? [vip] : dips, keepAlive, concurrency, roundMs);
+        lag.disable();
+        rounds[via].push({ rps: (result.requests * 1000) / result.wallMs, latencies: result.latencies, errors: result.errors, lag: { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 } });
+      }
+    }
+    const summary = (via: 'direct' | 'vip') => {
+      const all = rounds[via].flatMap((r) => r.latencies).sort((a, b) => a - b);
+      return {
+        requestsPerSecond: rounds[via].reduce((n, r) => n + r.rps, 0) / rounds[via].length,
+        p50Ms: quantile(all, 0.5),
+        p99Ms: quantile(all, 0.99),
+        errors: rounds[via].reduce((n, r) => n + r.errors, 0),
+        mainLagP99Ms: Math.max(...rounds[via].map((r) => r.lag.p99)),
+        mainLagMaxMs: Math.max(...rounds[via].map((r) => r.lag.max)),
+      };
+    };
+    const direct = summary('direct');
+    const viaVip = summary('vip');
+    modes.push({ keepAlive, concurrency, roundMs, direct, vip: viaVip, ratio: viaVip.requestsPerSecond / direct.requestsPerSecond, addedP50Ms: viaVip.p50Ms - direct.p50Ms, addedP99Ms: viaVip.p99Ms - direct.p99Ms });
+  }
+  emit({ figure: 'load-balancer', modes });
+  await fabric.close();
+}
+
 const [figure, arg1, arg2] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
@@ -171,6 +276,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   ready: async () => (await ready(Number(arg1), Number(arg2), 8)).close(),
   rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
   'fleet-2048': () => fleet(2048),
+  'load-balancer': loadBalancerFigure,
 };
 const run = runs[figure ?? ''];
 if (!run) {

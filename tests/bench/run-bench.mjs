@@ -119,8 +119,8 @@ async function frames() {
   }
 }
 
-// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, ready512, ready512At100x, rss,
-// logs, frames2048: the last also gives lag2048 and ready2048At10x), written to results-only.json.
+// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, loadBalancer, ready512, ready512At100x,
+// rss, logs, frames2048: the last also gives lag2048 and ready2048At10x), written to results-only.json.
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
 
@@ -137,6 +137,7 @@ const step = async (name, run) => {
 };
 
 await step('hostStart', async () => (await figure(['host-start'], { timeoutMs: 120_000 }))[0]);
+await step('loadBalancer', async () => (await figure(['load-balancer'], { timeoutMs: 300_000 }))[0]);
 await step('ready512', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_TIMEOUT_MS: '60000' } }))[0]);
 await step('ready512At100x', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_SCALE: '100', BENCH_READY_TIMEOUT_MS: '120000' } }))[0]);
 await step('rss', async () => {
@@ -168,6 +169,11 @@ for (const s of frames2048?.byScale ?? []) {
   if (s.error) lines.push(`renderer frame time with 2,048 live tiles at ${s.scale}x: not measured: ${s.error}`);
   else if (!s.live) lines.push(`renderer frame time with 2,048 live tiles at ${s.scale}x: not measured: only ${s.batches} batches (${s.updates} instance updates) reached the page in the ${fix(s.wallMs / 1000)} s window, so the tiles were not updating live; the near-idle page's frames: p95 ${fix(s.p95Ms)} ms over ${s.frames} frames`);
   else lines.push(`renderer frame time with ${frames2048.tiles} live tiles at ${s.scale}x: p95 ${fix(s.p95Ms)} ms, p50 ${fix(s.p50Ms)} ms, p99 ${fix(s.p99Ms)} ms over ${s.frames} frames in ${fix(s.wallMs / 1000)} s; ${s.batches} batches with ${s.updates} instance updates (${s.instancesUpdated} instances) applied, ${s.mapRedraws} map redraws (target p95 < 16.7 ms)`);
+}
+for (const m of results.loadBalancer?.modes ?? []) {
+  lines.push(
+    `load balancer, ${m.keepAlive ? 'keep-alive' : 'a connection per request'}, ${m.concurrency} in flight: ${fix(m.vip.requestsPerSecond, 0)} req/s through the VIP vs ${fix(m.direct.requestsPerSecond, 0)} straight to the DIPs = ${fix(m.ratio, 2)}x (target >= 0.8x); added latency p50 ${fix(m.addedP50Ms, 2)} ms, p99 ${fix(m.addedP99Ms, 2)} ms; fabric main thread lag p99 ${fix(m.vip.mainLagP99Ms, 1)} ms (max ${fix(m.vip.mainLagMaxMs, 1)}) under VIP load, ${fix(m.direct.mainLagP99Ms, 1)} ms direct`,
+  );
 }
 lines.push(...(results.logs?.summary ?? []));
 for (const [name, r] of Object.entries(results)) if (r?.error) lines.push(`${name}: not measured: ${r.error}`);
