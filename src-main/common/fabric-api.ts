@@ -84,6 +84,8 @@ export interface DeploymentInputEndpointView {
   requestedPort: number;
   /** Why `port` differs from `requestedPort`, or why nothing listens; "" when there is nothing to say. */
   note: string;
+  /** https: which certificate the instances present (a self-signed stand-in for the one the package names); else null. */
+  tls: string | null;
 }
 
 export interface InstanceView {

@@ -32,7 +32,7 @@ export interface InstanceSpec {
   /** The configuration version the guest agent writes as C:\Config\<deploymentID>.<role>.<version>.xml (1 at deploy). */
   configurationVersion?: number;
   /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */
-  inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number; localPort?: number | '*' }[];
+  inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number; localPort?: number | '*'; certificate?: { name: string; thumbprint: string } }[];
   /** Whether role code (an entry module or a ProgramEntryPoint) listens on the role's non-IIS endpoints itself. */
   roleCodeListens?: boolean;
   /** Full IIS web roles: one site per csdef Site, served from its sitesroot\<index> folder (absent: HWC or worker). */

@@ -124,7 +124,10 @@ function programEntryPointOf(role: RoleModel): Pick<InstanceSpec, 'programEntryP
 
 /** The input endpoints every instance gets, and a full IIS role's sites with the endpoints each is bound to. */
 function webRoleOf(role: RoleModel): Pick<InstanceSpec, 'inputEndpoints' | 'sites' | 'roleCodeListens'> {
-  const inputEndpoints = role.endpoints.input.map((e) => ({ name: e.name, protocol: e.protocol, port: e.port, localPort: e.localPort }));
+  const inputEndpoints = role.endpoints.input.map((e) => {
+    const certificate = e.certificate === undefined ? undefined : role.certificates.find((c) => c.name === e.certificate);
+    return { name: e.name, protocol: e.protocol, port: e.port, localPort: e.localPort, ...(certificate ? { certificate: { name: certificate.name, thumbprint: certificate.thumbprint } } : {}) };
+  });
   // Role code (an entry module, or a ProgramEntryPoint) listens on its own endpoints; IIS serves a web role's http ones.
   const roleCodeListens = role.entryModule !== undefined || role.runtime.entryPoint?.kind === 'ProgramEntryPoint';
   if (role.sites.length === 0) return { inputEndpoints, roleCodeListens };

@@ -3,10 +3,12 @@
 // role has code of its own, the code listens there (RoleEnvironment tells it the port); when it has none, the
 // instance still answers, so traffic through the load balancer shows where it went: http endpoints with a page
 // naming the instance, tcp endpoints by echoing what they receive.
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { InstanceSpec } from '../common/host-protocol';
 import { bindOnce, boundPort, describeWalk, walkPorts } from '../common/port-walk';
+import { standInCertificate } from './stand-in-certificate';
 
 export interface EndpointPlan {
   name: string;
@@ -32,7 +34,7 @@ export function endpointPlans(spec: InstanceSpec): EndpointPlan[] {
   for (const [name, e] of Object.entries(spec.roleEnvironment.endpoints)) {
     if (e.protocol === 'udp') continue;
     const inputEndpoint = input.get(name);
-    if (inputEndpoint && spec.roleType === 'WebRole' && inputEndpoint.protocol === 'http') continue; // IIS's
+    if (inputEndpoint && spec.roleType === 'WebRole' && (inputEndpoint.protocol === 'http' || inputEndpoint.protocol === 'https')) continue; // IIS's
     const wanted = inputEndpoint ? (typeof inputEndpoint.localPort === 'number' ? inputEndpoint.localPort : inputEndpoint.localPort === '*' ? 0 : inputEndpoint.port) : e.port;
     plans.push({ name, protocol: inputEndpoint?.protocol ?? e.protocol, wanted });
   }
@@ -57,7 +59,9 @@ export class EndpointListeners {
   async open(plans: EndpointPlan[], roleCodeListens: boolean): Promise<BoundEndpoint[]> {
     const bound: BoundEndpoint[] = [];
     for (const plan of plans) {
-      const server = plan.protocol === 'http' || plan.protocol === 'https' ? this.httpServer(plan.name) : this.echoServer();
+      const certificate = plan.protocol === 'https' && !roleCodeListens ? this.spec.inputEndpoints?.find((e) => e.name === plan.name)?.certificate : undefined;
+      const tls = plan.protocol === 'https' && !roleCodeListens ? await standInCertificate(certificate?.name ?? plan.name, certificate?.thumbprint ?? '') : null;
+      const server = plan.protocol === 'http' || plan.protocol === 'https' ? this.httpServer(plan.name, tls) : this.echoServer();
       server.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
@@ -84,13 +88,14 @@ export class EndpointListeners {
     this.sockets.clear();
   }
 
-  private httpServer(endpointName: string): HttpServer {
-    return createHttpServer((req, res) => {
+  private httpServer(endpointName: string, tls: { key: string; cert: string } | null): HttpServer {
+    const answer = (req: IncomingMessage, res: ServerResponse) => {
       if (this.frozen) return;
       const body = `${this.spec.instanceName} answered ${req.method ?? 'GET'} ${req.url ?? '/'} on endpoint ${endpointName} of role ${this.spec.roleName} (${this.spec.deploymentId}). The role has no code of its own, so Fabric Lab answers for it.\n`;
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
       res.end(req.method === 'HEAD' ? undefined : body);
-    });
+    };
+    return tls ? createTlsServer(tls, answer) : createHttpServer(answer);
   }
 
   private echoServer(): TcpServer {

@@ -27,7 +27,8 @@ export function iisSitesOf(spec: InstanceSpec): IisSite[] {
       endpointNames: site.endpointNames,
     }));
   }
-  const http = (spec.inputEndpoints ?? []).filter((e) => e.protocol === 'http').map((e) => e.name);
+  // http first: WaWebHost's warm-up request goes to the first.
+  const http = [...(spec.inputEndpoints ?? []).filter((e) => e.protocol === 'http'), ...(spec.inputEndpoints ?? []).filter((e) => e.protocol === 'https')].map((e) => e.name);
   return [{ id: 1, name: `${spec.instanceName}_Web`, appPool: '', physicalPath: 'E:\\approot', folder: spec.roleDirectory ?? null, endpointNames: http }];
 }
 
@@ -60,7 +61,7 @@ export class IISConfigurator {
           port === null ? 'WARN' : 'INFO',
           port === null
             ? `Site ${site.name}: binding ${name} is not an http endpoint this instance listens on; it gets no binding.`
-            : `Site ${site.name}: binding http/${this.iis.ipAddress}:${port}: for endpoint ${name}.`,
+            : `Site ${site.name}: binding ${this.iis.protocolOf(name)}/${this.iis.ipAddress}:${port}: for endpoint ${name}.`,
         );
       }
       this.logs.iisConfigurator('INFO', `Created site ${site.name} (id ${site.id}) at ${site.physicalPath} in AppPool ${site.appPool}.`);

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { extname, isAbsolute, join, relative } from 'node:path';
 import type { InstanceEndpointView } from '../common/fabric-api';
@@ -14,6 +15,7 @@ import type { InstanceSpec } from '../common/host-protocol';
 import { bindOnce, boundPort, describeWalk, walkPorts } from '../common/port-walk';
 import type { InstanceLogs } from './instance-logs';
 import { warmUpPath } from './iis-configurator';
+import { standInCertificate } from './stand-in-certificate';
 
 /** A site as IIS holds it: id (W3SVC<id>), the folder it serves and the endpoints bound to it. */
 export interface IisSite {
@@ -88,20 +90,27 @@ export class InstanceWebServer {
   /** Ports that walked up from the csdef's localPort, in words, for the host agent's log. */
   readonly walks: string[] = [];
 
-  /** The http input endpoints this server listens for. https, tcp and udp endpoints are not served (yet). */
+  /** The http and https input endpoints this server listens for (tcp and udp are not IIS's). */
   get httpEndpoints(): string[] {
-    return (this.spec.inputEndpoints ?? []).filter((e) => e.protocol === 'http').map((e) => e.name);
+    return (this.spec.inputEndpoints ?? []).filter((e) => e.protocol === 'http' || e.protocol === 'https').map((e) => e.name);
+  }
+
+  protocolOf(endpointName: string): 'http' | 'https' {
+    return this.spec.inputEndpoints?.find((e) => e.name === endpointName)?.protocol === 'https' ? 'https' : 'http';
   }
 
   /** Bind one listener per http endpoint on the DIP at its localPort (walking up when taken), then report the addresses. */
   async open(): Promise<void> {
     for (const name of this.httpEndpoints) {
-      const server = createServer((req, res) => this.handle(name, req, res));
-      server.on('connection', (socket) => {
+      const endpoint = this.spec.inputEndpoints?.find((e) => e.name === name);
+      const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(name, req, res);
+      // https: IIS's binding presents the certificate the endpoint names; Fabric Lab holds a stand-in for it.
+      const tls = endpoint?.protocol === 'https' ? await standInCertificate(endpoint.certificate?.name ?? name, endpoint.certificate?.thumbprint ?? '') : null;
+      const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
+      server.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
       });
-      const endpoint = this.spec.inputEndpoints?.find((e) => e.name === name);
       const wanted = typeof endpoint?.localPort === 'number' ? endpoint.localPort : (endpoint?.localPort === '*' ? 0 : (endpoint?.port ?? 0));
       const walk = await walkPorts(wanted, (port) => bindOnce(server, this.ipAddress, port));
       const note = describeWalk(wanted, walk);
@@ -181,7 +190,8 @@ export class InstanceWebServer {
     if (port === null) return Promise.reject(new Error(`No listener for endpoint ${endpointName}.`));
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: this.ipAddress, port, path, method: 'GET', headers: { 'user-agent': 'WaWebHost' } }, (res) => {
+      const send = this.protocolOf(endpointName) === 'https' ? httpsRequest : httpRequest;
+      const req = send({ host: this.ipAddress, port, path, method: 'GET', rejectUnauthorized: false, headers: { 'user-agent': 'WaWebHost' } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, timeTakenMs: Math.round(performance.now() - started) }));
       });

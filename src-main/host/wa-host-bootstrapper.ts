@@ -251,7 +251,7 @@ export class WaHostBootstrapper {
       this.logs.host('WARN', 'The role has no http input endpoint; no warm-up request is sent.');
       return then();
     }
-    const url = `http://${this.web.ipAddress}:${this.web.portOf(endpoint)}${warmUpPath}`;
+    const url = `${this.web.protocolOf(endpoint)}://${this.web.ipAddress}:${this.web.portOf(endpoint)}${warmUpPath}`;
     this.logs.host('INFO', `Sending warm-up request GET ${url}`);
     // The answer arrives in real time; the role goes on at that emulated instant, unless it was stopped meanwhile.
     const done = (log: () => void) =>

@@ -4,6 +4,8 @@
 // answer, role code listens where RoleEnvironment says, and the counters add up.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,7 +114,7 @@ describe('Web front end and worker through its VIP', () => {
     const [p, s] = [production.deployment, staging.deployment];
     expect(p.vip).toMatch(/^127\.\d+\.\d+\.\d+$/);
     if (aliases) expect(s.vip).not.toBe(p.vip);
-    expect(p.inputEndpoints).toEqual([{ roleName: 'WebFrontEnd', name: 'HttpIn', protocol: 'http', vip: p.vip, port: aliases ? 80 : expect.any(Number), requestedPort: 80, note: aliases ? '' : expect.any(String) }]);
+    expect(p.inputEndpoints).toEqual([{ roleName: 'WebFrontEnd', name: 'HttpIn', protocol: 'http', vip: p.vip, port: aliases ? 80 : expect.any(Number), requestedPort: 80, note: aliases ? '' : expect.any(String), tls: null }]);
     const dips = [...production.instances, ...staging.instances].map((i) => i.ipAddress);
     for (const dip of dips) expect(dip).toMatch(/^127\.\d+\.\d+\.\d+$/);
     if (aliases) expect(new Set(dips).size).toBe(8);
@@ -504,6 +506,62 @@ describe('custom probes, distribution and idle timeout from the .csdef', () => {
     expect((await endpointTraffic(deployment.id, 'Sticky')).idleClosed).toBe(0);
     await fabric.setClock({ scale: 1000 });
     expect(await long.closed).toBeGreaterThan(shortClosed);
+  });
+});
+
+describe('https endpoints', () => {
+  it('terminate TLS on the instances with a self-signed stand-in for the certificate the package names, and say so', async () => {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    const thumbprint = '0123456789ABCDEF0123456789ABCDEF01234567';
+    const csdef = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceDefinition name="Secure" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
+  <WebRole name="Front" vmsize="Small">
+    <Certificates><Certificate name="SSL" storeLocation="LocalMachine" storeName="My" /></Certificates>
+    <Endpoints>
+      <InputEndpoint name="Http" protocol="http" port="8088" />
+      <InputEndpoint name="Https" protocol="https" port="8443" certificate="SSL" />
+    </Endpoints>
+  </WebRole>
+</ServiceDefinition>`;
+    const cscfg = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceConfiguration serviceName="Secure" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Front"><Instances count="2" /><Certificates><Certificate name="SSL" thumbprint="${thumbprint}" thumbprintAlgorithm="sha1" /></Certificates></Role>
+</ServiceConfiguration>`;
+    const pkg = await fabric.openPackage({
+      files: [
+        { path: 'Secure.csx/ServiceDefinition.csdef', data: b64(csdef) },
+        { path: 'Secure.csx/roles/Front/approot/index.html', data: b64('<h1>secure front</h1>') },
+        { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
+      ],
+    });
+    expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const { deployment } = await deployReady(fabric, { packageId: pkg.packageId }, 2);
+    const https = deployment.inputEndpoints.find((e) => e.name === 'Https')!;
+    expect(https.tls).toContain(`self-signed stand-in for certificate SSL (thumbprint ${thumbprint})`);
+    const answer = await new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: https.vip, port: https.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+        let body = '';
+        const { subject } = (res.socket as TLSSocket).getPeerCertificate();
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, subject: `${String(subject.CN)} / ${String(subject.O)} / ${String(subject.OU)}` }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('secure front');
+    expect(answer.subject).toBe(`SSL / Fabric Lab stand-in certificate / ${thumbprint}`);
+    // A client that checks certificates refuses the stand-in: it is not trusted, and says so.
+    const refused = await new Promise<string>((resolve) => {
+      const req = httpsRequest({ host: https.vip, port: https.port!, path: '/', agent: false }, () => resolve('accepted'));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+      req.end();
+    });
+    expect(refused).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    const view = await endpointTraffic(deployment.id, 'Https');
+    expect(view.totals.connections).toBeGreaterThanOrEqual(2);
+    expect(view.totals.requests).toBe(0); // TLS bytes are forwarded, not read
+    expectCountersAddUp(view);
   });
 });
 

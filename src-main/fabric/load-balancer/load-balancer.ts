@@ -116,15 +116,23 @@ export class LoadBalancer {
         }),
     );
     view.inputEndpoints = model.roles.flatMap((role) =>
-      role.endpoints.input.map((e) => ({
-        roleName: role.name,
-        name: e.name,
-        protocol: e.protocol,
-        vip,
-        port: null,
-        requestedPort: e.port,
-        note: e.protocol === 'udp' ? 'udp endpoints are not load-balanced by Fabric Lab' : '',
-      })),
+      role.endpoints.input.map((e) => {
+        const certificate = role.certificates.find((c) => c.name === e.certificate);
+        return {
+          roleName: role.name,
+          name: e.name,
+          protocol: e.protocol,
+          vip,
+          port: null,
+          requestedPort: e.port,
+          note: e.protocol === 'udp' ? 'udp endpoints are not load-balanced by Fabric Lab' : '',
+          // TLS ends on the instances, as in Azure (the load balancer forwards the bytes); their certificate is a stand-in.
+          tls:
+            e.protocol !== 'https'
+              ? null
+              : `self-signed stand-in for certificate ${e.certificate ?? '(none named)'}${certificate ? ` (thumbprint ${certificate.thumbprint})` : ''}: Fabric Lab does not hold the real one, so clients see an untrusted certificate`,
+        };
+      }),
     );
     this.deployments.set(view.id, { view, model, changed, configs, sent: new Map() });
     this.log.write('INFO', `${view.id} (${view.slot}) has VIP ${vip}; opening ${configs.length} input endpoint(s) on it.`);
