@@ -280,7 +280,7 @@ export class HostAgent {
       await web?.open();
       return listeners.open(endpointPlans(vm.spec), vm.spec.roleCodeListens === true);
     })();
-    opened.then(
+    void opened.then(
       (bound) =>
         this.context.timers.atInstant(bootedAt, () => {
           if (!current()) return;
