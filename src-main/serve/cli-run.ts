@@ -6,7 +6,7 @@ import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
 import { defaultPools, Fabric } from '../fabric/fabric';
-import type { CliIo } from './cli';
+import type { CliIo } from './cli-io';
 import type { PoolConfig } from '../fabric/pool-hosts';
 import { maxHosts, maxPools, parsePoolSpec, poolSpecUsage } from './pool-spec';
 
