@@ -1,9 +1,9 @@
-// Browser mode's transport: the built renderer over HTTP and FabricApi over one WebSocket (/fabric), on
-// loopback only. Anything on this machine (other users' processes, any web page the user opens) can reach
-// 127.0.0.1, so every request must carry the per-launch token, name a loopback Host (DNS rebinding) and,
-// when it has one, a loopback Origin (cross-site pages). A client holding the token drives the fabric, but
-// never names a path on this machine: exports go to the session's exports folder and are downloaded from
-// /exports/<id>.
+// Browser mode's transport: the built renderer over HTTP (sirv) and FabricApi over one WebSocket (/fabric),
+// on loopback only. Anything on this machine (other users' processes, any web page the user opens) can reach
+// 127.0.0.1, so every request must carry the token (new per launch, or kept by a --session), name a loopback
+// Host (DNS rebinding) and, when it has one, a loopback Origin (cross-site pages). A client holding the token
+// drives the fabric through the command dispatcher, but never names a path on this machine: exports go to the
+// session's exports folder and are downloaded from /exports/<id>.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, readdirSync } from 'node:fs';
