@@ -4,7 +4,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { trafficBounds, type TrafficRunView } from '../common/fabric-api';
 import { TrafficRun } from '../fabric/load-balancer/traffic-generator';
-import type { CliIo } from './cli';
+import type { CliIo } from './cli-io';
 import { number } from './cli-run';
 
 export interface TrafficOptions {

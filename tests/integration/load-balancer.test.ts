@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, EndpointTrafficView, FabricApi, InstanceView } from '../../src-main/common/fabric-api';
-import { parseCommandArgs } from '../../src-main/common/api-schema';
+import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
 import { refusal, waitFor } from '../support/fabric-helpers';
