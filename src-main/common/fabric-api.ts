@@ -93,6 +93,13 @@ export interface DeploymentInputEndpointView {
   note: string;
   /** https: which certificate the instances present (a self-signed stand-in for the one the package names); else null. */
   tls: string | null;
+  /** An InstanceInputEndpoint's port: straight to this one instance (<Role>_IN_<n>), not load-balanced; else null. */
+  instanceName: string | null;
+}
+
+/** The name the load balancer's counters (EndpointTrafficView.endpointName) give a VIP endpoint: `<name>@<instance>` for an InstanceInputEndpoint's port. */
+export function vipEndpointKey(e: { name: string; instanceName: string | null }): string {
+  return e.instanceName ? `${e.name}@${e.instanceName}` : e.name;
 }
 
 export interface InstanceView {

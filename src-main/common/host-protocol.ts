@@ -33,6 +33,8 @@ export interface InstanceSpec {
   configurationVersion?: number;
   /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */
   inputEndpoints?: { name: string; protocol: 'http' | 'https' | 'tcp' | 'udp'; port: number; localPort?: number | '*'; certificate?: { name: string; thumbprint: string } }[];
+  /** InstanceInputEndpoints: this instance's own public port on the VIP (from the range, by instance number; null when the range has none left) to its localPort. */
+  instanceInputEndpoints?: { name: string; protocol: 'tcp' | 'udp'; localPort: number; publicPort: number | null }[];
   /** Whether role code (an entry module or a ProgramEntryPoint) listens on the role's non-IIS endpoints itself. */
   roleCodeListens?: boolean;
   /** Full IIS web roles: one site per csdef Site, served from its sitesroot\<index> folder (absent: HWC or worker). */

@@ -96,6 +96,7 @@ export function planInstances<H extends PlacementHost>(
           ...programEntryPointOf(role),
           roleEnvironment: roleEnvironmentOf(role),
           ...webRoleOf(role),
+          ...instanceInputOf(role, n),
         },
       });
     }
@@ -108,10 +109,24 @@ function roleEnvironmentOf(role: RoleModel): InstanceSpec['roleEnvironment'] {
   const endpoints: InstanceSpec['roleEnvironment']['endpoints'] = {};
   for (const e of role.endpoints.input) endpoints[e.name] = { protocol: e.protocol, port: typeof e.localPort === 'number' ? e.localPort : e.port };
   for (const e of role.endpoints.internal) endpoints[e.name] = { protocol: e.protocol, port: e.port ?? 0 };
+  for (const e of role.endpoints.instanceInput) endpoints[e.name] = { protocol: e.protocol, port: e.localPort };
   return {
     settings: Object.fromEntries(role.settings.map((s) => [s.name, s.value])),
     localResources: Object.fromEntries(role.localResources.map((l) => [l.name, { maximumSizeInMegabytes: l.sizeInMB, cleanOnRoleRecycle: l.cleanOnRoleRecycle }])),
     endpoints,
+  };
+}
+
+/** The instance's own public ports: instance number n takes the n-th port of each InstanceInputEndpoint's range. */
+function instanceInputOf(role: RoleModel, n: number): Pick<InstanceSpec, 'instanceInputEndpoints'> {
+  if (role.endpoints.instanceInput.length === 0) return {};
+  return {
+    instanceInputEndpoints: role.endpoints.instanceInput.map((e) => ({
+      name: e.name,
+      protocol: e.protocol,
+      localPort: e.localPort,
+      publicPort: e.publicPortRange.min + n <= e.publicPortRange.max ? e.publicPortRange.min + n : null,
+    })),
   };
 }
 

@@ -319,6 +319,11 @@ export class HostAgent {
       const bound = vm.bound.find((b) => b.name === e.name);
       return { name: e.name, protocol: e.protocol, publicPort: e.port, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null };
     });
+    // InstanceInputEndpoints are this instance's own: listed too, with the public port it takes from the range.
+    for (const e of vm.spec.instanceInputEndpoints ?? []) {
+      const bound = vm.bound.find((b) => b.name === e.name);
+      endpoints.push({ name: e.name, protocol: e.protocol, publicPort: e.publicPort ?? 0, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null });
+    }
     this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints, ipAddress: vm.ipAddress });
   }
 

@@ -112,11 +112,12 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
         for (const event of batch.events) {
           if (event.type !== 'deployment') continue;
           for (const e of event.deployment.inputEndpoints) {
-            if (e.port === null || announced.has(e.name)) continue;
-            announced.add(e.name);
+            const key = e.instanceName ? `${e.name}@${e.instanceName}` : e.name;
+            if (e.port === null || announced.has(key)) continue;
+            announced.add(key);
             const url = `${e.protocol === 'http' || e.protocol === 'https' ? `${e.protocol}://` : 'tcp://'}${e.vip}:${e.port}/`;
             if (options.json) io.out(JSON.stringify({ event: 'endpoint', role: e.roleName, endpoint: e.name, url, note: e.note }));
-            else io.out(`${e.roleName}/${e.name} is running at ${url}${e.note ? ` (${e.note})` : ''}`);
+            else io.out(`${e.roleName}/${e.name}${e.instanceName ? ` (${e.instanceName})` : ''} is running at ${url}${e.note ? ` (${e.note})` : ''}`);
           }
         }
         if (!options.untilReady) return;

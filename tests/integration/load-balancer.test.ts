@@ -68,7 +68,8 @@ async function deployReady(api: FabricApi, request: Parameters<FabricApi['deploy
     if (!(ready && listening && deployment)) return false;
     // The load balancer has the instances' rotation too (it follows the published views a batch later).
     const traffic = (await api.getTraffic()).endpoints.filter((e) => e.deploymentId === deploymentId);
-    const behind = (name: string) => instances.filter((i) => i.endpoints.some((e) => e.name === name)).length;
+    // An InstanceInputEndpoint's port (<endpoint>@<instance>) has its one instance behind it.
+    const behind = (name: string) => (name.includes('@') ? 1 : instances.filter((i) => i.endpoints.some((e) => e.name === name)).length);
     return traffic.every((e) => e.instances.filter((i) => i.inRotation || i.probe.kind !== 'guest-agent').length === behind(e.endpointName)) && { deployment, instances };
   }, 30_000);
 }
@@ -114,7 +115,7 @@ describe('Web front end and worker through its VIP', () => {
     const [p, s] = [production.deployment, staging.deployment];
     expect(p.vip).toMatch(/^127\.\d+\.\d+\.\d+$/);
     if (aliases) expect(s.vip).not.toBe(p.vip);
-    expect(p.inputEndpoints).toEqual([{ roleName: 'WebFrontEnd', name: 'HttpIn', protocol: 'http', vip: p.vip, port: aliases ? 80 : expect.any(Number), requestedPort: 80, note: aliases ? '' : expect.any(String), tls: null }]);
+    expect(p.inputEndpoints).toEqual([{ roleName: 'WebFrontEnd', name: 'HttpIn', protocol: 'http', vip: p.vip, port: aliases ? 80 : expect.any(Number), requestedPort: 80, note: aliases ? '' : expect.any(String), tls: null, instanceName: null }]);
     const dips = [...production.instances, ...staging.instances].map((i) => i.ipAddress);
     for (const dip of dips) expect(dip).toMatch(/^127\.\d+\.\d+\.\d+$/);
     if (aliases) expect(new Set(dips).size).toBe(8);
@@ -287,6 +288,9 @@ function trafficPackage(): { path: string; data: string }[] {
     <Endpoints>
       <InputEndpoint name="Echo" protocol="tcp" port="7000" />
       <InputEndpoint name="Web" protocol="http" port="7080" localPort="7081" />
+      <InstanceInputEndpoint name="Direct" protocol="tcp" localPort="7200">
+        <AllocatePublicPortFrom><FixedPortRange min="7300" max="7301" /></AllocatePublicPortFrom>
+      </InstanceInputEndpoint>
     </Endpoints>
   </WorkerRole>
   <WorkerRole name="Coded" vmsize="Small">
@@ -345,6 +349,27 @@ describe('roles that answer for themselves', () => {
     const view = await endpointTraffic(deployment.id, 'Echo');
     expect(view.totals.bytesIn).toBeGreaterThanOrEqual('hello, fabric'.length);
     expect(view.totals.requests).toBe(0); // tcp endpoints count connections and bytes, not requests
+  });
+
+  it('an InstanceInputEndpoint gives each instance its own port on the VIP, straight to it', async () => {
+    const direct = deployment.inputEndpoints.filter((e) => e.name === 'Direct');
+    expect(direct.map((e) => [e.instanceName, e.requestedPort, e.port !== null])).toEqual([
+      ['Plain_IN_0', 7300, true],
+      ['Plain_IN_1', 7301, true],
+    ]);
+    for (const e of direct) {
+      expect(await tcpExchange(e.vip, e.port!, `to ${e.instanceName}`)).toBe(`to ${e.instanceName}`);
+      const view = await endpointTraffic(deployment.id, `Direct@${e.instanceName}`);
+      expect(view.instances.map((i) => [i.instanceName, i.counters.connections])).toEqual([[e.instanceName, 1]]);
+    }
+    // Each instance lists its own public port and where it listens (the csdef's localPort on its DIP).
+    const snapshot = await fabric.getSnapshot();
+    for (const [n, port] of [[0, 7300], [1, 7301]] as const) {
+      const view = snapshot.instances.find((i) => i.deploymentId === deployment.id && i.name === `Plain_IN_${n}`)!;
+      const own = view.endpoints.find((e) => e.name === 'Direct')!;
+      expect(own.publicPort).toBe(port);
+      if (fabric.loopbackAliases) expect(own.address).toBe(`${view.ipAddress}:7200`);
+    }
   });
 
   it("role code listens where RoleEnvironment says, on the instance's DIP, and the VIP reaches it", async () => {

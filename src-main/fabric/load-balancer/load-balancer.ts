@@ -6,7 +6,7 @@
 // says). Counters come back from the worker and go out as 'traffic' events.
 import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { FabricError, type DeploymentView, type FabricEventBatch, type InstanceView, type TrafficRequest, type TrafficRunView, type TrafficView } from '../../common/fabric-api';
+import { FabricError, vipEndpointKey, type DeploymentView, type FabricEventBatch, type InstanceView, type TrafficRequest, type TrafficRunView, type TrafficView } from '../../common/fabric-api';
 import type { ServiceModel } from '../../common/service-model';
 import type { ComponentLog } from '../../logs/component-log';
 import type { BackendConfig, FromLoadBalancer, ToLoadBalancer, VipEndpointConfig } from './protocol';
@@ -27,6 +27,9 @@ interface Attached {
   /** Endpoint name -> the backends last sent, as JSON, so an unchanged list is not sent again. */
   sent: Map<string, string>;
 }
+
+/** An InstanceInputEndpoint opens one VIP port per instance number of its range, at most this many. */
+const maxInstancePorts = 100;
 
 /** At most this many traffic runs at once, whoever starts them. */
 const maxRuns = 4;
@@ -115,6 +118,27 @@ export class LoadBalancer {
           };
         }),
     );
+    // InstanceInputEndpoints: port min + n of the range goes straight to <Role>_IN_<n>, whoever holds that number.
+    const instancePorts = model.roles.flatMap((role) =>
+      role.endpoints.instanceInput
+        .filter((e) => e.protocol === 'tcp')
+        .flatMap((e) =>
+          Array.from({ length: Math.min(maxInstancePorts, e.publicPortRange.max - e.publicPortRange.min + 1) }, (_, n) => ({ role, e, instanceName: `${role.name}_IN_${n}`, port: e.publicPortRange.min + n })),
+        ),
+    );
+    for (const { role, e, instanceName, port } of instancePorts) {
+      configs.push({
+        deploymentId: view.id,
+        roleName: role.name,
+        name: vipEndpointKey({ name: e.name, instanceName }),
+        protocol: 'tcp',
+        vip,
+        requestedPort: port,
+        distribution: 'fiveTuple',
+        idleTimeoutMs: 4 * 60_000,
+        instance: { instanceName, endpointName: e.name },
+      });
+    }
     view.inputEndpoints = model.roles.flatMap((role) =>
       role.endpoints.input.map((e) => {
         const certificate = role.certificates.find((c) => c.name === e.certificate);
@@ -131,8 +155,12 @@ export class LoadBalancer {
             e.protocol !== 'https'
               ? null
               : `self-signed stand-in for certificate ${e.certificate ?? '(none named)'}${certificate ? ` (thumbprint ${certificate.thumbprint})` : ''}: Fabric Lab does not hold the real one, so clients see an untrusted certificate`,
+          instanceName: null,
         };
       }),
+    );
+    view.inputEndpoints.push(
+      ...instancePorts.map(({ role, e, instanceName, port }) => ({ roleName: role.name, name: e.name, protocol: e.protocol, vip, port: null, requestedPort: port, note: '', tls: null, instanceName })),
     );
     this.deployments.set(view.id, { view, model, changed, configs, sent: new Map() });
     this.log.write('INFO', `${view.id} (${view.slot}) has VIP ${vip}; opening ${configs.length} input endpoint(s) on it.`);
@@ -165,10 +193,10 @@ export class LoadBalancer {
   async startTraffic(request: TrafficRequest): Promise<TrafficRunView> {
     const deployment = this.deployments.get(request.deploymentId);
     if (!deployment) throw new FabricError('NotFound', `There is no deployment "${request.deploymentId}" (or it has no VIP).`);
-    const http = deployment.view.inputEndpoints.filter((e) => e.protocol === 'http');
-    const endpoint = request.endpointName === undefined ? http[0] : deployment.view.inputEndpoints.find((e) => e.name === request.endpointName);
+    const http = deployment.view.inputEndpoints.filter((e) => e.protocol === 'http' && !e.instanceName);
+    const endpoint = request.endpointName === undefined ? http[0] : deployment.view.inputEndpoints.find((e) => e.name === request.endpointName && !e.instanceName);
     if (!endpoint) {
-      const names = deployment.view.inputEndpoints.map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
+      const names = deployment.view.inputEndpoints.filter((e) => !e.instanceName).map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
       throw new FabricError(
         'NotFound',
         request.endpointName === undefined ? `Deployment ${request.deploymentId} has no http input endpoint to send traffic to. Its input endpoints: ${names}.` : `Deployment ${request.deploymentId} has no input endpoint "${request.endpointName}". Its input endpoints: ${names}.`,
@@ -223,12 +251,13 @@ export class LoadBalancer {
         // New objects: the views already published keep what they said.
         deployment.view.inputEndpoints = deployment.view.inputEndpoints.map((e) => ({ ...e }));
         for (const opened of message.endpoints) {
-          const endpoint = deployment.view.inputEndpoints.find((e) => e.name === opened.name);
+          const endpoint = deployment.view.inputEndpoints.find((e) => vipEndpointKey(e) === opened.name);
           if (!endpoint) continue;
           endpoint.port = opened.port;
           endpoint.note = opened.note;
           const where = opened.port === null ? `does not listen: ${opened.note}` : `listens on ${endpoint.vip}:${opened.port}${opened.note ? ` (${opened.note})` : ''}`;
-          this.log.write(opened.port === null ? 'ERROR' : opened.note ? 'WARN' : 'INFO', `${message.deploymentId} ${endpoint.roleName}/${endpoint.name} (${endpoint.protocol}, csdef port ${endpoint.requestedPort}) ${where}.`);
+          const what = endpoint.instanceName ? `${endpoint.roleName}/${endpoint.name} for ${endpoint.instanceName} (instance input, ${endpoint.protocol}, port ${endpoint.requestedPort} of its range)` : `${endpoint.roleName}/${endpoint.name} (${endpoint.protocol}, csdef port ${endpoint.requestedPort})`;
+          this.log.write(opened.port === null ? 'ERROR' : opened.note ? 'WARN' : 'INFO', `${message.deploymentId} ${what} ${where}.`);
         }
         deployment.changed();
         this.sendBackends(message.deploymentId, true);
@@ -258,6 +287,15 @@ export class LoadBalancer {
     if (!deployment) return;
     const mine = [...this.instances.values()].filter((i) => i.deploymentId === deploymentId);
     for (const config of deployment.configs) {
+      if (config.instance) {
+        // Straight to its one instance while that instance listens: no rotation, no probe.
+        const { instanceName, endpointName } = config.instance;
+        const i = mine.find((x) => x.roleName === config.roleName && x.name === instanceName);
+        const address = i?.endpoints.find((e) => e.name === endpointName)?.address ?? null;
+        const backends: BackendConfig[] = i ? [{ instanceId: i.id, instanceName, address, inRotation: address !== null, probe: { kind: 'tcp', name: 'instance input (not load-balanced)', lastResult: address ? 'listening' : 'not listening', at: i.statusSince } }] : [];
+        this.sendIfChanged(deployment, config.name, backends, force);
+        continue;
+      }
       const backends: BackendConfig[] = mine
         .filter((i) => i.roleName === config.roleName)
         .map((i) => {
@@ -270,11 +308,15 @@ export class LoadBalancer {
             probe: { kind: 'guest-agent', name: 'guest agent', lastResult: `${inRotation ? 'healthy' : 'unhealthy'}: ${i.status}`, at: i.statusSince },
           };
         });
-      const json = JSON.stringify(backends);
-      if (!force && deployment.sent.get(config.name) === json) continue;
-      deployment.sent.set(config.name, json);
-      this.post({ type: 'backends', deploymentId, endpointName: config.name, backends });
+      this.sendIfChanged(deployment, config.name, backends, force);
     }
+  }
+
+  private sendIfChanged(deployment: Attached, endpointName: string, backends: BackendConfig[], force: boolean): void {
+    const json = JSON.stringify(backends);
+    if (!force && deployment.sent.get(endpointName) === json) return;
+    deployment.sent.set(endpointName, json);
+    this.post({ type: 'backends', deploymentId: deployment.view.id, endpointName, backends });
   }
 
   private pendingRun(id: string, plan: { url: string; rate: number; concurrency: number; keepAlive: boolean }, request: TrafficRequest, endpointName: string): TrafficRunView {

@@ -19,6 +19,8 @@ export interface VipEndpointConfig {
   idleTimeoutMs: number;
   /** The endpoint's custom LoadBalancerProbe; absent: the guest agent's answer (the fabric's rotation). */
   probe?: ProbeConfig;
+  /** An InstanceInputEndpoint's port: only this instance stands behind it. `name` is then `<endpoint>@<instance>`. */
+  instance?: { instanceName: string; endpointName: string };
 }
 
 /** One instance behind an endpoint, as the fabric's rotation and the instance's listener say. */
