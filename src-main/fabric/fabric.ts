@@ -103,7 +103,7 @@ export class Fabric implements FabricApi {
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.loadBalancer = new LoadBalancer(new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd, options.maxConnectionsPerEndpoint);
-    // Closed after the hosts (registered later, so disposed earlier): its last counters still reach the events.
+    // Registered after the hosts, so closed before them (reverse order): the VIPs stop taking connections first.
     this.started.add(() => this.loadBalancer.close());
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs, this.loadBalancer);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
