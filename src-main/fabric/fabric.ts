@@ -78,7 +78,17 @@ export class Fabric implements FabricApi {
     const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
-        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
+        new FabricController({
+          id: `pool-${i + 1}`,
+          config: pool,
+          workerUrl: options.hostWorkerUrl,
+          init,
+          events: this.events,
+          timers: this.timers,
+          timings: this.timings,
+          hostSilenceFloorMs: options.hostSilenceFloorMs ?? 2_000,
+          log: this.logs.controller(`pool-${i + 1}`),
+        }),
     );
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
