@@ -5,7 +5,7 @@
 // life is an explicit state (instance-lifecycle.ts); the promises operations wait on (instance-waiters.ts),
 // service healing (service-healing.ts) and load-balancer rotation (load-balancer-rotation.ts) are their own modules.
 import type { DeploymentView, FabricRecord, HostView, InstanceView, PoolView } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { EmulatedTimers } from '../common/emulated-timers';
 import type { AfterStop, FromHost, InstanceFault, ToHost } from '../common/host-protocol';
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
@@ -135,7 +135,7 @@ export class FabricController {
         const spare = this.hosts.spares()[0];
         if (!spare) {
           this.log.write('ERROR', `Allocation failed: ${plan.reason}`, requestId);
-          throw new FabricError('AllocationFailed', plan.reason);
+          throw FabricErrors.allocationFailed(plan.reason, requestId);
         }
         this.log.write('INFO', `No room on the running hosts; powering on spare ${spare.view.id}.`, requestId);
         await this.hosts.powerOn(spare);
@@ -244,7 +244,7 @@ export class FabricController {
     const instance = this.instances.get(instanceId)!;
     const orphaned = instance.lifecycle.state === 'Orphaned';
     if (!goalIsStarted(instance.lifecycle) || orphaned || isFinal(instance.view.status)) {
-      throw new FabricError('Conflict', `Instance ${instance.view.name} is ${orphaned ? 'waiting for a host' : instance.view.status}; only running instances can be ${how === 'reboot' ? 'rebooted' : 'reimaged'}.`);
+      throw FabricErrors.instanceNotRunning(instance.view.name, orphaned ? 'waiting for a host' : instance.view.status, how, requestId);
     }
     const done = this.waiters.status(instanceId, readyOrFailed);
     this.log.write('INFO', `${how === 'reboot' ? 'Rebooting' : 'Reimaging'} ${instanceId} on ${instance.view.hostId}.`, requestId);
@@ -284,7 +284,7 @@ export class FabricController {
   injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host' | 'hang-host'): void {
     const host = this.hosts.get(hostId)!;
     if (host.view.health !== 'Healthy') {
-      throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; faults go to healthy hosts.`);
+      throw FabricErrors.hostNotHealthy(host.view.name, host.view.health);
     }
     this.log.write('WARN', `Fault ${kind} injected into ${hostId}.`);
     // Dead hardware and a cut link outlast the controller's restart of the host; a hung host OS does not.
@@ -305,9 +305,9 @@ export class FabricController {
    */
   repairHost(hostId: string): void {
     const host = this.hosts.get(hostId)!;
-    if (this.repairing.has(hostId)) throw new FabricError('Conflict', `${host.view.name} is already being repaired.`);
+    if (this.repairing.has(hostId)) throw FabricErrors.hostBeingRepaired(host.view.name);
     if (host.view.health !== 'Unhealthy') {
-      throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; only an Unhealthy host can be repaired.`);
+      throw FabricErrors.hostNotUnhealthy(host.view.name, host.view.health);
     }
     this.repairing.add(hostId);
     this.log.write('WARN', `Repairing ${hostId}: restarting the host OS and its host agent.`);

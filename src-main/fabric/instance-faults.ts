@@ -1,7 +1,7 @@
 // Which faults an instance can take in its current state, and what is in force afterwards. The controller
 // refuses the rest with a reason before anything reaches a host.
 import type { InstanceFaultKind, InstanceView } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { InstanceFault } from '../common/host-protocol';
 import type { StartupTask } from '../common/service-model';
 
@@ -15,19 +15,19 @@ export interface FaultTarget {
 }
 
 export function checkInstanceFault({ view, startupTasks, stopping, orphaned }: FaultTarget, fault: InstanceFault): void {
-  if (stopping) throw new FabricError('Conflict', `Instance ${view.name} is being stopped (${view.status}); faults go to running instances.`);
+  if (stopping) throw FabricErrors.faultTargetStopping(view.name, view.status);
   if (orphaned || view.status === 'StoppedVM') {
-    throw new FabricError('Conflict', `Instance ${view.name} is ${orphaned ? 'waiting for a host (service healing)' : 'stopped'}; faults go to running instances.`);
+    throw FabricErrors.faultTargetWithoutVm(view.name, orphaned);
   }
   const booted = !['RoleStateUnknown', 'CreatingVM', 'StartingVM'].includes(view.status);
   if (fault.kind === 'hang-guest' && !booted) {
-    throw new FabricError('Conflict', `Instance ${view.name} is ${view.status}: its guest OS has not booted yet, so there is nothing to hang.`);
+    throw FabricErrors.guestNotBooted(view.name, view.status);
   }
   if (fault.kind === 'crash-role' && !fault.persistent && !['BusyRole', 'ReadyRole'].includes(view.status)) {
-    throw new FabricError('Conflict', `Instance ${view.name} is ${view.status}: its host process is not running. Make the crash persistent to crash it at its next start.`);
+    throw FabricErrors.hostProcessNotRunning(view.name, view.status);
   }
   if (fault.kind === 'fail-startup-task' && !startupTasks.some((t) => t.taskType === 'simple')) {
-    throw new FabricError('BadRequest', `Role ${view.roleName} has no simple startup task to fail.`);
+    throw FabricErrors.noSimpleStartupTask(view.roleName);
   }
 }
 
