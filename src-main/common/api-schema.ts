@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
 import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
+import { faultRequestSchema } from './fault-kinds';
 import { logCommandArgs } from './log-api-schema';
 import { checkPhase } from './timings';
 
@@ -80,15 +81,8 @@ export const fabricCommandArgs = {
       .optional(),
     method: z.enum(['GET', 'HEAD']).optional(),
   }),
-  injectFault: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
-    z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),
-    z.strictObject({ kind: z.literal('hang-guest'), instanceId: name }),
-    z.strictObject({ kind: z.literal('clear'), instanceId: name }),
-    z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
-    z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
-    z.strictObject({ kind: z.literal('hang-host'), hostId: name }),
-  ]),
+  // Each fault kind's arguments live with the kind (fault-kinds.ts).
+  injectFault: faultRequestSchema,
   ...logCommandArgs,
 } satisfies Record<FabricCommandName, z.ZodType>;
 

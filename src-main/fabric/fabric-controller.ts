@@ -4,16 +4,17 @@
 // first, and when that fails marks it bad and heals its instances onto healthy hosts. Each instance's
 // life is an explicit state (instance-lifecycle.ts); the promises operations wait on (instance-waiters.ts),
 // service healing (service-healing.ts) and load-balancer rotation (load-balancer-rotation.ts) are their own modules.
-import type { DeploymentView, FabricRecord, HostView, InstanceView, PoolView } from '../common/fabric-api';
+import type { DeploymentView, FabricRecord, FaultRequest, HostView, InstanceView, PoolView } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
+import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
 import type { EmulatedTimers } from '../common/emulated-timers';
-import type { AfterStop, FromHost, InstanceFault, ToHost } from '../common/host-protocol';
+import type { AfterStop, FromHost, ToHost } from '../common/host-protocol';
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
 import type { ComponentLog } from '../logs/component-log';
 import { instanceKey, type EventHub } from './event-hub';
-import { checkInstanceFault, faultsAfter } from './instance-faults';
+import { faultHandler, type HostFaultHandler, type InstanceFaultHandler } from './fault-registry';
 import { assertMove, goalIsStarted, hasVm, holdsCores, type InstanceLifecycle, type PoolInstance } from './instance-lifecycle';
 import { InstanceWaiters, readyOrFailed } from './instance-waiters';
 import { RoleRotation } from './load-balancer-rotation';
@@ -272,31 +273,24 @@ export class FabricController {
     ).then(() => undefined);
   }
 
-  injectInstanceFault(instanceId: string, fault: InstanceFault): void {
-    const instance = this.instances.get(instanceId)!;
-    checkInstanceFault({ view: instance.view, startupTasks: instance.spec.startupTasks, stopping: !goalIsStarted(instance.lifecycle), orphaned: instance.lifecycle.state === 'Orphaned' }, fault);
-    instance.view.faults = faultsAfter(instance.view.faults, fault);
-    this.log.write('WARN', `Fault ${fault.kind} injected into ${instanceId} on ${instance.view.hostId}.`);
+  /** Inject a fault into one of this pool's instances or hosts, through its kind's handler (fault-registry.ts). */
+  injectFault(fault: FaultRequest): void {
+    if (isHostFault(fault)) {
+      const handler = faultHandler(fault.kind) as HostFaultHandler;
+      const host = this.hosts.get(fault.hostId)!;
+      if (host.view.health !== 'Healthy') throw FabricErrors.hostNotHealthy(host.view.name, host.view.health);
+      this.log.write('WARN', `Fault ${fault.kind} injected into ${fault.hostId}.`);
+      handler.apply(host);
+      return;
+    }
+    const handler = faultHandler(fault.kind) as InstanceFaultHandler;
+    const instance = this.instances.get(fault.instanceId)!;
+    const { view, lifecycle } = instance;
+    handler.check({ view, startupTasks: instance.spec.startupTasks, stopping: !goalIsStarted(lifecycle), orphaned: lifecycle.state === 'Orphaned' }, fault);
+    view.faults = [...handler.inForce(new Set(view.faults), fault)];
+    this.log.write('WARN', `Fault ${fault.kind} injected into ${view.id} on ${view.hostId}.`);
     this.publish(instance);
-    this.hosts.send(instance.view.hostId, { type: 'fault', instanceId, fault });
-  }
-
-  injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host' | 'hang-host'): void {
-    const host = this.hosts.get(hostId)!;
-    if (host.view.health !== 'Healthy') {
-      throw FabricErrors.hostNotHealthy(host.view.name, host.view.health);
-    }
-    this.log.write('WARN', `Fault ${kind} injected into ${hostId}.`);
-    // Dead hardware and a cut link outlast the controller's restart of the host; a hung host OS does not.
-    if (kind === 'kill-host') {
-      host.fault = 'dead';
-      host.proxy?.terminate();
-    } else if (kind === 'disconnect-host') {
-      host.fault = 'cut-off';
-      host.proxy?.partition();
-    } else {
-      host.proxy?.send({ type: 'hang-host' });
-    }
+    this.hosts.send(view.hostId, { type: 'fault', instanceId: view.id, fault: instanceFaultMessage(fault) });
   }
 
   /**

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView } from '../common/fabric-api';
 import { toErrorInfo } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
+import { isHostFault } from '../common/fault-kinds';
 import { vmSizeCores, type RoleModel, type ServiceModel } from '../common/service-model';
 import type { EventHub } from './event-hub';
 import type { OperationTracker } from './operation-tracker';
@@ -210,22 +211,15 @@ export class FrontEnd {
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
   }
 
-  /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
+  /** Route a fault to the controller that owns its target (fault-kinds.ts names it); unknown targets are NotFound. */
   injectFault(fault: FaultRequest): void {
-    if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host' || fault.kind === 'hang-host') {
-      const controller = this.controllers.find((c) => c.hasHost(fault.hostId));
-      if (!controller) throw FabricErrors.hostNotFound(fault.hostId);
-      this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at host ${fault.hostId}.`);
-      controller.injectHostFault(fault.hostId, fault.kind);
-      controller.record({ kind: 'fault', at: this.now(), fault, target: fault.hostId });
-      return;
-    }
-    const controller = this.controllers.find((c) => c.instance(fault.instanceId));
-    if (!controller) throw FabricErrors.faultInstanceNotFound(fault.instanceId);
-    const hostFault = fault.kind === 'crash-role' ? { kind: fault.kind, persistent: fault.persistent ?? false } : { kind: fault.kind };
-    this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at instance ${fault.instanceId}.`);
-    controller.injectInstanceFault(fault.instanceId, hostFault);
-    controller.record({ kind: 'fault', at: this.now(), fault, target: fault.instanceId });
+    const host = isHostFault(fault);
+    const target = host ? fault.hostId : fault.instanceId;
+    const controller = this.controllers.find((c) => (host ? c.hasHost(target) : c.instance(target)));
+    if (!controller) throw host ? FabricErrors.hostNotFound(target) : FabricErrors.faultInstanceNotFound(target);
+    this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at ${host ? 'host' : 'instance'} ${target}.`);
+    controller.injectFault(fault);
+    controller.record({ kind: 'fault', at: this.now(), fault, target });
   }
 
   /** Start an operation: the deployment shows `during` until `work` settles, then `after` (if any). */
