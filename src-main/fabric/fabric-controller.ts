@@ -1,9 +1,9 @@
 // The fabric controller of one machine pool: places role instances on hosts with free cores (spread
 // over fault domains, powering on spare hosts when it must), hands each host agent its instances' goal
-// state, follows the status the host agents report, and recovers from a lost host: it restarts the host
-// first, and when that fails marks it bad and heals its instances onto healthy hosts. Each instance's
-// life is an explicit state (instance-lifecycle.ts); the promises operations wait on (instance-waiters.ts),
-// service healing (service-healing.ts) and load-balancer rotation (load-balancer-rotation.ts) are their own modules.
+// state and follows the status the host agents report. Each instance's life is an explicit state
+// (instance-lifecycle.ts) that only this class moves; its own modules hold the promises operations wait on
+// (instance-waiters.ts), what is done when a host fails (host-recovery.ts), service healing
+// (service-healing.ts) and load-balancer rotation (load-balancer-rotation.ts).
 import type { DeploymentView, FabricRecord, FaultRequest, HostView, InstanceView, PoolView } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
@@ -20,6 +20,7 @@ import { InstanceWaiters, readyOrFailed } from './instance-waiters';
 import { RoleRotation } from './load-balancer-rotation';
 import { newInstanceView, planInstances } from './placement';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
+import { HostRecovery } from './host-recovery';
 import { ServiceHealing } from './service-healing';
 
 export type { PoolConfig } from './pool-hosts';
@@ -42,12 +43,6 @@ export interface FabricControllerOptions {
   log: ComponentLog;
 }
 
-/**
- * A host that fails again this soon after the controller restarted it is marked bad ("repeated failures"): 15
- * emulated minutes, or 20 real seconds, since at high time scales detecting a failure alone takes longer than that.
- */
-const repeatedFailureWindow = { emulated: 15 * 60_000, real: 20_000 };
-
 export class FabricController {
   readonly pool: PoolView;
   private readonly hosts: PoolHosts;
@@ -60,8 +55,7 @@ export class FabricController {
   private readonly waiters = new InstanceWaiters();
   private readonly rotation = new RoleRotation<PoolInstance>((instance) => this.publish(instance));
   private readonly healing: ServiceHealing;
-  /** Hosts being restarted by repairHost, until they are Healthy again (or the repair fails). */
-  private readonly repairing = new Set<string>();
+  private readonly recovery: HostRecovery;
 
   constructor(options: FabricControllerOptions) {
     const { id, config, events, timers } = options;
@@ -70,7 +64,7 @@ export class FabricController {
     this.log = options.log;
     this.hosts = new PoolHosts(id, config, options.workerUrl, options.init, events, timers, options.timings, options.hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
-      onHostFailed: (host, reason) => this.hostFailed(host, reason),
+      onHostFailed: (host, reason) => this.recovery.hostFailed(host, reason),
     });
     this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
     this.healing = new ServiceHealing({
@@ -79,6 +73,17 @@ export class FabricController {
       sameRole: (instance) => this.roles.get(roleKey(instance.view)) ?? [],
       assign: (instance, host) => this.assign(instance, host, goalIsStarted(instance.lifecycle)),
       publish: (instance) => this.publish(instance),
+    });
+    this.recovery = new HostRecovery({
+      hosts: this.hosts,
+      log: this.log,
+      now: () => this.timers.now(),
+      instancesOn: (host) => this.instancesOn(host),
+      loseVm: (instance, details, now, orphan) => this.loseVm(instance, details, now, orphan),
+      recreate: (instance) => {
+        if (instance.lifecycle.state === 'HostRestarting') this.startOnHost(instance);
+      },
+      heal: () => this.healing.heal(),
     });
   }
 
@@ -293,30 +298,9 @@ export class FabricController {
     this.hosts.send(view.hostId, { type: 'fault', instanceId: view.id, fault: instanceFaultMessage(fault) });
   }
 
-  /**
-   * Restart an Unhealthy host: a fresh worker and host agent, Booting then Healthy, with every core free for
-   * later placements (and for instances still waiting for a host). Instances healed elsewhere stay there.
-   */
+  /** Restart an Unhealthy host (host-recovery.ts). */
   repairHost(hostId: string): void {
-    const host = this.hosts.get(hostId)!;
-    if (this.repairing.has(hostId)) throw FabricErrors.hostBeingRepaired(host.view.name);
-    if (host.view.health !== 'Unhealthy') {
-      throw FabricErrors.hostNotUnhealthy(host.view.name, host.view.health);
-    }
-    this.repairing.add(hostId);
-    this.log.write('WARN', `Repairing ${hostId}: restarting the host OS and its host agent.`);
-    this.hosts.repair(host).then(
-      () => {
-        this.repairing.delete(hostId);
-        this.log.write('INFO', `${hostId} is repaired and Healthy; it takes placements again.`);
-        this.healing.heal();
-      },
-      (error: Error) => {
-        this.repairing.delete(hostId);
-        this.log.write('ERROR', `Repair of ${hostId} failed: ${error.message}`);
-        this.hosts.markFailed(host, `The repair failed: ${error.message}`);
-      },
-    );
+    this.recovery.repair(this.hosts.get(hostId)!);
   }
 
   record(record: FabricRecord): void {
@@ -446,44 +430,6 @@ export class FabricController {
     this.events.publish({ type: 'instance-removed', id: view.id });
     this.waiters.removed(view.id, view.name);
     this.updateRotation(key);
-    this.healing.heal();
-  }
-
-  /**
-   * The host's probe failed. As Azure's controller does, restart the host first: once it is back, its instances
-   * are re-created on it. A host that does not come back, or fails again soon after its restart, is marked bad.
-   */
-  private hostFailed(host: Host, reason: string): void {
-    const now = this.timers.now();
-    const last = host.restartedAt;
-    if (last && (now - last.emulated < repeatedFailureWindow.emulated || performance.now() - last.real < repeatedFailureWindow.real)) {
-      this.markBad(host, `${reason} It failed again soon after the fabric controller restarted it.`);
-      return;
-    }
-    this.log.write('ERROR', `${host.view.id} failed: ${reason} Restarting the host.`);
-    for (const instance of this.instancesOn(host)) this.loseVm(instance, `${host.view.name} failed: ${reason} The fabric controller is restarting the host.`, now, false);
-    this.hosts.restart(host, `${reason} The fabric controller is restarting the host.`).then(
-      () => {
-        this.log.write('INFO', `${host.view.id} is back after its restart; re-creating its instances on it.`);
-        for (const instance of this.instancesOn(host)) if (instance.lifecycle.state === 'HostRestarting') this.startOnHost(instance);
-      },
-      (error: Error) => this.markBad(host, `${reason} The fabric controller restarted it, but ${error.message}.`),
-    );
-  }
-
-  /** Power the host off for repair, and re-create its instances on healthy hosts (service healing). */
-  private markBad(host: Host, reason: string): void {
-    this.log.write('ERROR', `${host.view.id} is bad: ${reason} Marking it out for repair and healing its instances.`);
-    this.hosts.markFailed(host, `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`);
-    const now = this.timers.now();
-    for (const instance of this.instancesOn(host)) {
-      this.loseVm(
-        instance,
-        instance.view.status === 'StoppedVM' ? `${host.view.name} failed; the stopped instance will be re-created on another host.` : `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`,
-        now,
-        true,
-      );
-    }
     this.healing.heal();
   }
 
