@@ -2,9 +2,8 @@
 // takes (the schema every transport checks), and what an instance's host agent is told. The fabric's
 // registry (fabric/fault-registry.ts) adds, per kind, the check and the effect on the controller's side;
 // the host agent applies the instance faults it is sent (host/host-agent.ts `applyFault`).
+// Imports nothing but zod: api-schema.ts and host-protocol.ts build on it.
 import { z } from 'zod';
-import type { FaultRequest } from './fabric-api';
-import type { InstanceFault } from './host-protocol';
 
 const id = z.string().min(1).max(100);
 
@@ -29,7 +28,17 @@ const faultArgs = [
 /** The schema of injectFault's argument: one of the kinds, with its own arguments and no others. */
 export const faultRequestSchema = z.discriminatedUnion('kind', faultArgs);
 
+/** A fault request as injectFault takes it (FabricApi's FaultRequest is the same type, inferred in api-schema.ts). */
+type FaultRequest = z.infer<typeof faultRequestSchema>;
+
 export type FaultKind = FaultRequest['kind'];
+
+/** A fault as the host agent applies it to one guest (host-protocol.ts's `fault` message). */
+export type InstanceFault =
+  | { kind: 'crash-role'; persistent: boolean }
+  | { kind: 'fail-startup-task' }
+  | { kind: 'hang-guest' }
+  | { kind: 'clear' };
 
 /** Every kind and what it is aimed at. */
 export const faultTargets: Readonly<Record<FaultKind, 'instance' | 'host'>> = {
@@ -56,6 +65,6 @@ export function instanceFaultMessage(fault: InstanceFaultRequest): InstanceFault
   return fault.kind === 'crash-role' ? { kind: fault.kind, persistent: fault.persistent ?? false } : { kind: fault.kind };
 }
 
-// Compile-time checks: the schema's kinds are FabricApi's, no more and no fewer.
-type SchemaKind = z.infer<typeof faultRequestSchema>['kind'];
-export const faultSchemaComplete: [Exclude<FaultKind, SchemaKind>, Exclude<SchemaKind, FaultKind>] extends [never, never] ? true : never = true;
+// Compile-time check: every instance fault kind has a host message of its own kind.
+type MessageKind = InstanceFault['kind'];
+export const faultMessagesComplete: [Exclude<InstanceFaultRequest['kind'], MessageKind>, Exclude<MessageKind, InstanceFaultRequest['kind']>] extends [never, never] ? true : never = true;

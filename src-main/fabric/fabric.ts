@@ -4,6 +4,7 @@ import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatc
 import type { InstanceRequest, InstanceResponse } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
+import { DisposableStore } from '../common/disposables';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
@@ -59,6 +60,8 @@ export class Fabric implements FabricApi {
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
   private closed = false;
+  /** What the fabric started, stopped in reverse order by close(). */
+  private readonly started = new DisposableStore();
   /** The session folder: instances' drives, the components' logs, events.jsonl, exports/. */
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
@@ -74,6 +77,8 @@ export class Fabric implements FabricApi {
     this.startedAt.emulated = this.clock.now();
     this.sessionDir = createSessionDir(options.sessionDir);
     this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
+    this.started.add(() => this.logs.close());
+    this.started.add(() => this.events.close()); // before the logs: it flushes the last records into the events file
     // Every record (status change, fault) also goes to the session's events file, in the hub's order.
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
@@ -94,11 +99,15 @@ export class Fabric implements FabricApi {
           log: this.logs.controller(`pool-${i + 1}`),
         }),
     );
+    this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.operations = new OperationTracker(this.events, () => this.clock.now(), this.logs);
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now());
+    this.started.add(() => this.exporter.close());
+    // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
+    this.started.add(() => this.timers.clear());
   }
 
   /** Start a fabric and wait until every host agent is up. */
@@ -293,11 +302,7 @@ export class Fabric implements FabricApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.timers.clear();
-    this.exporter.close();
-    await Promise.all(this.controllers.map((c) => c.shutdown()));
-    this.events.close(); // flushes the last records into the events file first
-    this.logs.close();
+    await this.started.dispose();
   }
 
   private clockState(): ClockState {
