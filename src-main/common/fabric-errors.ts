@@ -129,6 +129,28 @@ export const FabricErrors = {
     new FabricError('BadRequest', `Endpoint ${endpointName} of ${instanceName} is ${protocol}; Fabric Lab sends requests to http endpoints only.`),
   noSimpleStartupTask: (roleName: string) => new FabricError('BadRequest', `Role ${roleName} has no simple startup task to fail.`),
 
+  // ---- Bad request at a transport: the command dispatcher and the shells
+  unknownCommand: (method: unknown) => new FabricError('BadRequest', `Unknown command "${String(method)}"`),
+  /** `issues`: each field and what is wrong with it. */
+  badArgument: (method: string, issues: string) => new FabricError('BadRequest', `Bad argument to ${method}: ${issues}`),
+  binaryMessage: () => new FabricError('BadRequest', 'Messages must be JSON text frames, not binary.'),
+  messageNotJson: () => new FabricError('BadRequest', 'The message is not valid JSON.'),
+  badCommandMessage: (issues: string) => new FabricError('BadRequest', `Bad command message: ${issues}`),
+  notTheAppWindow: () => new FabricError('BadRequest', 'Refused: the sender is not the Fabric Lab window.'),
+  exportPathInBrowserMode: () =>
+    new FabricError('BadRequest', "In browser mode an export is written to the session's exports folder and downloaded from there; a path cannot be given."),
+  exportPathInApp: () => new FabricError('BadRequest', 'In the app, the save dialog chooses where an export is written; ask with saveAs.'),
+  exportCancelled: () => new FabricError('BadRequest', 'Export cancelled: no file was chosen.'),
+  badPackageChoice: (choice: unknown) => new FabricError('BadRequest', `Choose "files" or "folder", not ${JSON.stringify(choice) ?? 'nothing'}.`),
+  noPackageDialog: () => new FabricError('BadRequest', 'This window has no package dialog.'),
+  packageFileUnreadable: (path: string, reason: string) => new FabricError('BadRequest', `Cannot read ${path}: ${reason}. Nothing was opened.`),
+  packageFileIsLink: (path: string) => new FabricError('BadRequest', `${path} is a link; a package on disk is read without following links. Nothing was opened.`),
+  packageFileNotRegular: (path: string) => new FabricError('BadRequest', `${path} is not a regular file. Nothing was opened.`),
+  chosenPackageHasTooManyFiles: (limit: number, chosen: string) => new FabricError('BadRequest', `A package holds at most ${limit} files; ${chosen} holds more. Nothing was opened.`),
+  /** `limit` and `total` as shown (e.g. "64.0 MiB"); `file`: the file that went over. */
+  chosenPackageTooLarge: (limit: string, chosen: string, total: string, file: string) =>
+    new FabricError('BadRequest', `A package holds at most ${limit}; ${chosen} holds more (${total} by ${file}). Nothing was opened.`),
+
   // ---- Conflict (ConflictError, 409): the request is sound, the state of what it names is not
   slotTaken: (serviceName: string, slot: string, deploymentId: string, requestId?: string) =>
     new FabricError('Conflict', `Service ${serviceName} already has a deployment in the ${slot} slot (${deploymentId}); delete it first.`, requestId),
