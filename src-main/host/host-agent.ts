@@ -307,6 +307,9 @@ export class HostAgent {
     for (const walk of [...(vm.web?.walks ?? []), ...vm.bound.filter((b) => b.walk).map((b) => `${b.name}: ${b.walk}`)]) {
       this.log.write('INFO', `${vm.spec.instanceId} on ${vm.ipAddress}: ${walk}.`);
     }
+    for (const failure of vm.web?.failures ?? []) {
+      this.log.write('ERROR', `${vm.spec.instanceId} on ${vm.ipAddress}: does not listen: ${failure}`);
+    }
     vm.spec.roleEnvironment = { ...vm.spec.roleEnvironment, endpoints };
   }
 

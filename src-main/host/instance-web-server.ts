@@ -90,26 +90,39 @@ export class InstanceWebServer {
   /** Bind one listener per http endpoint on the DIP at its localPort (walking up when taken), then report the addresses. */
   async open(): Promise<void> {
     for (const name of this.httpEndpoints) {
-      const endpoint = this.spec.inputEndpoints?.find((e) => e.name === name);
-      const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(name, req, res);
-      // https: IIS's binding presents the certificate the endpoint names; Fabric Lab holds a stand-in for it.
-      const tls = endpoint?.protocol === 'https' ? await standInCertificate(endpoint.certificate?.name ?? name, endpoint.certificate?.thumbprint ?? '') : null;
-      const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
-      server.on('connection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-      });
-      const wanted = typeof endpoint?.localPort === 'number' ? endpoint.localPort : (endpoint?.localPort === '*' ? 0 : (endpoint?.port ?? 0));
-      const walk = await walkPorts(wanted, (port) => bindOnce(server, this.ipAddress, port));
-      const note = describeWalk(wanted, walk);
-      if (note) this.walks.push(`${name}: ${note}`);
-      if (this.closed) {
-        server.close();
-        return;
+      try {
+        await this.listen(name);
+      } catch (error) {
+        // One endpoint that cannot listen (no openssl for its certificate, no free port) leaves the others serving.
+        this.failures.push(`${name}: ${(error as Error).message}`);
       }
-      this.listeners.push({ name, server, port: boundPort(server) });
+      if (this.closed) return;
     }
     this.report();
+  }
+
+  /** Endpoints that could not listen, with why, for the host agent's log. */
+  readonly failures: string[] = [];
+
+  private async listen(name: string): Promise<void> {
+    const endpoint = this.spec.inputEndpoints?.find((e) => e.name === name);
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(name, req, res);
+    // https: IIS's binding presents the certificate the endpoint names; Fabric Lab holds a stand-in for it.
+    const tls = endpoint?.protocol === 'https' ? await standInCertificate(endpoint.certificate?.name ?? name, endpoint.certificate?.thumbprint ?? '') : null;
+    const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    const wanted = typeof endpoint?.localPort === 'number' ? endpoint.localPort : endpoint?.localPort === '*' ? 0 : (endpoint?.port ?? 0);
+    const walk = await walkPorts(wanted, (port) => bindOnce(server, this.ipAddress, port));
+    const note = describeWalk(wanted, walk);
+    if (note) this.walks.push(`${name}: ${note}`);
+    if (this.closed) {
+      server.close();
+      return;
+    }
+    this.listeners.push({ name, server, port: boundPort(server) });
   }
 
   /** The VM is going away: listeners closed, open connections cut, nothing serves any more. */

@@ -3,7 +3,7 @@
 // self-signed stand-in, made once with the openssl command line and kept in the OS temp folder (not in the
 // session, so an exported session carries no private key); clients must accept it as untrusted.
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,14 +28,21 @@ export function standInCertificate(name: string, thumbprint: string): Promise<Tl
   return pending;
 }
 
+/** The key and the certificate from one PEM file that holds both. */
+function split(pem: string): TlsCredentials | null {
+  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.exec(pem)?.[0];
+  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  return key && cert ? { key: `${key}\n`, cert: `${cert}\n` } : null;
+}
+
 async function load(id: string, name: string): Promise<TlsCredentials> {
   const dir = join(tmpdir(), 'fabric-lab-certificates');
-  const keyFile = join(dir, `${id}.key`);
-  const certFile = join(dir, `${id}.crt`);
-  const existing = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]).catch(() => null);
-  if (existing) return { key: existing[0], cert: existing[1] };
+  // Key and certificate in one file, renamed into place at once: two host workers (or two fabrics) making the same
+  // stand-in at the same moment each leave a matching pair, never one's key with the other's certificate.
+  const file = join(dir, `${id}.pem`);
+  const existing = split(await readFile(file, 'utf8').catch(() => ''));
+  if (existing) return existing;
   await mkdir(dir, { recursive: true });
-  // Written beside, then renamed: another host worker making the same one at once cannot leave half a file.
   const tmp = join(dir, `${id}.${process.pid}.${Math.random().toString(36).slice(2)}`);
   // X.509 caps each name at 64 characters: the certificate's name, who made it, and the thumbprint it stands in for.
   const subject = `/CN=${name.replace(/[^\w.-]/g, '_').slice(0, 64)}/O=Fabric Lab stand-in certificate/OU=${id.slice(0, 64)}`;
@@ -48,11 +55,13 @@ async function load(id: string, name: string): Promise<TlsCredentials> {
         reject(new Error(`could not make a stand-in certificate for "${name}" with openssl: ${why}`));
       });
     });
-    await rename(`${tmp}.key`, keyFile);
-    await rename(`${tmp}.crt`, certFile);
+    const pem = `${await readFile(`${tmp}.key`, 'utf8')}${await readFile(`${tmp}.crt`, 'utf8')}`;
+    const made = split(pem);
+    if (!made) throw new Error(`openssl made no key and certificate for "${name}"`);
+    await writeFile(`${tmp}.pem`, pem, { mode: 0o600 });
+    await rename(`${tmp}.pem`, file);
+    return made;
   } finally {
-    await rm(`${tmp}.key`, { force: true });
-    await rm(`${tmp}.crt`, { force: true });
+    for (const ext of ['key', 'crt', 'pem']) await rm(`${tmp}.${ext}`, { force: true });
   }
-  return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
 }

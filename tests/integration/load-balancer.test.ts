@@ -57,7 +57,7 @@ export function tcpExchange(host: string, port: number, text: string, expected =
   });
 }
 
-async function deployReady(api: FabricApi, request: Parameters<FabricApi['deploy']>[0], count: number): Promise<{ deployment: DeploymentView; instances: InstanceView[] }> {
+async function deployReady(api: FabricApi, request: Parameters<FabricApi['deploy']>[0], count: number, timeoutMs = 30_000): Promise<{ deployment: DeploymentView; instances: InstanceView[] }> {
   const { deploymentId } = await api.deploy(request);
   return waitFor(`${deploymentId} Ready and listening`, async () => {
     const snapshot = await api.getSnapshot();
@@ -71,7 +71,7 @@ async function deployReady(api: FabricApi, request: Parameters<FabricApi['deploy
     // An InstanceInputEndpoint's port (<endpoint>@<instance>) has its one instance behind it.
     const behind = (name: string) => (name.includes('@') ? 1 : instances.filter((i) => i.endpoints.some((e) => e.name === name)).length);
     return traffic.every((e) => e.instances.filter((i) => i.inRotation || i.probe.kind !== 'guest-agent').length === behind(e.endpointName)) && { deployment, instances };
-  }, 30_000);
+  }, timeoutMs);
 }
 
 async function endpointTraffic(deploymentId: string, endpointName: string): Promise<EndpointTrafficView> {
@@ -233,7 +233,7 @@ describe('traffic runs', () => {
     expect(done.sent + done.heldBack).toBe(100);
     expect(done.sent).toBeGreaterThan(0);
     expect(done.sent).toBe(done.served + done.refused + done.failed);
-    expect(done.served).toBe(done.sent);
+    expect(done.served, JSON.stringify(done)).toBe(done.sent);
     expect(done.statuses).toEqual({ 200: done.sent });
     expect(done.bounds).toContain('stopped at its duration bound (1 s)');
     expect(done.latencyP99Ms).toBeGreaterThan(0);
@@ -535,7 +535,7 @@ describe('custom probes, distribution and idle timeout from the .csdef', () => {
 });
 
 describe('https endpoints', () => {
-  it('terminate TLS on the instances with a self-signed stand-in for the certificate the package names, and say so', async () => {
+  it('terminate TLS on the instances with a self-signed stand-in for the certificate the package names, and say so', { timeout: 60_000 }, async () => {
     const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
     const thumbprint = '0123456789ABCDEF0123456789ABCDEF01234567';
     const csdef = `<?xml version="1.0" encoding="utf-8"?>
@@ -560,7 +560,7 @@ describe('https endpoints', () => {
       ],
     });
     expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const { deployment } = await deployReady(fabric, { packageId: pkg.packageId }, 2);
+    const { deployment } = await deployReady(fabric, { packageId: pkg.packageId }, 2, 45_000);
     const https = deployment.inputEndpoints.find((e) => e.name === 'Https')!;
     expect(https.tls).toContain(`self-signed stand-in for certificate SSL (thumbprint ${thumbprint})`);
     const answer = await new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {

@@ -6,7 +6,8 @@
 // says). Counters come back from the worker and go out as 'traffic' events.
 import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { FabricError, vipEndpointKey, type DeploymentView, type FabricEventBatch, type InstanceView, type TrafficRequest, type TrafficRunView, type TrafficView } from '../../common/fabric-api';
+import { vipEndpointKey, type DeploymentView, type FabricEventBatch, type InstanceView, type TrafficRequest, type TrafficRunView, type TrafficView } from '../../common/fabric-api';
+import { FabricErrors } from '../../common/fabric-errors';
 import type { ServiceModel } from '../../common/service-model';
 import type { ComponentLog } from '../../logs/component-log';
 import type { BackendConfig, FromLoadBalancer, ToLoadBalancer, VipEndpointConfig } from './protocol';
@@ -192,22 +193,19 @@ export class LoadBalancer {
 
   async startTraffic(request: TrafficRequest): Promise<TrafficRunView> {
     const deployment = this.deployments.get(request.deploymentId);
-    if (!deployment) throw new FabricError('NotFound', `There is no deployment "${request.deploymentId}" (or it has no VIP).`);
+    if (!deployment) throw FabricErrors.deploymentNotFound(request.deploymentId);
     const http = deployment.view.inputEndpoints.filter((e) => e.protocol === 'http' && !e.instanceName);
     const endpoint = request.endpointName === undefined ? http[0] : deployment.view.inputEndpoints.find((e) => e.name === request.endpointName && !e.instanceName);
     if (!endpoint) {
-      const names = deployment.view.inputEndpoints.filter((e) => !e.instanceName).map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
-      throw new FabricError(
-        'NotFound',
-        request.endpointName === undefined ? `Deployment ${request.deploymentId} has no http input endpoint to send traffic to. Its input endpoints: ${names}.` : `Deployment ${request.deploymentId} has no input endpoint "${request.endpointName}". Its input endpoints: ${names}.`,
-      );
+      const names = deployment.view.inputEndpoints.filter((e) => !e.instanceName).map((e) => `${e.name} (${e.protocol})`);
+      throw FabricErrors.trafficEndpointNotFound(request.deploymentId, request.endpointName, names);
     }
-    if (endpoint.protocol !== 'http') throw new FabricError('BadRequest', `Traffic runs send HTTP requests; endpoint ${endpoint.name} is ${endpoint.protocol}.`);
-    if (endpoint.port === null) throw new FabricError('Conflict', `Endpoint ${endpoint.name} does not listen on ${endpoint.vip} yet${endpoint.note ? ` (${endpoint.note})` : ''}.`);
+    if (endpoint.protocol !== 'http') throw FabricErrors.trafficNotHttp(endpoint.name, endpoint.protocol);
+    if (endpoint.port === null) throw FabricErrors.trafficEndpointNotListening(endpoint.name, endpoint.vip, endpoint.note);
     const bad = (['rate', 'concurrency', 'durationSeconds'] as const).filter((k) => !(request[k] >= 1 && request[k] <= trafficBounds[k]));
-    if (bad.length) throw new FabricError('BadRequest', `Traffic bounds: ${bad.map((k) => `${k} must be 1-${trafficBounds[k]}, got ${request[k]}`).join('; ')}.`);
+    if (bad.length) throw FabricErrors.trafficBounds(bad.map((k) => `${k} must be 1-${trafficBounds[k]}, got ${request[k]}`));
     const running = (await this.read()).runs.filter((r) => r.status === 'Running').length;
-    if (running >= maxRuns) throw new FabricError('Conflict', `${running} traffic runs are going; at most ${maxRuns} run at once. Stop one first.`);
+    if (running >= maxRuns) throw FabricErrors.trafficRunsBusy(running, maxRuns);
     const id = randomUUID();
     const path = request.path ?? '/';
     const plan = { url: `http://${endpoint.vip}:${endpoint.port}${path}`, rate: request.rate, concurrency: request.concurrency, durationMs: request.durationSeconds * 1000, keepAlive: request.keepAlive ?? false };
@@ -218,8 +216,8 @@ export class LoadBalancer {
 
   async stopTraffic(runId: string): Promise<TrafficRunView> {
     const run = (await this.read()).runs.find((r) => r.id === runId);
-    if (!run) throw new FabricError('NotFound', `There is no traffic run "${runId}".`);
-    if (run.status !== 'Running') throw new FabricError('Conflict', `Traffic run ${runId} has already ended (${run.status}).`);
+    if (!run) throw FabricErrors.trafficRunNotFound(runId);
+    if (run.status !== 'Running') throw FabricErrors.trafficRunEnded(runId, run.status);
     this.post({ type: 'stop-run', id: runId });
     return (await this.read()).runs.find((r) => r.id === runId) ?? run;
   }
