@@ -2,7 +2,7 @@
 // instance its own DIP, input endpoints listen on VIP:port, new connections follow rotation while existing ones
 // stay with their instance, a service with nothing in rotation refuses clearly, roles without code still
 // answer, role code listens where RoleEnvironment says, and the counters add up.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, EndpointTrafficView, FabricApi, InstanceView } from '../../src-main/common/fabric-api';
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { parseIisRequest } from '../../src-main/logs/iis-log-format';
+import { instanceFolder } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
 import { refusal, waitFor } from '../support/fabric-helpers';
 
@@ -145,6 +147,32 @@ describe('Web front end and worker through its VIP', () => {
     expectCountersAddUp(view);
     expect(view.totals.latencyP50Ms).toBeGreaterThan(0);
     expect(view.totals.latencyP99Ms).toBeGreaterThanOrEqual(view.totals.latencyP50Ms!);
+  });
+
+  it("passes the client's address on: the instance's W3C log has the caller's c-ip, not the load balancer's", async () => {
+    if (!fabric.loopbackAliases) return; // a client address of its own needs loopback aliases
+    const { vip, port } = production.deployment.inputEndpoints[0]!;
+    const answer = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: vip!, port: port!, path: '/from-elsewhere', localAddress: '127.9.9.9', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer).toBe(404);
+    const lines = await waitFor('the W3C line', async () => {
+      const found = production.instances
+        .filter((i) => i.roleName === 'WebFrontEnd')
+        .flatMap((i) => {
+          const folder = instanceFolder(session, i.deploymentId, i.name);
+          return (readdirSync(folder, { recursive: true }) as string[]).filter((f) => /u_ex\d+\.log$/.test(f)).flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n'));
+        })
+        .map(parseIisRequest)
+        .filter((r) => r?.uriStem === '/from-elsewhere');
+      return found.length > 0 && found;
+    });
+    expect(lines[0]).toMatchObject({ clientIp: '127.9.9.9', status: 404 });
   });
 
   it('moves new connections off a crashed instance, while a connection already open stays with it', async () => {

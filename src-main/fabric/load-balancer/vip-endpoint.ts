@@ -209,7 +209,10 @@ export class VipEndpoint {
     const target = order[index];
     if (!target || client.destroyed) return this.refuse(client, 'instanceUnreachable');
     if (!this.inRotation(target)) return this.tryConnect(client, order, index + 1);
-    const backend = connect({ host: target.host!, port: target.port, allowHalfOpen: true });
+    // From the client's own address (every 127.x address is local): the instance sees who called, as behind
+    // Azure's load balancer, so IIS's W3C c-ip is the client's and not the load balancer's.
+    const localAddress = client.remoteAddress?.startsWith('127.') ? client.remoteAddress : undefined;
+    const backend = connect({ host: target.host!, port: target.port, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
     const early = () => {
       target.meter.errors++;
       this.totals.errors++;
