@@ -14,6 +14,7 @@ import { instanceKey, type EventHub } from './event-hub';
 import { checkInstanceFault, faultsAfter } from './instance-faults';
 import { inRotation, rotationOf, type RotationEndpoint } from './load-balancer-rotation';
 import { newInstanceView, pickHost, planInstances } from './placement';
+import type { HostBooter } from './host-link';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 
 export type { PoolConfig } from './pool-hosts';
@@ -65,7 +66,8 @@ export class FabricController {
   constructor(
     id: string,
     config: PoolConfig,
-    workerUrl: URL,
+    /** How the pool's own hosts boot: a worker thread of this process each (host-proxy.ts). */
+    boot: HostBooter,
     init: (hostId: string) => ToHost,
     private readonly events: EventHub,
     private readonly timers: EmulatedTimers,
@@ -74,7 +76,7 @@ export class FabricController {
     /** FabricController.log of this pool. */
     private readonly log: ComponentLog,
   ) {
-    this.hosts = new PoolHosts(id, config, workerUrl, init, events, timers, timings, hostSilenceFloorMs, {
+    this.hosts = new PoolHosts(id, config, boot, init, events, timers, timings, hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
       onHostFailed: (host, reason) => this.hostFailed(host, reason),
     });
@@ -91,6 +93,35 @@ export class FabricController {
 
   shutdown(): Promise<void> {
     return this.hosts.shutdown();
+  }
+
+  /**
+   * A host node (fabric/nats-host-nodes.ts) brings `count` hosts of `cores` cores into this pool, or comes back
+   * with them. Hosts never seen power on; Unhealthy ones are repaired (the node's machine is back, so they
+   * rejoin empty, as a repaired host does); one the fabric still believes up lost its OS with the node's
+   * old process, so it fails now and the ordinary restart brings it back on the new one.
+   */
+  addNodeHosts(node: string, count: number, cores: number, boot: HostBooter, comeback: boolean): string[] {
+    const hosts = this.hosts.addNodeHosts(node, count, cores, boot);
+    const added = hosts.filter((h) => !this.pool.hostIds.includes(h.view.id));
+    if (added.length > 0) {
+      this.pool.hostIds.push(...added.map((h) => h.view.id));
+      this.events.publish({ type: 'pool', pool: { ...this.pool, hostIds: [...this.pool.hostIds] } });
+    }
+    this.log.write('INFO', `Host node ${node} ${comeback ? 'came back' : 'joined'} with ${count} host(s) of ${cores} cores: ${hosts.map((h) => h.view.id).join(', ')}.`);
+    for (const host of hosts) {
+      if (host.view.health === 'Off' && host.proxy === null) {
+        this.hosts.powerOn(host, `The host OS is starting on node ${node}.`).then(
+          () => this.heal(),
+          (error: Error) => this.log.write('ERROR', `${host.view.id} on node ${node} did not start: ${error.message}`),
+        );
+      } else if (host.view.health === 'Unhealthy') {
+        if (!this.repairing.has(host.view.id)) this.repairHost(host.view.id);
+      } else if (comeback && (host.view.health === 'Healthy' || host.view.health === 'Booting')) {
+        this.hostFailed(host, `Host node ${node} restarted, and the host OS with it.`);
+      }
+    }
+    return hosts.map((h) => h.view.id);
   }
 
   hostViews(): HostView[] {

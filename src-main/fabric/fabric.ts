@@ -12,6 +12,9 @@ import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
+import type { HostBooter } from './host-link';
+import { HostProxy } from './host-proxy';
+import { HostNodes, nodeFilePrefix, type HostNodesOptions } from './nats-host-nodes';
 import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
@@ -39,6 +42,11 @@ export interface FabricOptions {
    * busy machine a worker can stall for longer than a whole emulated timeout lasts at 1000x.
    */
   hostSilenceFloorMs?: number;
+  /**
+   * Accept host nodes (other processes, maybe on other machines) through this NATS server: their hosts join
+   * the pool of their region (fabric/nats-host-nodes.ts). Absent: every host is a worker thread of this process.
+   */
+  nats?: HostNodesOptions;
 }
 
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
@@ -63,6 +71,8 @@ export class Fabric implements FabricApi {
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
+  /** Host nodes joined through NATS; null when the fabric runs in one process only. */
+  readonly nodes: HostNodes | null;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -81,15 +91,24 @@ export class Fabric implements FabricApi {
     });
     const sessionDir = this.sessionDir;
     const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
+    // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
+    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit);
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
-        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
+        new FabricController(`pool-${i + 1}`, pool, boot, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
+    this.nodes = options.nats
+      ? new HostNodes(options.nats, { controllers: this.controllers, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
+      : null;
+    // Closed after the hosts are shut down, so the nodes hear their hosts' shutdown before the connection goes.
+    if (this.nodes) this.started.add(() => this.nodes!.close());
     this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
-    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
+    // An export first copies every host node's files into nodes/<node>/, so the archive holds the whole fabric.
+    const gather = this.nodes ? () => this.nodes!.mirrorInto(this.sessionDir) : undefined;
+    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now(), gather);
     this.started.add(() => this.exporter.close());
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
@@ -101,6 +120,7 @@ export class Fabric implements FabricApi {
     try {
       await fabric.packages.loadSamples();
       await Promise.all(fabric.controllers.map((c) => c.start()));
+      await fabric.nodes?.start();
     } catch (error) {
       await fabric.close();
       throw error;
@@ -190,6 +210,7 @@ export class Fabric implements FabricApi {
       }
       this.timers.clockChanged();
       for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+      this.nodes?.clockChanged();
     }
     if (seed !== undefined) {
       // The main thread draws no jitter; each host worker re-seeds its own stream, and hosts powered on later start from it.
@@ -234,6 +255,25 @@ export class Fabric implements FabricApi {
   }
 
   async listLogs(request: LogListRequest): Promise<LogFileInfo[]> {
+    // Instance logs stay on the machine that ran the VM: a host node's are listed by asking it.
+    const nodes = this.nodes;
+    if (nodes && 'instanceId' in request) {
+      const slash = request.instanceId.indexOf('/');
+      const remote = slash > 0 ? await nodes.listInstanceLogs(request.instanceId.slice(0, slash), request.instanceId.slice(slash + 1)) : [];
+      const local = await this.localLogs(request).catch((error: unknown) => {
+        if (remote.length > 0 && error instanceof FabricError && error.code === 'NotFound') return [];
+        throw error;
+      });
+      return [...local, ...remote];
+    }
+    if (nodes && 'component' in request && request.component === 'host-agent') {
+      const remote = await nodes.listHostLogs(request.hostId);
+      if (remote) return remote;
+    }
+    return this.localLogs(request);
+  }
+
+  private localLogs(request: LogListRequest): Promise<LogFileInfo[]> {
     return this.logs.listLogs(request, {
       hasPool: (poolId) => this.controllers.some((c) => c.pool.id === poolId),
       hasHost: (hostId) => this.controllers.some((c) => c.hasHost(hostId)),
@@ -241,6 +281,7 @@ export class Fabric implements FabricApi {
   }
 
   async readLog(request: LogPageRequest): Promise<LogPageView> {
+    if (this.nodes && request.file.startsWith(nodeFilePrefix)) return this.nodes.readLog(request.file, request.fromLine, request.count);
     return this.logs.readLog(request);
   }
 
