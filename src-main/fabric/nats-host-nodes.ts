@@ -55,6 +55,12 @@ export const nodeFilePrefix = 'nodes/';
 
 /** How long a log request to a node may take before the fabric answers without it. */
 const logRequestTimeoutMs = 5_000;
+/**
+ * Real ms of silence after which a node counts as gone (killed, paused, cut off; it beats every second,
+ * serve/host-node.ts). Its hosts fail by their own silence, as any host does; what this decides is that a node
+ * heard again afterwards has come back, and joins again empty.
+ */
+const nodeLostAfterMs = 5_000;
 
 interface NodeState {
   name: string;
@@ -65,6 +71,10 @@ interface NodeState {
   /** The current link of each of the node's hosts that is powered on. */
   links: Map<string, RemoteHostLink>;
   outbox: NodeControl[];
+  /** performance.now() of its last report. */
+  heardAt: number;
+  /** Silent for longer than nodeLostAfterMs: heard again, it is asked to join again. */
+  lost: boolean;
 }
 
 /** A host whose OS is a worker thread on a host node; `worker` counts its power-ons, so a restarted host's old words are stale. */
@@ -137,6 +147,7 @@ export class HostNodes {
   /** (node, incarnation) pairs already logged as stale, so a stale node is logged once, not per message. */
   private readonly staleLogged = new Set<string>();
   private flushQueued = false;
+  private lostTimer: NodeJS.Timeout | null = null;
   /** Messages and bytes through NATS, both ways (the bench's messages/s per node). */
   readonly counters = { published: 0, received: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -167,6 +178,17 @@ export class HostNodes {
       connection.subscribe(this.subjects.fromAny, on('report', (msg) => this.report(msg))),
     );
     await connection.flush();
+    this.lostTimer = setInterval(() => this.watchNodes(), 1_000);
+    this.lostTimer.unref();
+  }
+
+  private watchNodes(): void {
+    const now = performance.now();
+    for (const node of this.nodes.values()) {
+      if (node.lost || now - node.heardAt < nodeLostAfterMs) continue;
+      node.lost = true;
+      this.context.log(node.poolId).write('WARN', `Host node ${node.name} has been silent for ${Math.round((now - node.heardAt) / 1000)} s (its process killed or paused, or its network cut); its hosts fail by their own silence. Heard again, it joins again empty.`);
+    }
   }
 
   /** The clock changed (scale, pause): every node sets its own clock, and its workers re-arm. */
@@ -240,6 +262,7 @@ export class HostNodes {
 
   async close(): Promise<void> {
     const connection = this.connection;
+    if (this.lostTimer) clearInterval(this.lostTimer);
     if (!connection) return;
     // The nodes outlive this fabric: they drop their hosts and wait to join the next one.
     for (const node of this.nodes.values()) this.control(node, { type: 'rejoin', incarnation: node.incarnation, reason: 'The fabric shut down.' });
@@ -344,7 +367,9 @@ export class HostNodes {
     if (known && (known.hosts !== request.hosts || known.cores !== request.cores || known.poolId !== controller.pool.id)) {
       return refuse(`a node named ${request.node} joined before with ${known.hosts} host(s) of ${known.cores} cores in ${known.poolId}; start it with the same --pool, or give it another --name.`);
     }
-    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, links: new Map(), outbox: [] };
+    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, links: new Map(), outbox: [], heardAt: 0, lost: false };
+    node.heardAt = performance.now();
+    node.lost = false;
     const comeback = known !== undefined && known.incarnation !== request.incarnation;
     node.incarnation = request.incarnation;
     this.nodes.set(node.name, node);
@@ -384,6 +409,15 @@ export class HostNodes {
       }
       return;
     }
+    if (node.lost) {
+      // Back from silence (a paused process, a cut link): what it still runs is stale, so it starts again empty.
+      node.lost = false;
+      node.heardAt = performance.now();
+      this.context.log(node.poolId).write('WARN', `Host node ${node.name} is heard again after its silence; asking it to join again empty.`);
+      this.control(node, { type: 'rejoin', incarnation: node.incarnation, reason: 'The fabric lost this node for a while; its hosts are restarted or repaired.' });
+      return;
+    }
+    node.heardAt = performance.now();
     for (const entry of report.hosts) {
       const link = node.links.get(entry.hostId);
       // A restarted or powered-off host's old worker: what it still says is stale.

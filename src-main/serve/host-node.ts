@@ -62,6 +62,8 @@ interface RunningHost {
 
 /** Real ms between join attempts while no fabric answers on the NATS server. */
 const joinRetryMs = 1_000;
+/** Real ms between the node's own beats: a report, empty if need be, so the fabric knows the process is there. */
+export const nodeBeatMs = 1_000;
 
 export class HostNode {
   readonly sessionDir: string;
@@ -83,6 +85,8 @@ export class HostNode {
   private reportQueued = false;
   private closed = false;
   private joining: Promise<void> | null = null;
+  private beat = false;
+  private beatTimer: NodeJS.Timeout | null = null;
   /** NATS messages and bytes out (the bench's messages/s per node). */
   readonly counters = { published: 0, received: 0, bytesOut: 0 };
   private readonly say: (line: string) => void;
@@ -110,6 +114,10 @@ export class HostNode {
     });
     void this.watchConnection(connection);
     await this.join();
+    this.beatTimer = setInterval(() => {
+      this.beat = true;
+      this.queue();
+    }, nodeBeatMs);
   }
 
   get hosts(): string[] {
@@ -119,6 +127,7 @@ export class HostNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.beatTimer) clearInterval(this.beatTimer);
     await Promise.all([...this.running.values()].map((h) => h.proxy.shutdown(1_000)));
     this.running.clear();
     this.flush();
@@ -312,7 +321,9 @@ export class HostNode {
     const report = { ...this.report, incarnation: this.incarnation };
     this.report = { incarnation: this.incarnation, hosts: [], exited: [] };
     const connection = this.connection;
-    if (!connection || connection.isClosed() || (report.hosts.length === 0 && report.exited.length === 0)) return;
+    const beat = this.beat;
+    this.beat = false;
+    if (!connection || connection.isClosed() || !this.joined || (report.hosts.length === 0 && report.exited.length === 0 && !beat)) return;
     const data = JSON.stringify(report);
     this.counters.published++;
     this.counters.bytesOut += data.length;

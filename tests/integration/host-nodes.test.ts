@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import yauzl from 'yauzl';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HostView, InstanceView } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
@@ -70,6 +71,23 @@ async function readyInstances(api: Fabric, deploymentId: string, count: number, 
   );
 }
 
+/** The names in a zip. */
+function zipNames(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error);
+      const names: string[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        names.push(entry.fileName);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(names));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
 function controllerLog(api: Fabric): string {
   return readFileSync(fabricLogFile(api.sessionDir, { kind: 'fabric-controller', pool: 'pool-1' }), 'utf8');
 }
@@ -105,6 +123,14 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     const page = await api.readLog({ file: appAgent.file, fromLine: 0, count: 5 });
     expect(page.lines.length).toBeGreaterThan(0);
     await expect(api.readLog({ file: `nodes/${nodeOf.get(remote.hostId)}/../../etc/passwd`, fromLine: 0, count: 5 })).rejects.toThrow(/not a log file of this session/);
+    await expect(api.readLog({ file: 'nodes/no-such-node/instances/x/y.log', fromLine: 0, count: 5 })).rejects.toThrow(/There is no host node "no-such-node"/);
+
+    // The session export holds the whole fabric: the nodes' instance logs too, under nodes/<node>/.
+    const exported = await api.exportSession({ path: join(work, 'spread-session.zip') });
+    const names = await zipNames(exported.path);
+    expect(names).toContain(`nodes/${nodeOf.get(remote.hostId)}/${appAgent.file.split('/').slice(2).join('/')}`);
+    expect(names.some((n) => n.startsWith('instances/'))).toBe(true);
+    expect(names.some((n) => n.endsWith('.token'))).toBe(false);
 
     // Kill the node with the most instances: its hosts fall silent, the restart fails, and service healing
     // re-creates its instances on the hosts that are left.
@@ -161,6 +187,71 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     expect(files.some((f) => f.file.startsWith('nodes/node-c/instances/'))).toBe(true);
     expect(files.some((f) => f.file.startsWith('instances/'))).toBe(true);
   }, 180_000);
+
+  it('heals a paused node like a failed host, and takes it back empty when it runs again', async () => {
+    const api = await startFabric(4);
+    const node = startNode('node-p', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    await waitFor('node-p Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-p')?.health === 'Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    const ready = await readyInstances(api, deploymentId, 2);
+    // One instance per fault domain: the local host is FD 0, node-p's host FD 1.
+    expect(ready.map((i) => i.hostId).sort()).toEqual(['pool-1-host-01', 'pool-1-node-p-01']);
+    node.kill('SIGSTOP');
+    await waitFor('node-p Unhealthy and both instances Ready on the local host', async () => {
+      const snap = await api.getSnapshot();
+      return snap.hosts.find((h) => h.node === 'node-p')?.health === 'Unhealthy' && snap.instances.filter((i) => i.deploymentId === deploymentId).every((i) => i.status === 'ReadyRole' && i.hostId === 'pool-1-host-01');
+    }, 90_000);
+    node.kill('SIGCONT');
+    await node.says(/asks this node to join again/);
+    const back = await waitFor('node-p Healthy again, empty', async () => {
+      const h = (await hosts(api)).find((x) => x.node === 'node-p');
+      return h?.health === 'Healthy' && h;
+    }, 60_000);
+    expect(back.usedCores).toBe(0);
+    const log = controllerLog(api);
+    expect(log).toMatch(/Host node node-p has been silent/);
+    expect(log).toMatch(/Host node node-p came back/);
+  }, 180_000);
+
+  it('rides out a NATS server restart: the node reconnects, joins again, and its hosts and instances come back', async () => {
+    const api = await startFabric(2);
+    const node = startNode('node-r', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    await waitFor('node-r Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health === 'Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    await readyInstances(api, deploymentId, 2);
+    await nats!.stop();
+    // Long enough that the fabric notices: the node's host is silent, and its restart cannot reach it.
+    await waitFor('node-r no longer Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health !== 'Healthy', 60_000);
+    await nats!.restart();
+    await node.says(/reconnected to the NATS server/);
+    await waitFor('node-r Healthy again', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health === 'Healthy', 90_000);
+    // Two instances, one core each, on two 2-core hosts: wherever healing put them, both are Ready again.
+    await readyInstances(api, deploymentId, 2, 90_000);
+    expect(controllerLog(api)).toMatch(/pool-1-node-r-01 failed: No heartbeat/);
+  }, 180_000);
+
+  it('keeps a node on the fabric\'s clock: paused, its hosts stop; scaled, they follow', async () => {
+    const api = await startFabric(2);
+    const node = startNode('node-t', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    const remote = async () => (await hosts(api)).find((h) => h.node === 'node-t');
+    await waitFor('node-t heartbeating', async () => (await remote())?.lastHeartbeat);
+    await api.setClock({ paused: true });
+    const pausedAt = api.clock.now();
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Paused: no timer fires on the node, so no heartbeat is stamped after the pause.
+    expect((await remote())!.lastHeartbeat!).toBeLessThanOrEqual(pausedAt + 1);
+    await api.setClock({ paused: false, scale: 1000 });
+    const resumedAt = api.clock.now();
+    await waitFor('a heartbeat stamped after the resume', async () => ((await remote())?.lastHeartbeat ?? 0) > resumedAt);
+    // Two real seconds at 1000x: a node still at 200x would be 1,600 emulated seconds behind. Stamped on the
+    // node's copy of the clock, its heartbeats stay within a few heartbeats (5 s each) of the fabric's now.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(Math.abs(api.clock.now() - (await remote())!.lastHeartbeat!)).toBeLessThan(60_000);
+    expect((await remote())!.health).toBe('Healthy');
+  }, 60_000);
 
   it('refuses a node with a wrong NATS password or a wrong join token, and logs the refusal', async () => {
     const api = await startFabric();
