@@ -2,7 +2,9 @@
 // $NATS_SERVER, on the PATH, or where Debian's nats-server package puts it (.ci/run installs it); a test that
 // cannot find one skips with the reason printed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect } from 'node:net';
 
 export function findNatsServer(): string | null {
@@ -55,14 +57,24 @@ async function listening(port: number, child: ChildProcess, timeoutMs = 10_000):
   }
 }
 
-export async function startNatsServer(): Promise<NatsServer> {
+/**
+ * `config`: a nats-server configuration for the port (TLS, nkey users...); without it, one user and password
+ * on the command line.
+ */
+export async function startNatsServer(config?: (port: number) => string): Promise<NatsServer> {
   if (!natsServerPath) throw new Error(natsMissing!);
   const port = await freePort();
   const user = 'fabric';
   const password = 'nats-test-password';
+  let args = ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password];
+  if (config) {
+    const file = join(mkdtempSync(join(tmpdir(), 'fabric-lab-nats-conf-')), 'nats.conf');
+    writeFileSync(file, config(port));
+    args = ['-c', file];
+  }
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(natsServerPath, ['-a', '127.0.0.1', '-p', String(port), '--user', user, '--pass', password], { stdio: 'ignore' });
+    child = spawn(natsServerPath, args, { stdio: 'ignore' });
     await listening(port, child);
   };
   const stop = async () => {
