@@ -98,7 +98,7 @@ export class Fabric implements FabricApi {
         new FabricController(`pool-${i + 1}`, pool, boot, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
     this.nodes = options.nats
-      ? new HostNodes(options.nats, { controllers: this.controllers, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
+      ? new HostNodes(options.nats, { controllers: this.controllers, silenceFloorMs: options.hostSilenceFloorMs ?? 2_000, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
       : null;
     // Closed after the hosts are shut down, so the nodes hear their hosts' shutdown before the connection goes.
     if (this.nodes) this.started.add(() => this.nodes!.close());

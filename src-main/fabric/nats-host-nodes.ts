@@ -43,6 +43,8 @@ export interface HostNodesOptions extends NatsSettings {
 
 interface HostNodesContext {
   controllers: readonly FabricController[];
+  /** Real ms a host must be silent beyond its emulated timeout (FabricOptions.hostSilenceFloorMs); a node gets at least as long. */
+  silenceFloorMs: number;
   clock: EmulatedClock;
   seed: () => number;
   timings: PhaseTimings;
@@ -62,6 +64,15 @@ const logRequestTimeoutMs = 5_000;
  */
 const nodeLostAfterMs = 5_000;
 
+/** What crossed NATS with one node: messages and bytes each way. */
+export interface NodeTraffic {
+  node: string;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+}
+
 interface NodeState {
   name: string;
   incarnation: string;
@@ -73,6 +84,7 @@ interface NodeState {
   outbox: NodeControl[];
   /** performance.now() of its last report. */
   heardAt: number;
+  traffic: NodeTraffic;
   /** Silent for longer than nodeLostAfterMs: heard again, it is asked to join again. */
   lost: boolean;
 }
@@ -148,8 +160,6 @@ export class HostNodes {
   private readonly staleLogged = new Set<string>();
   private flushQueued = false;
   private lostTimer: NodeJS.Timeout | null = null;
-  /** Messages and bytes through NATS, both ways (the bench's messages/s per node). */
-  readonly counters = { published: 0, received: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(
     private readonly options: HostNodesOptions,
@@ -185,7 +195,7 @@ export class HostNodes {
   private watchNodes(): void {
     const now = performance.now();
     for (const node of this.nodes.values()) {
-      if (node.lost || now - node.heardAt < nodeLostAfterMs) continue;
+      if (node.lost || now - node.heardAt < Math.max(nodeLostAfterMs, this.context.silenceFloorMs)) continue;
       node.lost = true;
       this.context.log(node.poolId).write('WARN', `Host node ${node.name} has been silent for ${Math.round((now - node.heardAt) / 1000)} s (its process killed or paused, or its network cut); its hosts fail by their own silence. Heard again, it joins again empty.`);
     }
@@ -198,6 +208,11 @@ export class HostNodes {
 
   nodeNames(): string[] {
     return [...this.nodes.keys()];
+  }
+
+  /** Messages and bytes through NATS per node, since it first joined (the bench's messages/s per node). */
+  traffic(): NodeTraffic[] {
+    return [...this.nodes.values()].map((n) => ({ ...n.traffic }));
   }
 
   /** Queue a message for a node; a node's messages of one turn go as one NATS message. */
@@ -318,8 +333,8 @@ export class HostNodes {
       node.outbox = [];
       if (!connection || connection.isClosed()) continue;
       const data = JSON.stringify(batch);
-      this.counters.published++;
-      this.counters.bytesOut += data.length;
+      node.traffic.messagesOut++;
+      node.traffic.bytesOut += data.length;
       connection.publish(this.subjects.control(node.name), data);
     }
   }
@@ -367,7 +382,7 @@ export class HostNodes {
     if (known && (known.hosts !== request.hosts || known.cores !== request.cores || known.poolId !== controller.pool.id)) {
       return refuse(`a node named ${request.node} joined before with ${known.hosts} host(s) of ${known.cores} cores in ${known.poolId}; start it with the same --pool, or give it another --name.`);
     }
-    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, links: new Map(), outbox: [], heardAt: 0, lost: false };
+    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, links: new Map(), outbox: [], heardAt: 0, lost: false, traffic: { node: request.node, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 } };
     node.heardAt = performance.now();
     node.lost = false;
     const comeback = known !== undefined && known.incarnation !== request.incarnation;
@@ -387,10 +402,12 @@ export class HostNodes {
   }
 
   private report(msg: Msg): void {
-    this.counters.received++;
-    this.counters.bytesIn += msg.data.length;
     const name = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
     const node = this.nodes.get(name);
+    if (node) {
+      node.traffic.messagesIn++;
+      node.traffic.bytesIn += msg.data.length;
+    }
     let raw: unknown;
     try {
       raw = msg.json();
