@@ -13,7 +13,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { EmulatedClock } from '../common/emulated-clock';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { FromHost, ToHost } from '../common/host-protocol';
 import {
   defaultSubjectPrefix,
@@ -165,7 +165,7 @@ export class HostNodes {
     private readonly options: HostNodesOptions,
     private readonly context: HostNodesContext,
   ) {
-    if (options.joinToken.length < 16) throw new FabricError('BadRequest', 'The host nodes\' join token must be at least 16 characters.');
+    if (options.joinToken.length < 16) throw FabricErrors.joinTokenTooShort(16);
     this.tokenDigest = digest(options.joinToken);
     this.subjects = subjects(options.subjectPrefix ?? defaultSubjectPrefix);
   }
@@ -252,7 +252,7 @@ export class HostNodes {
     const rest = id.slice(nodeFilePrefix.length);
     const slash = rest.indexOf('/');
     const node = slash > 0 ? rest.slice(0, slash) : '';
-    if (!this.nodes.has(node)) throw new FabricError('NotFound', `There is no host node "${node.slice(0, 40)}" in this fabric, so no log file "${id.slice(0, 200)}".`);
+    if (!this.nodes.has(node)) throw FabricErrors.hostNodeNotFound(node, id);
     const page = (await this.askNode(node, { op: 'read', file: rest.slice(slash + 1), fromLine, count })) as LogPageView;
     return { ...page, file: id };
   }
@@ -309,17 +309,16 @@ export class HostNodes {
 
   private async askNode(node: string, request: NodeLogRequest): Promise<unknown> {
     const connection = this.connection;
-    if (!connection) throw new FabricError('Conflict', 'The fabric is not connected to its NATS server.');
+    if (!connection) throw FabricErrors.natsNotConnected();
     let reply: NodeLogReply;
     try {
       const msg = await connection.request(this.subjects.logs(node), JSON.stringify(request), { timeout: logRequestTimeoutMs });
       reply = msg.json<NodeLogReply>();
     } catch (error) {
-      throw new FabricError('Internal', `Host node ${node} did not answer for its logs: ${(error as Error).message}.`);
+      throw FabricErrors.hostNodeSilent(node, (error as Error).message);
     }
     if (reply && typeof reply === 'object' && 'error' in reply) {
-      const code = reply.error.code === 'NotFound' || reply.error.code === 'BadRequest' ? reply.error.code : 'Internal';
-      throw new FabricError(code, `Host node ${node}: ${String(reply.error.message).slice(0, 500)}`);
+      throw FabricErrors.fromHostNode(node, String(reply.error.code), String(reply.error.message));
     }
     return (reply as { result: unknown }).result;
   }

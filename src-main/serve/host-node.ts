@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { EmulatedClock } from '../common/emulated-clock';
-import { FabricError } from '../common/fabric-api';
+import { FabricError, FabricErrors } from '../common/fabric-errors';
 import {
   clockReadingSchema,
   defaultSubjectPrefix,
@@ -334,7 +334,7 @@ export class HostNode {
     let reply: NodeLogReply;
     try {
       const parsed = nodeLogRequestSchema.safeParse(msg.json());
-      if (!parsed.success) throw new FabricError('BadRequest', `a malformed log request: ${describeIssues(parsed.error)}`);
+      if (!parsed.success) throw FabricErrors.badNodeLogRequest(describeIssues(parsed.error));
       reply = { result: await this.answerLogs(parsed.data) };
     } catch (error) {
       reply = { error: { code: error instanceof FabricError ? error.code : 'Internal', message: (error as Error).message } };
@@ -347,7 +347,7 @@ export class HostNode {
       case 'list-instance':
         return listInstanceLogs(this.sessionDir, request.deploymentId, request.instanceName);
       case 'list-host':
-        if (!this.hostIds.has(request.hostId)) throw new FabricError('NotFound', `${request.hostId.slice(0, 80)} is not a host of this node.`);
+        if (!this.hostIds.has(request.hostId)) throw FabricErrors.notHostOfNode(request.hostId);
         return listComponentLogs(this.sessionDir, { kind: 'host-agent', hostId: request.hostId });
       case 'read':
         return readSessionPage(this.sessionDir, request.file, request.fromLine, request.count);
