@@ -123,7 +123,8 @@ export class FabricController {
       } else if (host.view.health === 'Unhealthy') {
         // Already being repaired (by the user, or an earlier join) is fine: the repair goes on.
         if (!this.recovery.isRepairing(host.view.id)) this.recovery.repair(host);
-      } else if (comeback && (host.view.health === 'Healthy' || host.view.health === 'Booting')) {
+      } else if (comeback && host.view.health === 'Healthy') {
+        // (A Booting host's boot is simply sent again to the new process: nats-host-nodes.ts, join.)
         this.recovery.hostFailed(host, `Host node ${node} restarted, and the host OS with it.`);
       }
     }
