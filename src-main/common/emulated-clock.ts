@@ -72,6 +72,11 @@ export class EmulatedClock {
     return this.read();
   }
 
+  /** Take another clock's reading as this one's: a host node's clock follows the fabric's (serve/host-node.ts). */
+  follow(reading: ClockReading): void {
+    this.write(reading.now, reading.scale, reading.paused);
+  }
+
   private write(emulated: number, scale: number, paused: boolean): void {
     Atomics.add(this.seq, SEQ, 1);
     this.f64[BASE_WALL] = wallNow();
