@@ -16,7 +16,7 @@ import { FrontEnd } from './front-end';
 import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
-import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
+import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
 import { defaultSamplesDir, PackageStore } from './package-store';
 
 export interface FabricOptions {
@@ -257,6 +257,10 @@ export class Fabric implements FabricApi {
 
   async readLog(request: LogPageRequest): Promise<LogPageView> {
     return this.logs.readLog(request);
+  }
+
+  async readLogLevels(request: LogLevelsRequest): Promise<LogLevelsView> {
+    return this.logs.readLogLevels(request);
   }
 
   async queryEvents(request: EventQuery): Promise<EventPage> {

@@ -67,6 +67,9 @@ function fakeFabric() {
     readLog: async () => {
       throw new FabricError('NotFound', 'no log');
     },
+    readLogLevels: async () => {
+      throw new FabricError('NotFound', 'no log');
+    },
     queryEvents: async () => ({ events: [], total: 0, next: null }),
     exportSession: async (request) => {
       exportRequests.push(request);
