@@ -17,6 +17,7 @@ import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
+import { ClockGovernor, type GovernorOptions, type PaceJudgement } from './clock-governor';
 import { defaultSamplesDir, PackageStore } from './package-store';
 
 export interface FabricOptions {
@@ -32,6 +33,13 @@ export interface FabricOptions {
   timeScale?: number;
   seed?: number;
   timings?: Partial<PhaseTimings>;
+  /**
+   * Run the clock at the scale the machine can keep (fabric/clock-governor.ts): when the main thread's event
+   * loop lags, emulated time runs slower than asked, and ClockState shows both. The shells turn it on;
+   * off (the default here), the clock runs at the asked scale whatever the lag, which tests that count
+   * on exact pace want.
+   */
+  keepPace?: boolean | GovernorOptions;
   /** How often event batches are pushed; 100 ms keeps the UI at ten updates a second at most. */
   batchIntervalMs?: number;
   /** The subscription's core quota (Azure's default for a classic subscription: 20). */
@@ -106,6 +114,10 @@ export class Fabric implements FabricApi {
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now());
     this.started.add(() => this.exporter.close());
+    if (options.keepPace) {
+      const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options.keepPace === true ? {} : options.keepPace);
+      this.started.add(governor.start());
+    }
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
   }
@@ -218,6 +230,16 @@ export class Fabric implements FabricApi {
     return clock;
   }
 
+  /** The governor changed the kept scale: every thread's timers follow, the UI is told, the front end's log says why. */
+  private paceChanged(judgement: PaceJudgement): void {
+    if (this.closed) return;
+    this.timers.clockChanged();
+    for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    const clock = this.clockState();
+    this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second).`);
+    this.events.publish({ type: 'clock', clock });
+  }
+
   async getTimings(): Promise<TimingsView> {
     return { phases: { ...this.timings }, defaults: { ...defaultTimings } };
   }
@@ -289,6 +311,7 @@ export class Fabric implements FabricApi {
       fabricLab: { version: fabricLabVersion() },
       seed: this.seed,
       timeScale: clock.scale,
+      keptTimeScale: clock.keptScale,
       paused: clock.paused,
       startedAt: this.startedAt.emulated,
       startedAtWall: this.startedAt.wall,

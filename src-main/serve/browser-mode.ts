@@ -34,7 +34,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   const base = defaultPools[0]!;
   const sized = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
   const pools = options.pools ?? sized;
-  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session, timings: options.timings });
+  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session, timings: options.timings, keepPace: !options.exactPace });
   const server = await (async () => {
     // A session named with --session keeps its token, so a page left open works again after a restart.
     const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);

@@ -36,7 +36,7 @@ function fakeFabric() {
     deleteDeployment: async ({ deploymentId }) => {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
     },
-    setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
+    setClock: async () => ({ now: 0, scale: 1, keptScale: 1, paused: false, seed: 1 }),
     getTimings: async () => {
       throw new Error('not used');
     },
