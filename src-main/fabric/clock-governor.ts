@@ -12,9 +12,9 @@ import type { EmulatedClock } from '../common/emulated-clock';
 export interface GovernorOptions {
   /** Real ms per judgement (default 1,000). */
   windowMs?: number;
-  /** Lower the kept scale when the main thread's event-loop lag p99 in a window exceeds this (default 50 ms). */
+  /** Lower the kept scale when the main thread's event-loop lag p99 in a window exceeds this (default 20 ms). */
   highLagMs?: number;
-  /** Raise it (towards the asked scale) after `calmWindows` windows below this (default 15 ms, 2 windows). */
+  /** Raise it (towards the asked scale) after `calmWindows` windows below this (default 8 ms, 2 windows). */
   lowLagMs?: number;
   calmWindows?: number;
 }
@@ -41,8 +41,8 @@ export class ClockGovernor {
     options: GovernorOptions = {},
   ) {
     this.windowMs = options.windowMs ?? 1_000;
-    this.highLagMs = options.highLagMs ?? 50;
-    this.lowLagMs = options.lowLagMs ?? 15;
+    this.highLagMs = options.highLagMs ?? 20;
+    this.lowLagMs = options.lowLagMs ?? 8;
     this.calmWindows = options.calmWindows ?? 2;
   }
 

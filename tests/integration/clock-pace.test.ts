@@ -29,7 +29,7 @@ const busy = (ms: number) => {
 async function start(keepPace: boolean): Promise<Fabric> {
   const sessionDir = mkdtempSync(join(tmpdir(), 'clock-pace-'));
   cleanup.push(sessionDir);
-  // Judged every 200 ms; lag past 100 ms lowers the pace, two windows under 60 ms raise it (the defaults are 1 s, 50 and 15 ms).
+  // Judged every 200 ms; lag past 100 ms lowers the pace, two windows under 60 ms raise it (the defaults are 1 s, 20 and 8 ms).
   fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 7, batchIntervalMs: 10, sessionDir, keepPace: keepPace && { windowMs: 200, highLagMs: 100, lowLagMs: 60 } });
   return fabric;
 }
