@@ -176,9 +176,12 @@ async function fleet(count: number): Promise<void> {
  * the clock at the asked scale, then again keeping pace (the governor given 15 s to settle at each scale).
  */
 async function lag2048(): Promise<void> {
+  // BENCH_LAG_MODES=exact: only at the asked scale (for a "before" tree whose clock has no kept scale).
+  const modes = process.env.BENCH_LAG_MODES ?? 'both';
   const fabric = await ready(2048, 64, 32, 10);
   const exact = await lagByScale(fabric, [1, 10, 100, 1000]);
   await fabric.close();
+  if (modes === 'exact') return emit({ figure: 'lag-2048', instances: 2048, hosts: 64, exact });
   const kept = await startFabric(64, 32, { timeScale: 10, keepPace: true });
   const allReady = waitReady(kept, 2048, 400_000);
   await deployMany(kept, 2048);
