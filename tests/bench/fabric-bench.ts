@@ -191,9 +191,10 @@ async function lag2048(): Promise<void> {
 }
 
 /**
- * Memory over one emulated hour with 2,048 Ready instances at 100x, keeping pace (so the hour's work is
- * done, not skipped by starved workers): process RSS and the main thread's heap, sampled every 5 emulated
- * minutes after a forced GC where --expose-gc allows. Bounded at BENCH_SOAK_MAX_MS real time.
+ * Memory over one emulated hour with 2,048 Ready instances at 100x asked, keeping pace with BENCH_KEEP_PACE=1
+ * (as run-bench runs it, so the hour's work is done, not skipped by starved workers): process RSS and the
+ * main thread's heap, sampled every 5 emulated minutes after a forced GC where --expose-gc allows. Bounded
+ * at BENCH_SOAK_MAX_MS real time.
  */
 async function soak(): Promise<void> {
   const fabric = await ready(2048, 64, 32, 10);
