@@ -75,6 +75,7 @@ export class Fabric implements FabricApi {
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
+  private governed = false;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -114,10 +115,7 @@ export class Fabric implements FabricApi {
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs);
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now());
     this.started.add(() => this.exporter.close());
-    if (options.keepPace) {
-      const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options.keepPace === true ? {} : options.keepPace);
-      this.started.add(governor.start());
-    }
+    if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
   }
@@ -228,6 +226,14 @@ export class Fabric implements FabricApi {
     const clock = this.clockState();
     this.events.publish({ type: 'clock', clock });
     return clock;
+  }
+
+  /** Start keeping a pace the machine holds (FabricOptions.keepPace), e.g. once a fleet is up; once per fabric. */
+  keepPace(options: GovernorOptions = {}): void {
+    if (this.governed) return;
+    this.governed = true;
+    const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options);
+    this.started.add(governor.start());
   }
 
   /** The governor changed the kept scale: every thread's timers follow, the UI is told, the front end's log says why. */
