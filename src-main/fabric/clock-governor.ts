@@ -17,6 +17,8 @@ export interface GovernorOptions {
   /** Raise it (towards the asked scale) after `calmWindows` windows below this (default 8 ms, 2 windows). */
   lowLagMs?: number;
   calmWindows?: number;
+  /** Between the bounds, probe upwards (x1.25) after this many windows (default 5). */
+  probeWindows?: number;
 }
 
 /** What one window saw, and what the governor did about it. */
@@ -31,7 +33,10 @@ export class ClockGovernor {
   private readonly highLagMs: number;
   private readonly lowLagMs: number;
   private readonly calmWindows: number;
+  private readonly probeWindows: number;
   private calm = 0;
+  /** Windows between the bounds since the last change (the upward probe's count). */
+  private quiet = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -44,28 +49,36 @@ export class ClockGovernor {
     this.highLagMs = options.highLagMs ?? 20;
     this.lowLagMs = options.lowLagMs ?? 8;
     this.calmWindows = options.calmWindows ?? 2;
+    this.probeWindows = options.probeWindows ?? 5;
   }
 
   /**
    * One window's verdict. Lag far past the bound cuts the pace harder (a lag of 10x the bound halves it),
-   * so a machine overrun by 100x finds its pace in a few seconds; recovery is gentler (x1.25 per calm
-   * stretch) so the pace does not swing. Paused, nothing changes.
+   * so a machine overrun at 100x finds its pace in a few seconds; recovery is gentler (x1.25 after calm
+   * windows) so the pace does not swing. Between the bounds the pace is probed upwards every few windows:
+   * lag that slowing does not cure (the machine's other load, a backlog already worked off) must not hold
+   * the clock down for good. Never below real time (1x) unless asked: at 1x the hosts' own work is small,
+   * and a slower clock would only hide the machine's other load. Paused, nothing changes.
    */
   judge(lagP99Ms: number): PaceJudgement {
     const { scale, keptScale, paused } = this.clock.read();
     let next = keptScale;
-    if (!paused && lagP99Ms > this.highLagMs) {
-      this.calm = 0;
+    if (paused) {
+      this.calm = this.quiet = 0;
+    } else if (lagP99Ms > this.highLagMs) {
+      this.calm = this.quiet = 0;
       next = keptScale * (lagP99Ms > 10 * this.highLagMs ? 0.5 : 0.75);
-    } else if (!paused && lagP99Ms < this.lowLagMs && keptScale < scale) {
-      if (++this.calm >= this.calmWindows) {
+    } else if (keptScale < scale) {
+      if (lagP99Ms < this.lowLagMs) {
+        this.quiet = 0;
+        if (++this.calm >= this.calmWindows) next = keptScale * 1.25;
+      } else {
         this.calm = 0;
-        next = keptScale * 1.25;
+        if (++this.quiet >= this.probeWindows) next = keptScale * 1.25;
       }
-    } else {
-      this.calm = 0;
+      if (next !== keptScale) this.calm = this.quiet = 0;
     }
-    const kept = this.clock.keep(roundScale(next)).keptScale;
+    const kept = this.clock.keep(Math.max(Math.min(scale, 1), roundScale(next))).keptScale;
     const judgement = { lagP99Ms, keptScale: kept, changed: kept !== keptScale };
     if (judgement.changed) this.onChange(judgement);
     return judgement;

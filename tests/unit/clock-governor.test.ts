@@ -8,7 +8,7 @@ import { ClockGovernor, type PaceJudgement } from '../../src-main/fabric/clock-g
 function governed(scale: number) {
   const clock = new EmulatedClock(undefined, { startAt: 0, scale });
   const changes: PaceJudgement[] = [];
-  const governor = new ClockGovernor(clock, (j) => changes.push(j), { highLagMs: 50, lowLagMs: 15, calmWindows: 2 });
+  const governor = new ClockGovernor(clock, (j) => changes.push(j), { highLagMs: 50, lowLagMs: 15, calmWindows: 2, probeWindows: 5 });
   return { clock, governor, changes };
 }
 
@@ -21,7 +21,18 @@ describe('the clock governor', () => {
     expect(clock.read()).toMatchObject({ scale: 100, keptScale: 38 });
     expect(changes.map((c) => c.keptScale)).toEqual([75, 38]);
     for (let i = 0; i < 40; i++) governor.judge(10_000);
-    expect(clock.read().keptScale).toBe(0.1); // never below the lowest scale
+    expect(clock.read().keptScale).toBe(1); // never below real time
+    const slow = governed(0.5);
+    slow.governor.judge(10_000);
+    expect(slow.clock.read().keptScale).toBe(0.5); // nor below what was asked, when that is slower
+  });
+
+  it('probes upwards every few windows between the bounds, so lag that slowing does not cure cannot hold it down', () => {
+    const { clock, governor } = governed(100);
+    clock.keep(10);
+    for (let i = 0; i < 4; i++) expect(governor.judge(30).changed).toBe(false);
+    expect(governor.judge(30).keptScale).toBe(13); // the fifth window between the bounds: x1.25 (12.5, two digits)
+    expect(governor.judge(200).keptScale).toBe(9.8); // too much: cut again
   });
 
   it('raises it after calm windows, by steps, up to the asked scale and no further', () => {
