@@ -203,8 +203,9 @@ async function soak(): Promise<void> {
   const t0 = performance.now();
   const samples: { emulatedMin: number; realS: number; keptScale: number; rssMiB: number; heapMiB: number }[] = [];
   let next = 0;
+  let elapsed = 0;
   for (;;) {
-    const elapsed = fabric.clock.now() - start;
+    elapsed = fabric.clock.now() - start;
     if (elapsed >= next) {
       gc?.();
       const m = process.memoryUsage();
@@ -216,8 +217,9 @@ async function soak(): Promise<void> {
   }
   // Warm-up: the first 10 emulated minutes. Growth: the last sample over the first after warm-up.
   const warm = samples.find((s) => s.emulatedMin >= 10) ?? samples[0]!;
-  const last = samples.at(-1)!;
-  emit({ figure: 'soak-2048', instances: 2048, askedScale: 100, emulatedMinutes: last.emulatedMin, realS: last.realS, samples, rssGrowth: last.rssMiB / warm.rssMiB, heapGrowth: last.heapMiB / warm.heapMiB });
+  const last = samples.at(-1)!; // growth is judged from samples only
+  // The whole run, not the last sample: a clock kept far below 100x covers less than the hour within the bound.
+  emit({ figure: 'soak-2048', instances: 2048, askedScale: 100, emulatedMinutes: elapsed / 60_000, realS: (performance.now() - t0) / 1000, keptScale: fabric.clock.read().keptScale, samples, rssGrowth: last.rssMiB / warm.rssMiB, heapGrowth: last.heapMiB / warm.heapMiB });
   await fabric.close();
 }
 
