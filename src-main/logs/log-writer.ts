@@ -6,11 +6,13 @@
 // so a line is whole or absent: never torn.
 //
 // Beside a log whose lines have levels, the writer keeps its level index (`<file>.levels`, one character
-// per line, common/log-levels.ts), so the viewer filters by level without reading the lines. The index is
-// written after the lines it describes, in the same turn, so a killed worker leaves it behind the log at
-// worst, never ahead: an index may lag its log, never lie. A writer reopening a log whose index does not
-// have exactly one code per line rebuilds it from the lines.
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+// per line, common/log-levels.ts), so the viewer filters by level without reading the lines. Codes are
+// appended after the lines they describe, in chunks (4,096 codes, or what waited 5 s, and all at a
+// rotation or close), opening the index only to append: a host of 32 instances would otherwise hold twice
+// the file descriptors, and pay a second write per file per turn. So a killed worker leaves the index
+// behind its log, never ahead: an index may lag its log, never lie. A writer reopening a log whose index
+// does not have exactly one code per line rebuilds it from the lines.
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { LogFileFormat } from '../common/log-api';
 import { lineSeverityCode } from '../common/log-levels';
@@ -30,6 +32,9 @@ export interface LogWriterOptions {
   batch?: AppendBatch;
   /** Keep a level index beside the file (default: when its format has levels). */
   levelIndex?: boolean;
+  /** Codes appended to the index at once (default 4,096), or sooner once the oldest has waited `levelIndexDelayMs` (default 5,000 real ms). */
+  levelIndexChunk?: number;
+  levelIndexDelayMs?: number;
 }
 
 /** Formats whose lines carry a level worth indexing (the events channel's few lines are parsed as they are read). */
@@ -93,11 +98,16 @@ export class LogWriter {
   private readonly batch: AppendBatch | null;
   /** Lines written but waiting for the end of the turn (batched writers only). */
   private waiting: string[] = [];
-  /** The level index's format (null: no index) and its descriptor. */
+  /** The level index's format (null: never an index) and whether it is kept now (dropped after a failed write). */
   private readonly indexFormat: LogFileFormat | null;
-  private indexFd: number | null = null;
-  /** Codes of the waiting lines, written after them. */
+  private indexing = false;
+  private readonly indexChunk: number;
+  private readonly indexDelayMs: number;
+  /** Codes of the lines still waiting for the end of the turn. */
   private waitingCodes = '';
+  /** Codes of lines already in the file, not yet in the index, and since when (real ms). */
+  private unindexed = '';
+  private unindexedSince = 0;
 
   constructor(
     readonly file: string,
@@ -109,6 +119,8 @@ export class LogWriter {
     this.batch = options.batch ?? null;
     const format = describeFile(basename(file)).format;
     this.indexFormat = options.levelIndex !== false && indexedFormats.has(format) ? format : null;
+    this.indexChunk = Math.max(1, options.levelIndexChunk ?? 4096);
+    this.indexDelayMs = options.levelIndexDelayMs ?? 5_000;
     this.fd = this.openFile();
   }
 
@@ -132,14 +144,14 @@ export class LogWriter {
     const split = lines.some(hasBreak) ? lines.flatMap((line) => line.split(/\r?\n|\r/)) : lines;
     if (split.length === 0) return;
     let codes = '';
-    if (this.indexFd !== null) for (const line of split) codes += lineSeverityCode(this.indexFormat!, line);
+    if (this.indexing) for (const line of split) codes += lineSeverityCode(this.indexFormat!, line);
     if (this.batch) {
       if (this.waiting.length === 0) this.batch.enlist(this);
       for (const line of split) this.waiting.push(line);
       this.waitingCodes += codes;
     } else {
       this.append(split.length === 1 ? `${split[0]}\n` : `${split.join('\n')}\n`);
-      this.appendCodes(codes);
+      this.indexLater(codes);
     }
     this.lines += split.length;
     for (const line of split) this.remember(line);
@@ -154,27 +166,32 @@ export class LogWriter {
     this.waiting = [];
     this.waitingCodes = '';
     this.append(text);
-    this.appendCodes(codes);
+    this.indexLater(codes);
   }
 
-  /** The lines' codes, after the lines themselves; an index that cannot be written is dropped, never left wrong. */
-  private appendCodes(codes: string): void {
-    if (this.indexFd === null || codes.length === 0) return;
+  /** Codes of lines now in the file: appended to the index once a chunk is full or has waited long enough. */
+  private indexLater(codes: string): void {
+    if (!this.indexing || codes.length === 0) return;
+    if (this.unindexed.length === 0) this.unindexedSince = performance.now();
+    this.unindexed += codes;
+    if (this.unindexed.length >= this.indexChunk || performance.now() - this.unindexedSince >= this.indexDelayMs) this.writeIndex();
+  }
+
+  /** Append the codes of lines already written; an index that cannot be written is dropped, never left wrong. */
+  private writeIndex(): void {
+    if (!this.indexing || this.unindexed.length === 0) return;
     try {
-      for (let done = 0; done < codes.length; ) done += writeSync(this.indexFd, codes.slice(done), null, 'latin1');
+      appendFileSync(levelIndexOf(this.file), this.unindexed, 'latin1');
+      this.unindexed = '';
     } catch {
       this.dropIndex();
     }
   }
 
   private dropIndex(): void {
-    if (this.indexFd === null) return;
-    try {
-      closeSync(this.indexFd);
-    } catch {
-      // already unusable
-    }
-    this.indexFd = null;
+    this.indexing = false;
+    this.unindexed = '';
+    this.waitingCodes = '';
     rmSync(levelIndexOf(this.file), { force: true });
   }
 
@@ -208,7 +225,7 @@ export class LogWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = null;
-    this.closeIndex();
+    this.writeIndex();
     const rotated = nextRotatedFile(this.file);
     // The index first: killed between the two renames, the current log is left with no index (lagging), never with another file's.
     if (this.indexFormat !== null) renameIfThere(levelIndexOf(this.file), levelIndexOf(rotated));
@@ -230,14 +247,8 @@ export class LogWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = null;
-    this.closeIndex();
+    this.writeIndex();
     this.listeners.clear();
-  }
-
-  private closeIndex(): void {
-    if (this.indexFd === null) return;
-    closeSync(this.indexFd);
-    this.indexFd = null;
   }
 
   private openFile(): number {
@@ -250,24 +261,29 @@ export class LogWriter {
     return fd;
   }
 
-  /** Opens the level index; one that does not hold exactly one code per line (a worker killed between the two writes) is rebuilt. */
+  /** Checks the level index; one that does not hold exactly one code per line (a killed worker's lags) is rebuilt. */
   private openIndex(logFd: number): void {
+    this.indexing = true;
+    this.unindexed = '';
+    let fd: number | null = null;
     try {
-      const fd = openSync(levelIndexOf(this.file), 'a+');
-      this.indexFd = fd;
+      fd = openSync(levelIndexOf(this.file), 'a+');
       if (fstatSync(fd).size === this.lines) return;
       ftruncateSync(fd, 0);
       let codes = '';
+      const write = () => {
+        for (let done = 0; done < codes.length; ) done += writeSync(fd!, codes.slice(done), null, 'latin1');
+        codes = '';
+      };
       forEachLine(logFd, (line) => {
         codes += lineSeverityCode(this.indexFormat!, line);
-        if (codes.length >= 65_536) {
-          this.appendCodes(codes);
-          codes = '';
-        }
+        if (codes.length >= 65_536) write();
       });
-      this.appendCodes(codes);
+      write();
     } catch {
       this.dropIndex();
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
   }
 

@@ -68,7 +68,11 @@ describe('reading logs through the API', () => {
     expect(past.message).toMatch(/past the end of instances\/.*WaAppAgent\.log: it has \d+ lines/);
 
     // The level index the host worker writes beside the log: one code per line, as the viewer reads each line.
-    const codes = await api.readLogLevels({ file: agent.file, fromLine: 0, count: 1_000 });
+    // Codes are appended in chunks (4,096, or after 5 s): wait for the first.
+    const codes = await waitFor('the level index', async () => {
+      const view = await api.readLogLevels({ file: agent.file, fromLine: 0, count: 1_000 });
+      return view.levels.length > 5 && view;
+    });
     const lines = await api.readLog({ file: agent.file, fromLine: 0, count: codes.levels.length });
     expect(codes.levels.length).toBeGreaterThan(5);
     expect(codes.levels).toBe(lines.lines.map((l) => lineSeverityCode('app-agent', l)).join(''));

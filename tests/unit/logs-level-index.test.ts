@@ -34,7 +34,7 @@ const killSource = `
 import { workerData } from 'node:worker_threads';
 import { LogWriter, turnBatch, line } from './logs.mjs';
 const done = new Int32Array(workerData.counter);
-const w = new LogWriter(workerData.file, { batch: turnBatch });
+const w = new LogWriter(workerData.file, { batch: turnBatch, levelIndexChunk: 1 });
 let turn = 0;
 function work() {
   for (let i = 0; i < 25; i++) w.write(line(turn * 25 + i));
@@ -73,7 +73,7 @@ describe('reading a line\'s level', () => {
 describe('a log writer\'s level index', () => {
   it('holds one code per line, batched or not, and none for a log without levels', () => {
     const file = join(dir, 'plain', 'WaAppAgent.log');
-    const w = new LogWriter(file);
+    const w = new LogWriter(file, { levelIndexChunk: 1 });
     for (let n = 0; n < 50; n++) w.write(mixed(n));
     w.writeLines(['line with\na second line']);
     expect(index(file)).toBe(codesOf('app-agent', file));
@@ -84,7 +84,7 @@ describe('a log writer\'s level index', () => {
 
     const batch = new AppendBatch();
     const host = join(dir, 'plain', 'WaWorkerHost.log');
-    const b = new LogWriter(host, { batch });
+    const b = new LogWriter(host, { batch, levelIndexChunk: 1 });
     b.writeLines([hostProcessLine(at, 'WaWorkerHost', 1, 7, 'ERROR', 'Boom'), '   at Run() (a foreign line, no header)']);
     expect(index(host)).toBe(''); // nothing before the end of the turn, the lines neither
     batch.flush();
@@ -99,7 +99,7 @@ describe('a log writer\'s level index', () => {
 
   it('moves with its log at a rotation, and the new file starts a new index', () => {
     const file = join(dir, 'rotate', 'WaHostBootstrapper.log');
-    const w = new LogWriter(file, { keepRotations: 1 });
+    const w = new LogWriter(file, { keepRotations: 1, levelIndexChunk: 1 });
     w.write(bootstrapperLine(at, 1, 2, 'WARN', 'first run'));
     const first = w.rotate()!;
     w.write(bootstrapperLine(at, 1, 2, 'ERROR', 'second run'));
@@ -111,6 +111,19 @@ describe('a log writer\'s level index', () => {
     expect(index(second)).toBe('ei');
     expect(index(file)).toBe('');
     w.close();
+  });
+
+  it('appends codes in chunks, or once they waited long enough, and all of them at close', () => {
+    const file = join(dir, 'chunks', 'WaAppAgent.log');
+    const w = new LogWriter(file, { levelIndexChunk: 10, levelIndexDelayMs: 60_000 });
+    for (let n = 0; n < 25; n++) w.write(mixed(n));
+    expect(index(file)).toBe(codesOf('app-agent', file).slice(0, 20)); // two chunks; five codes wait
+    w.close();
+    expect(index(file)).toBe(codesOf('app-agent', file));
+    const soon = new LogWriter(file, { levelIndexChunk: 1_000, levelIndexDelayMs: 0 });
+    soon.write(mixed(25));
+    expect(index(file)).toHaveLength(26); // waited long enough (0 ms here)
+    soon.close();
   });
 
   it('is rebuilt when a writer reopens a log it does not match (behind, ahead or missing)', () => {
