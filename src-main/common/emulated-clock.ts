@@ -94,6 +94,14 @@ export class EmulatedClock {
     return this.read();
   }
 
+  /**
+   * Take another clock's reading as this one's: a host node's clock follows the fabric's (serve/host-node.ts).
+   * A reading without a kept scale runs at its scale (the fabric sends nodes the scale it keeps).
+   */
+  follow(reading: { now: number; scale: number; keptScale?: number; paused: boolean }): void {
+    this.write(reading.now, reading.scale, reading.keptScale ?? reading.scale, reading.paused);
+  }
+
   private write(emulated: number, scale: number, kept: number, paused: boolean): void {
     Atomics.add(this.seq, SEQ, 1);
     this.f64[BASE_WALL] = wallNow();

@@ -64,6 +64,8 @@ export interface HostView {
   healthDetails: string;
   /** Emulated time of the host agent's last heartbeat to its fabric controller. */
   lastHeartbeat: number | null;
+  /** The host node (another process or machine, joined through NATS) whose worker thread runs this host; absent: the fabric's own process. */
+  node?: string;
 }
 
 /** A deployed role as its definition and configuration describe it (the package's folder left out). */
@@ -188,6 +190,8 @@ export interface FabricSnapshot {
 export type FabricEvent =
   | { type: 'clock'; clock: ClockState }
   | { type: 'host'; host: HostView }
+  /** A pool's hosts changed: a host node brought its hosts into it. */
+  | { type: 'pool'; pool: PoolView }
   | { type: 'deployment'; deployment: DeploymentView }
   | { type: 'deployment-removed'; id: string }
   | { type: 'instance'; instance: InstanceView }

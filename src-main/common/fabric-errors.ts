@@ -200,6 +200,17 @@ export const FabricErrors = {
   /** `reason`: which instance did not fit and by how much (placement.ts). */
   allocationFailed: (reason: string, requestId?: string) => new FabricError('AllocationFailed', reason, requestId),
 
+  // ---- Host nodes joined through NATS (fabric/nats-host-nodes.ts, serve/host-node.ts)
+  joinTokenTooShort: (min: number) => new FabricError('BadRequest', `The host nodes' join token must be at least ${min} characters.`),
+  hostNodeNotFound: (node: string, file: string) => new FabricError('NotFound', `There is no host node ${quoted(node.slice(0, 40))} in this fabric, so no log file ${quoted(file.slice(0, 200))}.`),
+  notHostOfNode: (hostId: string) => new FabricError('NotFound', `${hostId.slice(0, 80)} is not a host of this node.`),
+  badNodeLogRequest: (issues: string) => new FabricError('BadRequest', `a malformed log request: ${issues}`),
+  natsNotConnected: () => new FabricError('Conflict', 'The fabric is not connected to its NATS server.'),
+  hostNodeSilent: (node: string, reason: string) => new FabricError('Internal', `Host node ${node} did not answer for its logs: ${reason}.`),
+  /** A node's own refusal of a log request, passed on with its code (NotFound and BadRequest; anything else Internal). */
+  fromHostNode: (node: string, code: string, message: string) =>
+    new FabricError(code === 'NotFound' || code === 'BadRequest' ? code : 'Internal', `Host node ${node}: ${message.slice(0, 500)}`),
+
   // ---- Internal (InternalError, 500)
   exportFailed: (target: string, reason: string) => new FabricError('Internal', `The export to ${target} failed: ${reason}. The fabric keeps running.`),
   connectionClosed: () => new FabricError('Internal', 'The connection to the fabric closed.'),

@@ -13,6 +13,8 @@ function keyOf(event: FabricEvent): string {
       return 'clock';
     case 'host':
       return hostKey(event.host.id);
+    case 'pool':
+      return `pool:${event.pool.id}`;
     case 'deployment':
     case 'deployment-removed':
       return `deployment:${event.type === 'deployment' ? event.deployment.id : event.id}`;

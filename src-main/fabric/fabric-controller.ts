@@ -19,6 +19,7 @@ import { assertMove, goalIsStarted, hasVm, holdsCores, type InstanceLifecycle, t
 import { InstanceWaiters, readyOrFailed } from './instance-waiters';
 import { RoleRotation } from './load-balancer-rotation';
 import { newInstanceView, planInstances } from './placement';
+import type { HostBooter } from './host-link';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 import { HostRecovery } from './host-recovery';
 import { ServiceHealing } from './service-healing';
@@ -29,8 +30,8 @@ export interface FabricControllerOptions {
   /** The pool's id (pool-1, ...): its hosts are <id>-host-NN. */
   id: string;
   config: PoolConfig;
-  /** The built host worker entry. */
-  workerUrl: URL;
+  /** How the pool's own hosts boot: a worker thread of this process each (host-proxy.ts). */
+  boot: HostBooter;
   /** The first message each host worker gets. */
   init: (hostId: string) => ToHost;
   events: EventHub;
@@ -62,7 +63,7 @@ export class FabricController {
     this.events = events;
     this.timers = timers;
     this.log = options.log;
-    this.hosts = new PoolHosts(id, config, options.workerUrl, options.init, events, timers, options.timings, options.hostSilenceFloorMs, {
+    this.hosts = new PoolHosts(id, config, options.boot, options.init, events, timers, options.timings, options.hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
       onHostFailed: (host, reason) => this.recovery.hostFailed(host, reason),
     });
@@ -97,6 +98,37 @@ export class FabricController {
 
   shutdown(): Promise<void> {
     return this.hosts.shutdown();
+  }
+
+  /**
+   * A host node (fabric/nats-host-nodes.ts) brings `count` hosts of `cores` cores into this pool, or comes back
+   * with them. Hosts never seen power on; Unhealthy ones are repaired (the node's machine is back, so they
+   * rejoin empty, as a repaired host does); one the fabric still believes up lost its OS with the node's
+   * old process, so it fails now and the ordinary restart brings it back on the new one.
+   */
+  addNodeHosts(node: string, count: number, cores: number, boot: HostBooter, comeback: boolean): string[] {
+    const hosts = this.hosts.addNodeHosts(node, count, cores, boot);
+    const added = hosts.filter((h) => !this.pool.hostIds.includes(h.view.id));
+    if (added.length > 0) {
+      this.pool.hostIds.push(...added.map((h) => h.view.id));
+      this.events.publish({ type: 'pool', pool: { ...this.pool, hostIds: [...this.pool.hostIds] } });
+    }
+    this.log.write('INFO', `Host node ${node} ${comeback ? 'came back' : 'joined'} with ${count} host(s) of ${cores} cores: ${hosts.map((h) => h.view.id).join(', ')}.`);
+    for (const host of hosts) {
+      if (host.view.health === 'Off' && host.proxy === null) {
+        this.hosts.powerOn(host, `The host OS is starting on node ${node}.`).then(
+          () => this.healing.heal(),
+          (error: Error) => this.log.write('ERROR', `${host.view.id} on node ${node} did not start: ${error.message}`),
+        );
+      } else if (host.view.health === 'Unhealthy') {
+        // Already being repaired (by the user, or an earlier join) is fine: the repair goes on.
+        if (!this.recovery.isRepairing(host.view.id)) this.recovery.repair(host);
+      } else if (comeback && host.view.health === 'Healthy') {
+        // (A Booting host's boot is simply sent again to the new process: nats-host-nodes.ts, join.)
+        this.recovery.hostFailed(host, `Host node ${node} restarted, and the host OS with it.`);
+      }
+    }
+    return hosts.map((h) => h.view.id);
   }
 
   hostViews(): HostView[] {

@@ -2,7 +2,7 @@
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
 import type { InstanceRequest, InstanceResponse } from '../common/fabric-api';
-import { FabricErrors } from '../common/fabric-errors';
+import { FabricError, FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
 import { DisposableStore } from '../common/disposables';
 import { EmulatedClock } from '../common/emulated-clock';
@@ -13,6 +13,9 @@ import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
+import type { HostBooter } from './host-link';
+import { HostProxy } from './host-proxy';
+import { HostNodes, nodeFilePrefix, type HostNodesOptions } from './nats-host-nodes';
 import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
@@ -49,6 +52,11 @@ export interface FabricOptions {
    * busy machine a worker can stall for longer than a whole emulated timeout lasts at 1000x.
    */
   hostSilenceFloorMs?: number;
+  /**
+   * Accept host nodes (other processes, maybe on other machines) through this NATS server: their hosts join
+   * the pool of their region (fabric/nats-host-nodes.ts). Absent: every host is a worker thread of this process.
+   */
+  nats?: HostNodesOptions;
 }
 
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
@@ -76,6 +84,8 @@ export class Fabric implements FabricApi {
   private readonly exporter: SessionExporter;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
   private governed = false;
+  /** Host nodes joined through NATS; null when the fabric runs in one process only. */
+  readonly nodes: HostNodes | null;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -94,12 +104,14 @@ export class Fabric implements FabricApi {
     });
     const sessionDir = this.sessionDir;
     const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
+    // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
+    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit);
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
         new FabricController({
           id: `pool-${i + 1}`,
           config: pool,
-          workerUrl: options.hostWorkerUrl,
+          boot,
           init,
           events: this.events,
           timers: this.timers,
@@ -108,12 +120,19 @@ export class Fabric implements FabricApi {
           log: this.logs.controller(`pool-${i + 1}`),
         }),
     );
+    this.nodes = options.nats
+      ? new HostNodes(options.nats, { controllers: this.controllers, silenceFloorMs: options.hostSilenceFloorMs ?? 2_000, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
+      : null;
+    // Closed after the hosts are shut down, so the nodes hear their hosts' shutdown before the connection goes.
+    if (this.nodes) this.started.add(() => this.nodes!.close());
     this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.operations = new OperationTracker(this.events, () => this.clock.now(), this.logs);
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs);
-    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now());
+    // An export first copies every host node's files into nodes/<node>/, so the archive holds the whole fabric.
+    const gather = this.nodes ? () => this.nodes!.mirrorInto(this.sessionDir) : undefined;
+    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now(), gather);
     this.started.add(() => this.exporter.close());
     if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
@@ -126,6 +145,7 @@ export class Fabric implements FabricApi {
     try {
       await fabric.packages.loadSamples();
       await Promise.all(fabric.controllers.map((c) => c.start()));
+      await fabric.nodes?.start();
     } catch (error) {
       await fabric.close();
       throw error;
@@ -215,6 +235,7 @@ export class Fabric implements FabricApi {
       }
       this.timers.clockChanged();
       for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+      this.nodes?.clockChanged();
     }
     if (seed !== undefined) {
       // The main thread draws no jitter; each host worker re-seeds its own stream, and hosts powered on later start from it.
@@ -241,6 +262,7 @@ export class Fabric implements FabricApi {
     if (this.closed) return;
     this.timers.clockChanged();
     for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    this.nodes?.clockChanged();
     const clock = this.clockState();
     this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second).`);
     this.events.publish({ type: 'clock', clock });
@@ -277,6 +299,25 @@ export class Fabric implements FabricApi {
   }
 
   async listLogs(request: LogListRequest): Promise<LogFileInfo[]> {
+    // Instance logs stay on the machine that ran the VM: a host node's are listed by asking it.
+    const nodes = this.nodes;
+    if (nodes && 'instanceId' in request) {
+      const slash = request.instanceId.indexOf('/');
+      const remote = slash > 0 ? await nodes.listInstanceLogs(request.instanceId.slice(0, slash), request.instanceId.slice(slash + 1)) : [];
+      const local = await this.localLogs(request).catch((error: unknown) => {
+        if (remote.length > 0 && error instanceof FabricError && error.code === 'NotFound') return [];
+        throw error;
+      });
+      return [...local, ...remote];
+    }
+    if (nodes && 'component' in request && request.component === 'host-agent') {
+      const remote = await nodes.listHostLogs(request.hostId);
+      if (remote) return remote;
+    }
+    return this.localLogs(request);
+  }
+
+  private localLogs(request: LogListRequest): Promise<LogFileInfo[]> {
     return this.logs.listLogs(request, {
       hasPool: (poolId) => this.controllers.some((c) => c.pool.id === poolId),
       hasHost: (hostId) => this.controllers.some((c) => c.hasHost(hostId)),
@@ -284,6 +325,7 @@ export class Fabric implements FabricApi {
   }
 
   async readLog(request: LogPageRequest): Promise<LogPageView> {
+    if (this.nodes && request.file.startsWith(nodeFilePrefix)) return this.nodes.readLog(request.file, request.fromLine, request.count);
     return this.logs.readLog(request);
   }
 

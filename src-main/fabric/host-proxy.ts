@@ -2,6 +2,7 @@
 // its host agent.
 import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
+import type { HostLink } from './host-link';
 
 /** Processes of every host's guests still running (host/child-processes.ts), ended if the fabric's process exits. */
 const guestProcesses = new Set<number>();
@@ -16,7 +17,8 @@ function endProcess(pid: number): void {
   guestProcesses.delete(pid);
 }
 
-export class HostProxy {
+/** A host whose OS is a worker thread of this process. */
+export class HostProxy implements HostLink {
   private readonly worker: Worker;
   private exited = false;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */

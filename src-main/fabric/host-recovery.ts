@@ -34,6 +34,10 @@ export class HostRecovery {
 
   constructor(private readonly pool: RecoveringPool) {}
 
+  isRepairing(hostId: string): boolean {
+    return this.repairing.has(hostId);
+  }
+
   /** The controller's probe of the host failed: restart it, unless it failed again soon after the last restart. */
   hostFailed(host: Host, reason: string): void {
     const { pool } = this;

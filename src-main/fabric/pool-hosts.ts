@@ -7,7 +7,7 @@ import type { EmulatedTimers } from '../common/emulated-timers';
 import type { FromHost, ToHost } from '../common/host-protocol';
 import type { PhaseTimings } from '../common/timings';
 import { hostKey, type EventHub } from './event-hub';
-import { HostProxy } from './host-proxy';
+import type { HostBooter, HostLink } from './host-link';
 
 export interface PoolConfig {
   name: string;
@@ -22,7 +22,10 @@ export interface PoolConfig {
 
 export interface Host {
   view: HostView;
-  proxy: HostProxy | null;
+  /** The powered-on host OS; null while the host is off. */
+  proxy: HostLink | null;
+  /** How this host's OS boots: a worker thread here, or one on the host node that brought it (view.node). */
+  boot: HostBooter;
   /** performance.now() when the last heartbeat arrived: silence must also last in real time (see watch). */
   heardAt: number;
   /** Settles when the host agent reports ready, or fails when the worker dies first. */
@@ -48,9 +51,9 @@ export class PoolHosts {
   private readonly initialHosts: number;
 
   constructor(
-    poolId: string,
-    config: PoolConfig,
-    private readonly workerUrl: URL,
+    private readonly poolId: string,
+    private readonly config: PoolConfig,
+    private readonly localBoot: HostBooter,
     private readonly init: (hostId: string) => ToHost,
     private readonly events: EventHub,
     private readonly timers: EmulatedTimers,
@@ -72,7 +75,7 @@ export class PoolHosts {
         healthDetails: 'Spare host, powered off until the fabric controller needs its cores.',
         lastHeartbeat: null,
       };
-      this.hosts.set(id, { view, proxy: null, heardAt: 0, ready: null, settle: () => {}, fault: null, restartedAt: null });
+      this.hosts.set(id, { view, proxy: null, boot: this.localBoot, heardAt: 0, ready: null, settle: () => {}, fault: null, restartedAt: null });
     }
     this.initialHosts = config.hosts;
   }
@@ -81,6 +84,39 @@ export class PoolHosts {
   async start(): Promise<void> {
     await Promise.all([...this.hosts.values()].slice(0, this.initialHosts).map((host) => this.powerOn(host)));
     this.scheduleWatch();
+  }
+
+  /**
+   * Hosts a host node brings into the pool (fabric/nats-host-nodes.ts): `count` hosts of `cores` cores whose
+   * OS boots on that node, numbered after the pool's own and spread over its fault domains like them. A node
+   * that comes back finds its hosts again by name; they are returned, not added twice.
+   */
+  addNodeHosts(node: string, count: number, cores: number, boot: HostBooter): Host[] {
+    const hosts: Host[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = `${this.poolId}-${node}-${String(i + 1).padStart(2, '0')}`;
+      let host = this.hosts.get(id);
+      if (!host) {
+        const index = this.hosts.size;
+        const view: HostView = {
+          id,
+          poolId: this.poolId,
+          name: `${node} ${i + 1}`,
+          node,
+          cores,
+          usedCores: 0,
+          faultDomain: index % this.config.faultDomains,
+          health: 'Off',
+          healthDetails: `A host of node ${node}, waiting for the fabric controller to power it on.`,
+          lastHeartbeat: null,
+        };
+        host = { view, proxy: null, boot, heardAt: 0, ready: null, settle: () => {}, fault: null, restartedAt: null };
+        this.hosts.set(id, host);
+      }
+      host.boot = boot;
+      hosts.push(host);
+    }
+    return hosts;
   }
 
   /** Start a host's worker and wait for its host agent; resolves at once for a host already on. */
@@ -98,9 +134,8 @@ export class PoolHosts {
       return host.ready;
     }
     // Only the current worker speaks for the host: a repaired host's old worker may still exit or flush late.
-    const proxy: HostProxy = new HostProxy(
+    const proxy: HostLink = host.boot(
       host.view.id,
-      this.workerUrl,
       (m) => host.proxy === proxy && this.fromHost(host, m),
       (reason) => host.proxy === proxy && this.exited(host, reason),
     );

@@ -41,6 +41,8 @@ export class SessionExporter {
     private readonly manifest: () => Record<string, unknown>,
     private readonly tracker: ExportTracker,
     private readonly now: () => number,
+    /** Brings files from elsewhere into the session folder first (host nodes' logs); what it answers goes in the manifest. */
+    private readonly gather?: () => Promise<unknown>,
   ) {
     this.exportsDir = join(sessionDir, 'exports');
     this.scheduler = new ExportScheduler(async () => {
@@ -66,7 +68,8 @@ export class SessionExporter {
     const startedAt = this.now();
     let lastReport = 0;
     try {
-      const manifest = { ...this.manifest(), export: { startedAt, startedAtWall: new Date(startedWall).toISOString(), scheduled, target } };
+      const gathered = this.gather ? { hostNodes: await this.gather() } : {};
+      const manifest = { ...this.manifest(), ...gathered, export: { startedAt, startedAtWall: new Date(startedWall).toISOString(), scheduled, target } };
       const result = await writeSessionArchive({
         sessionDir: this.sessionDir,
         target,

@@ -31,10 +31,12 @@ export interface ArchiveOptions {
 
 /** Browser mode's token for a session named with --session (serve/browser-mode.ts): a secret, never exported. */
 export const browserTokenFile = 'browser-mode.token';
+/** The join token host nodes present (serve/nats-args.ts), kept in the session folder: a secret, never exported. */
+export const joinTokenFile = 'host-node.token';
 
 /** Files of the session folder as they are now, in a stable order; symlinks are not followed or archived. */
 export async function walkSession(sessionDir: string, exclude: string[]): Promise<ArchiveEntry[]> {
-  const skip = new Set([...exclude, join(sessionDir, browserTokenFile)]);
+  const skip = new Set([...exclude, join(sessionDir, browserTokenFile), join(sessionDir, joinTokenFile)]);
   const out: ArchiveEntry[] = [];
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });

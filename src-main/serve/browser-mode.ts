@@ -5,6 +5,10 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPools, Fabric } from '../fabric/fabric';
+import { createSessionDir } from '../fabric/fabric-logs';
+import type { HostNodesOptions } from '../fabric/nats-host-nodes';
+import { natsServerName } from '../fabric/nats-connection';
+import { joinTokenEnv, readJoinToken, sessionJoinToken } from './nats-args';
 import { browserTokenFile } from '../logs/session-archive';
 import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
@@ -34,7 +38,21 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   const base = defaultPools[0]!;
   const sized = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
   const pools = options.pools ?? sized;
-  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session, timings: options.timings, keepPace: !options.exactPace });
+  let sessionDir = options.session;
+  let nats: HostNodesOptions | undefined;
+  let tokenNote = '';
+  if (options.nats) {
+    // Host nodes present this token; without one given, the session keeps its own (shown to the user, never exported).
+    let joinToken = await readJoinToken(options.joinTokenFile);
+    if (joinToken === null) {
+      sessionDir = createSessionDir(sessionDir);
+      const kept = await sessionJoinToken(sessionDir);
+      joinToken = kept.token;
+      tokenNote = `the join token is in ${kept.file}; give it to each node with --join-token-file or ${joinTokenEnv}`;
+    } else tokenNote = `nodes present the join token from ${options.joinTokenFile ?? joinTokenEnv}`;
+    nats = { ...options.nats, joinToken };
+  }
+  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir, timings: options.timings, nats, keepPace: !options.exactPace });
   const server = await (async () => {
     // A session named with --session keeps its token, so a page left open works again after a restart.
     const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);
@@ -45,6 +63,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   });
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
   console.log(`Session logs: ${fabric.sessionDir}`);
+  if (options.nats) console.log(`Host nodes join through NATS at ${natsServerName(options.nats)}; ${tokenNote}.`);
   if (options.session !== undefined) console.log(`The page's token is kept in ${join(fabric.sessionDir, browserTokenFile)} (readable only by you) for restarts of this session.`);
 
   return {

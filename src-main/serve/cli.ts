@@ -12,6 +12,7 @@ import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
 import { exitInvalid, exitUsage, exitValid, processIo, type CliIo } from './cli-io';
 import { addRunCommand } from './cli-run';
+import { addHostNodeCommand } from './host-node-args';
 import { closeOnSignals, startBrowserMode } from './browser-mode';
 import { addServeCommand } from './serve-args';
 
@@ -111,6 +112,7 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
   addServeCommand(program, async (options) => {
     closeOnSignals(await startBrowserMode(options));
   });
+  addHostNodeCommand(program, io, setStatus, { usage: exitUsage, failed: exitInvalid });
 
   return program;
 }

@@ -4,6 +4,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { PoolConfig } from '../fabric/pool-hosts';
+import type { NatsSettings } from '../fabric/nats-connection';
+import { defineNatsOptions, natsSettings, type NatsFlags } from './nats-args';
 import { maxCoresPerHost, maxHosts, parsePoolSpecs, poolSpecUsage } from './pool-spec';
 
 export interface ServeOptions {
@@ -24,6 +26,10 @@ export interface ServeOptions {
   pools?: PoolConfig[];
   /** Run the clock at the asked scale even when the machine cannot keep it (--exact-pace; default: keep pace). */
   exactPace?: boolean;
+  /** Accept host nodes through this NATS server (--nats and its credentials). */
+  nats?: NatsSettings;
+  /** The file holding the join token host nodes must present (else FABRIC_LAB_JOIN_TOKEN, else one kept in the session). */
+  joinTokenFile?: string;
 }
 
 export { maxCoresPerHost, maxHosts } from './pool-spec';
@@ -37,7 +43,7 @@ export class ServeArgsError extends Error {
 }
 
 /** The flags a serve command line gives, as commander collects them. */
-interface ServeFlags {
+interface ServeFlags extends NatsFlags {
   port?: number;
   timeScale?: number;
   seed?: number;
@@ -63,7 +69,7 @@ function defineServeOptions(command: Command, refusal: { message: string | null 
       throw new InvalidArgumentError(refusal.message);
     }
   };
-  return command
+  return defineNatsOptions(command, (parse) => check<string>((t) => parse(t)), 'fabric')
     .description('Runs the fabric headless and serves its UI to a browser on http://127.0.0.1 (loopback only).')
     .option('--port <N>', 'port to listen on, 0..65535 (default 0: any free port)', check((t) => integerIn('--port', t, 0, 65535)))
     .option('--time-scale <N>', `emulated seconds per real second, ${minTimeScale}..${maxTimeScale} (default 10)`, check((t) => timeScale(t)))
@@ -94,6 +100,13 @@ function serveOptions(flags: ServeFlags): ServeOptions {
   if (flags.session !== undefined) options.session = flags.session;
   if (flags.phase !== undefined) options.timings = flags.phase;
   if (flags.exactPace) options.exactPace = true;
+  try {
+    const nats = natsSettings(flags);
+    if (nats) options.nats = nats;
+  } catch (error) {
+    throw new ServeArgsError((error as Error).message);
+  }
+  if (flags.joinTokenFile !== undefined) options.joinTokenFile = flags.joinTokenFile;
   if (flags.pool !== undefined) {
     if (options.hosts !== undefined || options.cores !== undefined) throw new ServeArgsError('--pool cannot be combined with --hosts or --cores (give each pool its size)');
     try {

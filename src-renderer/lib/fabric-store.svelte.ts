@@ -135,6 +135,9 @@ export class FabricStore {
         case 'host':
           (hosts ??= new Map(this.hosts)).set(event.host.id, event.host);
           break;
+        case 'pool':
+          this.pools = this.pools.map((p) => (p.id === event.pool.id ? event.pool : p));
+          break;
         case 'deployment':
           (deployments ??= new Map(this.deployments)).set(event.deployment.id, event.deployment);
           break;

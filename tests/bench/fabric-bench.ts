@@ -1,6 +1,8 @@
 // One benchmark figure per process (so RSS and CPU of one never leak into another), run by run-bench.mjs
 // after rolldown bundles this file to out/bench/. Each figure prints one JSON line on stdout: {figure, ...}.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -223,6 +225,135 @@ async function soak(): Promise<void> {
   await fabric.close();
 }
 
+/** A free loopback port (bound, read, released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Wait until a child process prints `pattern` (bounded). */
+function says(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${seen.slice(-500)}`)), timeoutMs);
+    const on = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}: ${seen.slice(-500)}`)));
+  });
+}
+
+/**
+ * Issue #17's figure: `count` instances brought to Ready by a fabric whose hosts are spread over this process and
+ * two host-node processes joined through a real nats-server, against the same count on the same number of hosts
+ * in one process, in the same run. For each: wall time, the main thread's CPU and event-loop delay while they come
+ * up, then 5 s of steady heartbeats; for the nodes, NATS messages and bytes per node and per second both ways.
+ */
+async function nodes(count: number, hostsPerMachine: number, cores: number): Promise<void> {
+  const natsServer = [process.env.NATS_SERVER, '/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => p && existsSync(p));
+  if (!natsServer) {
+    emit({ figure: 'nodes', error: 'nats-server not found ($NATS_SERVER, /usr/sbin, /usr/bin): install Debian\'s nats-server' });
+    return;
+  }
+  const timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000);
+  const timeoutMs = Number(process.env.BENCH_READY_TIMEOUT_MS ?? 180_000);
+  const measure = async (fabric: Fabric) => {
+    const lag = monitorEventLoopDelay({ resolution: 1 });
+    const cpu0 = mainThreadCpuMs();
+    const t0 = performance.now();
+    lag.enable();
+    const allReady = waitReady(fabric, count, timeoutMs);
+    await deployMany(fabric, count);
+    const readyCount = await allReady;
+    const wallMs = performance.now() - t0;
+    const cpuBringUpMs = mainThreadCpuMs() - cpu0;
+    lag.disable();
+    const before = fabric.nodes?.traffic() ?? [];
+    const steady = monitorEventLoopDelay({ resolution: 1 });
+    const cpu1 = mainThreadCpuMs();
+    steady.enable();
+    await new Promise((r) => setTimeout(r, 5_000));
+    steady.disable();
+    const perNode = (fabric.nodes?.traffic() ?? []).map((after) => {
+      const b = before.find((x) => x.node === after.node)!;
+      return {
+        node: after.node,
+        bringUp: { messagesInPerS: (b.messagesIn * 1000) / wallMs, messagesOutPerS: (b.messagesOut * 1000) / wallMs, bytesInPerS: (b.bytesIn * 1000) / wallMs, bytesOutPerS: (b.bytesOut * 1000) / wallMs },
+        steady: { messagesInPerS: (after.messagesIn - b.messagesIn) / 5, messagesOutPerS: (after.messagesOut - b.messagesOut) / 5, bytesInPerS: (after.bytesIn - b.bytesIn) / 5, bytesOutPerS: (after.bytesOut - b.bytesOut) / 5 },
+      };
+    });
+    return {
+      readyCount,
+      wallMs,
+      mainCpuMsPerInstance: cpuBringUpMs / count,
+      lagBringUp: { p50Ms: lag.percentile(50) / 1e6, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 },
+      lagSteady: { p50Ms: steady.percentile(50) / 1e6, p99Ms: steady.percentile(99) / 1e6, maxMs: steady.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu1) / 5_000 },
+      perNode,
+    };
+  };
+
+  // One process: every host a worker thread of this one.
+  const single = await startFabric(hostsPerMachine * 3, cores, { timeScale });
+  const oneProcess = await measure(single);
+  await single.close();
+
+  // The same hosts over three processes: a third here, a third on each of two host nodes, through NATS.
+  const port = await freePort();
+  const server = spawn(natsServer, ['-a', '127.0.0.1', '-p', String(port), '--user', 'bench', '--pass', 'bench-password'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const children: ChildProcess[] = [server];
+  try {
+    await says(server, /Server is ready/, 10_000);
+    const token = 'bench-join-token-0123456789';
+    const fabric = await startFabric(hostsPerMachine, cores, { timeScale, coreQuota: hostsPerMachine * 3 * cores, nats: { url: `nats://127.0.0.1:${port}`, user: 'bench', password: 'bench-password', joinToken: token } });
+    const cli = new URL('cli.js', outMain).pathname;
+    for (const name of ['bench-node-1', 'bench-node-2']) {
+      const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-node-'));
+      sessionDirs.push(dir);
+      const child = spawn(process.execPath, [cli, 'host-node', '--nats', `nats://127.0.0.1:${port}`, '--nats-user', 'bench', '--pool', `Local:${hostsPerMachine}x${cores}`, '--name', name, '--session', dir], {
+        env: { ...process.env, FABRIC_LAB_NATS_PASSWORD: 'bench-password', FABRIC_LAB_JOIN_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      await says(child, /joined pool-1/, 60_000);
+    }
+    // Every host Healthy before the clock starts, as in the one-process case (Fabric.start waits for its own).
+    for (const end = performance.now() + 60_000; ; ) {
+      const hosts = (await fabric.getSnapshot()).hosts;
+      if (hosts.length === hostsPerMachine * 3 && hosts.every((h) => h.health === 'Healthy')) break;
+      if (performance.now() > end) throw new Error('the nodes\' hosts did not all become Healthy within 60 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const withNodes = await measure(fabric);
+    const nodeRss = children.slice(1).map((c) => {
+      try {
+        return Number(readFileSync(`/proc/${c.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)![1]) * 1024;
+      } catch {
+        return null;
+      }
+    });
+    // Both while the instances run: the fabric's process holds a third of the hosts, each node another third.
+    const fabricRssBytes = process.memoryUsage().rss;
+    await fabric.close();
+    emit({ figure: 'nodes', instances: count, hosts: hostsPerMachine * 3, coresPerHost: cores, timeScale, oneProcess, withNodes, fabricRssBytes, nodeRssBytes: nodeRss });
+  } finally {
+    for (const child of children.reverse()) child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
 const [figure, arg1, arg2] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
@@ -234,6 +365,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   'soak-2048': soak,
   rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
   'fleet-2048': () => fleet(2048),
+  nodes: () => nodes(Number(arg1 ?? 384), Number(arg2 ?? 8), 16),
 };
 const run = runs[figure ?? ''];
 if (!run) {

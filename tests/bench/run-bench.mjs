@@ -119,7 +119,7 @@ async function frames() {
   }
 }
 
-// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, ready512, ready512At100x, rss,
+// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, ready512, nodes, ready512At100x, rss,
 // logs, frames2048: the last also gives lag2048 and ready2048At10x; lagByScale2048, ready10000, soak2048),
 // written to results-only.json.
 const onlyAt = process.argv.indexOf('--only');
@@ -139,6 +139,7 @@ const step = async (name, run) => {
 
 await step('hostStart', async () => (await figure(['host-start'], { timeoutMs: 120_000 }))[0]);
 await step('ready512', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_TIMEOUT_MS: '60000' } }))[0]);
+await step('nodes', async () => (await figure(['nodes'], { timeoutMs: 600_000 }))[0]);
 await step('ready512At100x', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_SCALE: '100', BENCH_READY_TIMEOUT_MS: '120000' } }))[0]);
 await step('rss', async () => {
   const one = async (kind, n) => (await figure(['rss', kind, String(n)], { timeoutMs: 120_000 }))[0].rssBytes;
@@ -164,7 +165,13 @@ if (!only || only.has('frames2048')) {
 const mb = (b) => (b / 2 ** 20).toFixed(1);
 const fix = (x, d = 1) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
 const lines = [];
-const { hostStart, ready512, ready512At100x, ready2048At10x, rss, lag2048, frames2048, lagByScale2048, ready10000, soak2048 } = results;
+const { hostStart, ready512, ready512At100x, ready2048At10x, rss, lag2048, frames2048, nodes, lagByScale2048, ready10000, soak2048 } = results;
+if (nodes?.error) lines.push(`host nodes: not measured: ${nodes.error}`);
+else if (nodes?.oneProcess) {
+  const side = (r) => `${r.readyCount}/${nodes.instances} Ready in ${fix(r.wallMs / 1000)} s, ${fix(r.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance, lag p99 ${fix(r.lagBringUp.p99Ms)} ms (steady ${fix(r.lagSteady.p99Ms)} ms)`;
+  const per = nodes.withNodes.perNode.map((n) => `${n.node} ${fix(n.steady.messagesInPerS)} msg/s in, ${fix(n.steady.bytesInPerS / 1024)} KiB/s in (bring-up ${fix(n.bringUp.messagesInPerS)} msg/s)`).join('; ');
+  lines.push(`host nodes, ${nodes.instances} on ${nodes.hosts} hosts at ${nodes.timeScale}x: one process ${side(nodes.oneProcess)}; this process + 2 nodes ${side(nodes.withNodes)}; per node steady: ${per}`);
+}
 if (hostStart?.hostMs) lines.push(`host start: ${fix(hostStart.hostsPerSecond)} hosts/s vs ${fix(hostStart.bareWorkersPerSecond)} bare Workers/s = ${fix(hostStart.hostMs / hostStart.bareMs, 2)}x the bare time (target <= 1.2x)`);
 for (const r of [ready512, ready512At100x, ready2048At10x]) {
   if (r?.wallMs) lines.push(`ready ${r.instances} on ${r.hosts} hosts at ${r.timeScale}x: ${r.readyCount}/${r.instances} Ready in ${fix(r.wallMs / 1000)} s wall, ${fix(r.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance (target < 0.2 ms)`);

@@ -1,0 +1,23 @@
+// The fabric's side of one powered-on host, wherever its host OS runs: a worker thread of this process
+// (host-proxy.ts) or a worker thread of a host node on another machine, reached through NATS
+// (nats-host-link.ts). The pool's inventory and the fabric controller see only this.
+import type { FromHost, ToHost } from '../common/host-protocol';
+
+export interface HostLink {
+  readonly hostId: string;
+  /** To the host agent; dropped when the host is gone or its link is cut. */
+  send(message: ToHost): void;
+  /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
+  partition(): void;
+  /** Power the host off at once, with every guest VM on it. */
+  terminate(): void;
+  readonly alive: boolean;
+  /** Ask the host agent to shut down, and power it off if it does not within `graceMs`. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Boots one host OS and returns its link. `onMessage` hears its host agent; `onExit` that its OS is gone
+ * (a dead thread, or a node that dropped it). The controller notices failures by silence, not by onExit.
+ */
+export type HostBooter = (hostId: string, onMessage: (message: FromHost) => void, onExit: (reason: string) => void) => HostLink;

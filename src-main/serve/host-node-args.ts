@@ -1,0 +1,104 @@
+// `fabric-lab host-node --nats URL --pool "REGION:HOSTSxCORES" [--name NODE]`: the command line of a host
+// node (serve/host-node.ts). Parsed without side effects, so it can be tested on its own.
+import { hostname } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import { nodeNamePattern } from '../common/host-node-protocol';
+import type { NatsSettings } from '../fabric/nats-connection';
+import type { CliIo } from './cli-io';
+import { HostNode } from './host-node';
+import { defineNatsOptions, joinTokenEnv, natsSettings, readJoinToken, type NatsFlags } from './nats-args';
+import { maxCoresPerHost, maxHosts } from './pool-spec';
+
+export interface HostNodeArgs {
+  nats: NatsSettings;
+  region: string;
+  hosts: number;
+  cores: number;
+  name: string;
+  joinTokenFile?: string;
+  session?: string;
+}
+
+interface HostNodeFlags extends NatsFlags {
+  pool?: string;
+  name?: string;
+  session?: string;
+}
+
+const nodePoolPattern = /^([A-Za-z0-9][A-Za-z0-9 ._-]{0,59}):(\d+)x(\d+)$/;
+
+/** `REGION:HOSTSxCORES`: a node brings hosts into the fabric's pool of that region (spares stay the fabric's business). */
+export function parseNodePool(text: string): { region: string; hosts: number; cores: number } {
+  const match = nodePoolPattern.exec(text.trim());
+  if (!match) throw new Error(`--pool must be REGION:HOSTSxCORES, e.g. "Local:4x8" (4 hosts of 8 cores in the pool of region Local), got "${text}"`);
+  const hosts = Number(match[2]);
+  const cores = Number(match[3]);
+  if (!(hosts >= 1 && hosts <= maxHosts)) throw new Error(`--pool "${text}": hosts must be from 1 to ${maxHosts}`);
+  if (!(cores >= 1 && cores <= maxCoresPerHost)) throw new Error(`--pool "${text}": cores per host must be from 1 to ${maxCoresPerHost}`);
+  return { region: match[1]!.trim(), hosts, cores };
+}
+
+/** This machine's name, as a node name can hold it. */
+export function defaultNodeName(): string {
+  const name = hostname().replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 40);
+  return nodeNamePattern.test(name) ? name : 'node';
+}
+
+/** The node's arguments from commander's flags; throws an Error that names the flag. */
+export function hostNodeArgs(flags: HostNodeFlags): HostNodeArgs {
+  const nats = natsSettings(flags);
+  if (!nats) throw new Error('--nats URL is required: the NATS server the fabric accepts host nodes through');
+  if (!flags.pool) throw new Error('--pool "REGION:HOSTSxCORES" is required');
+  const name = flags.name ?? defaultNodeName();
+  if (!nodeNamePattern.test(name)) throw new Error(`--name "${name}": a node name holds letters, digits, "-" and "_" (at most 40) and starts with a letter or digit`);
+  const args: HostNodeArgs = { nats, ...parseNodePool(flags.pool), name };
+  if (flags.joinTokenFile !== undefined) args.joinTokenFile = flags.joinTokenFile;
+  if (flags.session !== undefined) args.session = flags.session;
+  return args;
+}
+
+export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code: number) => void, codes: { usage: number; failed: number }): void {
+  const check = (parse: (text: string) => string) => (text: string): string => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+  const command = defineNatsOptions(program.command('host-node'), check, 'node')
+    .description("run host workers here that join a fabric's machine pool through NATS (one worker thread per host)")
+    .option('--pool <SPEC>', 'REGION:HOSTSxCORES: how many hosts of how many cores, in the pool of which region', check((t) => t))
+    .option('--name <NODE>', 'this node\'s name in the fabric (letters, digits, "-", "_"; default: the machine\'s name)', check((t) => t))
+    .option('--session <DIR>', "the folder this node's instances write their logs under (default: a new one in the temp folder)", check((t) => t))
+    .addHelpText('after', `\nThe join token comes from --join-token-file or ${joinTokenEnv}.\nExit status: 2 the command line is wrong, 1 the fabric refused the node or the NATS server could not be reached; otherwise it runs until Ctrl+C.`);
+  command.action(async (flags: HostNodeFlags) => {
+    let args: HostNodeArgs;
+    let joinToken: string | null;
+    try {
+      args = hostNodeArgs(flags);
+      joinToken = await readJoinToken(args.joinTokenFile);
+      if (joinToken === null) throw new Error(`no join token: give --join-token-file FILE or set ${joinTokenEnv}`);
+    } catch (error) {
+      io.err(`fabric-lab host-node: ${(error as Error).message}`);
+      setStatus(codes.usage);
+      return;
+    }
+    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.js', import.meta.url), sessionDir: args.session, say: (line) => io.out(`host-node ${args.name}: ${line}`) });
+    try {
+      await node.start();
+    } catch (error) {
+      io.err(`fabric-lab host-node ${args.name}: ${(error as Error).message}`);
+      await node.close();
+      setStatus(codes.failed);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        io.out(`host-node ${args.name}: stopping (${signal}).`);
+        void node.close().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  });
+}

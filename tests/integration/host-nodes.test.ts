@@ -1,0 +1,297 @@
+// A fabric bigger than one process: a real nats-server on loopback, the fabric accepting host nodes through
+// it, and `fabric-lab host-node` processes whose host workers join its pool. Skipped, with the reason
+// printed, where no nats-server can be found.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import yauzl from 'yauzl';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HostView, InstanceView } from '../../src-main/common/fabric-api';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { fabricLogFile } from '../../src-main/logs/instance-paths';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+import { HostNodeProcess } from '../support/host-node-process';
+import { natsMissing, startNatsServer, type NatsServer } from '../support/nats-server';
+
+const token = 'join-token-for-the-host-node-tests';
+let nats: NatsServer | null = null;
+let fabric: Fabric | null = null;
+const nodes: HostNodeProcess[] = [];
+const work = mkdtempSync(join(tmpdir(), 'fabric-lab-host-nodes-test-'));
+const tokenFile = join(work, 'join.token');
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+
+beforeAll(async () => {
+  if (!natsMissing) nats = await startNatsServer();
+});
+afterAll(async () => {
+  await nats?.stop();
+});
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  await fabric?.close();
+  fabric = null;
+});
+
+async function startFabric(localCores = 4): Promise<Fabric> {
+  fabric = await Fabric.start({
+    hostWorkerUrl,
+    timeScale: 200,
+    seed: 17,
+    batchIntervalMs: 20,
+    pools: [{ name: 'Pool A', region: 'Local', hosts: 1, spareHosts: 0, coresPerHost: localCores, faultDomains: 2 }],
+    nats: { url: nats!.url, user: nats!.user, password: nats!.password, joinToken: token },
+  });
+  return fabric;
+}
+
+function startNode(name: string, pool: string, extra: string[] = [], env: Record<string, string> = {}): HostNodeProcess {
+  const node = new HostNodeProcess(['--nats', nats!.url, '--nats-user', nats!.user, '--pool', pool, '--name', name, '--join-token-file', tokenFile, ...extra], {
+    FABRIC_LAB_NATS_PASSWORD: nats!.password,
+    ...env,
+  });
+  nodes.push(node);
+  return node;
+}
+
+async function hosts(api: Fabric): Promise<HostView[]> {
+  return (await api.getSnapshot()).hosts;
+}
+
+async function readyInstances(api: Fabric, deploymentId: string, count: number, timeoutMs = 60_000): Promise<InstanceView[]> {
+  return waitFor(
+    `${count} ReadyRole instances`,
+    async () => {
+      const mine = (await api.getSnapshot()).instances.filter((i) => i.deploymentId === deploymentId);
+      return mine.length === count && mine.every((i) => i.status === 'ReadyRole') && mine;
+    },
+    timeoutMs,
+  );
+}
+
+/** The names in a zip. */
+function zipNames(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error);
+      const names: string[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        names.push(entry.fileName);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(names));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
+function controllerLog(api: Fabric): string {
+  return readFileSync(fabricLogFile(api.sessionDir, { kind: 'fabric-controller', pool: 'pool-1' }), 'utf8');
+}
+
+describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
+  it('spreads a deployment over local hosts and two host-node processes, and heals a killed node\'s instances', async () => {
+    const api = await startFabric();
+    const a = startNode('node-a', 'Local:2x2');
+    const b = startNode('node-b', 'Local:2x2', ['--session', join(work, 'node-b-session')]);
+    await Promise.all([a.says(/joined pool-1 with 2 host/), b.says(/joined pool-1 with 2 host/)]);
+    const up = await waitFor('five Healthy hosts', async () => {
+      const all = await hosts(api);
+      return all.length === 5 && all.every((h) => h.health === 'Healthy') && all;
+    });
+    expect(up.filter((h) => h.node === 'node-a').map((h) => h.id)).toEqual(['pool-1-node-a-01', 'pool-1-node-a-02']);
+    expect(up.filter((h) => h.node === undefined)).toHaveLength(1);
+    expect((await api.getSnapshot()).pools[0]!.hostIds).toHaveLength(5);
+
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    await readyInstances(api, deploymentId, 2);
+    await api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 6 });
+    const ready = await readyInstances(api, deploymentId, 6);
+    const nodeOf = new Map(up.map((h) => [h.id, h.node ?? 'local']));
+    const where = ready.map((i) => nodeOf.get(i.hostId));
+    expect(where).toContain('local');
+    expect(where.some((w) => w === 'node-a' || w === 'node-b')).toBe(true);
+
+    // An instance's logs stay on the node that runs it, and the fabric reads them over NATS.
+    const remote = ready.find((i) => nodeOf.get(i.hostId) !== 'local')!;
+    const files = await api.listLogs({ instanceId: remote.id });
+    const appAgent = files.find((f) => f.process === 'WaAppAgent' && f.current)!;
+    expect(appAgent.file).toMatch(new RegExp(`^nodes/${nodeOf.get(remote.hostId)}/instances/`));
+    const page = await api.readLog({ file: appAgent.file, fromLine: 0, count: 5 });
+    expect(page.lines.length).toBeGreaterThan(0);
+    await expect(api.readLog({ file: `nodes/${nodeOf.get(remote.hostId)}/../../etc/passwd`, fromLine: 0, count: 5 })).rejects.toThrow(/not a log file of this session/);
+    await expect(api.readLog({ file: 'nodes/no-such-node/instances/x/y.log', fromLine: 0, count: 5 })).rejects.toThrow(/There is no host node "no-such-node"/);
+
+    // The session export holds the whole fabric: the nodes' instance logs too, under nodes/<node>/.
+    const exported = await api.exportSession({ path: join(work, 'spread-session.zip') });
+    const names = await zipNames(exported.path);
+    expect(names).toContain(`nodes/${nodeOf.get(remote.hostId)}/${appAgent.file.split('/').slice(2).join('/')}`);
+    expect(names.some((n) => n.startsWith('instances/'))).toBe(true);
+    expect(names.some((n) => n.endsWith('.token'))).toBe(false);
+
+    // Kill the node with the most instances: its hosts fall silent, the restart fails, and service healing
+    // re-creates its instances on the hosts that are left.
+    const count = (n: string) => where.filter((w) => w === n).length;
+    const victim = count('node-a') >= count('node-b') ? a : b;
+    const victimName = victim === a ? 'node-a' : 'node-b';
+    const moved = ready.filter((i) => nodeOf.get(i.hostId) === victimName).map((i) => i.id);
+    expect(moved.length).toBeGreaterThan(0);
+    victim.kill('SIGKILL');
+    const healed = await waitFor(
+      'the killed node\'s instances Ready elsewhere',
+      async () => {
+        const snap = await api.getSnapshot();
+        const mine = snap.instances.filter((i) => i.deploymentId === deploymentId);
+        const victimHosts = snap.hosts.filter((h) => h.node === victimName);
+        return (
+          mine.length === 6 &&
+          mine.every((i) => i.status === 'ReadyRole' && nodeOf.get(i.hostId) !== victimName) &&
+          victimHosts.every((h) => h.health === 'Unhealthy') &&
+          snap
+        );
+      },
+      90_000,
+    );
+    expect(healed.hosts.find((h) => h.node === victimName)!.healthDetails).toMatch(/restarted it, but/);
+    expect(controllerLog(api)).toMatch(new RegExp(`pool-1-${victimName}-0\\d failed: No heartbeat`));
+  }, 180_000);
+
+  it('takes a node back after it restarts: its hosts rejoin empty, and its earlier logs are reachable again', async () => {
+    const api = await startFabric(8);
+    const session = join(work, 'comeback-session');
+    let b = startNode('node-c', 'Local:1x2', ['--session', session]);
+    await b.says(/joined pool-1/);
+    await waitFor('node-c Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-c')?.health === 'Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    await api.changeInstanceCount({ deploymentId, roleName: 'WorkerRole1', count: 4 });
+    const ready = await readyInstances(api, deploymentId, 4);
+    // Fault domains: the local host is FD 0, node-c's FD 1, so placement puts half the role on node-c.
+    const onNode = ready.find((i) => i.hostId === 'pool-1-node-c-01');
+    expect(onNode).toBeDefined();
+    b.kill('SIGKILL');
+    await waitFor('node-c Unhealthy', async () => (await hosts(api)).find((h) => h.node === 'node-c')?.health === 'Unhealthy', 90_000);
+    b = startNode('node-c', 'Local:1x2', ['--session', session]);
+    await b.says(/joined pool-1/);
+    const back = await waitFor('node-c Healthy again, empty', async () => {
+      const h = (await hosts(api)).find((x) => x.node === 'node-c');
+      return h?.health === 'Healthy' && h;
+    }, 60_000);
+    expect(back.usedCores).toBe(0);
+    expect(controllerLog(api)).toMatch(/Host node node-c came back/);
+    // Healed elsewhere, its earlier VM's logs are still on node-c's disk, and listed beside the new ones.
+    await readyInstances(api, deploymentId, 4);
+    const files = await api.listLogs({ instanceId: onNode!.id });
+    expect(files.some((f) => f.file.startsWith('nodes/node-c/instances/'))).toBe(true);
+    expect(files.some((f) => f.file.startsWith('instances/'))).toBe(true);
+  }, 180_000);
+
+  it('heals a paused node like a failed host, and takes it back empty when it runs again', async () => {
+    const api = await startFabric(4);
+    const node = startNode('node-p', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    await waitFor('node-p Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-p')?.health === 'Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    const ready = await readyInstances(api, deploymentId, 2);
+    // One instance per fault domain: the local host is FD 0, node-p's host FD 1.
+    expect(ready.map((i) => i.hostId).sort()).toEqual(['pool-1-host-01', 'pool-1-node-p-01']);
+    node.kill('SIGSTOP');
+    await waitFor('node-p Unhealthy and both instances Ready on the local host', async () => {
+      const snap = await api.getSnapshot();
+      return snap.hosts.find((h) => h.node === 'node-p')?.health === 'Unhealthy' && snap.instances.filter((i) => i.deploymentId === deploymentId).every((i) => i.status === 'ReadyRole' && i.hostId === 'pool-1-host-01');
+    }, 90_000);
+    node.kill('SIGCONT');
+    await node.says(/asks this node to join again/);
+    const back = await waitFor('node-p Healthy again, empty', async () => {
+      const h = (await hosts(api)).find((x) => x.node === 'node-p');
+      return h?.health === 'Healthy' && h;
+    }, 60_000);
+    expect(back.usedCores).toBe(0);
+    const log = controllerLog(api);
+    expect(log).toMatch(/Host node node-p has been silent/);
+    expect(log).toMatch(/Host node node-p came back/);
+  }, 180_000);
+
+  it('rides out a NATS server restart: the node reconnects, joins again, and its hosts and instances come back', async () => {
+    const api = await startFabric(2);
+    const node = startNode('node-r', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    await waitFor('node-r Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health === 'Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    await readyInstances(api, deploymentId, 2);
+    await nats!.stop();
+    // Long enough that the fabric notices: the node's host is silent, and its restart cannot reach it.
+    await waitFor('node-r no longer Healthy', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health !== 'Healthy', 60_000);
+    await nats!.restart();
+    await node.says(/reconnected to the NATS server/);
+    await waitFor('node-r Healthy again', async () => (await hosts(api)).find((h) => h.node === 'node-r')?.health === 'Healthy', 90_000);
+    // Two instances, one core each, on two 2-core hosts: wherever healing put them, both are Ready again.
+    await readyInstances(api, deploymentId, 2, 90_000);
+    expect(controllerLog(api)).toMatch(/pool-1-node-r-01 failed: No heartbeat/);
+  }, 180_000);
+
+  it('keeps a node on the fabric\'s clock: paused, its hosts stop; scaled, they follow', async () => {
+    const api = await startFabric(2);
+    const node = startNode('node-t', 'Local:1x2');
+    await node.says(/joined pool-1/);
+    const remote = async () => (await hosts(api)).find((h) => h.node === 'node-t');
+    await waitFor('node-t heartbeating', async () => (await remote())?.lastHeartbeat);
+    await api.setClock({ paused: true });
+    const pausedAt = api.clock.now();
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Paused: no timer fires on the node, so no heartbeat is stamped after the pause.
+    expect((await remote())!.lastHeartbeat!).toBeLessThanOrEqual(pausedAt + 1);
+    await api.setClock({ paused: false, scale: 1000 });
+    const resumedAt = api.clock.now();
+    await waitFor('a heartbeat stamped after the resume', async () => ((await remote())?.lastHeartbeat ?? 0) > resumedAt);
+    // Two real seconds at 1000x: a node still at 200x would be 1,600 emulated seconds behind. Stamped on the
+    // node's copy of the clock, its heartbeats stay within a few heartbeats (5 s each) of the fabric's now.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(Math.abs(api.clock.now() - (await remote())!.lastHeartbeat!)).toBeLessThan(60_000);
+    expect((await remote())!.health).toBe('Healthy');
+  }, 60_000);
+
+  it('refuses a node with a wrong NATS password or a wrong join token, and logs the refusal', async () => {
+    const api = await startFabric();
+    const badPassword = startNode('rogue-1', 'Local:1x2', [], { FABRIC_LAB_NATS_PASSWORD: 'wrong' });
+    expect(await badPassword.exited).toBe(1);
+    expect(badPassword.output).toMatch(/cannot connect to the NATS server nats:\/\/127\.0\.0\.1:\d+: .*Authorization Violation/);
+
+    const wrongToken = join(work, 'wrong.token');
+    writeFileSync(wrongToken, 'a-token-of-another-fabric\n', { mode: 0o600 });
+    const rogue = startNode('rogue-2', 'Local:1x2', ['--join-token-file', wrongToken]);
+    expect(await rogue.exited).toBe(1);
+    expect(rogue.output).toMatch(/the fabric refused this node: wrong join token/);
+    expect(controllerLog(api)).toMatch(/Host node rogue-2 refused: wrong join token/);
+
+    const elsewhere = startNode('far-away', 'Mars:1x2');
+    expect(await elsewhere.exited).toBe(1);
+    expect(elsewhere.output).toMatch(/no machine pool is in region "Mars"; this fabric's regions: Local/);
+    expect((await hosts(api)).every((h) => h.node === undefined)).toBe(true);
+  }, 60_000);
+
+  it('keeps running through garbage on its subjects: malformed joins and reports are refused or dropped, and logged', async () => {
+    const api = await startFabric();
+    const client = await connect({ servers: `127.0.0.1:${nats!.port}`, user: nats!.user, pass: nats!.password });
+    try {
+      const notJson = await client.request('fabric-lab.join', 'not json', { timeout: 5_000 });
+      expect(notJson.json()).toEqual({ accepted: false, reason: 'The join request is not JSON.' });
+      const malformed = await client.request('fabric-lab.join', JSON.stringify({ protocol: 1, node: '../x', hosts: 1e9 }), { timeout: 5_000 });
+      expect(malformed.json<{ reason: string }>().reason).toMatch(/malformed: node: a node name holds letters/);
+      // A report from a node that never joined, and one that is not JSON: dropped and logged once each.
+      client.publish('fabric-lab.from.ghost', JSON.stringify({ incarnation: 'ghost-incarnation', hosts: [{ hostId: 'pool-1-host-01', worker: 1, messages: [{ type: 'ready', hostId: 'pool-1-host-01' }] }], exited: [] }));
+      client.publish('fabric-lab.from.ghost', '{');
+      await client.flush();
+      await waitFor('the refusals in the controller log', async () => /Host node "ghost" sent messages, but it never joined; ignored/.test(controllerLog(api)) && /not JSON/.test(controllerLog(api)));
+    } finally {
+      await client.close();
+    }
+    // The local host was not touched by a report that named it.
+    const [local] = await hosts(api);
+    expect(local!.health).toBe('Healthy');
+    const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+    await readyInstances(api, deploymentId, 2);
+  }, 60_000);
+});
