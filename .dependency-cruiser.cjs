@@ -49,9 +49,9 @@ module.exports = {
     {
       name: 'fabric-knows-no-transport',
       severity: 'error',
-      comment: 'The fabric knows no transport and runs no host code.',
+      comment: 'The fabric knows no UI transport and runs no host code; NATS is its link to host nodes on other machines, as worker_threads is to local hosts.',
       from: { path: '^src-main/fabric/' },
-      to: { pathNot: ['^src-main/(fabric|common|package|logs)/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^src-main/(fabric|common|package|logs)/', '^node_modules/@nats-io/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'role-host-shares-only-common',
@@ -86,6 +86,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.node.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.mjs', '.svelte', '.json'] },
-    exclude: { path: ['^out/', '^node_modules/'] },
+    exclude: { path: ['^out/'] },
   },
 };

@@ -16,6 +16,14 @@ const files: Record<string, string> = {
   'src-main/logs/log-writer.ts': "import { readFileSync } from 'node:fs';\nexport const w = readFileSync;\n",
   'src-main/serve/fine.ts': "import { w } from '../logs/log-writer';\nexport const v = w;\n",
   'src-renderer/lib/store.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+  // npm packages count too: the rules on electron and ws name node_modules paths, so node_modules must not be excluded.
+  'src-main/logs/dialog.ts': "import { dialog } from 'electron';\nexport const d = dialog;\n",
+  'src-main/electron/window.ts': "import { dialog } from 'electron';\nexport const d = dialog;\n",
+  'src-main/host/socket.ts': "import { WebSocket } from 'ws';\nexport const s = WebSocket;\n",
+  'node_modules/electron/package.json': '{"name":"electron","main":"index.js"}\n',
+  'node_modules/electron/index.js': 'exports.dialog = {};\n',
+  'node_modules/ws/package.json': '{"name":"ws","main":"index.js"}\n',
+  'node_modules/ws/index.js': 'exports.WebSocket = class {};\n',
 };
 
 beforeAll(async () => {
@@ -47,9 +55,11 @@ describe('layer rules (dependency-cruiser)', () => {
         'fabric-knows-no-transport: src-main/fabric/fabric.ts -> src-main/host/host-agent.ts',
         'host-shares-only-common-and-logs: src-main/host/host-agent.ts -> src-main/fabric/fabric.ts',
         'renderer-talks-only-to-the-contract: src-renderer/lib/store.ts -> fs',
+        'only-the-electron-shell-knows-electron: src-main/logs/dialog.ts -> node_modules/electron/index.js',
+        'only-the-serve-shell-knows-ws: src-main/host/socket.ts -> node_modules/ws/index.js',
       ]),
     );
     expect(output).toMatch(/error no-cycles: src-main\/(fabric\/fabric|host\/host-agent)\.ts/);
-    expect(found.filter((line) => line.includes('serve/fine.ts') || line.includes('logs/log-writer.ts'))).toEqual([]);
+    expect(found.filter((line) => line.includes('serve/fine.ts') || line.includes('logs/log-writer.ts') || line.includes('electron/window.ts'))).toEqual([]);
   });
 });
