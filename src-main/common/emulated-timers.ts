@@ -86,6 +86,11 @@ export class EmulatedTimers {
     return { cancel: () => void (timer.cancelled = true) };
   }
 
+  /** The scale emulated time runs at now (the kept one, common/emulated-clock.ts). */
+  get scale(): number {
+    return this.clock.read().keptScale;
+  }
+
   /** Call after the clock's scale or pause changed. */
   clockChanged(): void {
     this.arm();

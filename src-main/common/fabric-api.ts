@@ -28,7 +28,13 @@ export type HostHealth = 'Booting' | 'Healthy' | 'Unhealthy' | 'Off';
 export interface ClockState {
   /** Emulated time, ms since the Unix epoch. */
   now: number;
+  /** The time scale asked for (setClock). */
   scale: number;
+  /**
+   * The scale emulated time runs at: `scale`, or less while the machine cannot keep it (the fabric lowers
+   * it so its host workers do not starve its main thread and the UI; raised again as the load allows).
+   */
+  keptScale: number;
   paused: boolean;
   /** Seed of the jitter generators (one stream per host, derived from it); settable with setClock. */
   seed: number;

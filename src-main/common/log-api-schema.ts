@@ -33,6 +33,11 @@ export const logCommandArgs = {
     fromLine: z.number().int().min(0).max(2 ** 40),
     count: z.number().int().min(1).max(10_000),
   }),
+  readLogLevels: z.strictObject({
+    file: sessionFile,
+    fromLine: z.number().int().min(0).max(2 ** 40),
+    count: z.number().int().min(1).max(1_000_000),
+  }),
   queryEvents: z.strictObject({
     deploymentId: id.optional(),
     roleName: id.optional(),
@@ -58,6 +63,8 @@ export const logCommandArgs = {
 export type LogListRequest = z.infer<typeof logCommandArgs.listLogs>;
 /** A page of a log file: from line `fromLine` (numbered from 0), 1 to 10,000 lines. */
 export type LogPageRequest = z.infer<typeof logCommandArgs.readLog>;
+/** Level codes of lines from `fromLine`, 1 to 1,000,000 of them. */
+export type LogLevelsRequest = z.infer<typeof logCommandArgs.readLogLevels>;
 /** Newest first: only events with seq < before (the previous page's `next`); limit 1 to 1,000 (default 200). */
 export type EventQuery = z.infer<typeof logCommandArgs.queryEvents>;
 export type ExportRequest = z.infer<typeof logCommandArgs.exportSession>;

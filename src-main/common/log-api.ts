@@ -2,10 +2,10 @@
 // Kept beside fabric-api.ts so the log commands' types live in one place; fabric-api.ts lists the commands.
 // Request types are inferred from the schemas (log-api-schema.ts).
 import type { FaultRequest } from './api-schema';
-import type { EventQuery, ExportRequest, ExportSchedule, LogListRequest, LogPageRequest } from './log-api-schema';
+import type { EventQuery, ExportRequest, ExportSchedule, LogLevelsRequest, LogListRequest, LogPageRequest } from './log-api-schema';
 import type { OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
 
-export type { EventQuery, ExportRequest, ExportSchedule, LogListRequest, LogPageRequest } from './log-api-schema';
+export type { EventQuery, ExportRequest, ExportSchedule, LogLevelsRequest, LogListRequest, LogPageRequest } from './log-api-schema';
 
 /** Which shape a file's lines have, so the viewer picks its level/time parser by file; `text` for XML and the like. */
 export type LogFileFormat = 'app-agent' | 'bootstrapper' | 'host-process' | 'iis' | 'events' | 'fabric' | 'text';
@@ -33,6 +33,15 @@ export interface LogPageView {
   fromLine: number;
   lines: string[];
   /** Lines in the file when the page was read. */
+  total: number;
+}
+
+/** Level codes of a file's lines from its level index (common/log-levels.ts): one character per line from `fromLine`, as far as the index reaches (it may lag the file; read the lines past it). */
+export interface LogLevelsView {
+  file: string;
+  fromLine: number;
+  levels: string;
+  /** Lines in the file when the codes were read. */
   total: number;
 }
 
@@ -88,6 +97,7 @@ export interface ExportStatus {
 export interface LogCommands {
   listLogs(request: LogListRequest): Promise<LogFileInfo[]>;
   readLog(request: LogPageRequest): Promise<LogPageView>;
+  readLogLevels(request: LogLevelsRequest): Promise<LogLevelsView>;
   queryEvents(request: EventQuery): Promise<EventPage>;
   exportSession(request: ExportRequest): Promise<ExportInfo>;
   getExportStatus(): Promise<ExportStatus>;
@@ -95,4 +105,4 @@ export interface LogCommands {
   setExportSchedule(request: { schedule: ExportSchedule | null }): Promise<ExportStatus>;
 }
 
-export const logCommandNames = ['listLogs', 'readLog', 'queryEvents', 'exportSession', 'getExportStatus', 'setExportSchedule'] as const satisfies readonly (keyof LogCommands)[];
+export const logCommandNames = ['listLogs', 'readLog', 'readLogLevels', 'queryEvents', 'exportSession', 'getExportStatus', 'setExportSchedule'] as const satisfies readonly (keyof LogCommands)[];

@@ -55,7 +55,7 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   // Each launch is a session of its own under the app's data folder; older sessions stay for the user.
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
-  fabric = await Fabric.start({ hostWorkerUrl, sessionDir });
+  fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true });
   const window = (win = createMainWindow(location, preloadPath));
   const disconnect = connectFabricIpc({
     win,

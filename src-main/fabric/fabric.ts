@@ -21,7 +21,8 @@ import { sendInstanceRequest } from './instance-request';
 import { dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
 import { LoadBalancer } from './load-balancer/load-balancer';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
-import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
+import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
+import { ClockGovernor, type GovernorOptions, type PaceJudgement } from './clock-governor';
 import { defaultSamplesDir, PackageStore } from './package-store';
 
 export interface FabricOptions {
@@ -37,6 +38,13 @@ export interface FabricOptions {
   timeScale?: number;
   seed?: number;
   timings?: Partial<PhaseTimings>;
+  /**
+   * Run the clock at the scale the machine can keep (fabric/clock-governor.ts): when the main thread's event
+   * loop lags, emulated time runs slower than asked, and ClockState shows both. The shells turn it on;
+   * off (the default here), the clock runs at the asked scale whatever the lag, which tests that count
+   * on exact pace want.
+   */
+  keepPace?: boolean | GovernorOptions;
   /** How often event batches are pushed; 100 ms keeps the UI at ten updates a second at most. */
   batchIntervalMs?: number;
   /** The subscription's core quota (Azure's default for a classic subscription: 20). */
@@ -84,6 +92,7 @@ export class Fabric implements FabricApi {
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
+  private governed = false;
   /** Host nodes joined through NATS; null when the fabric runs in one process only. */
   readonly nodes: HostNodes | null;
 
@@ -142,6 +151,7 @@ export class Fabric implements FabricApi {
     const gather = this.nodes ? () => this.nodes!.mirrorInto(this.sessionDir) : undefined;
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now(), gather);
     this.started.add(() => this.exporter.close());
+    if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
   }
@@ -272,6 +282,25 @@ export class Fabric implements FabricApi {
     return clock;
   }
 
+  /** Start keeping a pace the machine holds (FabricOptions.keepPace), e.g. once a fleet is up; once per fabric. */
+  keepPace(options: GovernorOptions = {}): void {
+    if (this.governed) return;
+    this.governed = true;
+    const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options);
+    this.started.add(governor.start());
+  }
+
+  /** The governor changed the kept scale: every thread's timers follow, the UI is told, the front end's log says why. */
+  private paceChanged(judgement: PaceJudgement): void {
+    if (this.closed) return;
+    this.timers.clockChanged();
+    for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    this.nodes?.clockChanged();
+    const clock = this.clockState();
+    this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second).`);
+    this.events.publish({ type: 'clock', clock });
+  }
+
   async getTimings(): Promise<TimingsView> {
     return { phases: { ...this.timings }, defaults: { ...defaultTimings } };
   }
@@ -333,6 +362,10 @@ export class Fabric implements FabricApi {
     return this.logs.readLog(request);
   }
 
+  async readLogLevels(request: LogLevelsRequest): Promise<LogLevelsView> {
+    return this.logs.readLogLevels(request);
+  }
+
   async queryEvents(request: EventQuery): Promise<EventPage> {
     return this.logs.queryEvents(request);
   }
@@ -359,6 +392,7 @@ export class Fabric implements FabricApi {
       fabricLab: { version: fabricLabVersion() },
       seed: this.seed,
       timeScale: clock.scale,
+      keptTimeScale: clock.keptScale,
       paused: clock.paused,
       startedAt: this.startedAt.emulated,
       startedAtWall: this.startedAt.wall,

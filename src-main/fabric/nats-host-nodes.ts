@@ -338,9 +338,10 @@ export class HostNodes {
     }
   }
 
+  /** The rate emulated time runs at is the kept scale (common/emulated-clock.ts): that is what a node's workers must follow. */
   private clockReading(): { now: number; scale: number; paused: boolean } {
-    const { now, scale, paused } = this.context.clock.read();
-    return { now, scale, paused };
+    const { now, keptScale, paused } = this.context.clock.read();
+    return { now, scale: keptScale, paused };
   }
 
   private guard(what: string, act: () => void): void {

@@ -20,8 +20,17 @@ let outbox: FromHost[] = [];
 // A hung host says nothing, whatever its role processes still report.
 const send = (message: FromHost) => {
   if (hung) return;
-  // Of the host heartbeats of one turn only the latest goes: it carries every guest's latest heartbeat.
-  if (message.type === 'host-heartbeat') outbox = outbox.filter((m) => m.type !== 'host-heartbeat');
+  // Of the host heartbeats of one turn one goes, the latest, carrying the guests each of them reported
+  // (a guest is reported only now and then, host-agent.ts `beat`), each at its latest.
+  if (message.type === 'host-heartbeat') {
+    const earlier = outbox.filter((m) => m.type === 'host-heartbeat');
+    if (earlier.length > 0) {
+      outbox = outbox.filter((m) => m.type !== 'host-heartbeat');
+      const latest = new Map(earlier.flatMap((m) => m.guests).map((g) => [g.instanceId, g]));
+      for (const g of message.guests) latest.set(g.instanceId, g);
+      message = { ...message, guests: [...latest.values()] };
+    }
+  }
   if (outbox.length === 0) queueMicrotask(post);
   outbox.push(message);
 };

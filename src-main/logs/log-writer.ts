@@ -4,10 +4,21 @@
 // stays true). A burst that belongs together (a stack trace) goes through writeLines(), one write(2) for
 // all of it. Worker termination only interrupts JavaScript between operations, never inside a write(2),
 // so a line is whole or absent: never torn.
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+//
+// Beside a log whose lines have levels, the writer keeps its level index (`<file>.levels`, one character
+// per line, common/log-levels.ts), so the viewer filters by level without reading the lines. Codes are
+// appended after the lines they describe, in chunks (4,096 codes, or what waited 5 s, and all at a
+// rotation or close), opening the index only to append: a host of 32 instances would otherwise hold twice
+// the file descriptors, and pay a second write per file per turn. So a killed worker leaves the index
+// behind its log, never ahead: an index may lag its log, never lie. A writer reopening a log whose index
+// does not have exactly one code per line rebuilds it from the lines.
+import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { LogFileFormat } from '../common/log-api';
+import { lineSeverityCode } from '../common/log-levels';
 import type { AppendBatch } from './append-batch';
 import { inFolder } from './created-folders';
+import { describeFile, levelIndexOf } from './log-file-kinds';
 import { nextRotatedFile, rotatedFilesOf } from './log-rotation';
 
 export interface LogWriterOptions {
@@ -19,7 +30,15 @@ export interface LogWriterOptions {
   keepRotations?: number;
   /** Hold lines until the end of the turn and write them with one write(2) (default: each write() writes at once). */
   batch?: AppendBatch;
+  /** Keep a level index beside the file (default: when its format has levels). */
+  levelIndex?: boolean;
+  /** Codes appended to the index at once (default 4,096), or sooner once the oldest has waited `levelIndexDelayMs` (default 5,000 real ms). */
+  levelIndexChunk?: number;
+  levelIndexDelayMs?: number;
 }
+
+/** Formats whose lines carry a level worth indexing (the events channel's few lines are parsed as they are read). */
+const indexedFormats: ReadonlySet<LogFileFormat> = new Set(['app-agent', 'bootstrapper', 'host-process', 'fabric', 'iis']);
 
 const hasBreak = (line: string): boolean => line.includes('\n') || line.includes('\r');
 
@@ -43,6 +62,30 @@ function scanExisting(fd: number): { lines: number; endsMidLine: boolean } {
   return { lines: lines + (endsMidLine ? 1 : 0), endsMidLine };
 }
 
+/** Each whole line of a file (a last line without its newline too), read in chunks. */
+function forEachLine(fd: number, visit: (line: string) => void): void {
+  const size = fstatSync(fd).size;
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let carry = '';
+  for (let pos = 0; pos < size; ) {
+    const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - pos), pos);
+    if (n === 0) break;
+    const parts = (carry + chunk.toString('utf8', 0, n)).split('\n');
+    carry = parts.pop()!;
+    for (const line of parts) visit(line.endsWith('\r') ? line.slice(0, -1) : line);
+    pos += n;
+  }
+  if (carry.length > 0) visit(carry);
+}
+
+function renameIfThere(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
 export class LogWriter {
   private fd: number | null;
   private lines = 0;
@@ -55,6 +98,16 @@ export class LogWriter {
   private readonly batch: AppendBatch | null;
   /** Lines written but waiting for the end of the turn (batched writers only). */
   private waiting: string[] = [];
+  /** The level index's format (null: never an index) and whether it is kept now (dropped after a failed write). */
+  private readonly indexFormat: LogFileFormat | null;
+  private indexing = false;
+  private readonly indexChunk: number;
+  private readonly indexDelayMs: number;
+  /** Codes of the lines still waiting for the end of the turn. */
+  private waitingCodes = '';
+  /** Codes of lines already in the file, not yet in the index, and since when (real ms). */
+  private unindexed = '';
+  private unindexedSince = 0;
 
   constructor(
     readonly file: string,
@@ -64,6 +117,10 @@ export class LogWriter {
     this.maxTailLineLength = Math.max(16, options.maxTailLineLength ?? 2000);
     this.keepRotations = options.keepRotations ?? Infinity;
     this.batch = options.batch ?? null;
+    const format = describeFile(basename(file)).format;
+    this.indexFormat = options.levelIndex !== false && indexedFormats.has(format) ? format : null;
+    this.indexChunk = Math.max(1, options.levelIndexChunk ?? 4096);
+    this.indexDelayMs = options.levelIndexDelayMs ?? 5_000;
     this.fd = this.openFile();
   }
 
@@ -86,11 +143,15 @@ export class LogWriter {
     if (this.fd === null) throw new Error(`Log ${this.file} is closed; no more lines can be written to it.`);
     const split = lines.some(hasBreak) ? lines.flatMap((line) => line.split(/\r?\n|\r/)) : lines;
     if (split.length === 0) return;
+    let codes = '';
+    if (this.indexing) for (const line of split) codes += lineSeverityCode(this.indexFormat!, line);
     if (this.batch) {
       if (this.waiting.length === 0) this.batch.enlist(this);
       for (const line of split) this.waiting.push(line);
+      this.waitingCodes += codes;
     } else {
       this.append(split.length === 1 ? `${split[0]}\n` : `${split.join('\n')}\n`);
+      this.indexLater(codes);
     }
     this.lines += split.length;
     for (const line of split) this.remember(line);
@@ -101,8 +162,37 @@ export class LogWriter {
   flush(): void {
     if (this.waiting.length === 0 || this.fd === null) return;
     const text = `${this.waiting.join('\n')}\n`;
+    const codes = this.waitingCodes;
     this.waiting = [];
+    this.waitingCodes = '';
     this.append(text);
+    this.indexLater(codes);
+  }
+
+  /** Codes of lines now in the file: appended to the index once a chunk is full or has waited long enough. */
+  private indexLater(codes: string): void {
+    if (!this.indexing || codes.length === 0) return;
+    if (this.unindexed.length === 0) this.unindexedSince = performance.now();
+    this.unindexed += codes;
+    if (this.unindexed.length >= this.indexChunk || performance.now() - this.unindexedSince >= this.indexDelayMs) this.writeIndex();
+  }
+
+  /** Append the codes of lines already written; an index that cannot be written is dropped, never left wrong. */
+  private writeIndex(): void {
+    if (!this.indexing || this.unindexed.length === 0) return;
+    try {
+      appendFileSync(levelIndexOf(this.file), this.unindexed, 'latin1');
+      this.unindexed = '';
+    } catch {
+      this.dropIndex();
+    }
+  }
+
+  private dropIndex(): void {
+    this.indexing = false;
+    this.unindexed = '';
+    this.waitingCodes = '';
+    rmSync(levelIndexOf(this.file), { force: true });
   }
 
   private append(text: string): void {
@@ -135,10 +225,16 @@ export class LogWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = null;
+    this.writeIndex();
     const rotated = nextRotatedFile(this.file);
+    // The index first: killed between the two renames, the current log is left with no index (lagging), never with another file's.
+    if (this.indexFormat !== null) renameIfThere(levelIndexOf(this.file), levelIndexOf(rotated));
     renameSync(this.file, rotated);
     const kept = rotatedFilesOf(this.file);
-    for (const old of kept.slice(0, Math.max(0, kept.length - this.keepRotations))) rmSync(old.file, { force: true });
+    for (const old of kept.slice(0, Math.max(0, kept.length - this.keepRotations))) {
+      rmSync(old.file, { force: true });
+      rmSync(levelIndexOf(old.file), { force: true });
+    }
     this.lines = 0;
     this.ring.length = 0;
     this.ringStart = 0;
@@ -151,6 +247,7 @@ export class LogWriter {
     this.flush();
     closeSync(this.fd);
     this.fd = null;
+    this.writeIndex();
     this.listeners.clear();
   }
 
@@ -160,7 +257,34 @@ export class LogWriter {
     this.lines = existing.lines;
     // A file left mid-line by another writer: end that line so ours start on their own.
     if (existing.endsMidLine) writeSync(fd, '\n');
+    if (this.indexFormat !== null) this.openIndex(fd);
     return fd;
+  }
+
+  /** Checks the level index; one that does not hold exactly one code per line (a killed worker's lags) is rebuilt. */
+  private openIndex(logFd: number): void {
+    this.indexing = true;
+    this.unindexed = '';
+    let fd: number | null = null;
+    try {
+      fd = openSync(levelIndexOf(this.file), 'a+');
+      if (fstatSync(fd).size === this.lines) return;
+      ftruncateSync(fd, 0);
+      let codes = '';
+      const write = () => {
+        for (let done = 0; done < codes.length; ) done += writeSync(fd!, codes.slice(done), null, 'latin1');
+        codes = '';
+      };
+      forEachLine(logFd, (line) => {
+        codes += lineSeverityCode(this.indexFormat!, line);
+        if (codes.length >= 65_536) write();
+      });
+      write();
+    } catch {
+      this.dropIndex();
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
   }
 
   private remember(line: string): void {

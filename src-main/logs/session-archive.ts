@@ -9,6 +9,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { FabricErrors } from '../common/fabric-errors';
 import { fileErrorReason } from './file-errors';
+import { isLevelIndex } from './log-file-kinds';
 
 export interface ArchiveEntry {
   /** The name inside the archive, `/`-separated. */
@@ -42,7 +43,7 @@ export async function walkSession(sessionDir: string, exclude: string[]): Promis
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       const file = join(dir, entry.name);
-      if (skip.has(file)) continue;
+      if (skip.has(file) || isLevelIndex(entry.name)) continue; // a log's level index is the viewer's, derived from the log
       if (entry.isDirectory()) await visit(file);
       else if (entry.isFile()) {
         try {

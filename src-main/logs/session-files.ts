@@ -2,26 +2,16 @@
 // component, each with its VM path, format, rotation number and line count; and the one way back from a
 // file id (a session-relative path) to a file, which refuses anything that would leave the session folder.
 import { existsSync } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { FabricErrors } from '../common/fabric-errors';
-import type { LogFileFormat, LogFileInfo, LogPageView } from '../common/log-api';
+import type { LogFileInfo, LogLevelsView, LogPageView } from '../common/log-api';
 import { fabricLogFile, fileToVmPath, instanceFolder, type FabricComponent } from './instance-paths';
+import { describeFile, isLevelIndex, levelIndexOf } from './log-file-kinds';
 import { LogPageError, logPages } from './log-pages';
 import { rotatedFilesOf } from './log-rotation';
 
-/** The process that writes a file, and its line shape, read off the file's name. */
-export function describeFile(name: string): { process: string; format: LogFileFormat } {
-  const stem = name.replace(/\.(\d{3,})(\.[^.]+)$/, '$2').replace(/\.[^.]+$/, '');
-  if (/\.xml$/i.test(name)) return { process: stem, format: 'text' };
-  if (/^(WaAppAgent|AppAgentRuntime)$/i.test(stem)) return { process: stem, format: 'app-agent' };
-  if (/^WaHostBootstrapper$/i.test(stem)) return { process: stem, format: 'bootstrapper' };
-  if (/^(WaWorkerHost|WaWebHost|WaIISHost|IISConfigurator)$/i.test(stem)) return { process: stem, format: 'host-process' };
-  if (/^u_ex\d{6}$/i.test(stem)) return { process: 'IIS', format: 'iis' };
-  if (/\.jsonl$/i.test(name)) return { process: stem.replace(/\.evtx$/, ''), format: 'events' };
-  if (/^(FrontEnd|FabricController|HostAgent)$/.test(stem)) return { process: stem, format: 'fabric' };
-  return { process: stem, format: 'text' };
-}
+export { describeFile } from './log-file-kinds';
 
 function rotationOf(name: string): number {
   const m = /\.(\d{3,})\.(log|jsonl)$/i.exec(name);
@@ -54,7 +44,7 @@ export async function listInstanceLogs(sessionDir: string, deploymentId: string,
   if (!existsSync(root)) return null;
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const found = await Promise.all(
-    entries.filter((e) => e.isFile()).map((e) => {
+    entries.filter((e) => e.isFile() && !isLevelIndex(e.name)).map((e) => {
       const file = join(e.parentPath, e.name);
       return info(sessionDir, file, fileToVmPath(root, file));
     }),
@@ -108,4 +98,38 @@ export async function readSessionPage(sessionDir: string, id: string, fromLine: 
     }
     throw error;
   }
+}
+
+/**
+ * The level codes of lines [fromLine, fromLine + count) from the file's level index (common/log-levels.ts),
+ * as far as the index reaches: it may lag the log (its last turn's codes not written yet, or a file with no
+ * index), and the caller reads the lines past it. Never codes of another file: a log rotated while it was
+ * read (its inode changed) answers none.
+ */
+export async function readSessionLevels(sessionDir: string, id: string, fromLine: number, count: number): Promise<LogLevelsView> {
+  const file = await resolveSessionFile(sessionDir, id);
+  const gone = () => FabricErrors.logFileGone(`There is no log file ${id}.`);
+  const before = await stat(file).catch(() => null);
+  if (!before) throw gone();
+  const total = await logPages.lineCount(file);
+  if (fromLine > total) throw FabricErrors.badLogPage(`Level codes of ${id} start at line ${fromLine}, past its end: it has ${total} lines, numbered from 0.`);
+  let levels = '';
+  try {
+    const fh = await open(levelIndexOf(file), 'r');
+    try {
+      const end = Math.min((await fh.stat()).size, total, fromLine + count);
+      if (end > fromLine) {
+        const bytes = Buffer.allocUnsafe(end - fromLine);
+        const { bytesRead } = await fh.read(bytes, 0, bytes.length, fromLine);
+        levels = bytes.toString('latin1', 0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const after = await stat(file).catch(() => null);
+  if (!after || after.ino !== before.ino) levels = '';
+  return { file: id, fromLine, levels, total };
 }

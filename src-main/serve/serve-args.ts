@@ -24,6 +24,8 @@ export interface ServeOptions {
   timings?: Partial<PhaseTimings>;
   /** Machine pools, each in its region (--pool); instead of the one default pool sized by hosts and cores. */
   pools?: PoolConfig[];
+  /** Run the clock at the asked scale even when the machine cannot keep it (--exact-pace; default: keep pace). */
+  exactPace?: boolean;
   /** Accept host nodes through this NATS server (--nats and its credentials). */
   nats?: NatsSettings;
   /** The file holding the join token host nodes must present (else FABRIC_LAB_JOIN_TOKEN, else one kept in the session). */
@@ -51,6 +53,7 @@ interface ServeFlags extends NatsFlags {
   session?: string;
   phase?: Partial<PhaseTimings>;
   pool?: string[];
+  exactPace?: boolean;
 }
 
 /**
@@ -81,7 +84,8 @@ function defineServeOptions(command: Command, refusal: { message: string | null 
         "it keeps the page's token, so a page left open works after a restart of the same session",
       check((t) => sessionFolder(t)),
     )
-    .option('--phase <NAME=MS>', 'override one phase duration for this session, in emulated ms (repeatable), e.g. --phase createVm=10000 --phase bootGuest=20000', check(phaseOverride));
+    .option('--phase <NAME=MS>', 'override one phase duration for this session, in emulated ms (repeatable), e.g. --phase createVm=10000 --phase bootGuest=20000', check(phaseOverride))
+    .option('--exact-pace', 'run the clock at the asked time scale even when the machine cannot keep it (default: the clock slows to a scale the machine keeps, and shows both)');
 }
 
 /** Serve's options from what commander collected; throws ServeArgsError for flags that cannot go together. */
@@ -95,6 +99,7 @@ function serveOptions(flags: ServeFlags): ServeOptions {
   if (flags.quota !== undefined) options.quota = flags.quota;
   if (flags.session !== undefined) options.session = flags.session;
   if (flags.phase !== undefined) options.timings = flags.phase;
+  if (flags.exactPace) options.exactPace = true;
   try {
     const nats = natsSettings(flags);
     if (nats) options.nats = nats;

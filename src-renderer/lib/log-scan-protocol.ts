@@ -17,11 +17,17 @@ export interface ScanJob {
   caseSensitive: boolean;
 }
 
+/**
+ * Lines from `fromLine`: their text, their level codes from the file's level index (common/log-levels.ts;
+ * absent where the index has not reached, and the worker reads each line's header), or, for a job that
+ * filters by level only, the codes alone (`lines` empty): no line is read at all.
+ */
 export interface ScanPage {
   type: 'page';
   job: number;
   fromLine: number;
   lines: string[];
+  levels?: string;
 }
 
 export interface ScanResult {

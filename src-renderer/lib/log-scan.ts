@@ -1,12 +1,17 @@
 // Drives one filter/search over a whole file: pages it through the API (one page in flight at a time, so
 // memory stays one page) into the worker, and collects the worker's answers. When the file grows (follow
-// mode), resume() scans just the new lines.
+// mode), resume() scans just the new lines. A level filter reads the file's level index first
+// (readLogLevels): a job that filters by level only then reads no line at all, and one with a text filter
+// or search sends each page's codes with its lines, so the worker parses no header. Where the index stops
+// (it may lag the log), the worker reads the lines' headers as before.
 import type { FabricApi } from '../../src-main/common/fabric-api';
 import type { FilterWorker, ScanMessage } from './log-filter-host';
 import { LineList } from './log-source';
-import type { ScanJob, ScanResult } from './log-scan-protocol';
+import type { ScanJob, ScanPage, ScanResult } from './log-scan-protocol';
 
 const scanPage = 5_000;
+/** Level codes asked for at once (1 byte a line). */
+const levelsPage = 1_000_000;
 let nextJob = 1;
 
 export class LogScan {
@@ -21,6 +26,10 @@ export class LogScan {
     if (event.data.job === this.job.id) this.waiting?.(event.data);
   };
   private readonly job: ScanJob;
+  /** Level codes from the index, from line `codesFrom`; asked again at each resume (the index catches up). */
+  private codes = '';
+  private codesFrom = 0;
+  private codesAsked = false;
 
   constructor(
     private readonly api: FabricApi,
@@ -43,23 +52,53 @@ export class LogScan {
     this.total = Math.max(this.total, total);
     if (this.looping || this.cancelled) return;
     this.looping = true;
+    this.codesAsked = false;
     try {
       while (!this.cancelled && this.scanned < this.total) {
-        const page = await this.api.readLog({ file: this.file, fromLine: this.scanned, count: Math.min(scanPage, this.total - this.scanned) });
+        const codes = await this.codesAt(this.scanned);
         if (this.cancelled) return;
+        let message: ScanPage;
+        if (codes.length > 0 && !this.job.filterText && !this.job.search) {
+          message = { type: 'page', job: this.job.id, fromLine: this.scanned, lines: [], levels: codes };
+        } else {
+          const page = await this.api.readLog({ file: this.file, fromLine: this.scanned, count: Math.min(scanPage, this.total - this.scanned) });
+          if (this.cancelled) return;
+          const levels = codes.length >= page.lines.length ? codes.slice(0, page.lines.length) : undefined;
+          message = { type: 'page', job: this.job.id, fromLine: page.fromLine, lines: page.lines, ...(levels !== undefined ? { levels } : {}) };
+          this.total = Math.max(this.total, page.total);
+        }
         const answered = new Promise<ScanResult>((resolve) => (this.waiting = resolve));
-        this.worker.postMessage({ type: 'page', job: this.job.id, fromLine: page.fromLine, lines: page.lines });
+        this.worker.postMessage(message);
         const result = await answered;
         if (this.cancelled) return;
         this.filter.push(result.filter);
         this.search.push(result.search);
         this.scanned += result.count;
-        this.total = Math.max(this.total, page.total);
         this.onProgress();
       }
     } finally {
       this.looping = false;
     }
+  }
+
+  /** The index's codes from line `from` on, as far as it reaches; empty without a level filter or past the index. */
+  private async codesAt(from: number): Promise<string> {
+    if (!this.job.levels) return '';
+    if (from < this.codesFrom || from >= this.codesFrom + this.codes.length) {
+      if (this.codesAsked) return '';
+      this.codesAsked = true;
+      try {
+        const view = await this.api.readLogLevels({ file: this.file, fromLine: from, count: Math.min(levelsPage, Math.max(1, this.total - from)) });
+        this.codes = view.levels;
+        this.codesFrom = from;
+        this.total = Math.max(this.total, view.total);
+      } catch {
+        return ''; // no index to be had: the worker reads the lines' headers (readLog reports what is wrong with the file)
+      }
+      if (this.codes.length === 0) return '';
+      if (this.codes.length === Math.min(levelsPage, this.total - from)) this.codesAsked = false; // a full chunk: the next one may follow
+    }
+    return this.codes.slice(from - this.codesFrom);
   }
 
   cancel(): void {

@@ -99,9 +99,12 @@ async function hostStart(): Promise<void> {
   emit({ figure: 'host-start', hosts: n, hostMs: median(hosts), bareMs: median(bare), hostsPerSecond: (n * 1000) / median(hosts), bareWorkersPerSecond: (n * 1000) / median(bare) });
 }
 
+/** BENCH_KEEP_PACE=1: the clock keeps a pace the machine holds (the shells' default), instead of the asked scale. */
+const keepPace = process.env.BENCH_KEEP_PACE === '1';
+
 /** Wall time and main-thread CPU to bring `count` instances to ReadyRole at 1000x. */
 async function ready(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000)): Promise<Fabric> {
-  const fabric = await startFabric(hosts, cores, { timeScale });
+  const fabric = await startFabric(hosts, cores, { timeScale, keepPace });
   const cpu0 = mainThreadCpuMs();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -111,22 +114,26 @@ async function ready(count: number, hosts: number, cores: number, timeScale = Nu
   const wallMs = performance.now() - t0;
   const cpuMs = mainThreadCpuMs() - cpu0;
   const elu = performance.eventLoopUtilization(elu0);
-  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, hosts, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
+  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, keepPace, keptScale: fabric.clock.read().keptScale, hosts, cores, rssBytes: process.memoryUsage().rss, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
   return fabric;
 }
 
-/** Event-loop delay on the main thread while the fabric's Ready instances heartbeat, at each time scale. */
-async function lagByScale(fabric: Fabric, scales: number[]): Promise<Record<string, number>[]> {
+/**
+ * Event-loop delay on the main thread while the fabric's Ready instances heartbeat, at each time scale.
+ * `settleMs`: real time given to the workers (and, keeping pace, to the governor) before measuring.
+ */
+async function lagByScale(fabric: Fabric, scales: number[], settleMs = 1000): Promise<Record<string, number>[]> {
   const results: Record<string, number>[] = [];
   for (const scale of scales) {
     await fabric.setClock({ scale });
-    await new Promise((r) => setTimeout(r, 1000)); // let the workers re-arm at the new scale
+    await new Promise((r) => setTimeout(r, settleMs)); // let the workers re-arm at the new scale
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     const cpu0 = mainThreadCpuMs();
     histogram.enable();
     await new Promise((r) => setTimeout(r, 8000));
     histogram.disable();
-    results.push({ scale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000 });
+    const { keptScale } = fabric.clock.read();
+    results.push({ scale, keptScale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000 });
   }
   return results;
 }
@@ -271,6 +278,58 @@ async function loadBalancerFigure(): Promise<void> {
   await fabric.close();
 }
 
+/**
+ * The lag figure alone: 2,048 Ready instances on 64 hosts x 32 cores (brought up at the asked 10x), lag at
+ * 1x, 10x, 100x and 1000x with the clock at the asked scale, then again keeping pace (the governor started
+ * on the same fleet and given 15 s to settle at each scale).
+ */
+async function lag2048(): Promise<void> {
+  // BENCH_LAG_MODES=exact: only at the asked scale (for a "before" tree whose clock has no kept scale).
+  const modes = process.env.BENCH_LAG_MODES ?? 'both';
+  const fabric = await ready(2048, 64, 32, 10);
+  const exact = await lagByScale(fabric, [1, 10, 100, 1000]);
+  if (modes === 'exact') return emit({ figure: 'lag-2048', instances: 2048, hosts: 64, exact });
+  fabric.keepPace();
+  emit({ figure: 'lag-2048', instances: 2048, hosts: 64, exact, keptPace: { byScale: await lagByScale(fabric, [1, 10, 100, 1000], 15_000) } });
+  await fabric.close();
+}
+
+/**
+ * Memory over one emulated hour with 2,048 Ready instances at 100x asked, keeping pace (so the hour's work
+ * is done, not skipped by starved workers): process RSS and the main thread's heap, sampled every 5
+ * emulated minutes after a forced GC where --expose-gc allows. Bounded at BENCH_SOAK_MAX_MS real time.
+ */
+async function soak(): Promise<void> {
+  const fabric = await ready(2048, 64, 32, 10);
+  fabric.keepPace(); // after the bring-up, which kept pace would slow
+  await fabric.setClock({ scale: 100 });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const start = fabric.clock.now();
+  const hourMs = 3_600_000;
+  const maxMs = Number(process.env.BENCH_SOAK_MAX_MS ?? 900_000);
+  const t0 = performance.now();
+  const samples: { emulatedMin: number; realS: number; keptScale: number; rssMiB: number; heapMiB: number }[] = [];
+  let next = 0;
+  let elapsed = 0;
+  for (;;) {
+    elapsed = fabric.clock.now() - start;
+    if (elapsed >= next) {
+      gc?.();
+      const m = process.memoryUsage();
+      samples.push({ emulatedMin: Math.round(elapsed / 60_000), realS: (performance.now() - t0) / 1000, keptScale: fabric.clock.read().keptScale, rssMiB: m.rss / 2 ** 20, heapMiB: m.heapUsed / 2 ** 20 });
+      next += 5 * 60_000;
+    }
+    if (elapsed >= hourMs || performance.now() - t0 > maxMs) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // Warm-up: the first 10 emulated minutes. Growth: the last sample over the first after warm-up.
+  const warm = samples.find((s) => s.emulatedMin >= 10) ?? samples[0]!;
+  const last = samples.at(-1)!; // growth is judged from samples only
+  // The whole run, not the last sample: a clock kept far below 100x covers less than the hour within the bound.
+  emit({ figure: 'soak-2048', instances: 2048, askedScale: 100, emulatedMinutes: elapsed / 60_000, realS: (performance.now() - t0) / 1000, keptScale: fabric.clock.read().keptScale, samples, rssGrowth: last.rssMiB / warm.rssMiB, heapGrowth: last.heapMiB / warm.heapMiB });
+  await fabric.close();
+}
+
 /** A free loopback port (bound, read, released). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -405,6 +464,10 @@ const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
   'ready-512': async () => (await ready(512, 64, 8)).close(),
   ready: async () => (await ready(Number(arg1), Number(arg2), 8)).close(),
+  // 10,000 on 313 hosts of 32 cores, one worker thread each: time and total RSS to bring all Ready.
+  'ready-10000': async () => (await ready(10_000, 313, 32, Number(process.env.BENCH_READY_SCALE ?? 10))).close(),
+  'lag-2048': lag2048,
+  'soak-2048': soak,
   rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
   'fleet-2048': () => fleet(2048),
   'load-balancer': loadBalancerFigure,

@@ -1,5 +1,5 @@
 // The log figures of `npm run bench` (issue #6), also runnable alone after a build:
-//   node tests/bench/log-bench.mjs
+//   node tests/bench/log-bench.mjs [--only logWrite,logExport,logFilter]
 // - log-write and log-export run in their own Node processes (tests/bench/log-figures.ts, bundled here);
 // - log-filter runs the log viewer's built filter worker (out/renderer/assets/log-filter.worker-*.js) in
 //   Chromium through Playwright, fed pages exactly as the viewer's LogScan feeds it.
@@ -55,14 +55,23 @@ async function serveWorker(workerFile) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** In the page: 1,000,000 WaAppAgent lines in 5,000-line pages, one page in flight at a time, as LogScan does. */
+/**
+ * In the page: 1,000,000 WaAppAgent lines in 5,000-line pages, one page in flight at a time, as LogScan does.
+ * A job's `codes` says what LogScan sends with a level filter: 'alone' (level only: the file's level index,
+ * 1,000,000 codes in one message, no line read), 'with-lines' (each page's codes beside its lines, so no
+ * header is parsed), or 'none' (no index: every line's header parsed, as before the index existed).
+ */
 async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
   const pad = (n, w) => String(n).padStart(w, '0');
+  const codeOf = { WARN: 'w', ERROR: 'e', INFO: 'i', HEART: 'h' };
+  const levelAt = (n) => (n % 50 === 0 ? 'WARN' : n % 97 === 0 ? 'ERROR' : n % 10 === 0 ? 'INFO' : 'HEART');
+  const codePages = Array.from({ length: 10 }, (_, p) => Array.from({ length: pageLines }, (_, i) => codeOf[levelAt(p * pageLines + i)]).join(''));
+  const allCodes = Array.from({ length: totalLines / pageLines }, (_, k) => codePages[k % codePages.length]).join('');
   // Ten distinct pages, cycled: each post still structured-clones a fresh 5,000-line array, as readLog's pages are.
   const pages = Array.from({ length: 10 }, (_, p) =>
     Array.from({ length: pageLines }, (_, i) => {
       const n = p * pageLines + i;
-      const level = n % 50 === 0 ? 'WARN' : n % 97 === 0 ? 'ERROR' : n % 10 === 0 ? 'INFO' : 'HEART';
+      const level = levelAt(n);
       const s = Math.floor(n * 2.5);
       const time = `11/25/2026 ${pad(12 + Math.floor(s / 3600) % 12, 2)}:${pad(Math.floor(s / 60) % 60, 2)}:${pad(s % 60, 2)}.${pad((n * 7) % 100, 2)}`;
       const message = level === 'HEART' ? 'WindowsAzureGuestAgent Heartbeat.' : `Role WorkerRole1_IN_${n % 8} is reporting state Ready; sequence ${n}.`;
@@ -72,7 +81,7 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
   const worker = new Worker(workerUrl, { type: 'module' });
   const results = [];
   try {
-    for (const [id, job] of jobs.entries()) {
+    for (const [id, { codes, ...job }] of jobs.entries()) {
       worker.postMessage({ type: 'job', id: id + 1, format: 'app-agent', ...job });
       let scanned = 0;
       let shown = 0;
@@ -83,13 +92,16 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
           worker.onmessage = (event) => resolve(event.data);
           worker.onerror = (event) => reject(new Error(event.message || 'the filter worker failed'));
         });
-        worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: pages[(scanned / pageLines) % pages.length] });
+        const k = (scanned / pageLines) % pages.length;
+        if (codes === 'alone') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: [], levels: allCodes.slice(scanned) });
+        else if (codes === 'with-lines') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: pages[k], levels: codePages[k] });
+        else worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: pages[k] });
         const result = await answer;
         scanned += result.count;
         shown += result.filter.length;
         found += result.search.length;
       }
-      results.push({ job, lines: scanned, ms: performance.now() - started, shown, found });
+      results.push({ job: { ...job, codes }, lines: scanned, ms: performance.now() - started, shown, found });
     }
   } finally {
     worker.terminate();
@@ -105,11 +117,17 @@ async function logFilter() {
   try {
     const page = await browser.newPage();
     await page.goto(server.url);
+    const levelOnly = { levels: ['warning', 'error'], filterText: '', search: '', regex: false, caseSensitive: false };
+    const levelSearch = { ...levelOnly, search: 'sequence' };
     const jobs = [
-      // Level filter: every line's header is parsed (the costliest filter), plus a search among those shown.
-      { levels: ['warning', 'error'], filterText: '', search: 'sequence', regex: false, caseSensitive: false },
+      // Level filter alone: from the level index (the viewer's path now), then parsing every header (before it).
+      { ...levelOnly, codes: 'alone' },
+      { ...levelOnly, codes: 'none' },
+      // Level filter plus a search among the lines shown: lines are read; their codes come with them, then without.
+      { ...levelSearch, codes: 'with-lines' },
+      { ...levelSearch, codes: 'none' },
       // Text filter and a regular-expression search, all levels.
-      { levels: null, filterText: 'WorkerRole1_IN_3', search: 'sequence \\d+5\\.', regex: true, caseSensitive: false },
+      { levels: null, filterText: 'WorkerRole1_IN_3', search: 'sequence \\d+5\\.', regex: true, caseSensitive: false, codes: 'none' },
     ];
     const runs = await page.evaluate(filterInPage, { workerUrl: `${server.url}assets/${workerFile}`, totalLines: 1_000_000, pageLines: 5_000, maxMs: 60_000, jobs });
     return { figure: 'log-filter', where: `Chromium ${browser.version()} (Playwright), the built ${workerFile}`, runs };
@@ -122,11 +140,12 @@ async function logFilter() {
 const fix = (x, d = 1) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
 
 /** Every log figure, each bounded; a figure that fails is reported as {error}, the others still run. */
-export async function logFigures() {
+export async function logFigures(only = null) {
   if (!existsSync(`${repo}/out/renderer/index.html`)) throw new Error('out/ is missing: run "npm run build" first.');
   bundleFigures();
   const results = {};
   const step = async (name, run) => {
+    if (only && !only.includes(name)) return;
     console.error(`bench: ${name}...`);
     try {
       results[name] = await run();
@@ -139,22 +158,23 @@ export async function logFigures() {
   await step('logFilter', logFilter);
 
   const summary = [];
-  const { logWrite, logExport, logFilter: filter } = results;
+  const { logWrite = {}, logExport = {}, logFilter: filter = {} } = results;
   if (logWrite.linesPerSecond) summary.push(`log lines written by one worker thread (LogWriter, ${logWrite.instances} files): ${fix(logWrite.linesPerSecond / 1000)}k lines/s (${logWrite.lines} lines in ${fix(logWrite.ms / 1000, 2)} s)`);
   if (logExport.app) {
     const zip = logExport.zip.ms ? `zip -r ${fix(logExport.zip.ms / 1000, 2)} s, app/zip = ${fix(logExport.appOverZip, 2)}x` : logExport.zip.found ? `zip -r failed: ${logExport.zip.error}` : 'zip not found';
     summary.push(`export of ${logExport.lines} lines (${fix(logExport.sessionBytes / 2 ** 20)} MiB, ${logExport.files} files): app ${fix(logExport.app.ms / 1000, 2)} s, ${zip}`);
   }
   for (const run of filter.runs ?? []) {
-    const what = run.job.levels ? `levels ${run.job.levels.join('+')}` : `text "${run.job.filterText}"`;
-    summary.push(`filter ${run.lines} lines in the viewer's worker (${what}, search "${run.job.search}"): ${fix(run.ms / 1000, 2)} s, ${fix(run.lines / run.ms, 0)}k lines/s`);
+    const what = run.job.levels ? `levels ${run.job.levels.join('+')}, level codes ${run.job.codes === 'none' ? 'none (headers parsed)' : run.job.codes}` : `text "${run.job.filterText}"`;
+    summary.push(`filter ${run.lines} lines in the viewer's worker (${what}, search "${run.job.search}"): ${fix(run.ms, 0)} ms, ${fix(run.lines / run.ms, 0)}k lines/s`);
   }
   for (const [name, r] of Object.entries(results)) if (r?.error) summary.push(`${name}: not measured: ${r.error}`);
   return { ...results, summary };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const results = await logFigures();
+  const at = process.argv.indexOf('--only');
+  const results = await logFigures(at > 0 ? process.argv[at + 1].split(',') : null);
   console.log(JSON.stringify(results, null, 2));
   console.log(results.summary.join('\n'));
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { lineSeverityCode } from '../../src-main/common/log-levels';
 import { walkSession } from '../../src-main/logs/session-archive';
 import { hostWorkerUrl } from '../support/built';
 import { deployReady, waitFor, refusal } from '../support/fabric-helpers';
@@ -65,6 +66,18 @@ describe('reading logs through the API', () => {
     const past = await refusal(api.readLog({ file: agent.file, fromLine: total + 1_000_000, count: 10 }));
     expect(past.code).toBe('BadRequest');
     expect(past.message).toMatch(/past the end of instances\/.*WaAppAgent\.log: it has \d+ lines/);
+
+    // The level index the host worker writes beside the log: one code per line, as the viewer reads each line.
+    // Codes are appended in chunks (4,096, or after 5 s): wait for the first.
+    const codes = await waitFor('the level index', async () => {
+      const view = await api.readLogLevels({ file: agent.file, fromLine: 0, count: 1_000 });
+      return view.levels.length > 5 && view;
+    });
+    const lines = await api.readLog({ file: agent.file, fromLine: 0, count: codes.levels.length });
+    expect(codes.levels.length).toBeGreaterThan(5);
+    expect(codes.levels).toBe(lines.lines.map((l) => lineSeverityCode('app-agent', l)).join(''));
+    expect(codes.levels).toMatch(/^i+.*h/); // the INFO lines of the start, heartbeats later
+    expect(() => parseCommandArgs('readLogLevels', { file: agent.file, fromLine: 0, count: 2_000_000 })).toThrow(/count/);
 
     expect((await api.listLogs({ component: 'front-end' }))[0]!.file).toBe('fabric/front-end/FrontEnd.log');
     expect((await api.listLogs({ component: 'host-agent', hostId: target!.hostId }))[0]!.format).toBe('fabric');

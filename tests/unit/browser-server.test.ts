@@ -36,7 +36,7 @@ function fakeFabric() {
     deleteDeployment: async ({ deploymentId }) => {
       throw new FabricError('NotFound', `No deployment ${deploymentId}`);
     },
-    setClock: async () => ({ now: 0, scale: 1, paused: false, seed: 1 }),
+    setClock: async () => ({ now: 0, scale: 1, keptScale: 1, paused: false, seed: 1 }),
     getTraffic: async () => ({ at: 0, endpoints: [], runs: [] }),
     startTraffic: async () => {
       throw new Error('not used');
@@ -72,6 +72,9 @@ function fakeFabric() {
     },
     listLogs: async () => [],
     readLog: async () => {
+      throw new FabricError('NotFound', 'no log');
+    },
+    readLogLevels: async () => {
       throw new FabricError('NotFound', 'no log');
     },
     queryEvents: async () => ({ events: [], total: 0, next: null }),

@@ -103,3 +103,34 @@ describe('emulated timers', () => {
     expect(fired - stamped).toBe(1_000);
   });
 });
+
+describe('the scale the clock keeps', () => {
+  it('runs emulated time at the kept scale, continuous, never above the asked one, in every view of the buffer', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1000 });
+    const worker = new EmulatedClock(clock.buffer);
+    expect(clock.read()).toMatchObject({ scale: 1000, keptScale: 1000 });
+    const t0 = performance.now();
+    const before = clock.now();
+    const kept = clock.keep(10);
+    // No jump at the change: no more emulated time than the real time that passed, at 1000x at most.
+    expect(kept.now - before).toBeGreaterThanOrEqual(0);
+    expect(kept.now - before).toBeLessThanOrEqual((performance.now() - t0) * 1000 + 1);
+    expect(worker.read()).toMatchObject({ scale: 1000, keptScale: 10 });
+    const at = clock.now();
+    await sleep(100);
+    const ran = clock.now() - at;
+    expect(ran).toBeGreaterThanOrEqual(900); // >= 100 ms real at 10x
+    expect(ran).toBeLessThan(20_000); // far below what 1000x would run, even on a slow machine
+    expect(clock.realDelayUntil(clock.now() + 10_000)).toBeGreaterThan(900); // timers wait at the kept pace
+    expect(clock.keep(5000).keptScale).toBe(1000); // never above the asked scale
+    expect(clock.keep(0).keptScale).toBe(0.1); // nor below the lowest
+  });
+
+  it('keeps a new asked scale in full, and the kept one across a pause', () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 100 });
+    clock.keep(41);
+    expect(clock.set({ paused: true })).toMatchObject({ scale: 100, keptScale: 41, paused: true });
+    expect(clock.set({ paused: false })).toMatchObject({ keptScale: 41 });
+    expect(clock.set({ scale: 1000 })).toMatchObject({ scale: 1000, keptScale: 1000 });
+  });
+});

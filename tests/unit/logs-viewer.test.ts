@@ -9,6 +9,7 @@ import { createFilterWorker } from '../../src-renderer/lib/log-filter-host';
 import { LogScan } from '../../src-renderer/lib/log-scan';
 import type { FabricApi } from '../../src-main/common/fabric-api';
 import { lineHeader } from '../../src-renderer/lib/log-lines';
+import { lineSeverityCode } from '../../src-main/common/log-levels';
 import { LineList } from '../../src-renderer/lib/log-source';
 import { highlight, maxScrollHeight, parseJumpTime, visibleRows } from '../../src-renderer/lib/log-view';
 import type { ScanJob } from '../../src-renderer/lib/log-scan-protocol';
@@ -118,5 +119,49 @@ describe('a scan over a whole file', () => {
     expect(Math.max(...reads)).toBeLessThanOrEqual(5_000); // one page at a time, never the whole file
     expect(scan.done).toBe(true);
     expect(progress).toBe(3);
+  });
+});
+
+describe('a level filter over the level index', () => {
+  const file = [
+    ...Array.from({ length: 8_991 }, (_, i) => appAgentLine(at + i, 20, i % 1000 === 0 ? 'ERROR' : i % 10 === 0 ? 'INFO' : 'HEART', `line ${i}`)),
+    'a continuation of the last record',
+  ];
+  const codes = file.map((l) => lineSeverityCode('app-agent', l)).join('');
+
+  it('gives the lines the header parser gives, from the codes alone', () => {
+    const byHeaders = filterPage(startFilter(job({ format: 'app-agent', levels: ['error', 'info'] })), 0, file);
+    const byCodes = startFilter(job({ format: 'app-agent', levels: ['error', 'info'] }));
+    const first = filterPage(byCodes, 0, [], codes.slice(0, 4_000)).filter;
+    const rest = filterPage(byCodes, 4_000, [], codes.slice(4_000)).filter;
+    expect([...first, ...rest]).toEqual([...byHeaders.filter]);
+    expect([...rest.slice(-2)]).toEqual([8990, 8991]); // the continuation goes with the INFO record before it
+    expect(() => filterPage(startFilter(job({ levels: ['error'], search: 'x' })), 0, [], 'e')).toThrow(/level only/);
+  });
+
+  it('reads no line for a level-only job where the index reaches, and the lines past it', async () => {
+    const indexed = 7_000; // the index lags: the last lines' codes are not written yet
+    const reads: number[] = [];
+    const api = {
+      readLogLevels: async ({ fromLine, count }: { fromLine: number; count: number }) => ({ file: 'f', fromLine, levels: codes.slice(fromLine, Math.min(indexed, fromLine + count)), total: file.length }),
+      readLog: async ({ fromLine, count }: { fromLine: number; count: number }) => {
+        reads.push(fromLine);
+        return { file: 'f', fromLine, lines: file.slice(fromLine, fromLine + count), total: file.length };
+      },
+    } as unknown as FabricApi;
+    const worker = createFilterWorker(() => undefined);
+    const levelsOnly = new LogScan(api, 'f', worker, { format: 'app-agent', levels: ['error'], filterText: '', search: '', regex: false, caseSensitive: false }, () => undefined);
+    await levelsOnly.resume(file.length);
+    expect(reads).toEqual([7_000]);
+    expect([...Array(levelsOnly.filter.length).keys()].map((i) => levelsOnly.filter.at(i))).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]);
+    levelsOnly.cancel();
+
+    reads.length = 0;
+    const withSearch = new LogScan(api, 'f', worker, { format: 'app-agent', levels: ['error'], filterText: '', search: 'line 8', regex: false, caseSensitive: false }, () => undefined);
+    await withSearch.resume(file.length);
+    expect(reads).toEqual([0, 5_000]);
+    expect(withSearch.filter.length).toBe(9);
+    expect(withSearch.search.at(0)).toBe(8000);
+    withSearch.cancel();
   });
 });

@@ -27,6 +27,12 @@ describe('npm run serve arguments', () => {
     });
   });
 
+  it('keeps pace by default, and runs the asked scale exactly with --exact-pace (which takes no value)', () => {
+    expect(parseServeArgs(['--time-scale', '100'])).toEqual({ kind: 'run', options: { timeScale: 100 } });
+    expect(parseServeArgs(['--time-scale', '100', '--exact-pace'])).toEqual({ kind: 'run', options: { timeScale: 100, exactPace: true } });
+    expect(() => parseServeArgs(['--exact-pace=yes'])).toThrow(ServeArgsError);
+  });
+
   it('overrides phase durations for the session with --phase, repeatable', () => {
     expect(parseServeArgs(['--phase', 'createVm=10000', '--phase=bootGuest=2500', '--phase', 'jitter=0'])).toEqual({
       kind: 'run',

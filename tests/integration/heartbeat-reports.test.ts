@@ -1,0 +1,51 @@
+// What a host tells the fabric of its guests' heartbeats (host-agent.ts `beat`): every heartbeat counted,
+// but each guest reported at most about once a real second (every 100 emulated s at 100x), so the
+// fabric's main thread does not take every guest at every host heartbeat; the host's own heartbeat still
+// comes every 5 emulated seconds.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+
+let fabric: Fabric | null = null;
+afterEach(async () => {
+  await fabric?.close();
+  fabric = null;
+});
+
+describe('guest heartbeats as the fabric hears them', () => {
+  it('at 100x: each guest about every 100 emulated s with every beat counted, the host every 5 s', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 100, seed: 5, batchIntervalMs: 10, hostSilenceFloorMs: 60_000 });
+    const reports = new Map<string, [number, number][]>(); // instance -> [count, at] as published
+    const hostBeats = new Map<string, number[]>();
+    fabric.onEvents((batch) => {
+      for (const e of batch.events) {
+        if (e.type === 'host' && e.host.lastHeartbeat !== null) {
+          const beats = hostBeats.get(e.host.id) ?? [];
+          if (beats.at(-1) !== e.host.lastHeartbeat) beats.push(e.host.lastHeartbeat);
+          hostBeats.set(e.host.id, beats);
+        }
+        if (e.type !== 'instance' || e.instance.lastGuestHeartbeat === null) continue;
+        const list = reports.get(e.instance.id) ?? [];
+        if (list.at(-1)?.[0] !== e.instance.guestHeartbeats) list.push([e.instance.guestHeartbeats, e.instance.lastGuestHeartbeat]);
+        reports.set(e.instance.id, list);
+      }
+    });
+    await fabric.deploy({ sample: 'hello-worker' });
+    await waitFor('four reports of each guest', async () => reports.size === 2 && [...reports.values()].every((r) => r.length >= 4), 60_000);
+    for (const list of reports.values()) {
+      for (let i = 1; i < list.length; i++) {
+        const [count, at] = list[i]!;
+        const [before, beforeAt] = list[i - 1]!;
+        expect(at - beforeAt).toBeGreaterThanOrEqual(80_000); // reports ~100 emulated s apart; these are the times of the beats they carry
+        const interval = (at - beforeAt) / (count - before);
+        expect(interval).toBeGreaterThanOrEqual(2_000); // every beat in between counted: one each 2-3 s
+        expect(interval).toBeLessThanOrEqual(3_000);
+      }
+    }
+    for (const beats of hostBeats.values()) {
+      const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+      expect(gaps.filter((g) => g <= 10_000).length).toBeGreaterThan(gaps.length / 2); // mostly every 5 s (a batch may coalesce two)
+    }
+  }, 90_000);
+});
