@@ -1,6 +1,6 @@
 // The part of the FabricApi contract that reads the session's logs, queries its events and exports it.
 // Kept beside fabric-api.ts so the log commands' types live in one place; fabric-api.ts lists the commands.
-import type { FaultRequest, OperationKind, OperationStatus, StatusChangeRecord } from './fabric-api';
+import type { FabricErrorRecord, FaultRequest, OperationKind, OperationStatus, StatusChangeRecord } from './fabric-api';
 
 /** Which shape a file's lines have, so the viewer picks its level/time parser by file; `text` for XML and the like. */
 export type LogFileFormat = 'app-agent' | 'bootstrapper' | 'host-process' | 'iis' | 'events' | 'fabric' | 'text';
@@ -50,6 +50,7 @@ export interface LogPageView {
 export type SessionEvent =
   | (StatusChangeRecord & { seq: number })
   | { kind: 'fault'; seq: number; at: number; fault: FaultRequest; target: string; deploymentId?: string }
+  | (FabricErrorRecord & { seq: number })
   | {
       kind: 'operation';
       seq: number;

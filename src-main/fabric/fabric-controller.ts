@@ -77,6 +77,7 @@ export class FabricController {
     this.hosts = new PoolHosts(id, config, workerUrl, init, events, timers, timings, hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
       onHostFailed: (host, reason) => this.hostFailed(host, reason),
+      onBadMessage: (host, message, error) => this.badMessage(host, message, error),
     });
     this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
   }
@@ -356,11 +357,24 @@ export class FabricController {
         break;
       }
       case 'error':
-        console.error(`[${host.view.id}] ${message.message}`);
+        this.reportError(host.view.id, `The host worker reported an error: ${message.message}`);
         break;
       default:
         break;
     }
+  }
+
+  /** A host said something the controller cannot accept: logged and shown, and the host is treated as failed. */
+  private badMessage(host: Host, message: FromHost, error: unknown): void {
+    const what = error instanceof Error ? error.message : String(error);
+    this.reportError(host.view.id, `Could not handle ${message.type} from the host agent: ${what}`);
+    if (host.view.health === 'Healthy') this.hostFailed(host, `Its host agent reported something the fabric controller could not accept (${what}).`);
+  }
+
+  /** ERROR in FabricController.log and a fabric-error record for the dashboard and events.jsonl. */
+  private reportError(source: string, message: string): void {
+    this.log.write('ERROR', `${source}: ${message}`);
+    this.events.record({ kind: 'fabric-error', at: this.timers.now(), source, message });
   }
 
   private setStatus(instance: Instance, status: InstanceStatus, details: string, at: number, requestId?: string): void {
@@ -517,7 +531,13 @@ export class FabricController {
         ? `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`
         : `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); waiting for capacity.`;
       this.publish(instance);
-      if (spare) void this.hosts.powerOn(spare).then(() => this.heal(), () => {});
+      if (spare) {
+        void this.hosts.powerOn(spare).then(
+          () => this.heal(),
+          // The spare did not boot: said in the log; the instance keeps waiting and the next heal tries again.
+          (error: Error) => this.log.write('ERROR', `Spare ${spare.view.id} did not power on for service healing: ${error.message}`),
+        );
+      }
     }
   }
 
