@@ -40,6 +40,10 @@ export interface FabricOptions {
   hostSilenceFloorMs?: number;
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
 
 export class Fabric implements FabricApi {
@@ -66,10 +70,11 @@ export class Fabric implements FabricApi {
     this.timings = { ...defaultTimings, ...options.timings };
     this.clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: options.timeScale ?? 10 });
     this.timers = new EmulatedTimers(this.clock);
-    this.events = new EventHub(options.batchIntervalMs);
     this.startedAt.emulated = this.clock.now();
     this.sessionDir = createSessionDir(options.sessionDir);
     this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
+    // A subscriber that throws (the events.jsonl writer, a shell's socket) is said in FrontEnd.log, the fabric's own log.
+    this.events = new EventHub(options.batchIntervalMs, (error) => this.logs.frontEnd.write('ERROR', `An event subscriber failed: ${describeError(error)}`));
     // Every record (status change, fault) also goes to the session's events file, in the hub's order.
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
