@@ -88,7 +88,10 @@ export class Fabric implements FabricApi {
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
-    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
+    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now(), (message) => {
+      this.logs.frontEnd.write('WARN', message);
+      this.events.record({ kind: 'fabric-error', at: this.clock.now(), source: 'ExportSession', message });
+    });
   }
 
   /** Start a fabric and wait until every host agent is up. */
