@@ -262,6 +262,16 @@ export class Fabric implements FabricApi {
     return this.exporter.setSchedule(request.schedule);
   }
 
+  /**
+   * An error caught at a boundary outside the fabric's own components (a shell, the process's last-resort
+   * handler): ERROR in FrontEnd.log and a fabric-error record, so it is on the dashboard and in events.jsonl.
+   */
+  reportError(source: string, message: string): void {
+    if (this.closed) return;
+    this.logs.frontEnd.write('ERROR', `${source}: ${message}`);
+    this.events.record({ kind: 'fabric-error', at: this.clock.now(), source, message });
+  }
+
   /** What an export's manifest.json says about the session. */
   private manifest(): Record<string, unknown> {
     const clock = this.clock.read();

@@ -16,6 +16,7 @@ export interface BrowserModeOptions extends ServeOptions {
 export interface BrowserMode {
   /** The page to open, token included. */
   url: string;
+  fabric: Fabric;
   close(): Promise<void>;
 }
 
@@ -46,6 +47,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
 
   return {
     url: server.url,
+    fabric,
     async close() {
       await server.close();
       await fabric.close();
