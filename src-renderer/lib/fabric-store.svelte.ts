@@ -32,6 +32,11 @@ export interface TimelineEntry {
 
 export class FabricStore {
   connected = $state(false);
+  /** False while the connection is down: the views are frozen (greyed) and nothing is applied. */
+  live = $state(true);
+  /** Reconnect attempts since the connection dropped, and when (Date.now()) the next one is due. */
+  reconnectAttempt = $state(0);
+  retryAt = $state(0);
   transport = $state<'ipc' | 'websocket' | null>(null);
   error = $state<string | null>(null);
   clock = $state.raw<ClockState | null>(null);
@@ -62,7 +67,33 @@ export class FabricStore {
   /** Subscribe first, then take the snapshot; batches already inside the snapshot are skipped by seq. */
   async load(): Promise<void> {
     this.api.onEvents((batch) => this.apply(batch));
+    await this.takeSnapshot();
+  }
+
+  /**
+   * The connection dropped: the views freeze where they are (no batch is applied until a new snapshot), and the
+   * page says when the next attempt comes.
+   */
+  connectionLost(attempt: number, retryInMs: number): void {
+    this.live = false;
+    this.reconnectAttempt = attempt;
+    this.retryAt = Date.now() + retryInMs;
+  }
+
+  /** A socket is open again: what happened meanwhile is not in any batch, so the whole state is taken afresh. */
+  async reconnected(): Promise<void> {
+    try {
+      await this.takeSnapshot();
+      this.reconnectAttempt = 0;
+      this.error = null;
+    } catch (error) {
+      this.error = `Reconnected, but the fabric did not answer its state: ${(error as Error).message}`;
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
     const [snapshot, samples] = await Promise.all([this.api.getSnapshot(), this.api.listSamples()]);
+    // A restarted fabric counts its batches from 0 again: the snapshot's seq is the one to follow now.
     this.seq = snapshot.seq;
     this.setClock(snapshot.clock);
     this.pools = snapshot.pools;
@@ -73,6 +104,7 @@ export class FabricStore {
     this.samples = samples;
     this.sampleHistory(true);
     this.connected = true;
+    this.live = true;
   }
 
   /** Emulated time now, run forward from the last clock reading. */
@@ -111,7 +143,7 @@ export class FabricStore {
   }
 
   private apply(batch: FabricEventBatch): void {
-    if (batch.seq <= this.seq) return;
+    if (!this.live || batch.seq <= this.seq) return;
     this.seq = batch.seq;
     let hosts: Map<string, HostView> | null = null;
     let deployments: Map<string, DeploymentView> | null = null;

@@ -1,5 +1,6 @@
 // Nothing a user does breaks the dashboard (issue 15): same-named instances, a dropped connection, a reload.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { startServe, type RunningServe } from './support/browser-mode';
 import { DashboardPage } from './support/dashboard-page';
 
@@ -40,3 +41,60 @@ test('Hello worker in production and in staging: both show everywhere, keyed by 
   // (Resource and CSP console noise is the shells' business, checked in browser-mode.spec.)
   expect(errors.filter((e) => !/favicon|frame-ancestors|Failed to load resource/.test(e))).toEqual([]);
 });
+
+test('a dropped connection: a banner, frozen and greyed views, then a reconnect that shows what changed meanwhile', async ({ page }) => {
+  const { url } = await start();
+  // Every page socket goes through this route, so the test can drop it and refuse new ones, as a stopped server would.
+  let down = false;
+  const sockets: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/fabric/, (ws) => {
+    if (down) return void ws.close();
+    sockets.push(ws);
+    ws.connectToServer();
+  });
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  await expect(page.getByText('Connected (WebSocket)')).toBeVisible();
+
+  down = true;
+  for (const ws of sockets) await ws.close();
+  const banner = page.getByRole('alert').filter({ hasText: 'Lost the connection to the fabric' });
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText(/Reconnecting/);
+  await expect(page.getByText('Disconnected')).toBeVisible();
+  // Frozen: the clock stops, the views are greyed and take no clicks.
+  const clock = page.getByTitle('Emulated time (UTC)');
+  const frozenAt = await clock.textContent();
+  await expect(page.locator('main')).toHaveAttribute('inert', '');
+  await expect(page.locator('main')).toHaveCSS('filter', 'grayscale(1)');
+  // A few reconnect attempts fail; the banner then says a restarted fabric has a new address.
+  await expect(banner).toContainText('open the new address', { timeout: 15_000 });
+  expect(await clock.textContent()).toBe(frozenAt);
+
+  // Meanwhile another client deploys: no batch of it reaches the page.
+  await callFabric(url, 'deploy', { sample: 'hello-worker' });
+  down = false;
+  await expect(banner).toBeHidden({ timeout: 15_000 });
+  await expect(page.locator('main')).not.toHaveAttribute('inert', '');
+  // Only a fresh snapshot can show the deployment made while the page was away.
+  await expect(dashboard.deployment('HelloWorker')).toBeVisible();
+  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(clock).not.toHaveText(frozenAt!);
+});
+
+/** One command over the bridge from outside the page (a second client), answered or thrown. */
+async function callFabric(pageUrl: string, method: string, args: unknown): Promise<unknown> {
+  const address = new URL(pageUrl);
+  const socket = new NodeWebSocket(`ws://${address.host}/fabric?token=${address.searchParams.get('token')}`);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const reply = await new Promise<{ result?: unknown; error?: { message: string } }>((resolve) => {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { id?: number };
+      if (message.id === 1) resolve(message);
+    });
+    socket.send(JSON.stringify({ id: 1, method, args }));
+  });
+  socket.close();
+  if (reply.error) throw new Error(reply.error.message);
+  return reply.result;
+}
