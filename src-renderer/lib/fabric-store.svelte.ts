@@ -14,6 +14,7 @@ import type {
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { indexInstances } from './service-tree';
+import type { ViewPanel } from './view-hash';
 import { appendBounded, coresByPool, countByTone, type HistoryPoint } from './status-history';
 
 const keptRecords = 300;
@@ -51,6 +52,8 @@ export class FabricStore {
   timelines = $state.raw(new Map<string, TimelineEntry[]>());
   /** The instance whose detail panel is open. */
   selectedInstanceId = $state<string | null>(null);
+  /** The panel open over the page (the selected instance's logs or events, or the fabric's settings). */
+  panel = $state<ViewPanel | null>(null);
   /** Instances by status and cores per pool over time, sampled from the pushed batches (never polled). */
   history = $state.raw<HistoryPoint[]>([]);
   /** performance.now() when `clock` was received, to run the emulated clock forward locally. */

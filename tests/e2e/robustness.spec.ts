@@ -98,3 +98,25 @@ async function callFabric(pageUrl: string, method: string, args: unknown): Promi
   if (reply.error) throw new Error(reply.error.message);
   return reply.result;
 }
+
+test('a reload keeps the user’s place: the selected instance and its open logs come back from the URL', async ({ page }) => {
+  const { url } = await start();
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  const { detail } = await dashboard.deployHelloWorkerAndOpen('WorkerRole1_IN_1');
+  await detail.getByRole('button', { name: 'Open logs' }).click();
+  await expect(page.getByRole('dialog', { name: 'Logs of WorkerRole1_IN_1' })).toBeVisible();
+  expect(new URL(page.url()).hash).toBe('#instance=deployment1%281%29%2FWorkerRole1_IN_1&panel=logs');
+
+  await page.reload();
+  await expect(page.getByRole('dialog', { name: 'Logs of WorkerRole1_IN_1' })).toBeVisible();
+  await page.getByRole('button', { name: 'Close logs' }).click();
+  await expect(detail).toBeVisible();
+  expect(new URL(page.url()).hash).toBe('#instance=deployment1%281%29%2FWorkerRole1_IN_1');
+  // Back to the overview: closing the panel empties the hash, and a reload shows no instance.
+  await detail.getByRole('button', { name: 'Close instance details' }).click();
+  expect(new URL(page.url()).hash).toBe('');
+  await page.reload();
+  await expect(dashboard.deployment('HelloWorker')).toBeVisible();
+  await expect(detail).toBeHidden();
+});
