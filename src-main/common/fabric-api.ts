@@ -1,5 +1,6 @@
 // The contract between the fabric and everything that shows or drives it: Electron IPC, the WebSocket
 // bridge, the CLI and the tests all speak FabricApi and nothing else.
+import type { ChartSample } from './chart-history';
 import type { InstanceStatus, PowerState } from './instance-status';
 import type { PhaseTimings } from './timings';
 import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
@@ -209,6 +210,8 @@ export interface FabricSnapshot {
   deployments: DeploymentView[];
   instances: InstanceView[];
   operations: OperationView[];
+  /** The charts' samples so far (bounded), oldest first, the last one taken with the snapshot. */
+  history: ChartSample[];
 }
 
 export type FabricEvent =

@@ -7,6 +7,8 @@ import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
 import { checkPhaseOverrides, defaultTimings, type PhaseTimings } from '../common/timings';
+import { coresByPool, countByStatus, type ChartSample } from '../common/chart-history';
+import { ChartHistory } from './chart-history';
 import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
@@ -64,6 +66,7 @@ export class Fabric implements FabricApi {
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
+  private readonly charts: ChartHistory;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -79,6 +82,8 @@ export class Fabric implements FabricApi {
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
     });
+    this.charts = new ChartHistory(() => this.chartSample());
+    this.events.subscribe((batch) => this.charts.onBatch(batch));
     const sessionDir = this.sessionDir;
     const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
     this.controllers = (options.pools ?? defaultPools).map(
@@ -116,7 +121,14 @@ export class Fabric implements FabricApi {
       deployments: this.frontEnd.deploymentViews().map((d) => ({ ...d })),
       instances: this.controllers.flatMap((c) => c.instanceViews().map((i) => ({ ...i }))),
       operations: this.frontEnd.operationViews().map((o) => ({ ...o })),
+      history: this.charts.samples(),
     };
+  }
+
+  private chartSample(): ChartSample {
+    const pools = this.controllers.map((c) => c.pool);
+    const hosts = new Map(this.controllers.flatMap((c) => c.hostViews().map((h) => [h.id, h] as const)));
+    return { at: this.clock.now(), byStatus: countByStatus(this.controllers.flatMap((c) => c.instanceViews())), coresByPool: coresByPool(pools, (id) => hosts.get(id)) };
   }
 
   async listSamples(): Promise<SampleInfo[]> {

@@ -15,7 +15,7 @@ import type {
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { indexInstances } from './service-tree';
 import type { ViewPanel } from './view-hash';
-import { appendBounded, coresByPool, countByTone, type HistoryPoint } from './status-history';
+import { appendBounded, coresByPool, countByTone, toHistoryPoint, type HistoryPoint } from './status-history';
 
 const keptRecords = 300;
 const keptOperations = 100;
@@ -105,7 +105,8 @@ export class FabricStore {
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
     this.operations = snapshot.operations.slice(-keptOperations).reverse();
     this.samples = samples;
-    this.sampleHistory(true);
+    // The fabric's samples: a reloaded page draws the session so far, not only what it sees from now on.
+    this.history = snapshot.history.map(toHistoryPoint);
     this.connected = true;
     this.live = true;
   }

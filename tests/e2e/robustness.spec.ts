@@ -89,7 +89,7 @@ async function callFabric(pageUrl: string, method: string, args: unknown): Promi
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const reply = await new Promise<{ result?: unknown; error?: { message: string } }>((resolve) => {
     socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { id?: number };
+      const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
       if (message.id === 1) resolve(message);
     });
     socket.send(JSON.stringify({ id: 1, method, args }));
@@ -119,4 +119,22 @@ test('a reload keeps the user’s place: the selected instance and its open logs
   await page.reload();
   await expect(dashboard.deployment('HelloWorker')).toBeVisible();
   await expect(detail).toBeHidden();
+});
+
+test('a reload redraws the charts from the fabric’s history, not from the moment of the reload', async ({ page }) => {
+  const { url } = await start();
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  await dashboard.deployButton('Hello worker').click();
+  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  const charts = dashboard.charts();
+  await expect(charts.locator('[data-chart-latest="status"]')).toContainText('● 2 ready');
+  const since = Number(await charts.getAttribute('data-since'));
+
+  await page.reload();
+  await expect(charts.locator('[data-chart-latest="status"]')).toContainText('● 2 ready');
+  // The history starts where it started before (the fabric kept it), with the deployment's ramp in it.
+  expect(Number(await charts.getAttribute('data-since'))).toBeLessThanOrEqual(since);
+  expect(Number(await charts.getAttribute('data-points'))).toBeGreaterThan(2);
+  expect(await dashboard.canvasDrawn(charts.getByRole('img', { name: 'Instances by status over time' }).or(charts.locator('canvas').first()))).toBe(true);
 });
