@@ -3,13 +3,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpus, noCorpus, reportMissingCorpus } from '../support/shared-corpus';
 import { FabricError } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
 import { StatusHistory, waitFor } from '../support/fabric-helpers';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const corpus = resolve(repoRoot, '../shared/corpus/real');
 const samples = resolve(repoRoot, 'resources/samples');
 
 let fabric: Fabric;
@@ -99,7 +99,8 @@ describe('samples', () => {
   });
 });
 
-describe('the real services of the corpus', () => {
+reportMissingCorpus('fabric-packages.test.ts');
+describe.skipIf(noCorpus)('the real services of the corpus', () => {
   const valid: [string, string, string][] = [
     ['BlueCoffee', 'mooso__BlueCoffee__ServiceDefinition.csdef', 'mooso__BlueCoffee__ServiceConfiguration.Cloud.cscfg'],
     ['wazstagram', 'JustinBeckwith__wazstagram__ServiceDefinition.csdef', 'JustinBeckwith__wazstagram__ServiceConfiguration.Local.cscfg'],
