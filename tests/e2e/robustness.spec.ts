@@ -1,8 +1,8 @@
 // Nothing a user does breaks the dashboard (issue 15): same-named instances, a dropped connection, a reload.
 import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
-import { WebSocket as NodeWebSocket } from 'ws';
 import { startServe, type RunningServe } from './support/browser-mode';
 import { DashboardPage } from './support/dashboard-page';
+import { callFabric } from './support/fabric-socket';
 
 // A fabric of its own for each test: what one deploys is not in the next one's way.
 let serve: RunningServe | null = null;
@@ -82,22 +82,6 @@ test('a dropped connection: a banner, frozen and greyed views, then a reconnect 
   await expect(clock).not.toHaveText(frozenAt!);
 });
 
-/** One command over the bridge from outside the page (a second client), answered or thrown. */
-async function callFabric(pageUrl: string, method: string, args: unknown): Promise<unknown> {
-  const address = new URL(pageUrl);
-  const socket = new NodeWebSocket(`ws://${address.host}/fabric?token=${address.searchParams.get('token')}`);
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  const reply = await new Promise<{ result?: unknown; error?: { message: string } }>((resolve) => {
-    socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
-      if (message.id === 1) resolve(message);
-    });
-    socket.send(JSON.stringify({ id: 1, method, args }));
-  });
-  socket.close();
-  if (reply.error) throw new Error(reply.error.message);
-  return reply.result;
-}
 
 test('a reload keeps the user’s place: the selected instance and its open logs come back from the URL', async ({ page }) => {
   const { url } = await start();
