@@ -113,9 +113,11 @@ describe('exporting the session', () => {
     const api = await start(44);
     const [target] = await deployReady(api);
     await api.injectFault({ kind: 'crash-role', instanceId: target!.id });
-    await new Promise((r) => setTimeout(r, 200));
+    // The crash is in the session's events file (the recycle it caused is what the archive must hold), then time stops.
+    await waitFor('the crash in events.jsonl', async () =>
+      (await api.queryEvents({ instanceId: target!.id, kinds: ['instance-status'] })).events.some((e) => e.kind === 'instance-status' && e.to === 'RestartingRole'),
+    );
     await api.setClock({ paused: true });
-    await new Promise((r) => setTimeout(r, 100)); // let the last batch of records reach the events file
     const out = mkdtempSync(join(tmpdir(), 'logs-export-'));
     cleanup.push(out);
     const info = await api.exportSession({ path: join(out, 'session.zip') });
