@@ -187,6 +187,8 @@ export interface SampleInfo {
   readme: string;
   /** False for the teaching sample with validation errors (and any sample that breaks). */
   valid: boolean;
+  /** A teaching sample fails on purpose (its README title says "(teaching sample)"); listed after the others. */
+  teaching: boolean;
 }
 
 /** A package read and checked, ready to deploy when `valid`. */
@@ -212,6 +214,8 @@ export interface FabricSnapshot {
   operations: OperationView[];
   /** The charts' samples so far (bounded), oldest first, the last one taken with the snapshot. */
   history: ChartSample[];
+  /** The subscription's core quota; the deployments' roles (instances x VM size) say how much is used. */
+  coreQuota: number;
 }
 
 export type FabricEvent =

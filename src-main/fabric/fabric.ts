@@ -122,6 +122,7 @@ export class Fabric implements FabricApi {
       instances: this.controllers.flatMap((c) => c.instanceViews().map((i) => ({ ...i }))),
       operations: this.frontEnd.operationViews().map((o) => ({ ...o })),
       history: this.charts.samples(),
+      coreQuota: this.frontEnd.coreQuota,
     };
   }
 

@@ -40,7 +40,8 @@ export class FrontEnd {
     private readonly packages: PackageStore,
     private readonly events: EventHub,
     private readonly now: () => number,
-    private readonly coreQuota: number,
+    /** The subscription's core quota (Azure's default for a classic subscription: 20). */
+    readonly coreQuota: number,
     /** FrontEnd.log and the session's operation events. */
     private readonly logs?: FabricLogs,
   ) {}

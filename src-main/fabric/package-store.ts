@@ -41,13 +41,15 @@ export class PackageStore {
       const result = withEntryModules(await readServicePackage(folder, { configuration: join(folder, 'ServiceConfiguration.cscfg') }));
       const readme = await readFile(join(folder, 'README.md'), 'utf8').catch(() => '');
       const view = packageView(`sample:${entry.name}`, 'sample', entry.name, result, this.samplesDir);
-      const info: SampleInfo = { id: entry.name, ...describe(readme, entry.name), readme, valid: view.valid };
+      const described = describe(readme, entry.name);
+      const info: SampleInfo = { id: entry.name, ...described, readme, valid: view.valid, teaching: /\(teaching sample\)\s*$/.test(described.title) };
       this.samples.set(entry.name, { view, info, ...(result.model ? { model: result.model } : {}), definition: shownDefinition(result.definition, this.samplesDir) });
     }
   }
 
+  /** In the order a newcomer should try them: Hello worker first, then what works, then what fails on purpose. */
   sampleInfos(): SampleInfo[] {
-    return [...this.samples.values()].map((s) => s.info);
+    return [...this.samples.values()].map((s) => s.info).sort(newcomerOrder);
   }
 
   /** The model to deploy for a sample id or an opened package id; BadRequest when the package has errors. */
@@ -162,6 +164,14 @@ function withEntryModules(result: PackageReadResult): PackageReadResult {
     if (found) role.entryModule = found;
   }
   return result;
+}
+
+/** The sample a first run should deploy: it works, shows the whole workflow, and takes seconds. */
+const firstSample = 'hello-worker';
+
+function newcomerOrder(a: SampleInfo, b: SampleInfo): number {
+  const rank = (s: SampleInfo) => (s.id === firstSample ? 0 : s.teaching ? 2 : 1);
+  return rank(a) - rank(b) || a.title.localeCompare(b.title);
 }
 
 /** Title and summary of a sample: its README's heading and first paragraph. */

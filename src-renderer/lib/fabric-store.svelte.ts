@@ -13,6 +13,7 @@ import type {
   SampleInfo,
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
+import { vmSizeCores } from '../../src-main/common/service-model';
 import { indexInstances } from './service-tree';
 import type { ViewPanel } from './view-hash';
 import { appendBounded, coresByPool, countByTone, toHistoryPoint, type HistoryPoint } from './status-history';
@@ -48,6 +49,8 @@ export class FabricStore {
   operations = $state.raw<OperationView[]>([]);
   records = $state.raw<FabricRecord[]>([]);
   samples = $state.raw<SampleInfo[]>([]);
+  /** The subscription's core quota (from the snapshot; it does not change while the fabric runs). */
+  coreQuota = $state(0);
   /** Every status each instance passed through since this window opened (bounded per instance). */
   timelines = $state.raw(new Map<string, TimelineEntry[]>());
   /** The instance whose detail panel is open. */
@@ -105,10 +108,18 @@ export class FabricStore {
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
     this.operations = snapshot.operations.slice(-keptOperations).reverse();
     this.samples = samples;
+    this.coreQuota = snapshot.coreQuota;
     // The fabric's samples: a reloaded page draws the session so far, not only what it sees from now on.
     this.history = snapshot.history.map(toHistoryPoint);
     this.connected = true;
     this.live = true;
+  }
+
+  /** Cores the deployments hold against the quota (every role's instances x their VM size), as the front end counts them. */
+  coresUsed(): number {
+    let used = 0;
+    for (const d of this.deployments.values()) for (const r of d.roles) used += vmSizeCores[r.vmSize] * r.instanceCount;
+    return used;
   }
 
   /** Emulated time now, run forward from the last clock reading. */

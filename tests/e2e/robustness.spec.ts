@@ -122,3 +122,29 @@ test('a reload redraws the charts from the fabric’s history, not from the mome
   expect(Number(await charts.getAttribute('data-points'))).toBeGreaterThan(2);
   expect(await dashboard.canvasDrawn(charts.getByRole('img', { name: 'Instances by status over time' }).or(charts.locator('canvas').first()))).toBe(true);
 });
+
+test('a first run: Hello worker first, teaching samples last and marked, the quota shown, answers where the user clicked', async ({ page }) => {
+  const { url } = await start('--quota', '4');
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  const picker = page.getByRole('region', { name: 'Deploy', exact: true });
+  await expect(picker.getByRole('button', { name: /^Deploy / }).first()).toHaveAccessibleName('Deploy Hello worker');
+  const teaching = picker.locator('ul').nth(1);
+  await expect(teaching.locator('li', { hasText: 'fails on purpose' })).toHaveCount(4);
+  await expect(picker.locator('ul').first()).not.toContainText('fails on purpose');
+  await expect(picker.locator('[data-quota]')).toHaveText('Core quota: 0 of 4 cores used, 4 left');
+
+  // Success: said at the sample's row, the quota follows, and the new card is scrolled into view.
+  await page.getByLabel('Slot').selectOption('staging');
+  await dashboard.deployButton('Hello worker').click();
+  const helloRow = picker.locator('li', { has: page.getByRole('button', { name: 'Deploy Hello worker' }) });
+  await expect(helloRow.locator('+ li').getByRole('status')).toContainText('Deploying as deployment1(1)');
+  await expect(picker.locator('[data-quota]')).toHaveText('Core quota: 2 of 4 cores used, 2 left');
+  await expect(dashboard.deployment('HelloWorker', 'staging')).toBeInViewport();
+
+  // A refusal (the quota) appears under the sample the user clicked, not at the bottom of the panel.
+  await dashboard.deployButton('Web front end and worker').click();
+  const webRow = picker.locator('li', { has: page.getByRole('button', { name: 'Deploy Web front end and worker' }) });
+  await expect(webRow.locator('+ li').getByRole('alert')).toContainText('quota');
+  await expect(helloRow.locator('+ li').getByRole('status')).toHaveCount(0);
+});

@@ -47,7 +47,20 @@ async function remove(deploymentId: string): Promise<void> {
 describe('samples', () => {
   it('lists every sample with its README, and marks the teaching sample with errors invalid', async () => {
     const list = await fabric.listSamples();
-    expect(list.map((s) => s.id)).toEqual(['failing-startup-task', 'full-iis', 'hello-worker', 'onstart-hang', 'program-entry-point', 'run-throws', 'startup-tasks', 'validation-errors', 'web-and-worker', 'worker-with-code']);
+    // Ordered for a newcomer: Hello worker first, the teaching samples (which fail on purpose) last and marked.
+    expect(list.map((s) => s.id)).toEqual([
+      'hello-worker',
+      'full-iis',
+      'startup-tasks',
+      'web-and-worker',
+      'program-entry-point',
+      'worker-with-code',
+      'validation-errors',
+      'onstart-hang',
+      'run-throws',
+      'failing-startup-task',
+    ]);
+    expect(list.filter((s) => s.teaching).map((s) => s.id)).toEqual(['validation-errors', 'onstart-hang', 'run-throws', 'failing-startup-task']);
     expect(list.find((s) => s.id === 'validation-errors')?.valid).toBe(false);
     expect(list.filter((s) => s.valid)).toHaveLength(9);
     for (const sample of list) expect(sample.readme).toContain('What to watch');
