@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricError } from '../common/fabric-api';
@@ -135,14 +135,28 @@ function shownDefinition(definition: PackageReadResult['definition'], shownFrom:
 }
 
 function packageView(packageId: string, source: PackageView['source'], name: string, result: PackageReadResult, shownFrom: string): PackageView {
-  // Diagnostics name files relative to what the user chose, not the fabric's own folders.
+  // Diagnostics name files relative to what the user chose, not the fabric's own folders: in their file, and in
+  // messages that point at the other file (a cscfg error naming the csdef line that declares a role).
   const shown = (file: string) => (file.startsWith(shownFrom) ? file.slice(shownFrom.length).replace(/^[\\/]+/, '') : file);
+  const inMessage = (text: string) => text.split(`${shownFrom}${sep}`).join('').split(shownFrom).join('.');
+  const diagnostics = result.diagnostics.map((d) => ({ ...d, file: shown(d.file), message: inMessage(d.message) }));
+  // A definition alone reads without errors but builds no model: say what is missing rather than "0 errors".
+  if (!result.model && !diagnostics.some((d) => d.severity === 'error') && result.definition) {
+    diagnostics.push({
+      severity: 'error',
+      file: shown(result.definition.definition.file),
+      line: 0,
+      column: 0,
+      rule: 'package.configuration-missing',
+      message: 'No service configuration (.cscfg) was given: a definition alone cannot be deployed. Choose its .cscfg too.',
+    });
+  }
   return {
     packageId,
     source,
     name: result.model?.name ?? name,
     valid: result.model !== undefined,
-    diagnostics: result.diagnostics.map((d) => ({ ...d, file: shown(d.file) })),
+    diagnostics,
     roles: result.model?.roles.map(({ directory: _directory, entryModule: _entryModule, ...role }) => role) ?? [],
   };
 }

@@ -179,6 +179,19 @@ describe('uploads', () => {
     const two = await fabric.openPackage({ files: [{ path: 'a.cscfg', data: cfg }, { path: 'b.cscfg', data: cfg }] });
     expect(two.valid).toBe(false);
     expect(two.diagnostics[0]).toMatchObject({ rule: 'upload.layout', message: expect.stringContaining('Choose one configuration') });
+    // A definition alone: no errors of its own, and the report says what is missing instead of "0 errors".
+    const alone = await fabric.openPackage({ files: [{ path: 'svc.csdef', data: readFileSync(join(samples, 'hello-worker', 'ServiceDefinition.csdef')).toString('base64') }] });
+    expect(alone.valid).toBe(false);
+    expect(alone.diagnostics.filter((d) => d.severity === 'error')).toEqual([
+      expect.objectContaining({ file: 'svc.csdef', rule: 'package.configuration-missing', message: expect.stringContaining('Choose its .cscfg too') }),
+    ]);
+    // A configuration error that points at the definition names it as uploaded, never the fabric's upload folder.
+    const hello = readFileSync(join(samples, 'hello-worker', 'ServiceDefinition.csdef')).toString('base64');
+    const otherName = Buffer.from(readFileSync(join(samples, 'hello-worker', 'ServiceConfiguration.cscfg'), 'utf8').replace('serviceName="HelloWorker"', 'serviceName="Other"')).toString('base64');
+    const crossed = await fabric.openPackage({ files: [{ path: 'svc.csdef', data: hello }, { path: 'svc.cscfg', data: otherName }] });
+    const mismatch = crossed.diagnostics.find((d) => d.rule === 'cscfg.service-name')!;
+    expect(mismatch.message).toMatch(/\(svc\.csdef, line \d+\)/);
+    expect(crossed.diagnostics.every((d) => !d.message.includes(fabric.sessionDir))).toBe(true);
     const garbage = await fabric.openPackage({ files: [{ path: 'x.csdef', data: Buffer.from('<ServiceDefinition').toString('base64') }] });
     expect(garbage.valid).toBe(false);
     expect(garbage.diagnostics[0]?.line).toBeGreaterThan(0);
