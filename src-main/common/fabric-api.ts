@@ -157,6 +157,8 @@ export interface OperationView {
   endedAt: number | null;
   /** 0..1 while an operation that can tell (an export) runs. */
   progress?: number;
+  /** What was asked, beyond the kind and target: "to Suspended", "WorkerRole1 to 5 instance(s)". */
+  detail?: string;
 }
 
 /** Faults a user can inject, each exercising one of the fabric's recovery paths. */

@@ -119,12 +119,12 @@ export class FrontEnd {
       if (current !== 'Running') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Running deployment can be suspended.`);
       return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', (requestId) =>
         deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId),
-      );
+      undefined, 'to Suspended');
     }
     if (current !== 'Suspended') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Suspended deployment can be started.`);
     return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', (requestId) =>
       deployment.controller.resumeInstances(this.instanceIds(deployment), requestId),
-    );
+    undefined, 'to Running');
   }
 
   changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
@@ -136,7 +136,7 @@ export class FrontEnd {
     const current = deployment.controller.instancesOf(deploymentId, roleName);
     if (count === current.length) throw new FabricError('BadRequest', `Role ${roleName} already has ${count} instance(s).`);
     if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length));
-    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', (requestId) => this.scaleRole(deployment, role, count, requestId));
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', (requestId) => this.scaleRole(deployment, role, count, requestId), undefined, `${roleName} to ${count} instance(s)`);
   }
 
   /**
@@ -246,8 +246,9 @@ export class FrontEnd {
     after: DeploymentView['status'] | null,
     work: (requestId: string) => Promise<void>,
     requestId?: string,
+    detail?: string,
   ): OperationRef {
-    const operation = this.startOperation(kind, target, requestId, deployment.view.id);
+    const operation = this.startOperation(kind, target, requestId, deployment.view.id, detail);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);
@@ -339,10 +340,10 @@ export class FrontEnd {
     };
   }
 
-  private startOperation(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string): OperationView {
-    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
+  private startOperation(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string, detail?: string): OperationView {
+    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null, ...(detail ? { detail } : {}) };
     this.operationDeployments.set(requestId, deploymentId ?? (target.startsWith('deployment') ? target : ''));
-    this.logs?.frontEnd.write('INFO', `${kind} ${target}: accepted.`, requestId);
+    this.logs?.frontEnd.write('INFO', `${kind} ${target}${detail ? ` ${detail}` : ''}: accepted.`, requestId);
     this.logs?.operation(operation, this.operationDeployments.get(requestId) || undefined);
     this.operations.set(operation.requestId, operation);
     for (const [id, op] of this.operations) {

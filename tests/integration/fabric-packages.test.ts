@@ -99,6 +99,12 @@ describe('samples', () => {
     const failed = await history.reach(instanceId, 'FailedStartingRole');
     expect(failed.details).toContain('"startup\\install.cmd" exited with code 1');
     expect(history.firstInto(instanceId, 'ReadyRole')).toBeUndefined();
+    // The restart count and the details agree, also once the role keeps failing (FailedStartingRole each time).
+    const view = await waitFor('the fifth failed start', async () => {
+      const i = (await fabric.getSnapshot()).instances.find((x) => x.id === instanceId);
+      return i && /failed to start [5-9] times/.test(i.stateDetails) && i;
+    });
+    expect(view.restarts).toBe(Number(/failed to start (\d+) times/.exec(view.stateDetails)![1]));
     await remove(deploymentId);
   });
 
