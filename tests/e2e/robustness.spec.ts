@@ -1,4 +1,7 @@
 // Nothing a user does breaks the dashboard (issue 15): same-named instances, a dropped connection, a reload.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { expect, test, type Page, type WebSocketRoute } from '@playwright/test';
 import { startServe, type RunningServe } from './support/browser-mode';
 import { DashboardPage } from './support/dashboard-page';
@@ -147,4 +150,44 @@ test('a first run: Hello worker first, teaching samples last and marked, the quo
   const webRow = picker.locator('li', { has: page.getByRole('button', { name: 'Deploy Web front end and worker' }) });
   await expect(webRow.locator('+ li').getByRole('alert')).toContainText('quota');
   await expect(helloRow.locator('+ li').getByRole('status')).toHaveCount(0);
+});
+
+test('views that follow the fabric: the scale box after a configuration change, a scheduled export, host names, what an operation asked', async ({ page }) => {
+  const { url } = await start();
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  await dashboard.deployButton('Worker role with role code').click();
+  const deployment = dashboard.deployment('WorkerWithCode');
+  await expect(deployment.getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+
+  // A count typed but not applied gives way to the count a new configuration sets.
+  const box = deployment.getByLabel('Instance count for WorkerRole1');
+  await box.fill('5');
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-scale-'));
+  const three = join(dir, 'Three.cscfg');
+  writeFileSync(three, readFileSync(resolve(import.meta.dirname, '../../resources/samples/worker-with-code/ServiceConfiguration.cscfg'), 'utf8').replace('<Instances count="2"', '<Instances count="3"'));
+  await deployment.getByText('Change configuration').click();
+  await deployment.getByLabel('New configuration file').setInputFiles(three);
+  await deployment.getByRole('button', { name: 'Apply configuration' }).click();
+  await expect(deployment.getByRole('progressbar')).toContainText('3 / 3 ready', { timeout: 30_000 });
+  await expect(box).toHaveValue('3');
+
+  // A scheduled export (started by no click) shows up in the panel by itself.
+  const exportPanel = page.getByRole('region', { name: 'Session export' });
+  await exportPanel.getByLabel('Cron expression').fill('* * * * * *');
+  await exportPanel.getByRole('button', { name: 'Start' }).click();
+  await expect(exportPanel.locator('li', { hasText: '⏱' }).first()).toBeVisible({ timeout: 10_000 });
+  await exportPanel.getByRole('button', { name: 'Stop' }).click();
+
+  // A fault on a host reads with the host's name, as its tile says it.
+  const tile = dashboard.pool('Pool A').getByRole('article', { name: /^Host 4,/ });
+  await tile.getByRole('button', { name: 'Hang' }).click();
+  await tile.getByRole('button', { name: 'Yes, hang' }).click();
+  const activity = page.getByRole('region', { name: 'Activity' });
+  await expect(activity.locator('li.fault').first()).toHaveText(/hang-host → Host 4$/);
+
+  // Suspending says so in the activity, not only "UpdateDeploymentStatus".
+  await deployment.getByRole('button', { name: 'Suspend' }).click();
+  await deployment.getByRole('button', { name: 'Yes, suspend' }).click();
+  await expect(activity.locator('li', { hasText: 'UpdateDeploymentStatus' }).first()).toContainText('to Suspended');
 });

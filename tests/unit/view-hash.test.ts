@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { newestFirst } from '../../src-renderer/lib/event-order';
 import { formatViewHash, parseViewHash } from '../../src-renderer/lib/view-hash';
 
 describe('the view in the URL hash', () => {
@@ -15,5 +16,13 @@ describe('the view in the URL hash', () => {
     expect(parseViewHash('#panel=format-disk&instance=')).toEqual({ instanceId: null, panel: null });
     expect(parseViewHash('#panel=events')).toEqual({ instanceId: null, panel: null });
     expect(parseViewHash('')).toEqual({ instanceId: null, panel: null });
+  });
+});
+
+describe('the events list order', () => {
+  it('is by emulated time, newest first, not by the order the file recorded them', () => {
+    const event = (seq: number, at: number) => ({ kind: 'fabric-error' as const, seq, at, source: 'h', message: '' });
+    // seq 2 was recorded after seq 1 but happened before it (a host whose turn came late).
+    expect(newestFirst([event(2, 100), event(1, 200), event(3, 200)]).map((e) => e.seq)).toEqual([3, 1, 2]);
   });
 });
