@@ -191,3 +191,29 @@ test('views that follow the fabric: the scale box after a configuration change, 
   await deployment.getByRole('button', { name: 'Yes, suspend' }).click();
   await expect(activity.locator('li', { hasText: 'UpdateDeploymentStatus' }).first()).toContainText('to Suspended');
 });
+
+test('layout: the longest status and every header fit their cells, and an open instance leaves the host tiles in view', async ({ page }) => {
+  const { url } = await start();
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(url);
+  await dashboard.deployButton('A startup task that fails (teaching sample)').click();
+  const deployment = dashboard.deployment('FailingStartupTask');
+  await expect(deployment.locator('[data-status="FailedStartingRole"]').first()).toBeVisible({ timeout: 30_000 });
+  // Nothing cut off: each badge and header is no wider than the room its cell gives it.
+  const cut = await deployment.locator('td:has([data-status]), th').evaluateAll((cells) =>
+    cells
+      .map((cell) => {
+        const c = cell as unknown as { clientWidth: number; textContent: string; querySelector(s: string): { scrollWidth: number; offsetWidth: number } | null; scrollWidth: number };
+        const inner = c.querySelector('[data-status]');
+        const need = inner ? inner.offsetWidth : c.scrollWidth;
+        return need > c.clientWidth ? `${c.textContent.trim()} needs ${need}px, has ${c.clientWidth}px` : null;
+      })
+      .filter((x) => x !== null),
+  );
+  expect(cut).toEqual([]);
+
+  await deployment.getByRole('button', { name: 'Show WorkerRole1_IN_0' }).click();
+  await expect(page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_0' })).toBeVisible();
+  await page.evaluate('window.scrollTo(0, 0)');
+  await expect(dashboard.pool('Pool A').getByRole('article').first()).toBeInViewport();
+});
