@@ -1,7 +1,7 @@
 // The charts' memory, kept by the fabric so a reloaded page redraws them: one sample of instances by status
 // and cores used per pool at a time, kept to a fixed number of points so a session that runs for hours
 // costs the same as one that runs for a minute. Pure: the fabric samples, the renderer draws.
-import type { HostView, InstanceView, PoolView } from './fabric-api';
+// Shapes, not fabric-api's views: fabric-api carries ChartSample, so importing it back would be a cycle.
 import type { InstanceStatus } from './instance-status';
 
 export interface ChartSample {
@@ -12,13 +12,13 @@ export interface ChartSample {
   coresByPool: Record<string, number>;
 }
 
-export function countByStatus(instances: Iterable<InstanceView>): Partial<Record<InstanceStatus, number>> {
+export function countByStatus(instances: Iterable<{ status: InstanceStatus }>): Partial<Record<InstanceStatus, number>> {
   const counts: Partial<Record<InstanceStatus, number>> = {};
   for (const { status } of instances) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
 }
 
-export function coresByPool(pools: readonly PoolView[], hostOf: (hostId: string) => HostView | undefined): Record<string, number> {
+export function coresByPool(pools: readonly { id: string; hostIds: readonly string[] }[], hostOf: (hostId: string) => { usedCores: number } | undefined): Record<string, number> {
   const cores: Record<string, number> = {};
   for (const pool of pools) {
     let used = 0;

@@ -63,6 +63,7 @@ async function start(): Promise<void> {
     win,
     api: fabric,
     isAppUrl: location.isAppUrl,
+    reportError: (source, message) => started.reportError(source, message),
     chooseExportPath: () => chooseExportPath(window, app.getPath('downloads')),
     packageDialogs: packageDialogs(window),
   });

@@ -3,6 +3,7 @@
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricError, type InstanceRequest, type InstanceResponse } from '../common/fabric-api';
 import { join } from 'node:path';
+import { DisposableStore } from '../common/disposables';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
@@ -61,6 +62,8 @@ export class Fabric implements FabricApi {
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
   private closed = false;
+  /** What the fabric started, stopped in reverse order by close(). */
+  private readonly started = new DisposableStore();
   /** The session folder: instances' drives, the components' logs, events.jsonl, exports/. */
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
@@ -78,6 +81,8 @@ export class Fabric implements FabricApi {
     this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
     // A subscriber that throws (the events.jsonl writer, a shell's socket) is said in FrontEnd.log, the fabric's own log.
     this.events = new EventHub(options.batchIntervalMs, (error) => this.logs.frontEnd.write('ERROR', `An event subscriber failed: ${describeError(error)}`));
+    this.started.add(() => this.logs.close());
+    this.started.add(() => this.events.close()); // before the logs: it flushes the last records into the events file
     // Every record (status change, fault) also goes to the session's events file, in the hub's order.
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
@@ -90,6 +95,7 @@ export class Fabric implements FabricApi {
       (pool, i) =>
         new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
+    this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
@@ -97,6 +103,9 @@ export class Fabric implements FabricApi {
       this.logs.frontEnd.write('WARN', message);
       this.events.record({ kind: 'fabric-error', at: this.clock.now(), source: 'ExportSession', message });
     });
+    this.started.add(() => this.exporter.close());
+    // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
+    this.started.add(() => this.timers.clear());
   }
 
   /** Start a fabric and wait until every host agent is up. */
@@ -309,11 +318,7 @@ export class Fabric implements FabricApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.timers.clear();
-    this.exporter.close();
-    await Promise.all(this.controllers.map((c) => c.shutdown()));
-    this.events.close(); // flushes the last records into the events file first
-    this.logs.close();
+    await this.started.dispose();
   }
 
   private clockState(): ClockState {
