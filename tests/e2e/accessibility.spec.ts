@@ -29,6 +29,10 @@ test('the dashboard, an instance panel and the logs pass axe-core’s WCAG A/AA 
   await detail.getByRole('button', { name: 'Open logs' }).click();
   await expect(page.getByRole('dialog', { name: /Logs of/ })).toBeVisible();
   expect(await violations(page, '[role="dialog"]')).toEqual([]);
+  await page.keyboard.press('Escape');
+  await detail.getByRole('button', { name: 'Open events' }).click();
+  await expect(page.getByRole('dialog', { name: /Events of/ })).toBeVisible();
+  expect(await violations(page, '[role="dialog"]')).toEqual([]);
 });
 
 test('dialogs take focus, keep it inside, close on Escape and give it back; a confirmation keeps focus', async ({ page }) => {

@@ -38,6 +38,8 @@ test('Hello worker in production and in staging: both show everywhere, keyed by 
   }
   // Four VMs on the pool's tiles (two of each name), the tree lists both slots' instances.
   await expect(dashboard.pool('Pool A').locator('.vm')).toHaveCount(4);
+  // Each chip says its status by symbol, not by colour alone.
+  for (const chip of await dashboard.pool('Pool A').locator('.vm').all()) await expect(chip).toContainText('●');
   await expect(dashboard.tree().getByRole('treeitem', { name: /WorkerRole1_IN_0/ })).toHaveCount(2);
   // A reload still gets past "Connecting to the fabric…".
   await page.reload();
