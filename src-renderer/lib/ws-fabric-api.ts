@@ -4,7 +4,8 @@
 // refused at once with a clear message, event listeners are kept, and the socket is opened again with
 // back-off; `onUp` then lets the store take a fresh snapshot, since the batches in between are lost.
 import type { FabricApi, FabricCommandName, FabricCommands, FabricErrorInfo, FabricEventBatch } from '../../src-main/common/fabric-api';
-import { FabricError, fabricCommandNames } from '../../src-main/common/fabric-api';
+import { fabricCommandNames } from '../../src-main/common/fabric-api';
+import { FabricError, FabricErrors } from '../../src-main/common/fabric-errors';
 
 type Reply = { id: number; result?: unknown; error?: FabricErrorInfo } | { type: 'events'; batch: FabricEventBatch };
 
@@ -47,12 +48,12 @@ export async function connectWebSocketFabric(url: string, events: ConnectionEven
       const call = pending.get(reply.id);
       if (!call) return;
       pending.delete(reply.id);
-      if (reply.error) call.reject(new FabricError(reply.error.code, reply.error.message));
+      if (reply.error) call.reject(FabricError.fromInfo(reply.error));
       else call.resolve(reply.result);
     });
     ws.addEventListener('close', () => {
       socket = null;
-      for (const call of pending.values()) call.reject(new FabricError('Internal', 'The connection to the fabric closed before it answered.'));
+      for (const call of pending.values()) call.reject(FabricErrors.connectionClosed());
       pending.clear();
       reconnect(1);
     });
@@ -77,7 +78,7 @@ export async function connectWebSocketFabric(url: string, events: ConnectionEven
   const invoke = (method: FabricCommandName, args: unknown) =>
     new Promise((resolve, reject) => {
       if (!socket || socket.readyState !== WebSocket.OPEN) {
-        reject(new FabricError('Internal', 'Not connected to the fabric; reconnecting. Try again once the dashboard is live.'));
+        reject(FabricErrors.notConnected());
         return;
       }
       const id = nextId++;
