@@ -66,7 +66,9 @@ test('dialogs take focus, keep it inside, close on Escape and give it back; a co
 test('the service tree follows the ARIA tree pattern, and skip links put Deploy a few Tabs from the top', async ({ page }) => {
   const dashboard = new DashboardPage(page);
   await dashboard.open(serve.url);
-  // From the top of the page: the first Tab is a skip link, and Deploy is a few Tabs after following it.
+  // From the top of the page (once the fabric has answered): the first Tab is a skip link, and Deploy is a few
+  // Tabs after following it.
+  await expect(dashboard.deployButton('Hello worker')).toBeVisible();
   await page.keyboard.press('Tab');
   await expect(page.getByRole('link', { name: 'Skip to Deploy', exact: true })).toBeFocused();
   await page.keyboard.press('Enter');
