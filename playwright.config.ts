@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { chromium, defineConfig } from '@playwright/test';
+import { findChromium } from './tests/support/chromium.mjs';
 
-// Playwright's own Chromium where it is installed (an ordinary machine); Debian's chromium where it
-// is not (these machines cannot download Playwright's browsers). PLAYWRIGHT_CHROMIUM_PATH overrides.
+// tests/support/chromium.mjs chooses; Playwright's own needs no executablePath (undefined).
 function chromiumPath(): string | undefined {
-  if (process.env.PLAYWRIGHT_CHROMIUM_PATH) return process.env.PLAYWRIGHT_CHROMIUM_PATH;
-  if (existsSync(chromium.executablePath())) return undefined;
-  return ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const found = findChromium({ env: process.env, playwrightPath: chromium.executablePath(), exists: existsSync });
+  return found && found.kind !== 'playwright' ? found.path : undefined;
 }
 
 export default defineConfig({

@@ -28,8 +28,18 @@ export function parseCommandArgs<K extends FabricCommandName>(method: K, args: u
   return result.data as CommandRequest<K>;
 }
 
-/** Run one command from a client: never throws; bad names and arguments answer BadRequest and reach nothing. */
-export async function dispatchCommand(api: FabricApi, method: unknown, args: unknown, guards: CommandGuards = {}): Promise<CommandAnswer> {
+/**
+ * Run one command from a client: never throws; bad names and arguments answer BadRequest and reach nothing.
+ * An Internal error (a bug, not a refusal) is also handed to `onInternal`, so the shell logs it where a
+ * support engineer looks: the client only sees its message.
+ */
+export async function dispatchCommand(
+  api: FabricApi,
+  method: unknown,
+  args: unknown,
+  guards: CommandGuards = {},
+  onInternal?: (command: string, error: unknown) => void,
+): Promise<CommandAnswer> {
   try {
     if (!isCommandName(method)) throw FabricErrors.unknownCommand(method);
     let request: unknown = parseCommandArgs(method, args);
@@ -39,7 +49,15 @@ export async function dispatchCommand(api: FabricApi, method: unknown, args: unk
     const command = api[method] as (request: unknown) => Promise<unknown>;
     return { result: await command.call(api, request) };
   } catch (error) {
-    return { error: toErrorInfo(error) };
+    const info = toErrorInfo(error);
+    if (info.code === 'Internal' && onInternal) {
+      try {
+        onInternal(String(method), error);
+      } catch {
+        // The answer still goes back; a report that fails must not turn it into a throw.
+      }
+    }
+    return { error: info };
   }
 }
 

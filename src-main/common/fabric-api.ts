@@ -3,6 +3,7 @@
 // Request types are inferred from the schemas that check them (api-schema.ts); what happened in a session is
 // in session-records.ts. Both are re-exported here, so FabricApi's users import from one place.
 import type { CommandRequest, DeployRequest, FaultRequest, InstanceRequest, TrafficRequest } from './api-schema';
+import type { ChartSample } from './chart-history';
 import type { InstanceStatus, PowerState } from './instance-status';
 import type { PhaseTimings } from './timings';
 import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
@@ -11,7 +12,7 @@ import type { FabricRecord, OperationKind, OperationStatus } from './session-rec
 
 export type { CommandRequest, DeployRequest, FaultRequest, InstanceRequest, TrafficRequest } from './api-schema';
 export { trafficBounds } from './traffic-bounds';
-export type { FabricRecord, FaultRecord, OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
+export type { FabricErrorRecord, FabricRecord, FaultRecord, OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
 
 export type Slot = 'production' | 'staging';
 export type DeploymentStatus =
@@ -178,6 +179,8 @@ export interface OperationView {
   endedAt: number | null;
   /** 0..1 while an operation that can tell (an export) runs. */
   progress?: number;
+  /** What was asked, beyond the kind and target: "to Suspended", "WorkerRole1 to 5 instance(s)". */
+  detail?: string;
 }
 
 /** The kinds of fault that stay on an instance until cleared (injectFault's FaultRequest has every kind). */
@@ -192,6 +195,8 @@ export interface SampleInfo {
   readme: string;
   /** False for the teaching sample with validation errors (and any sample that breaks). */
   valid: boolean;
+  /** A teaching sample fails on purpose (its README title says "(teaching sample)"); listed after the others. */
+  teaching: boolean;
 }
 
 /** A package read and checked, ready to deploy when `valid`. */
@@ -215,6 +220,10 @@ export interface FabricSnapshot {
   deployments: DeploymentView[];
   instances: InstanceView[];
   operations: OperationView[];
+  /** The charts' samples so far (bounded), oldest first, the last one taken with the snapshot. */
+  history: ChartSample[];
+  /** The subscription's core quota; the deployments' roles (instances x VM size) say how much is used. */
+  coreQuota: number;
 }
 
 export type FabricEvent =

@@ -228,4 +228,6 @@ export const FabricErrors = {
   // ---- Internal (InternalError, 500)
   exportFailed: (target: string, reason: string) => new FabricError('Internal', `The export to ${target} failed: ${reason}. The fabric keeps running.`),
   connectionClosed: () => new FabricError('Internal', 'The connection to the fabric closed.'),
+  /** A call while the page's connection is down (it reconnects by itself, src-renderer/lib/ws-fabric-api.ts). */
+  notConnected: () => new FabricError('Internal', 'Not connected to the fabric; reconnecting. Try again once the dashboard is live.'),
 } as const;

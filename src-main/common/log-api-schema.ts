@@ -43,7 +43,7 @@ export const logCommandArgs = {
     roleName: id.optional(),
     instanceId: id.optional(),
     requestId: id.optional(),
-    kinds: z.array(z.enum(['instance-status', 'fault', 'operation'])).max(3).optional(),
+    kinds: z.array(z.enum(['instance-status', 'fault', 'operation', 'fabric-error'])).max(4).optional(),
     before: z.number().int().min(0).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
   }),

@@ -3,7 +3,7 @@
 // Request types are inferred from the schemas (log-api-schema.ts).
 import type { FaultRequest } from './api-schema';
 import type { EventQuery, ExportRequest, ExportSchedule, LogLevelsRequest, LogListRequest, LogPageRequest } from './log-api-schema';
-import type { OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
+import type { FabricErrorRecord, OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
 
 export type { EventQuery, ExportRequest, ExportSchedule, LogLevelsRequest, LogListRequest, LogPageRequest } from './log-api-schema';
 
@@ -49,6 +49,7 @@ export interface LogLevelsView {
 export type SessionEvent =
   | (StatusChangeRecord & { seq: number })
   | { kind: 'fault'; seq: number; at: number; fault: FaultRequest; target: string; deploymentId?: string }
+  | (FabricErrorRecord & { seq: number })
   | {
       kind: 'operation';
       seq: number;

@@ -37,4 +37,12 @@ export interface FaultRecord {
   /** What the fault was aimed at, as the user named it (instance or host). */
   target: string;
 }
-export type FabricRecord = StatusChangeRecord | FaultRecord;
+/** Something went wrong inside the fabric and was caught at a boundary: logged, shown, and the fabric kept running. */
+export interface FabricErrorRecord {
+  kind: 'fabric-error';
+  at: number;
+  /** What it happened in, as a support engineer would look for it: a host id, "FrontEnd", "ExportSession". */
+  source: string;
+  message: string;
+}
+export type FabricRecord = StatusChangeRecord | FaultRecord | FabricErrorRecord;

@@ -20,10 +20,16 @@ export interface FabricIpcOptions {
   chooseExportPath?: () => Promise<string | null>;
   /** The open dialogs behind window.fabricLab.choosePackage. */
   packageDialogs?: PackageDialogs;
+  /** An Internal error answered to the page: the fabric's reportError (FrontEnd.log, a fabric-error record). */
+  reportError?: (source: string, message: string) => void;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Wire fabric:invoke and the event channels to one window; the returned disposer unwires them. */
-export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, packageDialogs }: FabricIpcOptions): Disposer {
+export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, packageDialogs, reportError }: FabricIpcOptions): Disposer {
   const contents = win.webContents;
 
   // Any frame can reach ipcRenderer through a compromised page or an iframe; only the window's own
@@ -49,7 +55,7 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, package
   };
 
   const invoke = async (event: IpcMainInvokeEvent, method: unknown, args: unknown): Promise<IpcAnswer> =>
-    fromAppWindow(event) ? dispatchCommand(api, method, args, guards) : refused;
+    fromAppWindow(event) ? dispatchCommand(api, method, args, guards, (command, error) => reportError?.('IPC', `${command} failed: ${describe(error)}`)) : refused;
 
   // The page asks for a dialog, never for a path: what the user picks is read here and given to openPackage.
   const choosePackage = async (event: IpcMainInvokeEvent, choice: unknown): Promise<IpcAnswer> => {

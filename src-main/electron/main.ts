@@ -5,6 +5,7 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
+import { installLastResortHandlers } from '../fabric/last-resort';
 import { chooseExportPath, packageDialogs } from './dialogs';
 import { connectFabricIpc } from './ipc-bridge';
 import { createMainWindow, rendererLocation } from './window';
@@ -55,12 +56,14 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   // Each launch is a session of its own under the app's data folder; older sessions stay for the user.
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
-  fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true });
+  const started = (fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true }));
+  installLastResortHandlers((message) => started.reportError('Process', message));
   const window = (win = createMainWindow(location, preloadPath));
   const disconnect = connectFabricIpc({
     win,
     api: fabric,
     isAppUrl: location.isAppUrl,
+    reportError: (source, message) => started.reportError(source, message),
     chooseExportPath: () => chooseExportPath(window, app.getPath('downloads')),
     packageDialogs: packageDialogs(window),
   });

@@ -38,7 +38,14 @@ export class EventHub {
   /** Number of batches published so far. */
   seq = 0;
 
-  constructor(private readonly intervalMs = 100) {}
+  /** The failure each listener last reported, so one that throws at every batch fills no log. */
+  private readonly lastFailure = new WeakMap<(batch: FabricEventBatch) => void, string>();
+
+  /** `onListenerError`: where a subscriber's exception is reported (the fabric writes it to FrontEnd.log). */
+  constructor(
+    private readonly intervalMs = 100,
+    private readonly onListenerError: (error: unknown) => void = (error) => console.error('EventHub: a subscriber failed:', error),
+  ) {}
 
   publish(event: FabricEvent): void {
     const key = keyOf(event);
@@ -92,8 +99,18 @@ export class EventHub {
     for (const listener of this.listeners) {
       try {
         listener(batch);
-      } catch {
-        // A failing subscriber (a closed socket, a destroyed window) must not stop the others.
+        this.lastFailure.delete(listener);
+      } catch (error) {
+        // A failing subscriber (a closed socket, a destroyed window, a full disk under events.jsonl) must not
+        // stop the others; it is reported once for as long as it keeps failing the same way.
+        const text = error instanceof Error ? error.message : String(error);
+        if (this.lastFailure.get(listener) === text) continue;
+        this.lastFailure.set(listener, text);
+        try {
+          this.onListenerError(error);
+        } catch {
+          // The reporter itself failed: nothing is left to tell.
+        }
       }
     }
   }

@@ -66,6 +66,7 @@ export class FabricController {
     this.hosts = new PoolHosts(id, config, options.boot, options.init, events, timers, options.timings, options.hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
       onHostFailed: (host, reason) => this.recovery.hostFailed(host, reason),
+      onBadMessage: (host, message, error) => this.badMessage(host, message, error),
     });
     this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
     this.healing = new ServiceHealing({
@@ -74,6 +75,7 @@ export class FabricController {
       sameRole: (instance) => this.roles.get(roleKey(instance.view)) ?? [],
       assign: (instance, host) => this.assign(instance, host, goalIsStarted(instance.lifecycle)),
       publish: (instance) => this.publish(instance),
+      spareFailed: (spare, error) => this.log.write('ERROR', `Spare ${spare.view.id} did not power on for service healing: ${error.message}`),
     });
     this.recovery = new HostRecovery({
       hosts: this.hosts,
@@ -399,11 +401,24 @@ export class FabricController {
         break;
       }
       case 'error':
-        console.error(`[${host.view.id}] ${message.message}`);
+        this.reportError(host.view.id, `The host worker reported an error: ${message.message}`);
         break;
       default:
         break;
     }
+  }
+
+  /** A host said something the controller cannot accept: logged and shown, and the host is treated as failed. */
+  private badMessage(host: Host, message: FromHost, error: unknown): void {
+    const what = error instanceof Error ? error.message : String(error);
+    this.reportError(host.view.id, `Could not handle ${message.type} from the host agent: ${what}`);
+    if (host.view.health === 'Healthy') this.recovery.hostFailed(host, `Its host agent reported something the fabric controller could not accept (${what}).`);
+  }
+
+  /** ERROR in FabricController.log and a fabric-error record for the dashboard and events.jsonl. */
+  private reportError(source: string, message: string): void {
+    this.log.write('ERROR', `${source}: ${message}`);
+    this.events.record({ kind: 'fabric-error', at: this.timers.now(), source, message });
   }
 
   private setStatus(instance: PoolInstance, status: InstanceStatus, details: string, at: number, requestId?: string): void {

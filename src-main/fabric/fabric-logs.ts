@@ -52,6 +52,8 @@ export class FabricLogs {
   record(record: FabricRecord): void {
     if (record.kind === 'fault') {
       this.events.append({ kind: 'fault', at: record.at, fault: record.fault, target: record.target });
+    } else if (record.kind === 'fabric-error') {
+      this.events.append({ kind: 'fabric-error', at: record.at, source: record.source, message: record.message });
     } else {
       this.events.append({ ...record });
     }

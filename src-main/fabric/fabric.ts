@@ -9,6 +9,8 @@ import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
 import { checkPhaseOverrides, defaultTimings, type PhaseTimings } from '../common/timings';
+import { coresByPool, countByStatus, type ChartSample } from '../common/chart-history';
+import { ChartHistory } from './chart-history';
 import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
@@ -65,6 +67,10 @@ export interface FabricOptions {
   nats?: HostNodesOptions;
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
 
 export class Fabric implements FabricApi {
@@ -95,22 +101,26 @@ export class Fabric implements FabricApi {
   private governed = false;
   /** Host nodes joined through NATS; null when the fabric runs in one process only. */
   readonly nodes: HostNodes | null;
+  private readonly charts: ChartHistory;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.timings = { ...defaultTimings, ...options.timings };
     this.clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: options.timeScale ?? 10 });
     this.timers = new EmulatedTimers(this.clock);
-    this.events = new EventHub(options.batchIntervalMs);
     this.startedAt.emulated = this.clock.now();
     this.sessionDir = createSessionDir(options.sessionDir);
     this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
+    // A subscriber that throws (the events.jsonl writer, a shell's socket) is said in FrontEnd.log, the fabric's own log.
+    this.events = new EventHub(options.batchIntervalMs, (error) => this.logs.frontEnd.write('ERROR', `An event subscriber failed: ${describeError(error)}`));
     this.started.add(() => this.logs.close());
     this.started.add(() => this.events.close()); // before the logs: it flushes the last records into the events file
     // Every record (status change, fault) also goes to the session's events file, in the hub's order.
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
     });
+    this.charts = new ChartHistory(() => this.chartSample());
+    this.events.subscribe((batch) => this.charts.onBatch(batch));
     const sessionDir = this.sessionDir;
     // Each host gets its own DIP range, by the order hosts first boot (a restarted host keeps its number).
     const hostNumbers = new Map<string, number>();
@@ -149,7 +159,17 @@ export class Fabric implements FabricApi {
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs, this.loadBalancer);
     // An export first copies every host node's files into nodes/<node>/, so the archive holds the whole fabric.
     const gather = this.nodes ? () => this.nodes!.mirrorInto(this.sessionDir) : undefined;
-    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now(), gather);
+    this.exporter = new SessionExporter(
+      this.sessionDir,
+      () => this.manifest(),
+      this.operations,
+      () => this.clock.now(),
+      (message) => {
+        this.logs.frontEnd.write('WARN', message);
+        this.events.record({ kind: 'fabric-error', at: this.clock.now(), source: 'ExportSession', message });
+      },
+      gather,
+    );
     this.started.add(() => this.exporter.close());
     if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
@@ -181,7 +201,15 @@ export class Fabric implements FabricApi {
       deployments: this.frontEnd.deploymentViews().map((d) => ({ ...d })),
       instances: this.controllers.flatMap((c) => c.instanceViews().map((i) => ({ ...i }))),
       operations: this.operations.views().map((o) => ({ ...o })),
+      history: this.charts.samples(),
+      coreQuota: this.frontEnd.coreQuota,
     };
+  }
+
+  private chartSample(): ChartSample {
+    const pools = this.controllers.map((c) => c.pool);
+    const hosts = new Map(this.controllers.flatMap((c) => c.hostViews().map((h) => [h.id, h] as const)));
+    return { at: this.clock.now(), byStatus: countByStatus(this.controllers.flatMap((c) => c.instanceViews())), coresByPool: coresByPool(pools, (id) => hosts.get(id)) };
   }
 
   async listSamples(): Promise<SampleInfo[]> {
@@ -383,6 +411,16 @@ export class Fabric implements FabricApi {
   async setExportSchedule(request: { schedule: ExportSchedule | null }): Promise<ExportStatus> {
     this.assertOpen();
     return this.exporter.setSchedule(request.schedule);
+  }
+
+  /**
+   * An error caught at a boundary outside the fabric's own components (a shell, the process's last-resort
+   * handler): ERROR in FrontEnd.log and a fabric-error record, so it is on the dashboard and in events.jsonl.
+   */
+  reportError(source: string, message: string): void {
+    if (this.closed) return;
+    this.logs.frontEnd.write('ERROR', `${source}: ${message}`);
+    this.events.record({ kind: 'fabric-error', at: this.clock.now(), source, message });
   }
 
   /** What an export's manifest.json says about the session. */

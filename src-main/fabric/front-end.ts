@@ -43,7 +43,8 @@ export class FrontEnd {
     private readonly packages: PackageStore,
     private readonly events: EventHub,
     private readonly now: () => number,
-    private readonly coreQuota: number,
+    /** The subscription's core quota (Azure's default for a classic subscription: 20); the snapshot shows it. */
+    readonly coreQuota: number,
     /** The operations of the requests RDFE accepts (operation-tracker.ts). */
     private readonly operations: OperationTracker,
     /** FrontEnd.log. */
@@ -125,10 +126,10 @@ export class FrontEnd {
     const current = deployment.view.status;
     if (status === 'Suspended') {
       this.assertRunning(deployment, 'suspended', requestId);
-      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', () => deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId), requestId);
+      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', () => deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId), requestId, 'to Suspended');
     }
     if (current !== 'Suspended') throw FabricErrors.deploymentNotSuspended(deploymentId, current, requestId);
-    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', () => deployment.controller.resumeInstances(this.instanceIds(deployment), requestId), requestId);
+    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', () => deployment.controller.resumeInstances(this.instanceIds(deployment), requestId), requestId, 'to Running');
   }
 
   changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
@@ -141,7 +142,7 @@ export class FrontEnd {
     const current = deployment.controller.instancesOf(deploymentId, roleName);
     if (count === current.length) throw FabricErrors.instanceCountUnchanged(roleName, count, requestId);
     if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length), requestId);
-    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', () => this.scaleRole(deployment, role, count, requestId), requestId);
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', () => this.scaleRole(deployment, role, count, requestId), requestId, `${roleName} to ${count} instance(s)`);
   }
 
   /**
@@ -243,8 +244,10 @@ export class FrontEnd {
     after: DeploymentView['status'] | null,
     work: () => Promise<void>,
     requestId: string,
+    /** What was asked beyond kind and target ("to Suspended"), shown with the operation. */
+    detail?: string,
   ): OperationRef {
-    const operation = this.operations.start(kind, target, requestId, deployment.view.id);
+    const operation = this.operations.start(kind, target, requestId, deployment.view.id, detail);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);

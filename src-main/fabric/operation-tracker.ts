@@ -34,10 +34,10 @@ export class OperationTracker {
   }
 
   /** Accept an operation: InProgress from now. `deploymentId`: the deployment it acts on, when its target is not one. */
-  start(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string): OperationView {
-    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
+  start(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string, detail?: string): OperationView {
+    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null, ...(detail ? { detail } : {}) };
     this.deployments.set(requestId, deploymentId ?? (target.startsWith('deployment') ? target : ''));
-    this.logs?.frontEnd.write('INFO', `${kind} ${target}: accepted.`, requestId);
+    this.logs?.frontEnd.write('INFO', `${kind} ${target}${detail ? ` ${detail}` : ''}: accepted.`, requestId);
     this.logs?.operation(operation, this.deployments.get(requestId) || undefined);
     this.operations.set(operation.requestId, operation);
     for (const [id, op] of this.operations) {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
@@ -41,13 +41,15 @@ export class PackageStore {
       const result = withEntryModules(await readServicePackage(folder, { configuration: join(folder, 'ServiceConfiguration.cscfg') }));
       const readme = await readFile(join(folder, 'README.md'), 'utf8').catch(() => '');
       const view = packageView(`sample:${entry.name}`, 'sample', entry.name, result, this.samplesDir);
-      const info: SampleInfo = { id: entry.name, ...describe(readme, entry.name), readme, valid: view.valid };
+      const described = describe(readme, entry.name);
+      const info: SampleInfo = { id: entry.name, ...described, readme, valid: view.valid, teaching: /\(teaching sample\)\s*$/.test(described.title) };
       this.samples.set(entry.name, { view, info, ...(result.model ? { model: result.model } : {}), definition: shownDefinition(result.definition, this.samplesDir) });
     }
   }
 
+  /** In the order a newcomer should try them: Hello worker first, then what works, then what fails on purpose. */
   sampleInfos(): SampleInfo[] {
-    return [...this.samples.values()].map((s) => s.info);
+    return [...this.samples.values()].map((s) => s.info).sort(newcomerOrder);
   }
 
   /** The model to deploy for a sample id or an opened package id; BadRequest when the package has errors. */
@@ -130,14 +132,28 @@ function shownDefinition(definition: PackageReadResult['definition'], shownFrom:
 }
 
 function packageView(packageId: string, source: PackageView['source'], name: string, result: PackageReadResult, shownFrom: string): PackageView {
-  // Diagnostics name files relative to what the user chose, not the fabric's own folders.
+  // Diagnostics name files relative to what the user chose, not the fabric's own folders: in their file, and in
+  // messages that point at the other file (a cscfg error naming the csdef line that declares a role).
   const shown = (file: string) => (file.startsWith(shownFrom) ? file.slice(shownFrom.length).replace(/^[\\/]+/, '') : file);
+  const inMessage = (text: string) => text.split(`${shownFrom}${sep}`).join('').split(shownFrom).join('.');
+  const diagnostics = result.diagnostics.map((d) => ({ ...d, file: shown(d.file), message: inMessage(d.message) }));
+  // A definition alone reads without errors but builds no model: say what is missing rather than "0 errors".
+  if (!result.model && !diagnostics.some((d) => d.severity === 'error') && result.definition) {
+    diagnostics.push({
+      severity: 'error',
+      file: shown(result.definition.definition.file),
+      line: 0,
+      column: 0,
+      rule: 'package.configuration-missing',
+      message: 'No service configuration (.cscfg) was given: a definition alone cannot be deployed. Choose its .cscfg too.',
+    });
+  }
   return {
     packageId,
     source,
     name: result.model?.name ?? name,
     valid: result.model !== undefined,
-    diagnostics: result.diagnostics.map((d) => ({ ...d, file: shown(d.file) })),
+    diagnostics,
     roles: result.model?.roles.map(({ directory: _directory, entryModule: _entryModule, ...role }) => role) ?? [],
   };
 }
@@ -159,6 +175,14 @@ function withEntryModules(result: PackageReadResult): PackageReadResult {
     if (found) role.entryModule = found;
   }
   return result;
+}
+
+/** The sample a first run should deploy: it works, shows the whole workflow, and takes seconds. */
+const firstSample = 'hello-worker';
+
+function newcomerOrder(a: SampleInfo, b: SampleInfo): number {
+  const rank = (s: SampleInfo) => (s.id === firstSample ? 0 : s.teaching ? 2 : 1);
+  return rank(a) - rank(b) || a.title.localeCompare(b.title);
 }
 
 /** Title and summary of a sample: its README's heading and first paragraph. */

@@ -44,6 +44,8 @@ export interface PoolHostsEvents {
   /** Everything a host agent says except its own readiness and heartbeats, which this class handles. */
   onMessage(host: Host, message: FromHost): void;
   onHostFailed(host: Host, reason: string): void;
+  /** Handling what the host said threw: the host is faulty (it reported something impossible), never the fabric. */
+  onBadMessage(host: Host, message: FromHost, error: unknown): void;
 }
 
 export class PoolHosts {
@@ -136,7 +138,7 @@ export class PoolHosts {
     // Only the current worker speaks for the host: a repaired host's old worker may still exit or flush late.
     const proxy: HostLink = host.boot(
       host.view.id,
-      (m) => host.proxy === proxy && this.fromHost(host, m),
+      (m) => host.proxy === proxy && this.receive(host, m),
       (reason) => host.proxy === proxy && this.exited(host, reason),
     );
     host.proxy = proxy;
@@ -230,6 +232,23 @@ export class PoolHosts {
     // Off first, so the workers' exits read as a shutdown and not as failed hosts.
     for (const host of this.hosts.values()) host.view.health = 'Off';
     await Promise.all([...this.hosts.values()].map((host) => host.proxy?.shutdown()));
+  }
+
+  /**
+   * The boundary where a host worker's messages enter the fabric: a throw here would end the process (it is
+   * a Worker 'message' listener), so it is caught and the host, not the fabric, pays for it.
+   */
+  private receive(host: Host, message: FromHost): void {
+    try {
+      this.fromHost(host, message);
+    } catch (error) {
+      try {
+        this.handlers.onBadMessage(host, message, error);
+      } catch (reportError) {
+        // Reporting failed too (a closed log, a broken subscriber): stderr is what is left.
+        console.error(`[${host.view.id}] a bad message could not be reported:`, error, reportError);
+      }
+    }
   }
 
   private fromHost(host: Host, message: FromHost): void {

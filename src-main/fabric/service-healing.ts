@@ -16,6 +16,8 @@ export interface HealingPool {
   assign(instance: PoolInstance, host: Host): void;
   /** The instance's view changed (why it still waits). */
   publish(instance: PoolInstance): void;
+  /** A spare that did not power on: said in FabricController.log (the instance keeps waiting; the next heal tries again). */
+  spareFailed(spare: Host, error: Error): void;
 }
 
 export class ServiceHealing {
@@ -53,7 +55,7 @@ export class ServiceHealing {
         ? `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`
         : `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); waiting for capacity.`;
       this.pool.publish(instance);
-      if (spare) void this.pool.hosts.powerOn(spare).then(() => this.heal(), () => {});
+      if (spare) void this.pool.hosts.powerOn(spare).then(() => this.heal(), (error: Error) => this.pool.spareFailed(spare, error));
     }
   }
 }

@@ -41,17 +41,24 @@ export class SessionExporter {
     private readonly manifest: () => Record<string, unknown>,
     private readonly tracker: ExportTracker,
     private readonly now: () => number,
+    /** A scheduled export that did not run at all (another was running): no operation carries it, so it is said here. */
+    private readonly onScheduledSkipped: (message: string) => void,
     /** Brings files from elsewhere into the session folder first (host nodes' logs); what it answers goes in the manifest. */
     private readonly gather?: () => Promise<unknown>,
   ) {
     this.exportsDir = join(sessionDir, 'exports');
-    this.scheduler = new ExportScheduler(async () => {
-      try {
-        await this.export({}, true);
-      } catch {
-        // The failure is on the operation (and in the Activity panel); the schedule keeps going.
-      }
-    });
+    this.scheduler = new ExportScheduler(() => this.runScheduled());
+  }
+
+  /** The schedule's job: an export, or a trace of why there was none. The schedule keeps going either way. */
+  async runScheduled(): Promise<void> {
+    const tracked = this.running === null;
+    try {
+      await this.export({}, true);
+    } catch (error) {
+      // Once started, a failure is on the ExportSession operation (and in the Activity panel).
+      if (!tracked) this.onScheduledSkipped(`The scheduled export did not run: ${toErrorInfo(error).message}`);
+    }
   }
 
   async export(request: { path?: string }, scheduled = false): Promise<ExportInfo> {

@@ -352,7 +352,8 @@ export class HostAgent {
         vm.heartbeats += message.beats;
         break;
       case 'status':
-        if (message.status === 'RestartingRole') vm.restarts++;
+        // Each failed start restarts the role, also once it reads FailedStartingRole (the details count those).
+        if (message.status === 'RestartingRole' || message.status === 'FailedStartingRole') vm.restarts++;
         this.setStatus(vm, message.status, message.details, message.at);
         break;
       case 'stopped':

@@ -25,11 +25,13 @@ export function roleOfInstance(instanceId: string): string {
 function instanceOf(event: SessionEvent): string | null {
   if (event.kind === 'instance-status') return event.instanceId;
   if (event.kind === 'fault') return 'instanceId' in event.fault ? event.fault.instanceId : null;
+  if (event.kind === 'fabric-error') return null;
   return event.target.includes('/') ? event.target : null;
 }
 
 function deploymentOf(event: SessionEvent): string | null {
   if (event.kind === 'instance-status') return event.deploymentId;
+  if (event.kind === 'fabric-error') return null;
   const instance = instanceOf(event);
   return event.deploymentId ?? (instance ? instance.slice(0, instance.indexOf('/')) : null);
 }

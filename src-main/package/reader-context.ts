@@ -33,16 +33,19 @@ export class FileReader {
   }
 
   /**
-   * Unknown child elements are warned about and ignored: real files carry elements of other schema versions
-   * and tools, and Azure's own tooling let many of them through. Elements that would change what runs are
-   * checked by the readers themselves.
+   * Unknown child elements. In a .csdef they are refused, as cspack's schema check refuses them (the
+   * ServiceDefinition XSD has no wildcards): what the author meant would silently not run. Elsewhere (a
+   * .cscfg, cspack's own RoleModel.xml) they are warned about and ignored: configurations carry elements of
+   * other tools (extended support's NetworkConfiguration), and the portal let them through.
    */
   children(el: XmlElement, allowed: readonly string[]): void {
+    const report = this.kind === 'csdef' ? this.error.bind(this) : this.warn.bind(this);
+    const outcome = this.kind === 'csdef' ? 'cspack refuses it (the schema allows no other elements)' : 'it is ignored';
     for (const c of el.children) {
       if (c.uri !== el.uri) {
-        this.warn(c, 'unknown-element', `<${c.local}> inside <${el.local}> is in another XML namespace (${c.uri || 'none'}); it is ignored.`);
+        report(c, 'unknown-element', `<${c.local}> inside <${el.local}> is in another XML namespace (${c.uri || 'none'}); ${outcome}.`);
       } else if (!allowed.includes(c.local)) {
-        this.warn(c, 'unknown-element', `<${c.local}> is not an element the schema allows inside <${el.local}>; it is ignored.`);
+        report(c, 'unknown-element', `<${c.local}> is not an element the schema allows inside <${el.local}>; ${outcome}.`);
       }
     }
   }

@@ -34,6 +34,13 @@ export interface XmlParseResult {
 /** csdef/cscfg/package.xml files are kilobytes; anything this large is not one of them. */
 export const maxXmlBytes = 8 * 1024 * 1024;
 
+/**
+ * Elements nested deeper than this are refused: the deepest path of the service schemas is about ten
+ * (ServiceDefinition/WebRole/Startup/Task/Environment/Variable/RoleInstanceValue is seven), and a tree
+ * 20,000 deep would only cost time and stack in every reader that walks it.
+ */
+export const maxXmlDepth = 32;
+
 /** Decode the bytes as the XML declaration's encoding would: UTF-16 when a BOM says so, else UTF-8; no BOM kept. */
 export function decodeXml(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
@@ -130,6 +137,9 @@ export function parseXml(text: string, file: string): XmlParseResult {
       ...tagStart,
     };
     pending = [];
+    if (stack.length >= maxXmlDepth) {
+      fail(tagStart.line, tagStart.column, 'xml.too-deep', `<${tag.local}> is nested ${stack.length + 1} elements deep; a service file nests at most ${maxXmlDepth}.`);
+    }
     const parent = stack[stack.length - 1];
     if (parent) parent.children.push(element);
     else root = element;

@@ -23,6 +23,7 @@ export interface BrowserModeOptions extends ServeOptions {
 export interface BrowserMode {
   /** The page to open, token included. */
   url: string;
+  fabric: Fabric;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   const server = await (async () => {
     // A session named with --session keeps its token, so a page left open works again after a restart.
     const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);
-    return startBrowserServer({ api: fabric, rendererDir, port: options.port, token, log: (line) => console.error(line) });
+    return startBrowserServer({ api: fabric, rendererDir, port: options.port, token, log: (line) => console.error(line), reportError: (source, message) => fabric.reportError(source, message) });
   })().catch(async (error: unknown) => {
     await fabric.close();
     throw error;
@@ -68,6 +69,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
 
   return {
     url: server.url,
+    fabric,
     async close() {
       await server.close();
       await fabric.close();

@@ -28,6 +28,8 @@ export interface BrowserServerOptions {
   /** Absent: a random one per launch. */
   token?: string;
   log?: (line: string) => void;
+  /** An Internal error answered to a client: the fabric's reportError (FrontEnd.log, a fabric-error record). */
+  reportError?: (source: string, message: string) => void;
 }
 
 export interface BrowserServer {
@@ -59,6 +61,12 @@ const browserGuards: CommandGuards = {
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
   const { api, log = () => {} } = options;
+  // A bug behind a command (not a refusal): on stderr and, through the fabric, in FrontEnd.log and the activity.
+  const onInternal = (command: string, error: unknown): void => {
+    const text = `${command} failed: ${error instanceof Error ? error.message : String(error)}`;
+    log(`browser server: ${text}`);
+    options.reportError?.('WebSocket bridge', text);
+  };
   const token = options.token ?? randomBytes(24).toString('base64url');
   // The token travels in a URL and a cookie, so it must be safe in both, and long enough not to be guessed.
   if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) throw new Error('The browser-mode token must be at least 16 base64url characters.');
@@ -185,7 +193,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     ws.on('close', unsubscribe);
     ws.on('error', (error) => log(`browser server: WebSocket error: ${error.message}`));
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void answer(api, data, isBinary).then(send);
+      void answer(api, data, isBinary, onInternal).then(send);
     });
   };
 
@@ -214,7 +222,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 }
 
 /** One incoming frame to its reply: the command dispatcher's answer, or BadRequest for a malformed frame. */
-async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise<unknown> {
+async function answer(api: FabricApi, data: RawData, isBinary: boolean, onInternal: (command: string, error: unknown) => void): Promise<unknown> {
   let id: number | null = null;
   try {
     if (isBinary) throw FabricErrors.binaryMessage();
@@ -227,7 +235,7 @@ async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise
     id = readableId(parsed);
     const message = commandMessage.safeParse(parsed);
     if (!message.success) throw FabricErrors.badCommandMessage(issueList(message.error, 'message'));
-    return { id, ...(await dispatchCommand(api, message.data.method, message.data.args, browserGuards)) };
+    return { id, ...(await dispatchCommand(api, message.data.method, message.data.args, browserGuards, onInternal)) };
   } catch (error) {
     return { id, error: toErrorInfo(error) };
   }

@@ -6,6 +6,7 @@ import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
 import { defaultPools, Fabric } from '../fabric/fabric';
+import { installLastResortHandlers } from '../fabric/last-resort';
 import type { CliIo } from './cli-io';
 import type { PoolConfig } from '../fabric/pool-hosts';
 import { maxHosts, maxPools, parsePoolSpec, poolSpecUsage } from './pool-spec';
@@ -90,6 +91,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
     ...(options.phase ? { timings: options.phase } : {}),
     ...(options.pool?.length ? { pools: options.pool } : {}),
   });
+  const removeLastResort = installLastResortHandlers((message) => fabric.reportError('Process', message));
   try {
     const pkg = await fabric.packages.openFromDisk(input, cscfg);
     if (!pkg.valid) {
@@ -142,6 +144,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
     return await outcome;
   } finally {
     await fabric.close();
+    removeLastResort();
   }
 }
 

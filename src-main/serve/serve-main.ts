@@ -1,4 +1,5 @@
 // `npm run serve`: the fabric without Electron, its UI in any browser on this machine.
+import { installLastResortHandlers } from '../fabric/last-resort';
 import { closeOnSignals, startBrowserMode } from './browser-mode';
 import { parseServeArgs, ServeArgsError, serveUsage, type ServeCommand } from './serve-args';
 
@@ -16,7 +17,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  closeOnSignals(await startBrowserMode(command.options));
+  const browserMode = await startBrowserMode(command.options);
+  installLastResortHandlers((message) => browserMode.fabric.reportError('Process', message));
+  closeOnSignals(browserMode);
 }
 
 main().catch((error: unknown) => {

@@ -21,7 +21,9 @@ export function lineOptions(stacked: boolean, yTitle: string): ChartOptions<'lin
     normalized: true,
     spanGaps: true,
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
-    elements: { point: { radius: 0 }, line: { borderWidth: 1.5, tension: 0 } },
+    // Stepped: a count holds until the next sample. A straight line between samples hours apart would draw a
+    // ramp the fabric never went through.
+    elements: { point: { radius: 0 }, line: { borderWidth: 1.5, tension: 0, stepped: true } },
     plugins: {
       decimation: { enabled: true, algorithm: 'lttb', samples: 200 },
       legend: { position: 'bottom', labels: { boxWidth: 10, boxHeight: 10, font: { size: 11 } } },

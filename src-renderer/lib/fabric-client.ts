@@ -3,7 +3,7 @@
 // Components only ever see a FabricApi, and, in Electron, the system dialogs (desktopDialogs()).
 import type { DesktopDialogs } from '../../src-main/common/desktop-api';
 import type { FabricApi } from '../../src-main/common/fabric-api';
-import { connectWebSocketFabric } from './ws-fabric-api';
+import { connectWebSocketFabric, type ConnectionEvents } from './ws-fabric-api';
 
 declare global {
   interface Window {
@@ -13,12 +13,13 @@ declare global {
 
 export type Transport = 'ipc' | 'websocket';
 
-export async function connectFabric(onClose: () => void): Promise<{ api: FabricApi; transport: Transport }> {
+/** `events`: a browser's socket can drop and come back; Electron's IPC lives as long as the window. */
+export async function connectFabric(events: ConnectionEvents): Promise<{ api: FabricApi; transport: Transport }> {
   if (window.fabricLab) return { api: window.fabricLab, transport: 'ipc' };
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}/fabric?token=${encodeURIComponent(token)}`;
-  return { api: await connectWebSocketFabric(url, onClose), transport: 'websocket' };
+  return { api: await connectWebSocketFabric(url, events), transport: 'websocket' };
 }
 
 /** Electron's open dialog for packages on disk; null in a browser, where the page uploads files instead. */

@@ -15,9 +15,11 @@ import type {
   TrafficView,
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
+import { vmSizeCores } from '../../src-main/common/service-model';
 import { indexInstances } from './service-tree';
-import { appendBounded, coresByPool, countByTone, type HistoryPoint } from './status-history';
 import { appendTraffic, type TrafficPoint } from './traffic-series';
+import type { ViewPanel } from './view-hash';
+import { appendBounded, coresByPool, countByTone, toHistoryPoint, type HistoryPoint } from './status-history';
 
 const keptRecords = 300;
 const keptOperations = 100;
@@ -35,6 +37,11 @@ export interface TimelineEntry {
 
 export class FabricStore {
   connected = $state(false);
+  /** False while the connection is down: the views are frozen (greyed) and nothing is applied. */
+  live = $state(true);
+  /** Reconnect attempts since the connection dropped, and when (Date.now()) the next one is due. */
+  reconnectAttempt = $state(0);
+  retryAt = $state(0);
   transport = $state<'ipc' | 'websocket' | null>(null);
   error = $state<string | null>(null);
   clock = $state.raw<ClockState | null>(null);
@@ -45,10 +52,14 @@ export class FabricStore {
   operations = $state.raw<OperationView[]>([]);
   records = $state.raw<FabricRecord[]>([]);
   samples = $state.raw<SampleInfo[]>([]);
+  /** The subscription's core quota (from the snapshot; it does not change while the fabric runs). */
+  coreQuota = $state(0);
   /** Every status each instance passed through since this window opened (bounded per instance). */
   timelines = $state.raw(new Map<string, TimelineEntry[]>());
   /** The instance whose detail panel is open. */
   selectedInstanceId = $state<string | null>(null);
+  /** The panel open over the page (the selected instance's logs or events, or the fabric's settings). */
+  panel = $state<ViewPanel | null>(null);
   /** Instances by status and cores per pool over time, sampled from the pushed batches (never polled). */
   history = $state.raw<HistoryPoint[]>([]);
   /** The load balancer's latest counters and traffic runs (pushed as 'traffic' events), and rates over time. */
@@ -71,8 +82,34 @@ export class FabricStore {
   /** Subscribe first, then take the snapshot; batches already inside the snapshot are skipped by seq. */
   async load(): Promise<void> {
     this.subscriptions.add(this.api.onEvents((batch) => this.apply(batch)));
+    await this.takeSnapshot();
+  }
+
+  /**
+   * The connection dropped: the views freeze where they are (no batch is applied until a new snapshot), and the
+   * page says when the next attempt comes.
+   */
+  connectionLost(attempt: number, retryInMs: number): void {
+    this.live = false;
+    this.reconnectAttempt = attempt;
+    this.retryAt = Date.now() + retryInMs;
+  }
+
+  /** A socket is open again: what happened meanwhile is not in any batch, so the whole state is taken afresh. */
+  async reconnected(): Promise<void> {
+    try {
+      await this.takeSnapshot();
+      this.reconnectAttempt = 0;
+      this.error = null;
+    } catch (error) {
+      this.error = `Reconnected, but the fabric did not answer its state: ${(error as Error).message}`;
+    }
+  }
+
+  private async takeSnapshot(): Promise<void> {
     const [snapshot, samples, traffic] = await Promise.all([this.api.getSnapshot(), this.api.listSamples(), this.api.getTraffic()]);
-    this.traffic ??= traffic;
+    this.traffic = traffic;
+    // A restarted fabric counts its batches from 0 again: the snapshot's seq is the one to follow now.
     this.seq = snapshot.seq;
     this.setClock(snapshot.clock);
     this.pools = snapshot.pools;
@@ -81,8 +118,18 @@ export class FabricStore {
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
     this.operations = snapshot.operations.slice(-keptOperations).reverse();
     this.samples = samples;
-    this.sampleHistory(true);
+    this.coreQuota = snapshot.coreQuota;
+    // The fabric's samples: a reloaded page draws the session so far, not only what it sees from now on.
+    this.history = snapshot.history.map(toHistoryPoint);
     this.connected = true;
+    this.live = true;
+  }
+
+  /** Cores the deployments hold against the quota (every role's instances x their VM size), as the front end counts them. */
+  coresUsed(): number {
+    let used = 0;
+    for (const d of this.deployments.values()) for (const r of d.roles) used += vmSizeCores[r.vmSize] * r.instanceCount;
+    return used;
   }
 
   /** Stop receiving event batches (the page is going away, or a new store replaces this one). */
@@ -126,7 +173,7 @@ export class FabricStore {
   }
 
   private apply(batch: FabricEventBatch): void {
-    if (batch.seq <= this.seq) return;
+    if (!this.live || batch.seq <= this.seq) return;
     this.seq = batch.seq;
     let hosts: Map<string, HostView> | null = null;
     let deployments: Map<string, DeploymentView> | null = null;

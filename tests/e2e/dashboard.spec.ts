@@ -40,8 +40,8 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await expect(tree.getByRole('treeitem', { name: /HelloWorker/ }).first()).toBeVisible();
   await expect(tree).toContainText('30/30 ready');
   await tree.getByRole('button', { name: 'Select WorkerRole1_IN_3, ReadyRole' }).click();
-  await expect(page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_3' })).toBeVisible();
-  await expect(deployment.getByRole('group', { name: 'Selected instance actions' })).toContainText('WorkerRole1_IN_3');
+  const detail = page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_3' });
+  await expect(detail).toBeVisible();
 
   // Charts are drawn from the pushed batches.
   const charts = dashboard.charts();
@@ -53,9 +53,9 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await charts.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/screenshots/dashboard-charts.png' });
 
-  // Reboot one instance, confirmed; it comes back Ready.
-  await deployment.getByRole('button', { name: 'Reboot' }).click();
-  await deployment.getByRole('button', { name: 'Yes, reboot' }).click();
+  // Reboot one instance from its panel, confirmed; it comes back Ready.
+  await detail.getByRole('button', { name: 'Reboot' }).click();
+  await detail.getByRole('button', { name: 'Yes, reboot' }).click();
   await expect(page.getByRole('region', { name: 'Activity' })).toContainText('RebootRoleInstance');
   await expect(deployment.getByRole('progressbar')).toContainText('30 / 30 ready', { timeout: 60_000 });
 
@@ -63,6 +63,8 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await deployment.getByRole('button', { name: 'Suspend' }).click();
   await deployment.getByRole('button', { name: 'Yes, suspend' }).click();
   await expect(deployment.locator('[data-deployment-status]')).toHaveText('Suspended', { timeout: 60_000 });
+  // The activity says what the status was changed to.
+  await expect(page.getByRole('region', { name: 'Activity' }).locator('[data-operation-status="Succeeded"]', { hasText: 'UpdateDeploymentStatus' }).first()).toContainText('to Suspended');
   await expect(map.locator('[data-tile-status="StoppedVM"]')).toHaveCount(30);
   await page.screenshot({ path: 'test-results/screenshots/dashboard-suspended.png' });
   await deployment.getByRole('button', { name: 'Run' }).click();

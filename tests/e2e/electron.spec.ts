@@ -4,6 +4,10 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { test, expect, _electron, type ElectronApplication } from '@playwright/test';
+import { fabricCommandNames } from '../../src-main/common/fabric-api';
+
+/** What window.fabricLab holds: every FabricApi command, onEvents, and the desktop dialog (common/desktop-api.ts). */
+const exposed = [...fabricCommandNames, 'onEvents', 'choosePackage'].sort();
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -53,7 +57,7 @@ test.describe('Fabric Lab in Electron', () => {
         ipcRenderer: typeof w.ipcRenderer,
       };
     });
-    expect(seen.api).toEqual(['deleteDeployment', 'deploy', 'getSnapshot', 'listSamples', 'onEvents', 'setClock']);
+    expect(seen.api).toEqual(exposed);
     expect(seen.samples).toBeGreaterThan(0);
     expect(seen).toMatchObject({ require: 'undefined', process: 'undefined', ipcRenderer: 'undefined' });
   });

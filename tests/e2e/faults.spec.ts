@@ -2,6 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { startServe, type RunningServe } from './support/browser-mode';
 import { DashboardPage } from './support/dashboard-page';
+import { callFabric } from './support/fabric-socket';
 
 let serve: RunningServe;
 test.beforeAll(async () => {
@@ -35,6 +36,12 @@ test('crash a role, then kill its host: the instance restarts, then heals onto a
   await expect(deployment.locator('tr[data-instance="WorkerRole1_IN_0"] td').nth(3)).not.toHaveText(hostName);
   await page.screenshot({ path: 'test-results/screenshots/faults-healed.png', fullPage: true });
 
-  // A fault aimed at a host that is already down is refused with a reason on screen.
+  // A host that is down offers no faults, only Repair; one aimed at it anyway (another client) is refused with a reason.
   await expect(hostTile.getByRole('button', { name: 'Kill' })).toHaveCount(0);
+  await expect(hostTile.getByRole('button', { name: 'Repair' })).toBeVisible();
+  const hostId = (await hostTile.getAttribute('data-host'))!;
+  await expect(callFabric(serve.url, 'injectFault', { kind: 'hang-host', hostId })).rejects.toMatchObject({
+    code: 'Conflict',
+    message: `${hostName} is Unhealthy; faults go to healthy hosts.`,
+  });
 });

@@ -39,7 +39,11 @@ test('open a package from disk with its configuration, read its report, and depl
   await expect(report).toContainText('HttpIn: http 80 (input)');
   await page.screenshot({ path: 'test-results/screenshots/package-report.png', fullPage: true });
   await page.getByRole('button', { name: 'Deploy WebAndWorker' }).click();
+  // The upload's deploy is answered where it was clicked, and the new card is brought into view.
+  const picker = page.getByRole('region', { name: 'Deploy', exact: true });
+  await expect(picker.getByRole('status')).toContainText(/Deploying as deployment\d+\(\d+\)/);
   const deployment = dashboard.deployment('WebAndWorker');
+  await expect(deployment).toBeInViewport();
   await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(4, { timeout: 30_000 });
 });
 

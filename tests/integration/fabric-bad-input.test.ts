@@ -1,8 +1,9 @@
 // Bad requests get a clear error, and the fabric keeps running with nothing already deployed changed.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FabricRecord } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { refusal } from '../support/fabric-helpers';
+import { refusal, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -58,5 +59,52 @@ describe('the fabric refuses bad requests and keeps running', () => {
     await fabric.deploy({ sample: 'hello-worker' });
     await fabric.close();
     expect(await refusal(fabric.deploy({ sample: 'hello-worker', slot: 'staging' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('shut down') });
+  });
+});
+
+/**
+ * A host agent that lies: ready at once, and it reports every instance it is given as ReadyRole straight from
+ * RoleStateUnknown, a transition the controller's assertTransition refuses. No heartbeats: the test's host
+ * silence floor keeps the probe out of it.
+ */
+const lyingHost = new URL(
+  `data:text/javascript,${encodeURIComponent(`
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.type === 'init') parentPort.postMessage([{ type: 'ready', hostId: m.hostId }]);
+  if (m.type === 'start-instance') parentPort.postMessage([{ type: 'instance-status', instanceId: m.spec.instanceId, status: 'ReadyRole', details: 'lie', at: 0, restarts: 0 }]);
+  if (m.type === 'shutdown') process.exit(0);
+});`)}`,
+);
+
+describe('a host that reports something impossible', () => {
+  it('is logged, shown as a fabric-error and treated as a failed host, and the fabric keeps serving', async () => {
+    fabric = await Fabric.start({
+      hostWorkerUrl: lyingHost,
+      timeScale: 1000,
+      seed: 5,
+      batchIntervalMs: 10,
+      hostSilenceFloorMs: 600_000,
+      pools: [{ name: 'Liars', region: 'Local', hosts: 1, coresPerHost: 4, faultDomains: 1 }],
+    });
+    const records: FabricRecord[] = [];
+    fabric.onEvents((batch) => records.push(...batch.records));
+    await fabric.deploy({ sample: 'hello-worker' });
+
+    // Restarted once, it lies again soon after: marked Unhealthy ("repeated failures"), and the process lives on.
+    const host = await waitFor('the lying host marked Unhealthy', async () => (await fabric!.getSnapshot()).hosts.find((h) => h.health === 'Unhealthy'));
+    expect(host.healthDetails).toMatch(/could not accept .*from RoleStateUnknown to ReadyRole/);
+    const errors = records.filter((r) => r.kind === 'fabric-error');
+    expect(errors[0]).toMatchObject({ source: host.id, message: expect.stringMatching(/Could not handle instance-status from the host agent: .*RoleStateUnknown to ReadyRole/) });
+
+    const [log] = await fabric.listLogs({ component: 'fabric-controller', poolId: 'pool-1' });
+    const page = await fabric.readLog({ file: log!.file, fromLine: 0, count: 1000 });
+    expect(page.lines.some((l) => l.includes('ERROR') && l.includes(`${host.id}: Could not handle instance-status`))).toBe(true);
+    const events = await fabric.queryEvents({ kinds: ['fabric-error'] });
+    expect(events.events.length).toBeGreaterThanOrEqual(1);
+    expect(events.events[0]).toMatchObject({ kind: 'fabric-error', source: host.id });
+
+    // Still serving: the clock can be set and a refusal still comes back as an answer.
+    expect((await fabric.setClock({ scale: 100 })).scale).toBe(100);
   });
 });

@@ -3,13 +3,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpus, noCorpus, reportMissingCorpus } from '../support/shared-corpus';
 import { FabricError } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
 import { StatusHistory, waitFor } from '../support/fabric-helpers';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const corpus = resolve(repoRoot, '../shared/corpus/real');
 const samples = resolve(repoRoot, 'resources/samples');
 
 let fabric: Fabric;
@@ -47,7 +47,20 @@ async function remove(deploymentId: string): Promise<void> {
 describe('samples', () => {
   it('lists every sample with its README, and marks the teaching sample with errors invalid', async () => {
     const list = await fabric.listSamples();
-    expect(list.map((s) => s.id)).toEqual(['failing-startup-task', 'full-iis', 'hello-worker', 'onstart-hang', 'program-entry-point', 'run-throws', 'startup-tasks', 'validation-errors', 'web-and-worker', 'worker-with-code']);
+    // Ordered for a newcomer: Hello worker first, the teaching samples (which fail on purpose) last and marked.
+    expect(list.map((s) => s.id)).toEqual([
+      'hello-worker',
+      'full-iis',
+      'startup-tasks',
+      'web-and-worker',
+      'program-entry-point',
+      'worker-with-code',
+      'validation-errors',
+      'onstart-hang',
+      'run-throws',
+      'failing-startup-task',
+    ]);
+    expect(list.filter((s) => s.teaching).map((s) => s.id)).toEqual(['validation-errors', 'onstart-hang', 'run-throws', 'failing-startup-task']);
     expect(list.find((s) => s.id === 'validation-errors')?.valid).toBe(false);
     expect(list.filter((s) => s.valid)).toHaveLength(9);
     for (const sample of list) expect(sample.readme).toContain('What to watch');
@@ -86,6 +99,12 @@ describe('samples', () => {
     const failed = await history.reach(instanceId, 'FailedStartingRole');
     expect(failed.details).toContain('"startup\\install.cmd" exited with code 1');
     expect(history.firstInto(instanceId, 'ReadyRole')).toBeUndefined();
+    // The restart count and the details agree, also once the role keeps failing (FailedStartingRole each time).
+    const view = await waitFor('the fifth failed start', async () => {
+      const i = (await fabric.getSnapshot()).instances.find((x) => x.id === instanceId);
+      return i && /failed to start [5-9] times/.test(i.stateDetails) && i;
+    });
+    expect(view.restarts).toBe(Number(/failed to start (\d+) times/.exec(view.stateDetails)![1]));
     await remove(deploymentId);
   });
 
@@ -99,7 +118,8 @@ describe('samples', () => {
   });
 });
 
-describe('the real services of the corpus', () => {
+reportMissingCorpus('fabric-packages.test.ts');
+describe.skipIf(noCorpus)('the real services of the corpus', () => {
   const valid: [string, string, string][] = [
     ['BlueCoffee', 'mooso__BlueCoffee__ServiceDefinition.csdef', 'mooso__BlueCoffee__ServiceConfiguration.Cloud.cscfg'],
     ['wazstagram', 'JustinBeckwith__wazstagram__ServiceDefinition.csdef', 'JustinBeckwith__wazstagram__ServiceConfiguration.Local.cscfg'],
@@ -165,6 +185,19 @@ describe('uploads', () => {
     const two = await fabric.openPackage({ files: [{ path: 'a.cscfg', data: cfg }, { path: 'b.cscfg', data: cfg }] });
     expect(two.valid).toBe(false);
     expect(two.diagnostics[0]).toMatchObject({ rule: 'upload.layout', message: expect.stringContaining('Choose one configuration') });
+    // A definition alone: no errors of its own, and the report says what is missing instead of "0 errors".
+    const alone = await fabric.openPackage({ files: [{ path: 'svc.csdef', data: readFileSync(join(samples, 'hello-worker', 'ServiceDefinition.csdef')).toString('base64') }] });
+    expect(alone.valid).toBe(false);
+    expect(alone.diagnostics.filter((d) => d.severity === 'error')).toEqual([
+      expect.objectContaining({ file: 'svc.csdef', rule: 'package.configuration-missing', message: expect.stringContaining('Choose its .cscfg too') }),
+    ]);
+    // A configuration error that points at the definition names it as uploaded, never the fabric's upload folder.
+    const hello = readFileSync(join(samples, 'hello-worker', 'ServiceDefinition.csdef')).toString('base64');
+    const otherName = Buffer.from(readFileSync(join(samples, 'hello-worker', 'ServiceConfiguration.cscfg'), 'utf8').replace('serviceName="HelloWorker"', 'serviceName="Other"')).toString('base64');
+    const crossed = await fabric.openPackage({ files: [{ path: 'svc.csdef', data: hello }, { path: 'svc.cscfg', data: otherName }] });
+    const mismatch = crossed.diagnostics.find((d) => d.rule === 'cscfg.service-name')!;
+    expect(mismatch.message).toMatch(/\(svc\.csdef, line \d+\)/);
+    expect(crossed.diagnostics.every((d) => !d.message.includes(fabric.sessionDir))).toBe(true);
     const garbage = await fabric.openPackage({ files: [{ path: 'x.csdef', data: Buffer.from('<ServiceDefinition').toString('base64') }] });
     expect(garbage.valid).toBe(false);
     expect(garbage.diagnostics[0]?.line).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 // events, a complete export, scheduled export, and every kind of bad input answered with a clear error.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
@@ -126,9 +126,11 @@ describe('exporting the session', () => {
     const api = await start(44);
     const [target] = await deployReady(api);
     await api.injectFault({ kind: 'crash-role', instanceId: target!.id });
-    await new Promise((r) => setTimeout(r, 200));
+    // The crash is in the session's events file (the recycle it caused is what the archive must hold), then time stops.
+    await waitFor('the crash in events.jsonl', async () =>
+      (await api.queryEvents({ instanceId: target!.id, kinds: ['instance-status'] })).events.some((e) => e.kind === 'instance-status' && e.to === 'RestartingRole'),
+    );
     await api.setClock({ paused: true });
-    await new Promise((r) => setTimeout(r, 100)); // let the last batch of records reach the events file
     const out = mkdtempSync(join(tmpdir(), 'logs-export-'));
     cleanup.push(out);
     const info = await api.exportSession({ path: join(out, 'session.zip') });
@@ -178,10 +180,17 @@ describe('exporting the session', () => {
     await api.setExportSchedule({ schedule: { cron: '* * * * * *', keep: 2 } });
     await waitFor('three scheduled exports', async () => (await api.getSnapshot()).operations.filter((o) => o.kind === 'ExportSession' && o.status === 'Succeeded').length >= 3, 10_000);
     await api.setExportSchedule({ schedule: null });
-    await new Promise((r) => setTimeout(r, 300));
+    // An export the last tick started ends (and prunes) before the folder is read.
+    const status = await waitFor('no export running', async () => {
+      const s = await api.getExportStatus();
+      return s.progress === null && s;
+    });
     const { readdirSync } = await import('node:fs');
-    const kept = readdirSync(join(api.sessionDir, 'exports')).filter((n) => n.endsWith('.zip'));
-    expect(kept.length).toBeLessThanOrEqual(2);
-    expect(kept.every((n) => n.startsWith('fabric-lab-scheduled-'))).toBe(true);
+    const kept = readdirSync(join(api.sessionDir, 'exports')).filter((n) => n.endsWith('.zip')).sort();
+    // Three or more were written and exactly the newest two are left.
+    const newest = status.exports.filter((e) => e.scheduled).map((e) => basename(e.path)).sort().slice(-2);
+    expect(status.exports.filter((e) => e.scheduled).length).toBeGreaterThanOrEqual(2);
+    expect(kept).toEqual(newest);
+    expect(kept).toHaveLength(2);
   });
 });

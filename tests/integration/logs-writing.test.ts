@@ -31,9 +31,15 @@ describe('instance logs on disk', () => {
     const api = await start(31);
     const [target] = await deployReady(api);
     const dep = target!.deploymentId;
-    // Let a few heartbeats and Run lines land.
-    await new Promise((r) => setTimeout(r, 300));
-    const files = await api.listLogs({ instanceId: target!.id });
+    // Wait for what is read below: a few guest heartbeats and Run's "Working" line in their files.
+    const files = await waitFor('heartbeats and Run lines on disk', async () => {
+      const listed = await api.listLogs({ instanceId: target!.id });
+      const agent = listed.find((f) => f.vmPath === 'C:\\Logs\\WaAppAgent.log' && f.current);
+      const host = listed.find((f) => f.process === 'WaWorkerHost' && f.current);
+      if (!agent || !host) return null;
+      const hearts = read(agent.file).filter((l) => l.includes('[HEART] WindowsAzureGuestAgent Heartbeat.')).length;
+      return hearts > 3 && read(host.file).some((l) => l.endsWith('[WaWorkerHost.exe] Working')) && listed;
+    });
     const vmPaths = files.map((f) => f.vmPath);
     expect(vmPaths).toEqual(
       expect.arrayContaining([

@@ -44,6 +44,15 @@ function role(source: string): { host: RoleHostProcess; seen: { onStart: boolean
   return { host, seen };
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('the role host process', () => {
   it('runs OnStart then Run, gives role code its RoleEnvironment, and answers status checks', async () => {
     const { host, seen } = role(`
@@ -95,8 +104,15 @@ describe('the role host process', () => {
   });
 
   it('lets a hang in OnStart hang (nothing notices), and stops cleanly with Stopping and OnStop when asked', async () => {
-    const hung = role(`export function onStart() { return new Promise(() => {}); }`);
-    await new Promise((r) => setTimeout(r, 300));
+    const hung = role(`export function onStart(env) {
+      env.on('statusCheck', (e) => e.setBusy());
+      console.log('waiting for a dependency');
+      return new Promise(() => {});
+    }`);
+    await waitFor('OnStart under way', async () => hung.seen.out.includes('stdout: waiting for a dependency'));
+    // The process is alive and answers (its StatusCheck handler says busy), yet OnStart never returned: a real
+    // hang, which nothing in the host process reports.
+    expect(await hung.host.statusCheck()).toBe(true);
     expect(hung.seen.onStart).toEqual([]);
     expect(hung.seen.ended).toEqual([]);
 
@@ -109,7 +125,10 @@ describe('the role host process', () => {
     polite.host.stop();
     await waitFor('OnStop ran', async () => polite.seen.out.includes('stdout: onStop'));
     expect(polite.seen.out.filter((l) => l.startsWith('stdout'))).toEqual(['stdout: stopping', 'stdout: onStop']);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(polite.seen.ended).toEqual([]); // a requested stop is not a crash
+    // The process really exits (its pid is gone), and a requested stop is not reported as a crash.
+    const pid = polite.host.pid!;
+    await waitFor('the host process exited', async () => !processAlive(pid));
+    expect(await polite.host.statusCheck()).toBe(false);
+    expect(polite.seen.ended).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import type { ExportInfo } from '../../src-main/common/log-api';
 import { FabricError } from '../../src-main/common/fabric-api';
 import { maxMessageBytes, startBrowserServer, type BrowserServer } from '../../src-main/serve/browser-server';
 
-const samples: SampleInfo[] = [{ id: 'hello', title: 'Hello', summary: 'One web role.', readme: '# Hello', valid: true }];
+const samples: SampleInfo[] = [{ id: 'hello', title: 'Hello', summary: 'One web role.', readme: '# Hello', valid: true, teaching: false }];
 
 /** Exports the fake fabric reports (the download route serves them by id). */
 const fakeExports: ExportInfo[] = [];

@@ -62,4 +62,19 @@ describe('dispatchCommand', () => {
     expect(await dispatchCommand(api, 'exportSession', { saveAs: true }, guards)).toEqual({ result: { ok: 'exportSession' } });
     expect(calls.map((c) => c.request)).toEqual([{}]);
   });
+
+  it('hands an Internal error (a bug, not a refusal) to the shell to log, and still answers it', async () => {
+    const { api } = fakeApi();
+    const reported: string[] = [];
+    const onInternal = (command: string, error: unknown) => reported.push(`${command}: ${(error as Error).message}`);
+    expect(await dispatchCommand(api, 'repairHost', { hostId: 'pool-1-host-01' }, {}, onInternal)).toEqual({ error: { code: 'Internal', message: 'worker gone' } });
+    expect(await dispatchCommand(api, 'deleteDeployment', { deploymentId: 'deployment9(x)' }, {}, onInternal)).toMatchObject({ error: { code: 'NotFound' } });
+    expect(await dispatchCommand(api, 'deploy', { sample: 1 }, {}, onInternal)).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(reported).toEqual(['repairHost: worker gone']);
+    // A report that throws does not turn the answer into a throw.
+    const failing = () => {
+      throw new Error('log closed');
+    };
+    expect(await dispatchCommand(api, 'repairHost', { hostId: 'pool-1-host-01' }, {}, failing)).toMatchObject({ error: { code: 'Internal' } });
+  });
 });

@@ -5,6 +5,23 @@ import { EventHub } from '../../src-main/fabric/event-hub';
 const host = (usedCores: number): HostView => ({ id: 'h1', poolId: 'p', name: 'Host 1', cores: 8, usedCores, faultDomain: 0, health: 'Healthy', healthDetails: '', lastHeartbeat: null });
 
 describe('the event hub', () => {
+  it('reports a subscriber that throws, once while it keeps failing the same way, and still serves the others', () => {
+    const reported: unknown[] = [];
+    const hub = new EventHub(1000, (error) => reported.push(error));
+    const seen: number[] = [];
+    hub.subscribe(() => {
+      throw new Error('disk full');
+    });
+    hub.subscribe((b) => seen.push(b.seq));
+    for (let i = 0; i < 3; i++) {
+      hub.publish({ type: 'host', host: host(i) });
+      hub.flush();
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as Error).message).toBe('disk full');
+  });
+
   it('coalesces changes to one entity into its latest state and keeps every record in order', async () => {
     const hub = new EventHub(20);
     const batches: FabricEventBatch[] = [];

@@ -116,7 +116,9 @@ const cases: Case[] = [
     at: ['csdef', '<FixedPortRange'],
   },
   { rule: 'csdef.legacy-input-endpoints', severity: 'warning', csdef: def(web(`<InputEndpoints>${input('E', 80)}</InputEndpoints>`)), at: ['csdef', '<InputEndpoints'] },
-  { rule: 'csdef.unknown-element', severity: 'warning', csdef: def(worker('<Frob/>')), at: ['csdef', '<Frob'] },
+  { rule: 'csdef.unknown-element', csdef: def(worker('<Frob/>')), at: ['csdef', '<Frob'], message: /<Frob> is not an element the schema allows inside <WorkerRole>; cspack refuses it/ },
+  { rule: 'csdef.unknown-element', csdef: def(worker('<x:Frob xmlns:x="urn:other"/>')), at: ['csdef', '<x:Frob'], message: /another XML namespace \(urn:other\)/ },
+  { rule: 'cscfg.unknown-element', severity: 'warning', csdef: def(worker()), cscfg: cfg(role('W', '<Instances count="1"/>\n<Frob/>')), at: ['cscfg', '<Frob'], message: /it is ignored/ },
   { rule: 'csdef.unknown-attribute', severity: 'warning', csdef: def(worker('', 'name="W" colour="red"')), at: ['csdef', 'colour'] },
   { rule: 'csdef.attribute-missing', csdef: def(worker(endpoints('<InputEndpoint name="E" protocol="tcp"/>'))), at: ['csdef', '<InputEndpoint'], message: /"port"/ },
   { rule: 'csdef.setting-duplicate', csdef: def(worker('<ConfigurationSettings><Setting name="A"/>\n<Setting name="A"/></ConfigurationSettings>')), at: ['csdef', '<Setting name="A"/></Con'] },
@@ -198,9 +200,18 @@ describe('service rules', () => {
   });
 
   it('a warning alone leaves the service valid', () => {
-    const r = read(def(worker('<Frob/>')), ok);
+    const r = read(def(worker('', 'name="W" colour="red"')), ok);
     expect(r.diagnostics.map((d) => d.severity)).toEqual(['warning']);
     expect(r.model?.roles[0]?.instanceCount).toBe(1);
+  });
+
+  it('refuses a role of 20,000 nested unknown elements at once, naming the line where the nesting goes too deep', () => {
+    const depth = 20_000;
+    const nested = `${'<Frob>\n'.repeat(depth)}${'</Frob>'.repeat(depth)}`;
+    const r = read(def(worker(nested)), ok);
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors).toEqual([expect.objectContaining({ rule: 'xml.too-deep', file: 'svc.csdef', line: 2 + 1 + 30 + 1, message: expect.stringContaining('nested 33 elements deep') })]);
+    expect(r.model).toBeUndefined();
   });
 
   it('Caching accepts either name of its log-level setting (Loglevel in SDK 1.7, DiagnosticLevel later)', () => {
