@@ -30,6 +30,8 @@ import { defaultSamplesDir, PackageStore } from './package-store';
 export interface FabricOptions {
   /** The built host worker entry (out/main/host-worker.js). */
   hostWorkerUrl: URL;
+  /** The load balancer's worker; default: load-balancer-worker.js beside the host worker (a test's stand-in host has no folder). */
+  loadBalancerWorkerUrl?: URL;
   /** The session folder every log is written under (default: a new fabric-lab-session-<timestamp> in the OS temp folder). */
   sessionDir?: string;
   /** Sample services (resources/samples by default). */
@@ -152,7 +154,7 @@ export class Fabric implements FabricApi {
     this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
-    this.loadBalancer = new LoadBalancer(new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd, options.maxConnectionsPerEndpoint);
+    this.loadBalancer = new LoadBalancer(options.loadBalancerWorkerUrl ?? new URL('./load-balancer-worker.js', options.hostWorkerUrl), this.clock.buffer, this.events, this.logs.frontEnd, options.maxConnectionsPerEndpoint);
     // Registered after the hosts, so closed before them (reverse order): the VIPs stop taking connections first.
     this.started.add(() => this.loadBalancer.close());
     this.operations = new OperationTracker(this.events, () => this.clock.now(), this.logs);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FabricRecord } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
-import { hostWorkerUrl } from '../support/built';
+import { hostWorkerUrl, loadBalancerWorkerUrl } from '../support/built';
 import { refusal, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
@@ -81,6 +81,7 @@ describe('a host that reports something impossible', () => {
   it('is logged, shown as a fabric-error and treated as a failed host, and the fabric keeps serving', async () => {
     fabric = await Fabric.start({
       hostWorkerUrl: lyingHost,
+      loadBalancerWorkerUrl,
       timeScale: 1000,
       seed: 5,
       batchIntervalMs: 10,

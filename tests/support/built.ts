@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const hostWorkerUrl = new URL('../../out/main/host-worker.js', import.meta.url);
+export const loadBalancerWorkerUrl = new URL('../../out/main/load-balancer-worker.js', import.meta.url);
 export const rendererDir = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
 
 if (!existsSync(hostWorkerUrl)) {
