@@ -144,7 +144,19 @@ export type OperationKind =
   /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
   | 'ChangeDeploymentConfiguration'
   /** Writing the session's logs to one .zip (log-api.ts exportSession). */
-  | 'ExportSession';
+  | 'ExportSession'
+  /** Service Management API calls that change a hosted service (ended when answered). */
+  | 'CreateHostedService'
+  | 'UpdateHostedService'
+  | 'DeleteHostedService'
+  | 'AddCertificate'
+  | 'DeleteCertificate'
+  | 'DeleteRoleInstances'
+  /** Service Management API operations the fabric does not have yet: recorded, then failed by name. */
+  | 'UpgradeDeployment'
+  | 'WalkUpgradeDomain'
+  | 'RollbackUpdateOrUpgrade'
+  | 'SwapDeployment';
 
 export interface OperationView {
   requestId: string;
@@ -268,6 +280,25 @@ export interface OperationRef {
   deploymentId: string;
 }
 
+/** How tools reach this fabric's Service Management API (the "Connect tools" panel); null when it is not served. */
+export interface ManagementConnection {
+  /** https://127.0.0.1:<port>: the ServiceManagementUrl. */
+  url: string;
+  /** Where the publish settings, ca.pem and token are written. */
+  folder: string;
+  /** The CA that signed the API's certificate: what tools must trust. */
+  caPem: string;
+  subscriptions: {
+    id: string;
+    name: string;
+    /** A bearer token of this subscription. */
+    token: string;
+    publishSettingsFileName: string;
+    /** The .publishsettings file's text (it holds the management certificate and its key). */
+    publishSettings: string;
+  }[];
+}
+
 /** Commands and queries; each takes at most one argument and answers asynchronously (log commands: log-api.ts). */
 export interface FabricCommands extends LogCommands {
   getSnapshot(): Promise<FabricSnapshot>;
@@ -302,6 +333,8 @@ export interface FabricCommands extends LogCommands {
   updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
+  /** Where the Service Management API listens and the files to connect tools to it; null when it is not served. */
+  getManagementConnection(): Promise<ManagementConnection | null>;
 }
 
 export type Disposer = () => void;
@@ -332,6 +365,7 @@ export const fabricCommandNames = [
   'reimageInstance',
   'updateConfiguration',
   'sendInstanceRequest',
+  'getManagementConnection',
   ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 

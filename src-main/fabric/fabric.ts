@@ -1,7 +1,7 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import { FabricError, type InstanceRequest, type InstanceResponse } from '../common/fabric-api';
+import { FabricError, type InstanceRequest, type InstanceResponse, type ManagementConnection } from '../common/fabric-api';
 import { join } from 'node:path';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
@@ -15,6 +15,7 @@ import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
 import { defaultSamplesDir, PackageStore } from './package-store';
+import { ServiceManagement } from './service-management';
 
 export interface FabricOptions {
   /** The built host worker entry (out/main/host-worker.js). */
@@ -59,7 +60,10 @@ export class Fabric implements FabricApi {
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
+  /** RDFE as the Service Management API sees it (src-main/management serves it over HTTPS). */
+  readonly management: ServiceManagement;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
+  private managementConnection: ManagementConnection | null = null;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -83,6 +87,16 @@ export class Fabric implements FabricApi {
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
+    this.management = new ServiceManagement(
+      this.frontEnd,
+      this.packages,
+      (deploymentId) => this.controllers.flatMap((c) => c.instancesOf(deploymentId)),
+      () => this.controllers.map((c) => c.pool.region),
+      options.coreQuota ?? 20,
+      options.workDir ?? join(this.sessionDir, 'uploads'),
+      () => this.clock.now(),
+      this.logs,
+    );
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
   }
 
@@ -165,6 +179,15 @@ export class Fabric implements FabricApi {
   async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName);
+  }
+
+  async getManagementConnection(): Promise<ManagementConnection | null> {
+    return this.managementConnection;
+  }
+
+  /** The shell that serves the Service Management API says where (src-main/management/management-face.ts). */
+  setManagementConnection(connection: ManagementConnection | null): void {
+    this.managementConnection = connection;
   }
 
   async setClock(request: { scale?: number; paused?: boolean; seed?: number }): Promise<ClockState> {

@@ -53,7 +53,8 @@ export class FrontEnd {
     return [...this.operations.values()];
   }
 
-  async deploy(request: DeployRequest): Promise<OperationRef> {
+  /** `requestId`: the operation's id when the caller chose it (the Service Management API answers it at once). */
+  async deploy(request: DeployRequest, requestId?: string): Promise<OperationRef> {
     const source = this.packages.modelFor(request);
     const serviceName = request.serviceName ?? source.name;
     const slot = request.slot ?? 'production';
@@ -77,7 +78,7 @@ export class FrontEnd {
       createdAt: this.now(),
     };
     const definition = this.packages.definitionFor(request);
-    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id), definition, configurationVersion: 1 };
+    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };
     this.deployments.set(view.id, deployment);
     this.publish(deployment);
     const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
@@ -96,7 +97,7 @@ export class FrontEnd {
     return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
 
-  deleteDeployment(deploymentId: string): OperationRef {
+  deleteDeployment(deploymentId: string, requestId?: string): OperationRef {
     const deployment = this.deployment(deploymentId);
     if (deployment.view.status === 'Deleting') {
       throw new FabricError('Conflict', `Deployment ${deploymentId} is already being deleted (request ${deployment.operation.requestId}).`);
@@ -107,10 +108,10 @@ export class FrontEnd {
       await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
       this.events.publish({ type: 'deployment-removed', id: deploymentId });
-    });
+    }, requestId);
   }
 
-  updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended'): OperationRef {
+  updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended', chosenId?: string): OperationRef {
     const deployment = this.deployment(deploymentId);
     this.assertIdle(deployment);
     const current = deployment.view.status;
@@ -118,11 +119,13 @@ export class FrontEnd {
       if (current !== 'Running') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Running deployment can be suspended.`);
       return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', (requestId) =>
         deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId),
+        chosenId,
       );
     }
     if (current !== 'Suspended') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Suspended deployment can be started.`);
     return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', (requestId) =>
       deployment.controller.resumeInstances(this.instanceIds(deployment), requestId),
+      chosenId,
     );
   }
 
@@ -143,7 +146,7 @@ export class FrontEnd {
    * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
-  updateConfiguration(deploymentId: string, configuration: string, fileName?: string): OperationRef {
+  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string): OperationRef {
     const deployment = this.deployment(deploymentId);
     if (deployment.view.status === 'Deleting') {
       throw new FabricError('Conflict', `Deployment ${deploymentId} is being deleted (request ${deployment.operation.requestId}); its configuration cannot change.`);
@@ -156,7 +159,7 @@ export class FrontEnd {
       changes = checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName);
     } catch (error) {
       // The refusal is an operation of its own, failed, as the Service Management API reports it.
-      const operation = this.startOperation('ChangeDeploymentConfiguration', deploymentId, undefined, deploymentId);
+      const operation = this.startOperation('ChangeDeploymentConfiguration', deploymentId, chosenId, deploymentId);
       this.endOperation(operation, toErrorInfo(error).message);
       throw error;
     }
@@ -184,7 +187,7 @@ export class FrontEnd {
           if (change.instanceCount !== now) await this.scaleRole(deployment, role, change.instanceCount, requestId);
         }),
       );
-    });
+    }, chosenId);
   }
 
   /** Add or remove instances of one role until it has `count` (the work of ChangeInstanceCount). */
@@ -207,15 +210,36 @@ export class FrontEnd {
     }
   }
 
-  restartInstance(instanceId: string, how: 'reboot' | 'reimage'): OperationRef {
+  restartInstance(instanceId: string, how: 'reboot' | 'reimage', chosenId?: string): OperationRef {
     const controller = this.controllers.find((c) => c.instance(instanceId));
     if (!controller) throw new FabricError('NotFound', `There is no instance "${instanceId}".`);
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId);
     this.assertIdle(deployment);
     this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged');
-    const requestId = randomUUID();
+    const requestId = chosenId ?? randomUUID();
     const done = controller.restartInstance(instanceId, how, requestId);
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
+  }
+
+  /**
+   * Delete Role Instances: stop and remove the named instances of a running deployment; each role's instance
+   * count shrinks by the instances it lost (a role keeps at least one).
+   */
+  deleteInstances(deploymentId: string, instanceIds: string[], requestId?: string): OperationRef {
+    const deployment = this.deployment(deploymentId);
+    this.assertIdle(deployment);
+    this.assertRunning(deployment, 'have instances deleted');
+    const all = deployment.controller.instancesOf(deploymentId);
+    const unknown = instanceIds.filter((id) => !all.some((i) => i.id === id));
+    if (unknown.length) throw new FabricError('NotFound', `Deployment ${deploymentId} has no instance ${unknown.map((id) => id.split('/').at(-1)).join(', ')}.`);
+    const remaining = new Map(deployment.model.roles.map((r) => [r, all.filter((i) => i.roleName === r.name && !instanceIds.includes(i.id)).length]));
+    for (const [role, left] of remaining) {
+      if (left === 0) throw new FabricError('BadRequest', `Role ${role.name} would have no instance left; delete the deployment instead.`);
+    }
+    return this.run(deployment, 'DeleteRoleInstances', deploymentId, 'RunningTransitioning', 'Running', async (id) => {
+      for (const [role, left] of remaining) if (left !== role.instanceCount) this.setInstanceCount(deployment, role, left);
+      await deployment.controller.stopInstances(instanceIds, 'delete', id);
+    }, requestId);
   }
 
   /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
@@ -326,8 +350,8 @@ export class FrontEnd {
   }
 
   /** An operation outside a deployment's lifecycle (a session export), followed like the others. */
-  trackOperation(kind: OperationKind, target: string): { operation: OperationView; progress(fraction: number): void; end(error: string | null): void } {
-    const operation = this.startOperation(kind, target);
+  trackOperation(kind: OperationKind, target: string, requestId?: string): { operation: OperationView; progress(fraction: number): void; end(error: string | null): void } {
+    const operation = this.startOperation(kind, target, requestId);
     return {
       operation,
       progress: (fraction) => {

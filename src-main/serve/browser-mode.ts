@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPools, Fabric } from '../fabric/fabric';
+import { defaultManagementFolder, startManagementFace } from '../management/management-face';
 import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
 
@@ -16,6 +17,8 @@ export interface BrowserModeOptions extends ServeOptions {
 export interface BrowserMode {
   /** The page to open, token included. */
   url: string;
+  /** The Service Management API's URL. */
+  managementUrl: string;
   close(): Promise<void>;
 }
 
@@ -41,12 +44,22 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     await fabric.close();
     throw error;
   });
+  // The Service Management API, with its credentials in the session folder when one is given.
+  const managementFolder = options.session ? join(options.session, 'management') : defaultManagementFolder();
+  const management = await startManagementFace(fabric, { folder: managementFolder, port: options.managementPort, log: (line) => console.error(line) }).catch(async (error: unknown) => {
+    await server.close();
+    await fabric.close();
+    throw error;
+  });
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
+  console.log(`Service Management API: ${management.server.url} (publish settings, ca.pem and token in ${managementFolder})`);
   console.log(`Session logs: ${fabric.sessionDir}`);
 
   return {
     url: server.url,
+    managementUrl: management.server.url,
     async close() {
+      await management.close();
       await server.close();
       await fabric.close();
     },

@@ -21,6 +21,8 @@ export interface ServeOptions {
   timings?: Partial<PhaseTimings>;
   /** Machine pools, each in its region (--pool); instead of the one default pool sized by hosts and cores. */
   pools?: PoolConfig[];
+  /** The Service Management API's port (0: any free port). */
+  managementPort?: number;
 }
 
 export { maxCoresPerHost, maxHosts } from './pool-spec';
@@ -48,12 +50,15 @@ Options:
   --quota N       the subscription's core quota, 1..${maxQuota} (default 20)
   --session DIR   the session folder every log is written under (created if missing;
                   default: a new fabric-lab-session-<timestamp> in the temp folder)
+  --management-port N
+                  the Service Management API's HTTPS port on 127.0.0.1 (default 0: any free port);
+                  its credentials live in DIR/management with --session, else in the user data folder
   --phase NAME=MS override one phase duration for this session, in emulated ms (repeatable),
                   e.g. --phase createVm=10000 --phase bootGuest=20000
   --help          show this help`;
 
 export function parseServeArgs(argv: readonly string[]): ServeCommand {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; phase?: string[]; pool?: string[]; help?: boolean };
+  let values: { port?: string; 'management-port'?: string; 'time-scale'?: string; seed?: string; hosts?: string; cores?: string; quota?: string; session?: string; phase?: string[]; pool?: string[]; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -61,6 +66,7 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
       allowPositionals: false,
       options: {
         port: { type: 'string' },
+        'management-port': { type: 'string' },
         'time-scale': { type: 'string' },
         seed: { type: 'string' },
         hosts: { type: 'string' },
@@ -81,6 +87,7 @@ export function parseServeArgs(argv: readonly string[]): ServeCommand {
 
   const options: ServeOptions = {};
   if (values.port !== undefined) options.port = integerIn('--port', values.port, 0, 65535);
+  if (values['management-port'] !== undefined) options.managementPort = integerIn('--management-port', values['management-port'], 0, 65535);
   if (values['time-scale'] !== undefined) {
     const text = values['time-scale'];
     const scale = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;

@@ -48,6 +48,13 @@ const rules: { folder: string; allowed: (spec: string) => boolean; why: string }
     why: 'package/ is pure reading plus safe unzip',
   },
   {
+    folder: 'src-main/management',
+    // The Service Management API: a face over the fabric, like serve/ and electron/, but knowing neither.
+    allowed: (s) =>
+      s.startsWith('src-main/management/') || s.startsWith('src-main/fabric/') || s.startsWith('src-main/common/') || s.startsWith('node:') || s === 'node-forge' || s === 'fast-xml-parser',
+    why: 'management/ is HTTPS and XML over the fabric, and knows no shell',
+  },
+  {
     folder: 'src-main/fabric',
     allowed: (s) => s.startsWith('src-main/fabric/') || s.startsWith('src-main/common/') || s.startsWith('src-main/package/') || s.startsWith('src-main/logs/') || s.startsWith('node:'),
     why: 'the fabric knows no transport and runs no host code',
