@@ -230,14 +230,24 @@ export function sameSecret(a: string, b: string): boolean {
 
 /** A PFX's certificate (Add Service Certificate): its DER and thumbprint; throws a sentence for people. */
 export function readPfxCertificate(pfx: Buffer, password: string): { der: Buffer; thumbprint: string; subject: string; notAfter: Date } {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: forge.pkcs12.Pkcs12Pfx | undefined;
+  let asn1: forge.asn1.Asn1;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(pfx.toString('binary'))), password);
+    asn1 = forge.asn1.fromDer(forge.util.createBuffer(pfx.toString('binary')));
   } catch (error) {
-    const message = (error as Error).message;
-    if (/mac|password|decrypt/i.test(message)) throw new Error('The password does not open the PFX (its MAC or its encryption does not match).');
-    throw new Error(`The data is not a PKCS#12 (PFX) file: ${message}`);
+    throw new Error(`The data is not a PKCS#12 (PFX) file: ${(error as Error).message}`);
   }
+  // An empty password was written two ways: with the two-byte terminator (OpenSSL, forge) or as zero bytes (Windows).
+  for (const attempt of password === '' ? ['', null] : [password]) {
+    try {
+      p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, attempt as string);
+      break;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!/mac|password|decrypt|invalid/i.test(message)) throw new Error(`The data is not a PKCS#12 (PFX) file: ${message}`);
+    }
+  }
+  if (!p12) throw new Error('The password does not open the PFX (its MAC or its encryption does not match).');
   const bags = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!] ?? [];
   const cert = bags.find((b) => b.cert)?.cert;
   if (!cert) throw new Error('The PFX holds no certificate.');

@@ -1,6 +1,6 @@
 // The command line of `npm run serve`: good values reach browser mode, bad ones are one line naming the option.
 import { describe, expect, it } from 'vitest';
-import { parseServeArgs, ServeArgsError } from '../../src-main/serve/serve-args';
+import { parseServeArgs, ServeArgsError, serveUsage } from '../../src-main/serve/serve-args';
 
 describe('npm run serve arguments', () => {
   it('runs with defaults when given nothing', () => {
@@ -43,6 +43,11 @@ describe('npm run serve arguments', () => {
     expect(() => parseServeArgs(argv)).toThrow(message);
   });
 
+  it('reads the Service Management API\'s port', () => {
+    expect(parseServeArgs(['--management-port', '4443'])).toEqual({ kind: 'run', options: { managementPort: 4443 } });
+    expect(serveUsage).toMatch(/--management-port N/);
+  });
+
   it('asks for help with --help', () => {
     expect(parseServeArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
@@ -56,6 +61,8 @@ describe('npm run serve arguments', () => {
     [['--port', '-1'], /--port/],
     [['--port', ''], /--port/],
     [['--port'], /--port/],
+    [['--management-port', '70000'], /--management-port/],
+    [['--management-port', 'https'], /--management-port/],
     [['--time-scale', '0.05'], /--time-scale/],
     [['--time-scale', '1001'], /--time-scale/],
     [['--time-scale', 'fast'], /--time-scale/],
