@@ -306,3 +306,85 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     }
   }, 120_000);
 });
+
+describe('deployment operations through the API', () => {
+  it('changes the configuration (refusing one that fails validation), deletes and rebuilds role instances, suspends and runs', async () => {
+    await createService('ops');
+    const sample = pathToFileURL(sampleDir.pathname).href;
+    const threeInstances = sampleConfiguration.replace('<Instances count="2" />', '<Instances count="3" />');
+    const created = await rest(api(alice, '/services/hostedservices/ops/deploymentslots/staging'), { method: 'POST', caPem, ...asAlice, body: createDeploymentXml({ name: 'opsdep', packageUrl: sample, configuration: threeInstances }) });
+    expect(created.status).toBe(202);
+    const byName = (path = '') => api(alice, `/services/hostedservices/ops/deployments/opsdep${path}`);
+    const until = (requestId: string) =>
+      waitFor(`operation ${requestId} to end`, async () => {
+        const answer = await rest(api(alice, `/operations/${requestId}`), { caPem, ...asAlice });
+        return !/<Status>InProgress<\/Status>/.test(answer.body) && answer.body;
+      }, 90_000);
+    const readyCount = (n: number) =>
+      waitFor(`${n} instances ReadyRole`, async () => {
+        const body = (await rest(byName(), { caPem, ...asAlice })).body;
+        const statuses = [...body.matchAll(/<InstanceStatus>([^<]+)<\/InstanceStatus>/g)].map((m) => m[1]);
+        return statuses.length === n && statuses.every((st) => st === 'ReadyRole') && body;
+      }, 90_000);
+    expect(await until(String(created.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    const ready = await readyCount(3);
+    expect(ready).toMatch(/<DeploymentSlot>Staging<\/DeploymentSlot>/);
+    expect(ready).toMatch(/<PowerState>Started<\/PowerState>/);
+    expect(ready).toMatch(/<InstanceUpgradeDomain>\d<\/InstanceUpgradeDomain>/);
+
+    const change = (configuration: string) =>
+      rest(byName('/?comp=config'), {
+        method: 'POST',
+        caPem,
+        ...asAlice,
+        body: `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(configuration).toString('base64')}</Configuration><Mode>Auto</Mode></ChangeConfiguration>`,
+      });
+    const refused = await change(threeInstances.replace('<Instances count="3" />', '<Instances count="-1" />'));
+    expect([refused.status, errorOf(refused.body).code]).toEqual([400, 'BadRequest']);
+    expect(errorOf(refused.body).message).toMatch(/ServiceConfiguration\.cscfg:\d+:\d+/);
+    const manual = await rest(byName('/?comp=config'), {
+      method: 'POST',
+      caPem,
+      ...asAlice,
+      body: `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(threeInstances).toString('base64')}</Configuration><Mode>Manual</Mode></ChangeConfiguration>`,
+    });
+    expect([manual.status, errorOf(manual.body).code]).toEqual([501, 'NotImplemented']);
+
+    const deleteInstances = await rest(byName('/roleinstances/?comp=delete'), {
+      method: 'POST',
+      caPem,
+      ...asAlice,
+      body: '<RoleInstances xmlns="http://schemas.microsoft.com/windowsazure"><Name>WorkerRole1_IN_2</Name></RoleInstances>',
+    });
+    expect(deleteInstances.status).toBe(202);
+    expect(await until(String(deleteInstances.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    expect(await readyCount(2)).not.toContain('WorkerRole1_IN_2');
+    const noSuch = await rest(byName('/roleinstances/WorkerRole1_IN_9?comp=reboot'), { method: 'POST', caPem, ...asAlice });
+    expect([noSuch.status, errorOf(noSuch.body).code]).toEqual([404, 'ResourceNotFound']);
+
+    const rebuild = await rest(byName('/roleinstances/WorkerRole1_IN_1?comp=rebuild'), { method: 'POST', caPem, ...asAlice });
+    expect(rebuild.status).toBe(202);
+    expect(await until(String(rebuild.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+
+    const changed = await change(sampleConfiguration);
+    expect(changed.status).toBe(202);
+    expect(await until(String(changed.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    expect((await rest(byName(), { caPem, ...asAlice })).body).toContain(`<Configuration>${Buffer.from(sampleConfiguration).toString('base64')}</Configuration>`);
+
+    const status = (value: string) =>
+      rest(byName('/?comp=status'), { method: 'POST', caPem, ...asAlice, body: `<UpdateDeploymentStatus xmlns="http://schemas.microsoft.com/windowsazure"><Status>${value}</Status></UpdateDeploymentStatus>` });
+    const bad = await status('Paused');
+    expect([bad.status, errorOf(bad.body).code]).toEqual([400, 'BadRequest']);
+    const suspended = await status('Suspended');
+    expect(await until(String(suspended.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    expect((await rest(byName(), { caPem, ...asAlice })).body).toMatch(/<Status>Suspended<\/Status>.*<PowerState>Stopped<\/PowerState>/s);
+    const running = await status('Running');
+    expect(await until(String(running.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+
+    const removed = await rest(byName(), { method: 'DELETE', caPem, ...asAlice });
+    expect(removed.status).toBe(202);
+    expect(await until(String(removed.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    const gone = await rest(byName(), { caPem, ...asAlice });
+    expect([gone.status, errorOf(gone.body).code]).toEqual([404, 'ResourceNotFound']);
+  }, 240_000);
+});
