@@ -208,17 +208,23 @@ export function publishSettingsFileName(subscription: ManagementSubscription): s
   return `${subscription.name.replace(/[\\/:*?"<>|\0]/g, '-').trim() || subscription.id}.publishsettings`;
 }
 
-/** Write what tools need into the folder: <name>.publishsettings per subscription and `token` (the first's). */
-export function writeToolFiles(credentials: ManagementCredentials, url: string): string[] {
-  const written: string[] = [];
+/**
+ * Write what tools need into the folder: <name>.publishsettings per subscription and `token` (the first's).
+ * Answers each subscription's publish settings as written (a PKCS#12 is salted afresh each time it is made).
+ */
+export function writeToolFiles(credentials: ManagementCredentials, url: string): { files: string[]; publishSettings: Map<string, string> } {
+  const files: string[] = [];
+  const texts = new Map<string, string>();
   for (const subscription of credentials.subscriptions) {
     const file = join(credentials.folder, publishSettingsFileName(subscription));
-    writeFileSync(file, publishSettings(subscription, url), { mode: 0o600 });
-    written.push(file);
+    const text = publishSettings(subscription, url);
+    writeFileSync(file, text, { mode: 0o600 });
+    files.push(file);
+    texts.set(subscription.id, text);
   }
   writeFileSync(join(credentials.folder, 'token'), `${credentials.subscriptions[0]!.token}\n`, { mode: 0o600 });
-  written.push(join(credentials.folder, 'token'), join(credentials.folder, 'ca.pem'));
-  return written;
+  files.push(join(credentials.folder, 'token'), join(credentials.folder, 'ca.pem'));
+  return { files, publishSettings: texts };
 }
 
 /** Constant-time comparison of two strings (tokens). */

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ManagementConnection } from '../common/fabric-api';
 import type { Fabric } from '../fabric/fabric';
-import { loadOrCreateCredentials, publishSettings, publishSettingsFileName, writeToolFiles } from './management-credentials';
+import { loadOrCreateCredentials, publishSettingsFileName, writeToolFiles } from './management-credentials';
 import { startManagementServer, type ManagementServer } from './management-server';
 
 /** The user data folder's management/ (XDG on Linux, Application Support on macOS, APPDATA on Windows). */
@@ -24,7 +24,7 @@ export interface ManagementFace {
 export async function startManagementFace(fabric: Fabric, options: { folder: string; port?: number; log?: (line: string) => void }): Promise<ManagementFace> {
   const credentials = loadOrCreateCredentials(options.folder);
   const server = await startManagementServer({ management: fabric.management, credentials, port: options.port, log: options.log });
-  writeToolFiles(credentials, server.url);
+  const written = writeToolFiles(credentials, server.url);
   const connection: ManagementConnection = {
     url: server.url,
     folder: credentials.folder,
@@ -34,7 +34,7 @@ export async function startManagementFace(fabric: Fabric, options: { folder: str
       name: s.name,
       token: s.token,
       publishSettingsFileName: publishSettingsFileName(s),
-      publishSettings: publishSettings(s, server.url),
+      publishSettings: written.publishSettings.get(s.id)!,
     })),
   };
   fabric.setManagementConnection(connection);

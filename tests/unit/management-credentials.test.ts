@@ -58,7 +58,7 @@ describe('management credentials', () => {
   it('writes publish settings in the portal\'s shape (SchemaVersion 2.0) with the certificate whose key matches', () => {
     const folder = newFolder();
     const credentials = loadOrCreateCredentials(folder, 'My <Lab> & co');
-    const files = writeToolFiles(credentials, 'https://127.0.0.1:4443');
+    const { files } = writeToolFiles(credentials, 'https://127.0.0.1:4443');
     const sub = credentials.subscriptions[0]!;
     const text = readFileSync(files[0]!, 'utf8');
     expect(files[0]).toMatch(/My -Lab- & co\.publishsettings$/);
