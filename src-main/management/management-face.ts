@@ -23,7 +23,13 @@ export interface ManagementFace {
 
 export async function startManagementFace(fabric: Fabric, options: { folder: string; port?: number; log?: (line: string) => void }): Promise<ManagementFace> {
   const credentials = loadOrCreateCredentials(options.folder);
-  const server = await startManagementServer({ management: fabric.management, credentials, port: options.port, log: options.log });
+  const server = await startManagementServer({
+    management: fabric.management,
+    credentials,
+    port: options.port,
+    log: options.log,
+    extensions: { exportSession: () => fabric.exportSession({}), exports: async () => (await fabric.getExportStatus()).exports },
+  });
   const written = writeToolFiles(credentials, server.url);
   const connection: ManagementConnection = {
     url: server.url,

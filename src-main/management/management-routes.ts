@@ -1,7 +1,10 @@
 // The Service Management API's operations: each route reads its request (URI, query, XML body), calls the
 // fabric's ServiceManagement and renders Azure's answer. Operations the fabric does not have yet are refused
 // by name (501 NotImplemented) after being recorded as failed operations, never ignored.
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { InstanceView, OperationKind, OperationView, Slot } from '../common/fabric-api';
+import type { ExportInfo } from '../common/log-api';
 import { readPfxCertificate, thumbprintOf } from './management-credentials';
 import type { ManagedDeployment, ServiceManagement } from '../fabric/service-management';
 import type { HostedService } from '../fabric/hosted-services';
@@ -23,6 +26,8 @@ export interface ManagementRequest {
 export interface ManagementAnswer {
   status: number;
   body?: string;
+  /** A file streamed as the body (a session export). */
+  file?: { path: string; bytes: number; contentType: string; fileName: string };
   headers?: Record<string, string>;
   /** The operation's request id when it is not the request's own (never, today: both are the same). */
   requestId?: string;
@@ -31,9 +36,16 @@ export interface ManagementAnswer {
 const ok = (body?: string, status = 200): ManagementAnswer => ({ status, ...(body !== undefined ? { body } : {}) });
 const accepted = (): ManagementAnswer => ({ status: 202 });
 
-export async function routeRequest(sm: ServiceManagement, r: ManagementRequest): Promise<ManagementAnswer> {
+/** Fabric Lab's own operations beside Azure's (under /<subscription>/fabriclab): the session's logs. */
+export interface FabricLabExtensions {
+  exportSession(): Promise<ExportInfo>;
+  exports(): Promise<ExportInfo[]>;
+}
+
+export async function routeRequest(sm: ServiceManagement, r: ManagementRequest, extensions?: FabricLabExtensions): Promise<ManagementAnswer> {
   const [first, second, third, ...rest] = r.segments;
   const sub = r.subscriptionId;
+  if (first === 'fabriclab' && extensions) return fabricLabRoute(sm, r, extensions, second, third, rest);
   if (first === undefined) {
     allow(r, 'GET');
     return ok(subscriptionXml(sm, sub));
@@ -157,6 +169,27 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     throw managementErrors.notImplemented('List Events (the platform reboots a deployment saw)');
   }
   throw managementErrors.noRoute(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
+}
+
+/**
+ * POST fabriclab/export writes the session's logs to one .zip (the whole fabric's session, as the dashboard's
+ * export does) and answers where; GET fabriclab/exports/<id> streams it.
+ */
+async function fabricLabRoute(sm: ServiceManagement, r: ManagementRequest, extensions: FabricLabExtensions, what?: string, id?: string, rest: string[] = []): Promise<ManagementAnswer> {
+  if (what === 'export' && id === undefined) {
+    allow(r, 'POST');
+    sm.logRequest('INFO', 'Service Management API: session export requested (a Fabric Lab extension).', r.requestId);
+    const info = await extensions.exportSession();
+    return ok(xmlDocument('SessionExport', { Id: info.id, FileName: basename(info.path), Files: info.files, Bytes: info.bytes, RequestId: info.requestId }));
+  }
+  if (what === 'exports' && id !== undefined && rest.length === 0) {
+    allow(r, 'GET');
+    const found = (await extensions.exports()).find((e) => e.id === id);
+    const size = found ? (await stat(found.path).catch(() => undefined))?.size : undefined;
+    if (!found || size === undefined) throw managementErrors.notFound(`There is no session export ${id} (exports are kept while the session runs).`);
+    return { status: 200, file: { path: found.path, bytes: size, contentType: 'application/zip', fileName: basename(found.path) } };
+  }
+  throw managementErrors.noRoute(r.method, `/${r.subscriptionId}/${r.segments.join('/')}`);
 }
 
 async function createHostedService(sm: ServiceManagement, r: ManagementRequest): Promise<ManagementAnswer> {

@@ -5,6 +5,7 @@
 // Then x-ms-version is checked, the body is read within a limit, and one route handles it. Every answer
 // carries x-ms-request-id; every call is written to FrontEnd.log; nothing a client sends can stop the server.
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,7 @@ import type { ServiceManagement } from '../fabric/service-management';
 import { newRequestId } from '../fabric/service-management';
 import { sameSecret, thumbprintOf, type ManagementCredentials, type ManagementSubscription } from './management-credentials';
 import { managementErrors, toManagementError, type ManagementError } from './management-errors';
-import { routeRequest, type ManagementRequest } from './management-routes';
+import { routeRequest, type FabricLabExtensions, type ManagementAnswer, type ManagementRequest } from './management-routes';
 import { xmlDocument } from './management-xml';
 
 /** The versions of the API Microsoft documented, oldest to newest. */
@@ -31,6 +32,8 @@ export const maxBodyBytes = 16 * 1024 * 1024;
 export interface ManagementServerOptions {
   management: ServiceManagement;
   credentials: ManagementCredentials;
+  /** Fabric Lab's own operations (session export); absent: not offered. */
+  extensions?: FabricLabExtensions;
   /** 0 or absent: a free port. Always 127.0.0.1. */
   port?: number;
   /** Problems of the server itself (TLS handshakes that fail), for the shell's log. */
@@ -75,9 +78,10 @@ export async function startManagementServer(options: ManagementServerOptions): P
       if (!knownVersions.has(version)) throw managementErrors.unknownVersion(version);
       const body = await readBody(req);
       const request: ManagementRequest = { method, segments: segments.slice(1), query: url.searchParams, body, subscriptionId, requestId, version };
-      const answer = await routeRequest(management, request);
+      const answer = await routeRequest(management, request, options.extensions);
       management.logRequest('INFO', `Service Management API: ${method} ${url.pathname}${url.search} -> ${answer.status}`, answer.requestId ?? requestId);
-      send(res, answer.status, answer.requestId ?? requestId, answer.body, answer.headers);
+      if (answer.file) sendFile(res, requestId, answer.file, log);
+      else send(res, answer.status, answer.requestId ?? requestId, answer.body, answer.headers);
     } catch (thrown) {
       const error = toManagementError(thrown);
       if (error.status >= 500) log(`Service Management API: ${method} ${url.pathname}: ${error.message}`);
@@ -149,6 +153,21 @@ function send(res: ServerResponse, status: number, requestId: string, body: stri
     ...headers,
   });
   res.end(body);
+}
+
+function sendFile(res: ServerResponse, requestId: string, file: NonNullable<ManagementAnswer['file']>, log: (line: string) => void): void {
+  res.writeHead(200, {
+    'x-ms-request-id': requestId,
+    'Content-Type': file.contentType,
+    'Content-Length': String(file.bytes),
+    'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^\w.-]/g, '_')}"`,
+  });
+  createReadStream(file.path)
+    .on('error', (error) => {
+      log(`Service Management API: could not stream ${file.path}: ${error.message}`);
+      res.destroy(error);
+    })
+    .pipe(res);
 }
 
 function sendError(res: ServerResponse, error: ManagementError, requestId: string): void {

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
+import { addRemoteCommands } from './cli-remote';
 import { addRunCommand } from './cli-run';
 
 export interface CliIo {
@@ -117,6 +118,8 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     });
 
   addRunCommand(program, io, setStatus, { valid: exitValid, invalid: exitInvalid });
+  // A running Fabric Lab (or anything that speaks the Service Management API), through its publish settings.
+  addRemoteCommands(program, io, setStatus);
 
   return program;
 }
