@@ -45,6 +45,16 @@ export interface CreateDeploymentRequest {
   treatWarningsAsError: boolean;
 }
 
+export interface RebootEvent {
+  roleName: string;
+  instanceName: string;
+  reason: string;
+  at: number;
+}
+
+/** Statuses a guest OS starts from when it is created or resumed rather than rebooted. */
+const firstBoots = new Set(['RoleStateUnknown', 'CreatingVM', 'StoppedVM', 'StoppedDeallocated']);
+
 /** Request ids kept per subscription for Get Operation Status. */
 const keptRequestIds = 5_000;
 const configurationFileName = 'ServiceConfiguration.cscfg';
@@ -242,6 +252,30 @@ export class ServiceManagement {
     const ids = instanceNames.map((name) => this.instanceOf(deployment, name).id);
     this.own(subscriptionId, requestId);
     this.frontEnd.deleteInstances(deployment.view.id, ids, requestId);
+  }
+
+  /**
+   * List Events: the reboots the instances of a deployment went through between two emulated times, newest
+   * last; a reboot is a guest OS starting again without being created or resumed (a Reboot Role Instance, or
+   * the host agent's restart of a silent guest), read from the session's events.
+   */
+  async rebootEvents(deployment: ManagedDeployment, from: number, to: number): Promise<RebootEvent[]> {
+    const found: RebootEvent[] = [];
+    let before: number | undefined;
+    // Newest first, a page at a time, until the window's start (bounded: at most 50 pages of 1,000).
+    for (let page = 0; page < 50 && this.logs; page++) {
+      const events = await this.logs.queryEvents({ deploymentId: deployment.view.id, kinds: ['instance-status'], limit: 1_000, ...(before !== undefined ? { before } : {}) });
+      for (const e of events.events) {
+        if (e.kind !== 'instance-status' || e.at < from || e.at > to) continue;
+        if (e.to === 'StartingVM' && !firstBoots.has(e.from)) {
+          found.push({ roleName: e.instanceId.split('/').at(-1)!.replace(/_IN_\d+$/, ''), instanceName: e.instanceId.split('/').at(-1)!, reason: e.details, at: e.at });
+        }
+      }
+      const oldest = events.events.at(-1);
+      if (events.next === null || !oldest || oldest.at < from) break;
+      before = events.next;
+    }
+    return found.sort((a, b) => a.at - b.at);
   }
 
   /** Get Operation Status: only the subscription that started an operation can see it. */

@@ -163,10 +163,18 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     else throw managementErrors.badRequest(`POST to a role instance needs ?comp=reboot, reimage or rebuild${comp ? `, not "${comp}"` : ''}.`);
     return accepted();
   }
-  if (child === 'events') {
+  if (child === 'events' && childName === undefined) {
     allow(r, 'GET');
-    find();
-    throw managementErrors.notImplemented('List Events (the platform reboots a deployment saw)');
+    const deployment = find();
+    const from = timeParameter(r.query, 'starttime');
+    const to = timeParameter(r.query, 'endtime');
+    if (to < from) throw managementErrors.badRequest('endtime is before starttime.');
+    const events = await sm.rebootEvents(deployment, from, to);
+    return ok(
+      xmlDocument('DeploymentEventCollection', {
+        RebootEvents: { RebootEvent: events.map((e) => ({ RoleName: e.roleName, InstanceName: e.instanceName, RebootReason: e.reason, RebootStartTime: iso(e.at) })) },
+      }),
+    );
   }
   throw managementErrors.noRoute(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
 }
@@ -275,6 +283,15 @@ function refuse(sm: ServiceManagement, r: ManagementRequest, kind: OperationKind
 
 function allow(r: ManagementRequest, ...methods: string[]): void {
   if (!methods.includes(r.method)) throw managementErrors.methodNotAllowed(r.method, `/${r.subscriptionId}/${r.segments.join('/')}`);
+}
+
+/** A required time in the query (ISO 8601, as List Events takes starttime and endtime). */
+function timeParameter(query: URLSearchParams, name: string): number {
+  const text = query.get(name);
+  if (!text) throw managementErrors.badRequest(`List Events needs ${name} (an ISO 8601 time, e.g. 2015-06-17T17:58:50Z).`);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw managementErrors.badRequest(`${name} "${text}" is not an ISO 8601 time.`);
+  return at;
 }
 
 function slotOf(text: string): Slot {

@@ -123,6 +123,22 @@ describe('the Service Management API, driven by azure-asm-compute', () => {
     const rebootOp = (await fabric.getSnapshot()).operations.find((o) => o.requestId === rebootId);
     expect(rebootOp).toMatchObject({ kind: 'RebootRoleInstance', target: `${operation!.target}/WorkerRole1_IN_0`, status: 'Succeeded' });
 
+    // List Events: the reboot, from the session's events (times are the fabric's emulated ones).
+    const events = await waitFor('the reboot in List Events', async () => {
+      const answer = await call<{ deploymentEvents: { roleName: string; instanceName: string; rebootReason: string; rebootStartTime: Date }[] }>(
+        client.deployments,
+        'listEvents',
+        'walk',
+        'walk-1',
+        new Date(0),
+        new Date(Date.UTC(2999, 0)),
+      );
+      return answer.deploymentEvents.length > 0 && answer.deploymentEvents;
+    });
+    expect(events).toEqual([{ roleName: 'WorkerRole1', instanceName: 'WorkerRole1_IN_0', rebootReason: 'Rebooting the guest OS.', rebootStartTime: expect.any(Date) as Date }]);
+    const noEnd = await rest(api(alice, '/services/hostedservices/walk/deployments/walk-1/events?starttime=2020-01-01T00:00:00Z'), { caPem, ...asAlice });
+    expect([noEnd.status, errorOf(noEnd.body).message]).toEqual([400, expect.stringContaining('endtime') as string]);
+
     const deleted = await call<{ status: string }>(client.deployments, 'deleteBySlot', 'walk', 'Production');
     expect(deleted.status).toBe('Succeeded');
     await call(client.hostedServices, 'deleteMethod', 'walk');
