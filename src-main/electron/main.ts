@@ -5,6 +5,7 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
+import { startManagementFace, type ManagementFace } from '../management/management-face';
 import { chooseExportPath, packageDialogs } from './dialogs';
 import { connectFabricIpc } from './ipc-bridge';
 import { createMainWindow, rendererLocation } from './window';
@@ -21,6 +22,7 @@ const hostWorkerUrl = new URL('./host-worker.js', import.meta.url);
 applySecurityRestrictions(app, location.isAppUrl);
 
 let fabric: Fabric | null = null;
+let management: ManagementFace | null = null;
 let fabricClosing = false;
 let fabricClosed = false;
 let win: BrowserWindow | null = null;
@@ -41,8 +43,9 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     if (fabricClosing) return;
     fabricClosing = true;
-    fabric
-      .close()
+    // The API stops taking calls first; its failing to close must not keep the fabric open.
+    (management?.close().catch((error: unknown) => console.error(`Fabric Lab: the Service Management API did not close cleanly: ${describe(error)}`)) ?? Promise.resolve())
+      .then(() => fabric!.close())
       .catch((error: unknown) => console.error(`Fabric Lab: the fabric did not close cleanly: ${describe(error)}`))
       .finally(() => {
         fabricClosed = true;
@@ -56,6 +59,12 @@ async function start(): Promise<void> {
   // Each launch is a session of its own under the app's data folder; older sessions stay for the user.
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
   fabric = await Fabric.start({ hostWorkerUrl, sessionDir });
+  // The Service Management API, its CA and credentials made once per installation in the app's data folder.
+  // The app is useful without it, so a failure here is logged, not fatal.
+  management = await startManagementFace(fabric, { folder: join(app.getPath('userData'), 'management'), log: (line) => console.error(line) }).catch((error: unknown) => {
+    console.error(`Fabric Lab: the Service Management API did not start: ${describe(error)}`);
+    return null;
+  });
   const window = (win = createMainWindow(location, preloadPath));
   const disconnect = connectFabricIpc({
     win,
