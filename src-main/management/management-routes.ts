@@ -94,6 +94,10 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       sm.service(sub, serviceName);
       return refuse(sm, r, 'SwapDeployment', serviceName, 'Swap Deployment (VIP swap)');
     }
+    if (r.query.get('comp') === 'media') {
+      sm.service(sub, serviceName);
+      return refuse(sm, r, 'DeleteHostedService', serviceName, 'Delete Hosted Service with its deployments and disks (?comp=media); delete the deployments, then the service');
+    }
     sm.deleteService(sub, serviceName, r.requestId);
     return ok();
   }

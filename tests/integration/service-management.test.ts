@@ -404,3 +404,24 @@ describe('deployment operations through the API', () => {
     expect([gone.status, errorOf(gone.body).code]).toEqual([404, 'ResourceNotFound']);
   }, 240_000);
 });
+
+describe('Create Deployment without StartDeployment', () => {
+  it('leaves the deployment Suspended once placed, as Azure did, and refuses Delete All by name', async () => {
+    await createService('idle');
+    const created = await rest(api(alice, '/services/hostedservices/idle/deploymentslots/production'), {
+      method: 'POST',
+      caPem,
+      ...asAlice,
+      body: createDeploymentXml({ name: 'idle', packageUrl: pathToFileURL(sampleDir.pathname).href, start: false }),
+    });
+    expect(created.status).toBe(202);
+    const suspended = await waitFor('the deployment Suspended with its VMs stopped', async () => {
+      const body = (await rest(api(alice, '/services/hostedservices/idle/deploymentslots/production'), { caPem, ...asAlice })).body;
+      const powers = [...body.matchAll(/<PowerState>([^<]+)<\/PowerState>/g)].map((m) => m[1]);
+      return /<Status>Suspended<\/Status>/.test(body) && powers.length === 2 && powers.every((p) => p === 'Stopped') && body;
+    }, 90_000);
+    expect(suspended).toMatch(/<InstanceStatus>StoppedVM<\/InstanceStatus>/);
+    const all = await rest(api(alice, '/services/hostedservices/idle?comp=media'), { method: 'DELETE', caPem, ...asAlice });
+    expect([all.status, errorOf(all.body).code]).toEqual([501, 'NotImplemented']);
+  }, 120_000);
+});
