@@ -21,6 +21,8 @@ export interface ManagementRequest {
   subscriptionId: string;
   requestId: string;
   version: string;
+  /** https://127.0.0.1:<port>, for the URLs answers carry. */
+  baseUrl: string;
 }
 
 export interface ManagementAnswer {
@@ -61,7 +63,7 @@ export async function routeRequest(sm: ServiceManagement, r: ManagementRequest, 
   if (first !== 'services' || second !== 'hostedservices') throw managementErrors.noRoute(r.method, `/${sub}/${r.segments.join('/')}`);
   if (third === undefined) {
     allow(r, 'GET', 'POST');
-    if (r.method === 'GET') return ok(xmlDocument('HostedServices', { HostedService: sm.listServices(sub).map((s) => hostedServiceElement(sub, s)) }));
+    if (r.method === 'GET') return ok(xmlDocument('HostedServices', { HostedService: sm.listServices(sub).map((s) => hostedServiceElement(r, s)) }));
     return createHostedService(sm, r);
   }
   if (third === 'operations' && rest[0] === 'isavailable' && rest[1] !== undefined && rest.length === 2) {
@@ -80,7 +82,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     if (r.method === 'GET') {
       const service = sm.service(sub, serviceName);
       const detail = r.query.get('embed-detail') === 'true';
-      return ok(xmlDocument('HostedService', { ...hostedServiceElement(sub, service), Deployments: detail ? { Deployment: sm.deployments(sub, serviceName).map((d) => deploymentElement(service, d)) } : undefined }));
+      return ok(xmlDocument('HostedService', { ...hostedServiceElement(r, service), Deployments: detail ? { Deployment: sm.deployments(sub, serviceName).map((d) => deploymentElement(service, d)) } : undefined }));
     }
     if (r.method === 'PUT') {
       const body = parseRequestXml(r.body, 'UpdateHostedService');
@@ -332,9 +334,9 @@ function subscriptionXml(sm: ServiceManagement, id: string): string {
   });
 }
 
-function hostedServiceElement(sub: string, s: HostedService): XmlElement {
+function hostedServiceElement(r: ManagementRequest, s: HostedService): XmlElement {
   return {
-    Url: `https://127.0.0.1/${sub}/services/hostedservices/${s.name}`,
+    Url: `${r.baseUrl}/${r.subscriptionId}/services/hostedservices/${s.name}`,
     ServiceName: s.name,
     HostedServiceProperties: {
       Description: s.description,

@@ -64,6 +64,8 @@ export async function startManagementServer(options: ManagementServerOptions): P
     socket.destroy();
   });
 
+  let baseUrl = 'https://127.0.0.1';
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newRequestId();
     const method = req.method ?? 'GET';
@@ -77,7 +79,7 @@ export async function startManagementServer(options: ManagementServerOptions): P
       if (typeof version !== 'string' || version === '') throw managementErrors.missingVersion();
       if (!knownVersions.has(version)) throw managementErrors.unknownVersion(version);
       const body = await readBody(req);
-      const request: ManagementRequest = { method, segments: segments.slice(1), query: url.searchParams, body, subscriptionId, requestId, version };
+      const request: ManagementRequest = { method, segments: segments.slice(1), query: url.searchParams, body, subscriptionId, requestId, version, baseUrl };
       const answer = await routeRequest(management, request, options.extensions);
       management.logRequest('INFO', `Service Management API: ${method} ${url.pathname}${url.search} -> ${answer.status}`, answer.requestId ?? requestId);
       if (answer.file) sendFile(res, requestId, answer.file, log);
@@ -112,6 +114,7 @@ export async function startManagementServer(options: ManagementServerOptions): P
     });
   });
   const port = (server.address() as AddressInfo).port;
+  baseUrl = `https://127.0.0.1:${port}`;
   return {
     url: `https://127.0.0.1:${port}`,
     port,
