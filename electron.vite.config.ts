@@ -35,6 +35,8 @@ export default defineConfig({
   },
   renderer: {
     root: 'src-renderer',
+    // The page's icon (favicon.svg) and nothing else: resources/ also holds the samples.
+    publicDir: resolve('resources/renderer'),
     build: {
       outDir: 'out/renderer',
       rollupOptions: { input: { index: resolve('src-renderer/index.html') } },

@@ -1,5 +1,6 @@
-// The one test command: type-check, build, unit + integration tests (vitest), end-to-end tests
-// (Playwright), then one closing line `N passed, N failed[, N skipped]` over every kind of test.
+// The one test command: type-check, lint (typescript-eslint; dependency-cruiser for the layers and cycles),
+// build, unit + integration tests (vitest), end-to-end tests (Playwright), then one closing line
+// `N passed, N failed[, N skipped]` over every kind of test.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -18,6 +19,8 @@ const steps = [];
 const checks = [
   ['Type-check (TypeScript)', npx, ['tsc', '-b', 'tsconfig.json']],
   ['Type-check (Svelte)', npx, ['svelte-check', '--tsconfig', './tsconfig.web.json', '--fail-on-warnings']],
+  ['Lint (typescript-eslint)', npx, ['eslint', '.']],
+  ['Layers and import cycles (dependency-cruiser)', npx, ['depcruise', 'src-main', 'src-renderer', '--config', '.dependency-cruiser.cjs']],
   ['Build', npx, ['electron-vite', 'build']],
 ];
 for (const [title, command, args] of checks) {

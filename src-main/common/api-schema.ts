@@ -1,10 +1,11 @@
-// Schemas for every payload that crosses a transport into the fabric. The transports validate with
-// these before anything reaches FabricApi, so a malformed message is answered with BadRequest.
+// Schemas for every payload that crosses a transport into the fabric, and the request types of FabricApi
+// inferred from them (one definition, so the check and the type cannot drift apart). The command dispatcher
+// (command-dispatcher.ts) validates with these before anything reaches FabricApi, so a malformed message is
+// answered with BadRequest.
 import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
-import { FabricError, fabricCommandNames, type FabricCommandName } from './fabric-api';
 import { logCommandArgs } from './log-api-schema';
-import { checkPhase } from './timings';
+import { checkPhase, type PhaseTimings } from './timings';
 
 const name = z.string().min(1).max(100);
 
@@ -57,7 +58,9 @@ export const fabricCommandArgs = {
           ctx.addIssue({ code: 'custom', path: [phase], message: (error as Error).message });
         }
       }
-    }),
+    })
+      // Every key was checked to be a phase above.
+      .transform((phases) => phases as Partial<PhaseTimings>),
   }),
   repairHost: z.strictObject({ hostId: name }),
   updateDeploymentStatus: z.strictObject({ deploymentId: name, status: z.enum(['Running', 'Suspended']) }),
@@ -82,39 +85,33 @@ export const fabricCommandArgs = {
     method: z.enum(['GET', 'HEAD']).optional(),
   }),
   injectFault: z.discriminatedUnion('kind', [
+    /** The role's host process dies now; `persistent`: it dies again at every start until cleared. */
     z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
+    /** The role's first simple startup task exits 1 from now on (the role recycles to run it) until cleared. */
     z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),
+    /** The guest OS freezes: no heartbeats, no progress, until the host agent restarts it. */
     z.strictObject({ kind: z.literal('hang-guest'), instanceId: name }),
+    /** Remove the persistent faults of an instance. */
     z.strictObject({ kind: z.literal('clear'), instanceId: name }),
+    /** Terminate the host's worker thread: the host OS and every guest on it are gone at once. */
     z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
+    /** Cut the host off from its fabric controller: no messages either way. */
     z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
+    /** Freeze the host OS (host agent and guests stop); unlike kill and disconnect, the controller's restart cures it. */
     z.strictObject({ kind: z.literal('hang-host'), hostId: name }),
   ]),
   ...logCommandArgs,
-} satisfies Record<FabricCommandName, z.ZodType>;
+};
 
-/** A command call as it travels over the WebSocket bridge. */
-export const commandMessage = z.strictObject({
-  id: z.number().int().nonnegative(),
-  method: z.enum(fabricCommandNames),
-  args: z.unknown().optional(),
-});
-export type CommandMessage = z.infer<typeof commandMessage>;
+/** The names of the commands that have a schema; the dispatcher checks at compile time that they are FabricApi's. */
+export type SchemaCommandName = keyof typeof fabricCommandArgs;
 
-/** Check a command's argument; throws FabricError('BadRequest') naming the command and the field. */
-export function parseCommandArgs<K extends FabricCommandName>(method: K, args: unknown): z.infer<(typeof fabricCommandArgs)[K]> {
-  const schema = fabricCommandArgs[method];
-  if (!schema) throw new FabricError('BadRequest', `Unknown command "${String(method)}"`);
-  const result = schema.safeParse(args);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map((issue) => `${issue.path.length ? issue.path.join('.') : 'argument'}: ${issue.message}`)
-      .join('; ');
-    throw new FabricError('BadRequest', `Bad argument to ${method}: ${issues}`);
-  }
-  return result.data as z.infer<(typeof fabricCommandArgs)[K]>;
-}
+/** What a command takes once its schema has checked it: the parameter type of the FabricApi method. */
+export type CommandRequest<K extends SchemaCommandName> = z.infer<(typeof fabricCommandArgs)[K]>;
 
-export function isCommandName(value: unknown): value is FabricCommandName {
-  return typeof value === 'string' && (fabricCommandNames as readonly string[]).includes(value);
-}
+/** Deploy a sample or a package opened with openPackage: exactly one of the two. */
+export type DeployRequest = CommandRequest<'deploy'>;
+/** A real HTTP request to one instance's own endpoint listener (not through the load balancer). */
+export type InstanceRequest = CommandRequest<'sendInstanceRequest'>;
+/** Faults a user can inject, each exercising one of the fabric's recovery paths. */
+export type FaultRequest = CommandRequest<'injectFault'>;

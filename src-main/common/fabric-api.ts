@@ -1,9 +1,16 @@
 // The contract between the fabric and everything that shows or drives it: Electron IPC, the WebSocket
 // bridge, the CLI and the tests all speak FabricApi and nothing else.
+// Request types are inferred from the schemas that check them (api-schema.ts); what happened in a session is
+// in session-records.ts. Both are re-exported here, so FabricApi's users import from one place.
+import type { CommandRequest, DeployRequest, FaultRequest, InstanceRequest } from './api-schema';
 import type { InstanceStatus, PowerState } from './instance-status';
 import type { PhaseTimings } from './timings';
 import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
 import { logCommandNames, type LogCommands } from './log-api';
+import type { FabricRecord, OperationKind, OperationStatus } from './session-records';
+
+export type { CommandRequest, DeployRequest, FaultRequest, InstanceRequest } from './api-schema';
+export type { FabricRecord, FaultRecord, OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
 
 export type Slot = 'production' | 'staging';
 export type DeploymentStatus =
@@ -16,7 +23,6 @@ export type DeploymentStatus =
   | 'Deploying'
   | 'Deleting';
 export type HostHealth = 'Booting' | 'Healthy' | 'Unhealthy' | 'Off';
-export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed';
 
 export interface ClockState {
   /** Emulated time, ms since the Unix epoch. */
@@ -113,16 +119,6 @@ export interface InstanceEndpointView {
   servedBy: { process: 'WaWebHost' | 'w3wp'; pid: number; since: number } | null;
 }
 
-/** A real HTTP request to one instance's own endpoint listener (not through the load balancer). */
-export interface InstanceRequest {
-  instanceId: string;
-  /** The instance's first http endpoint when absent. */
-  endpointName?: string;
-  /** An absolute path with an optional query, `/` when absent. */
-  path?: string;
-  method?: 'GET' | 'HEAD';
-}
-
 export interface InstanceResponse {
   url: string;
   status: number;
@@ -133,30 +129,6 @@ export interface InstanceResponse {
   /** Real milliseconds from sending the request to the end of the response. */
   timeTakenMs: number;
 }
-
-export type OperationKind =
-  | 'CreateDeployment'
-  | 'DeleteDeployment'
-  | 'UpdateDeploymentStatus'
-  | 'ChangeInstanceCount'
-  | 'RebootRoleInstance'
-  | 'ReimageRoleInstance'
-  /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
-  | 'ChangeDeploymentConfiguration'
-  /** Writing the session's logs to one .zip (log-api.ts exportSession). */
-  | 'ExportSession'
-  /** Service Management API calls that change a hosted service (ended when answered). */
-  | 'CreateHostedService'
-  | 'UpdateHostedService'
-  | 'DeleteHostedService'
-  | 'AddCertificate'
-  | 'DeleteCertificate'
-  | 'DeleteRoleInstances'
-  /** Service Management API operations the fabric does not have yet: recorded, then failed by name. */
-  | 'UpgradeDeployment'
-  | 'WalkUpgradeDomain'
-  | 'RollbackUpdateOrUpgrade'
-  | 'SwapDeployment';
 
 export interface OperationView {
   requestId: string;
@@ -170,25 +142,9 @@ export interface OperationView {
   progress?: number;
 }
 
-/** Faults a user can inject, each exercising one of the fabric's recovery paths. */
+/** The kinds of fault that stay on an instance until cleared (injectFault's FaultRequest has every kind). */
 export type InstanceFaultKind = 'crash-role' | 'fail-startup-task' | 'hang-guest';
 export type HostFaultKind = 'kill-host' | 'disconnect-host' | 'hang-host';
-
-export type FaultRequest =
-  /** The role's host process dies now; `persistent`: it dies again at every start until cleared. */
-  | { kind: 'crash-role'; instanceId: string; persistent?: boolean }
-  /** The role's first simple startup task exits 1 from now on (the role recycles to run it) until cleared. */
-  | { kind: 'fail-startup-task'; instanceId: string }
-  /** The guest OS freezes: no heartbeats, no progress, until the host agent restarts it. */
-  | { kind: 'hang-guest'; instanceId: string }
-  /** Remove the persistent faults of an instance. */
-  | { kind: 'clear'; instanceId: string }
-  /** Terminate the host's worker thread: the host OS and every guest on it are gone at once. */
-  | { kind: 'kill-host'; hostId: string }
-  /** Cut the host off from its fabric controller: no messages either way. */
-  | { kind: 'disconnect-host'; hostId: string }
-  /** Freeze the host OS (host agent and guests stop); unlike kill and disconnect, the controller's restart cures it. */
-  | { kind: 'hang-host'; hostId: string };
 
 export interface SampleInfo {
   id: string;
@@ -232,27 +188,6 @@ export type FabricEvent =
   | { type: 'instance-removed'; id: string }
   | { type: 'operation'; operation: OperationView };
 
-/** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
-export interface StatusChangeRecord {
-  kind: 'instance-status';
-  at: number;
-  instanceId: string;
-  deploymentId: string;
-  from: InstanceStatus;
-  to: InstanceStatus;
-  details: string;
-  /** The request whose work this change belongs to, when the host agent knew it. */
-  requestId?: string;
-}
-export interface FaultRecord {
-  kind: 'fault';
-  at: number;
-  fault: FaultRequest;
-  /** What the fault was aimed at, as the user named it (instance or host). */
-  target: string;
-}
-export type FabricRecord = StatusChangeRecord | FaultRecord;
-
 /**
  * Changes over at most ~100 ms. `events` are coalesced: each entity appears once, in its latest state.
  * `records` are every status change in the order it happened.
@@ -261,17 +196,6 @@ export interface FabricEventBatch {
   seq: number;
   events: FabricEvent[];
   records: FabricRecord[];
-}
-
-/** Deploy a sample or a package opened with openPackage: exactly one of the two. */
-export interface DeployRequest {
-  sample?: string;
-  packageId?: string;
-  /** Defaults to the sample's service name. */
-  serviceName?: string;
-  slot?: Slot;
-  /** The region (location) whose machine pools may take the deployment; any when absent. */
-  region?: string;
 }
 
 export interface OperationRef {
@@ -304,33 +228,33 @@ export interface FabricCommands extends LogCommands {
   getSnapshot(): Promise<FabricSnapshot>;
   listSamples(): Promise<SampleInfo[]>;
   /** The validation report of a sample, before deploying it. */
-  getSamplePackage(request: { sample: string }): Promise<PackageView>;
+  getSamplePackage(request: CommandRequest<'getSamplePackage'>): Promise<PackageView>;
   /** Upload a package (files base64-encoded, paths relative to what the user chose) and read it. */
-  openPackage(request: { files: { path: string; data: string }[] }): Promise<PackageView>;
+  openPackage(request: CommandRequest<'openPackage'>): Promise<PackageView>;
   deploy(request: DeployRequest): Promise<OperationRef>;
-  deleteDeployment(request: { deploymentId: string }): Promise<OperationRef>;
+  deleteDeployment(request: CommandRequest<'deleteDeployment'>): Promise<OperationRef>;
   /** Change the time scale, pause or resume, or re-seed the jitter (in every host worker) for a replayable session. */
-  setClock(request: { scale?: number; paused?: boolean; seed?: number }): Promise<ClockState>;
+  setClock(request: CommandRequest<'setClock'>): Promise<ClockState>;
   getTimings(): Promise<TimingsView>;
   /** Override phase durations for work that starts from now on, in the controllers and every host worker. */
-  setTimings(request: { phases: Partial<PhaseTimings> }): Promise<TimingsView>;
+  setTimings(request: CommandRequest<'setTimings'>): Promise<TimingsView>;
   /** Restart an Unhealthy host: a fresh host OS (worker) and host agent; it rejoins the pool once Healthy. */
-  repairHost(request: { hostId: string }): Promise<void>;
+  repairHost(request: CommandRequest<'repairHost'>): Promise<void>;
   injectFault(request: FaultRequest): Promise<void>;
   /** Suspend (stop every instance, keeping their VMs and cores) or run a suspended deployment again. */
-  updateDeploymentStatus(request: { deploymentId: string; status: 'Running' | 'Suspended' }): Promise<OperationRef>;
+  updateDeploymentStatus(request: CommandRequest<'updateDeploymentStatus'>): Promise<OperationRef>;
   /** Scale a role out or in. */
-  changeInstanceCount(request: { deploymentId: string; roleName: string; count: number }): Promise<OperationRef>;
+  changeInstanceCount(request: CommandRequest<'changeInstanceCount'>): Promise<OperationRef>;
   /** Restart an instance's guest OS. */
-  rebootInstance(request: { instanceId: string }): Promise<OperationRef>;
+  rebootInstance(request: CommandRequest<'rebootInstance'>): Promise<OperationRef>;
   /** Re-create an instance's VM from a fresh OS image. */
-  reimageInstance(request: { instanceId: string }): Promise<OperationRef>;
+  reimageInstance(request: CommandRequest<'reimageInstance'>): Promise<OperationRef>;
   /**
    * Change Deployment Configuration: `configuration` is the new .cscfg's text (`fileName` names it in errors).
    * Refused with every validation error's file, line and rule; otherwise each instance takes the new values
    * (role code sees Changing, then Changed) and roles whose instance count changed are scaled.
    */
-  updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef>;
+  updateConfiguration(request: CommandRequest<'updateConfiguration'>): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
   /** Where the Service Management API listens and the files to connect tools to it; null when it is not served. */

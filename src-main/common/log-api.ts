@@ -1,16 +1,14 @@
 // The part of the FabricApi contract that reads the session's logs, queries its events and exports it.
 // Kept beside fabric-api.ts so the log commands' types live in one place; fabric-api.ts lists the commands.
-import type { FaultRequest, OperationKind, OperationStatus, StatusChangeRecord } from './fabric-api';
+// Request types are inferred from the schemas (log-api-schema.ts).
+import type { FaultRequest } from './api-schema';
+import type { EventQuery, ExportRequest, ExportSchedule, LogListRequest, LogPageRequest } from './log-api-schema';
+import type { OperationKind, OperationStatus, StatusChangeRecord } from './session-records';
+
+export type { EventQuery, ExportRequest, ExportSchedule, LogListRequest, LogPageRequest } from './log-api-schema';
 
 /** Which shape a file's lines have, so the viewer picks its level/time parser by file; `text` for XML and the like. */
 export type LogFileFormat = 'app-agent' | 'bootstrapper' | 'host-process' | 'iis' | 'events' | 'fabric' | 'text';
-
-/** The logs of one instance, or of one of the fabric's own components. */
-export type LogListRequest =
-  | { instanceId: string }
-  | { component: 'front-end' }
-  | { component: 'fabric-controller'; poolId: string }
-  | { component: 'host-agent'; hostId: string };
 
 export interface LogFileInfo {
   /** The file's id for readLog: its path inside the session folder, with `/` separators. */
@@ -28,14 +26,6 @@ export interface LogFileInfo {
   bytes: number;
   /** Wall-clock ms of the last write. */
   modified: number;
-}
-
-export interface LogPageRequest {
-  file: string;
-  /** First line, numbered from 0. */
-  fromLine: number;
-  /** 1 to 10,000 lines. */
-  count: number;
 }
 
 export interface LogPageView {
@@ -62,18 +52,6 @@ export type SessionEvent =
       deploymentId?: string;
     };
 
-export interface EventQuery {
-  deploymentId?: string;
-  roleName?: string;
-  instanceId?: string;
-  requestId?: string;
-  kinds?: SessionEvent['kind'][];
-  /** Newest first: only events with seq < before (the previous page's `next`). Absent: from the newest. */
-  before?: number;
-  /** 1 to 1,000 (default 200). */
-  limit?: number;
-}
-
 export interface EventPage {
   /** Newest first. */
   events: SessionEvent[];
@@ -81,13 +59,6 @@ export interface EventPage {
   total: number;
   /** Pass as `before` for the next (older) page; null when the start of the session was reached. */
   next: number | null;
-}
-
-export interface ExportRequest {
-  /** Where to write the .zip; absent: the session's exports folder. */
-  path?: string;
-  /** Electron only: ask the user where with a save dialog (the shell fills in `path`). */
-  saveAs?: boolean;
 }
 
 export interface ExportInfo {
@@ -100,13 +71,6 @@ export interface ExportInfo {
   scheduled: boolean;
   startedAt: number;
   endedAt: number;
-}
-
-export interface ExportSchedule {
-  /** A node-cron expression (5 or 6 fields), run on the wall clock; e.g. every 15 minutes: `*\/15 * * * *`. */
-  cron: string;
-  /** Scheduled exports kept; older ones are deleted. */
-  keep: number;
 }
 
 export interface ExportStatus {

@@ -1,8 +1,9 @@
 // FabricApi over Electron IPC, for one window. Like Podman Desktop's ipcHandle, every call goes through
-// one handler that answers {result} or {error} and never throws across IPC; unlike it, a call is first
-// checked to come from this window's own page, then validated by the same schema as the WebSocket bridge.
+// one handler that answers {result} or {error} and never throws across IPC: the command dispatcher that the
+// WebSocket bridge uses too (common/command-dispatcher.ts). Unlike it, a call is first checked to come from
+// this window's own page.
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
-import { isCommandName, parseCommandArgs } from '../common/api-schema';
+import { dispatchCommand, type CommandGuards } from '../common/command-dispatcher';
 import { isPackageChoice } from '../common/desktop-api';
 import { FabricError, toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
 import type { ExportRequest } from '../common/log-api';
@@ -34,27 +35,20 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, package
 
   const refused: IpcAnswer = { error: { code: 'BadRequest', message: 'Refused: the sender is not the Fabric Lab window.' } };
 
-  const invoke = async (event: IpcMainInvokeEvent, method: unknown, args: unknown): Promise<IpcAnswer> => {
-    if (!fromAppWindow(event)) return refused;
-    try {
-      if (!isCommandName(method)) return { error: { code: 'BadRequest', message: `Unknown command "${String(method)}"` } };
-      const call = api[method] as (arg: unknown) => Promise<unknown>;
-      const parsed: unknown = parseCommandArgs(method, args);
-      return { result: await call.call(api, method === 'exportSession' ? await exportTarget(parsed as ExportRequest) : parsed) };
-    } catch (error) {
-      return { error: toErrorInfo(error) };
-    }
-  };
-
   // The page never names a path on this machine: the user does, in the save dialog; without one the
   // export goes to the session's own exports folder.
-  const exportTarget = async (request: ExportRequest): Promise<ExportRequest> => {
-    if (request.path !== undefined) throw new FabricError('BadRequest', 'In the app, the save dialog chooses where an export is written; ask with saveAs.');
-    if (!request.saveAs || !chooseExportPath) return {};
-    const path = await chooseExportPath();
-    if (!path) throw new FabricError('BadRequest', 'Export cancelled: no file was chosen.');
-    return { path };
+  const guards: CommandGuards = {
+    exportSession: async (request: ExportRequest): Promise<ExportRequest> => {
+      if (request.path !== undefined) throw new FabricError('BadRequest', 'In the app, the save dialog chooses where an export is written; ask with saveAs.');
+      if (!request.saveAs || !chooseExportPath) return {};
+      const path = await chooseExportPath();
+      if (!path) throw new FabricError('BadRequest', 'Export cancelled: no file was chosen.');
+      return { path };
+    },
   };
+
+  const invoke = async (event: IpcMainInvokeEvent, method: unknown, args: unknown): Promise<IpcAnswer> =>
+    fromAppWindow(event) ? dispatchCommand(api, method, args, guards) : refused;
 
   // The page asks for a dialog, never for a path: what the user picks is read here and given to openPackage.
   const choosePackage = async (event: IpcMainInvokeEvent, choice: unknown): Promise<IpcAnswer> => {

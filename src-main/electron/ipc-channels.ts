@@ -1,6 +1,6 @@
 // The only IPC channels between the window and the main process. The preload and the main side both
 // import these names, so a typo cannot open a channel nobody checks.
-import type { FabricErrorInfo } from '../common/fabric-api';
+import type { CommandAnswer } from '../common/command-dispatcher';
 
 /** renderer -> main, invoke(method, arg): one FabricApi command, answered by an IpcAnswer. */
 export const fabricInvokeChannel = 'fabric:invoke';
@@ -14,4 +14,4 @@ export const choosePackageChannel = 'fabric:choose-package';
 export const fabricEventsChannel = 'fabric:events';
 
 /** What fabric:invoke answers. Errors travel as data because ipcMain.handle would strip a thrown error's code. */
-export type IpcAnswer = { result: unknown } | { error: FabricErrorInfo };
+export type IpcAnswer = CommandAnswer;

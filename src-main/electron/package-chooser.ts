@@ -3,7 +3,7 @@
 // (paths relative to what was chosen, contents in base64), within the same limits, checked before reading.
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { parseCommandArgs } from '../common/api-schema';
+import { parseCommandArgs } from '../common/command-dispatcher';
 import type { PackageChoice } from '../common/desktop-api';
 import { FabricError, type FabricApi, type PackageView } from '../common/fabric-api';
 import { uploadLimits } from '../fabric/package-store';

@@ -2,9 +2,12 @@
 // main.ts calls applySecurityRestrictions before the first window exists, so no webContents escapes it.
 import type { App, Session, WebContents } from 'electron';
 
-/** Same policy as the meta tag in src-renderer/index.html (a unit test keeps the two equal). */
-export const contentSecurityPolicy =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+/** The policy of the meta tag in src-renderer/index.html (a unit test keeps the two equal). */
+export const pageContentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+/** Sent as a header: the page's policy plus frame-ancestors, which browsers obey only in a header. */
+export const contentSecurityPolicy = `${pageContentSecurityPolicy}; frame-ancestors 'none'`;
 
 export function applySecurityRestrictions(app: App, isAppUrl: (url: string) => boolean): void {
   // Every renderer sandboxed, even one a future change forgets to configure.

@@ -3,6 +3,7 @@
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
 import { FabricError, type InstanceRequest, type InstanceResponse, type ManagementConnection } from '../common/fabric-api';
 import { join } from 'node:path';
+import { DisposableStore } from '../common/disposables';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import type { ToHost } from '../common/host-protocol';
@@ -56,6 +57,8 @@ export class Fabric implements FabricApi {
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
   private closed = false;
+  /** What the fabric started, stopped in reverse order by close(). */
+  private readonly started = new DisposableStore();
   /** The session folder: instances' drives, the components' logs, events.jsonl, exports/. */
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
@@ -74,6 +77,8 @@ export class Fabric implements FabricApi {
     this.startedAt.emulated = this.clock.now();
     this.sessionDir = createSessionDir(options.sessionDir);
     this.logs = new FabricLogs(this.sessionDir, () => this.clock.now());
+    this.started.add(() => this.logs.close());
+    this.started.add(() => this.events.close()); // before the logs: it flushes the last records into the events file
     // Every record (status change, fault) also goes to the session's events file, in the hub's order.
     this.events.subscribe((batch) => {
       for (const record of batch.records) this.logs.record(record);
@@ -84,6 +89,7 @@ export class Fabric implements FabricApi {
       (pool, i) =>
         new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
     );
+    this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
     this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
@@ -98,6 +104,9 @@ export class Fabric implements FabricApi {
       this.logs,
     );
     this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
+    this.started.add(() => this.exporter.close());
+    // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
+    this.started.add(() => this.timers.clear());
   }
 
   /** Start a fabric and wait until every host agent is up. */
@@ -301,11 +310,7 @@ export class Fabric implements FabricApi {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.timers.clear();
-    this.exporter.close();
-    await Promise.all(this.controllers.map((c) => c.shutdown()));
-    this.events.close(); // flushes the last records into the events file first
-    this.logs.close();
+    await this.started.dispose();
   }
 
   private clockState(): ClockState {

@@ -6,13 +6,8 @@
 import type { InstanceSpec } from '../common/host-protocol';
 import { diagnosticStore } from '../logs/instance-paths';
 import type { InstanceLogs } from './instance-logs';
-import type { IisSite, InstanceWebServer } from './instance-web-server';
-
-/**
- * The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request.
- * Here rather than in instance-web-server.ts, which the host worker loads only when a web role boots.
- */
-export const warmUpPath = '/do.rd_runtime_init';
+import type { InstanceWebServer } from './instance-web-server';
+import type { IisSite } from './role-stack';
 
 /** The sites a role's IIS runs: one per csdef Site (full IIS), or WaWebHost's one site over approot (HWC). */
 export function iisSitesOf(spec: InstanceSpec): IisSite[] {

@@ -27,7 +27,7 @@ import { inFolder } from '../logs/created-folders';
 import { LogFiles } from '../logs/log-files';
 import { eventLine, guestAgentInitialised, iisConfiguratorEvent, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
 import { roleConfigXml, roleModelXml } from './instance-xml';
-import { hostProcessFor } from './wa-host-bootstrapper';
+import { hostProcessFor } from './role-stack';
 
 export const guestAgentVersion = '2.7.41491.949';
 

@@ -12,19 +12,7 @@ import { extname, isAbsolute, join, relative } from 'node:path';
 import type { InstanceEndpointView } from '../common/fabric-api';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceLogs } from './instance-logs';
-import { warmUpPath } from './iis-configurator';
-
-/** A site as IIS holds it: id (W3SVC<id>), the folder it serves and the endpoints bound to it. */
-export interface IisSite {
-  id: number;
-  name: string;
-  appPool: string;
-  /** As IIS shows it on the VM: E:\sitesroot\<index> (full IIS) or E:\approot (HWC). */
-  physicalPath: string;
-  /** The folder on this machine whose files the site serves; null when the package has no content for it. */
-  folder: string | null;
-  endpointNames: string[];
-}
+import { warmUpPath, type IisSite } from './role-stack';
 
 type ServingProcess = { process: 'WaWebHost' | 'w3wp'; pid: number; since: number };
 

@@ -12,7 +12,8 @@ import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
 import type { RoleCodeHost } from './role-code-host';
 import { emulateCommand, runnableCommand, taskEnvironment } from './startup-task-command';
-import { IISConfigurator, iisSitesOf, warmUpPath } from './iis-configurator';
+import { IISConfigurator, iisSitesOf } from './iis-configurator';
+import { hostProcessFor, warmUpPath } from './role-stack';
 import type { InstanceWebServer } from './instance-web-server';
 import { ForegroundTasks } from './foreground-tasks';
 import { localStoragePaths } from './local-storage';
@@ -29,11 +30,6 @@ function loadGuestProcesses(): Promise<Processes> {
 }
 
 /** The host process the bootstrapper starts: WaWorkerHost, WaIISHost for a web role with <Sites> (full IIS), else WaWebHost (HWC). */
-export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' | 'WaIISHost' {
-  if (spec.roleType === 'WorkerRole') return 'WaWorkerHost';
-  return spec.sites && spec.sites.length > 0 ? 'WaIISHost' : 'WaWebHost';
-}
-
 export interface BootstrapperEvents {
   report(status: InstanceStatus, details: string): void;
   /** The role stack ended on its own: a simple task failed or the host process died. */

@@ -1,7 +1,7 @@
 // IIS request logs in W3C extended format, as IIS 8.5 (Guest OS family 4, Windows Server 2012 R2) writes
 // them under ...DiagnosticStore\LogFiles\W3SVC1: a `#` header block when the file is started (and again
 // whenever the site restarts), then one space-separated line per request, UTC, empty fields as `-`.
-import type { ParsedLine, Severity } from './log-formats';
+import type { ParsedLine, Severity } from './parsed-line';
 import { clock, fromUtc, pad, utcParts } from './log-time';
 
 export const iisFields = [

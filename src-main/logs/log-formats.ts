@@ -5,18 +5,9 @@
 import { fromUtc, pad, utcParts, clock, type UtcParts } from './log-time';
 import { parseIisLine } from './iis-log-format';
 import { parseEventLine } from './windows-azure-events';
+import type { ParsedLine, Severity } from './parsed-line';
 
-/** One severity scale for every format, so the viewer can filter mixed files the same way. */
-export type Severity = 'heartbeat' | 'verbose' | 'info' | 'warning' | 'error';
-
-export interface ParsedLine {
-  /** Emulated ms since the epoch (UTC), at the precision the format prints. */
-  at: number;
-  level: Severity;
-  /** The level as the line spells it (HEART, WARN, Information, 500...). */
-  label: string;
-  message: string;
-}
+export type { ParsedLine, Severity } from './parsed-line';
 
 /** Which shape a file's lines have; a log viewer picks the parser by the file, not by sniffing. */
 export type LogFormat = 'app-agent' | 'bootstrapper' | 'host-process' | 'iis' | 'events' | 'fabric';

@@ -5,7 +5,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { FabricError } from '../common/fabric-api';
 import { fileErrorReason } from './file-errors';
@@ -28,9 +28,14 @@ export interface ArchiveOptions {
   onProgress?(done: number, total: number): void;
 }
 
+/** Browser mode's token for a session named with --session (serve/browser-mode.ts): a secret, never exported. */
+export const browserTokenFile = 'browser-mode.token';
+/** The Service Management API's CA key, management certificates' keys and tokens with --session: never exported. */
+export const managementFolderName = 'management';
+
 /** Files of the session folder as they are now, in a stable order; symlinks are not followed or archived. */
 export async function walkSession(sessionDir: string, exclude: string[]): Promise<ArchiveEntry[]> {
-  const skip = new Set(exclude);
+  const skip = new Set([...exclude, join(sessionDir, browserTokenFile), join(sessionDir, managementFolderName)]);
   const out: ArchiveEntry[] = [];
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });

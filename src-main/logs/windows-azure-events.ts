@@ -1,7 +1,7 @@
 // The "Windows Azure" event log channel (D:\Windows\System32\Winevt\Logs on a VM). A real channel is a
 // binary .evtx file; Fabric Lab keeps the same records as JSON lines, one record per line, so they can be
 // appended as they happen, paged like any other log and read by any tool.
-import type { ParsedLine, Severity } from './log-formats';
+import type { ParsedLine, Severity } from './parsed-line';
 
 export type EventLevel = 'Information' | 'Warning' | 'Error';
 

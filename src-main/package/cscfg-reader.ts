@@ -1,7 +1,7 @@
 // ServiceConfiguration (.cscfg): instance counts, setting values and certificate thumbprints per role.
 // NetworkConfiguration is read only for its shape: the emulator has no virtual networks, ACLs or reserved IPs.
 import type { CfgRole, ServiceConfigurationDoc } from './definition-types';
-import { at, FileReader, reportDuplicates } from './reader-context';
+import { at, type FileReader, reportDuplicates } from './reader-context';
 import { attributeNamed, childNamed, childrenNamed, type XmlElement } from './xml-tree';
 
 export const configurationNamespace = 'http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration';

@@ -4,7 +4,7 @@ import { isVmSize, vmSizeCores, type LoadBalancerProbe, type NetworkTrafficRule,
 import { readCertificates, readEndpoints, readImports, readLocalResources, readSettings } from './csdef-role-parts';
 import { readRuntime, readSites, readStartup } from './csdef-role-runtime';
 import type { DefRole, Located, ServiceDefinitionDoc } from './definition-types';
-import { at, FileReader, reportDuplicates } from './reader-context';
+import { at, type FileReader, reportDuplicates } from './reader-context';
 import { attributeNamed, childNamed, childrenNamed, type XmlElement } from './xml-tree';
 
 export const definitionNamespace = 'http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition';

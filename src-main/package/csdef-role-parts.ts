@@ -1,7 +1,7 @@
 // The declarative parts of a csdef role: certificates, settings, endpoints, local storage and imports.
 import type { InstanceInputEndpoint, InternalEndpoint, LoadBalancerProbe } from '../common/service-model';
 import type { DefCertificate, DefInputEndpoint, DefSetting, Located } from './definition-types';
-import { at, FileReader, reportDuplicates } from './reader-context';
+import { at, type FileReader, reportDuplicates } from './reader-context';
 import { attributeNamed, childNamed, childrenNamed, type XmlElement } from './xml-tree';
 
 const portRange = { min: 1, max: 65535 };

@@ -2,7 +2,7 @@
 // RoleModel.xml (in a csx or cspkg) holds the same elements, so both readers use these functions.
 import type { RoleType, SiteFolder } from '../common/service-model';
 import type { DefRole, DefSite, DefTask, DefVariable } from './definition-types';
-import { at, FileReader, reportDuplicates } from './reader-context';
+import { at, type FileReader, reportDuplicates } from './reader-context';
 import { attributeNamed, childNamed, childrenNamed, type XmlElement } from './xml-tree';
 
 const executionContexts = ['limited', 'elevated'] as const;

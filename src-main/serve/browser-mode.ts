@@ -1,8 +1,11 @@
 // Browser mode: the one fabric, served to a browser on loopback instead of an Electron window.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPools, Fabric } from '../fabric/fabric';
+import { browserTokenFile, managementFolderName } from '../logs/session-archive';
 import { defaultManagementFolder, startManagementFace } from '../management/management-face';
 import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
@@ -35,17 +38,16 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   const sized = options.hosts === undefined && options.cores === undefined ? undefined : [{ ...base, hosts: options.hosts ?? base.hosts, coresPerHost: options.cores ?? base.coresPerHost }];
   const pools = options.pools ?? sized;
   const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir: options.session, timings: options.timings });
-  const server = await startBrowserServer({
-    api: fabric,
-    rendererDir,
-    port: options.port,
-    log: (line) => console.error(line),
-  }).catch(async (error: unknown) => {
+  const server = await (async () => {
+    // A session named with --session keeps its token, so a page left open works again after a restart.
+    const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);
+    return startBrowserServer({ api: fabric, rendererDir, port: options.port, token, log: (line) => console.error(line) });
+  })().catch(async (error: unknown) => {
     await fabric.close();
     throw error;
   });
   // The Service Management API, with its credentials in the session folder when one is given.
-  const managementFolder = options.session ? join(options.session, 'management') : defaultManagementFolder();
+  const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
   const management = await startManagementFace(fabric, { folder: managementFolder, port: options.managementPort, log: (line) => console.error(line) }).catch(async (error: unknown) => {
     await server.close();
     await fabric.close();
@@ -54,6 +56,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
   console.log(`Service Management API: ${management.server.url} (publish settings, ca.pem and token in ${managementFolder})`);
   console.log(`Session logs: ${fabric.sessionDir}`);
+  if (options.session !== undefined) console.log(`The page's token is kept in ${join(fabric.sessionDir, browserTokenFile)} (readable only by you) for restarts of this session.`);
 
   return {
     url: server.url,
@@ -64,6 +67,23 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       await fabric.close();
     },
   };
+}
+
+/**
+ * The token of a session folder: the one kept in it by an earlier run, or a new one written there with mode 0600.
+ * A kept file that others can read (or that holds no valid token) is not trusted: a new token replaces it.
+ */
+export async function sessionToken(sessionDir: string): Promise<string> {
+  const file = join(sessionDir, browserTokenFile);
+  const kept = await stat(file).then(
+    async (s) => (s.isFile() && (s.mode & 0o077) === 0 ? (await readFile(file, 'utf8')).trim() : null),
+    () => null,
+  );
+  if (kept !== null && /^[A-Za-z0-9_-]{32,}$/.test(kept)) return kept;
+  const token = randomBytes(24).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // writeFile's mode applies only to a file it creates
+  return token;
 }
 
 /** Close browser mode on Ctrl+C or SIGTERM, then exit; a second signal while the host workers stop means "now". */

@@ -1,18 +1,22 @@
-// Browser mode's transport: the built renderer over HTTP and FabricApi over one WebSocket (/fabric), on
-// loopback only. Anything on this machine (other users' processes, any web page the user opens) can reach
-// 127.0.0.1, so every request must carry the per-launch token, name a loopback Host (DNS rebinding) and,
-// when it has one, a loopback Origin (cross-site pages).
+// Browser mode's transport: the built renderer over HTTP (sirv) and FabricApi over one WebSocket (/fabric),
+// on loopback only. Anything on this machine (other users' processes, any web page the user opens) can reach
+// 127.0.0.1, so every request must carry the token (new per launch, or kept by a --session), name a loopback
+// Host (DNS rebinding) and, when it has one, a loopback Origin (cross-site pages). A client holding the token
+// drives the fabric through the command dispatcher, but never names a path on this machine: exports go to the
+// session's exports folder and are downloaded from /exports/<id>.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { createReadStream, readdirSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { basename, extname, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { commandMessage, parseCommandArgs } from '../common/api-schema';
+import { commandMessage, dispatchCommand, issueList, type CommandGuards } from '../common/command-dispatcher';
 import { FabricError, toErrorInfo, type FabricApi, type FabricEventBatch } from '../common/fabric-api';
+import type { ExportRequest } from '../common/log-api';
 
 export interface BrowserServerOptions {
   api: FabricApi;
@@ -35,20 +39,21 @@ export interface BrowserServer {
 
 export const tokenCookie = 'fabric-lab-token';
 export const fabricSocketPath = '/fabric';
+/** The page's icon in the built renderer (copied from resources/renderer/ by the build). */
+const faviconPath = '/favicon.svg';
 /** The largest message: an openPackage upload of up to 48 MiB of files, base64-encoded. */
 export const maxMessageBytes = 66 * 1024 * 1024;
 /** A client this far behind on pushed events is dropped rather than buffered without bound; it reconnects and re-snapshots. */
 const maxBufferedBytes = 16 * 1024 * 1024;
 
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json; charset=utf-8',
+/** Over the bridge, exportSession writes only into the session's exports folder, whatever the client asks. */
+const browserGuards: CommandGuards = {
+  exportSession: (request: ExportRequest): ExportRequest => {
+    if (request.path !== undefined) {
+      throw new FabricError('BadRequest', "In browser mode an export is written to the session's exports folder and downloaded from there; a path cannot be given.");
+    }
+    return {};
+  },
 };
 
 export async function startBrowserServer(options: BrowserServerOptions): Promise<BrowserServer> {
@@ -58,6 +63,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) throw new Error('The browser-mode token must be at least 16 base64url characters.');
   const expected = Buffer.from(token);
   const root = await realpath(resolve(options.rendererDir));
+  const staticFiles = staticFileServer(root);
   let port = 0; // known once listening; every check below runs after that
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
@@ -65,7 +71,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const securityHeaders = () => ({
     'Content-Security-Policy':
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}; object-src 'none'; base-uri 'none'; form-action 'none'; ` +
+      // Only a header can forbid framing: browsers ignore frame-ancestors in a <meta> tag (and say so in the console).
+      "frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cache-Control': 'no-store',
@@ -119,16 +127,12 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
       createReadStream(found.path).on('error', () => res.destroy()).pipe(res);
       return;
     }
-    const file = url ? await resolveStaticFile(root, url.pathname) : null;
-    if (!file) return sendText(res, 404, 'Not found.\n', cookie);
-    const body = await readFile(file);
-    res.writeHead(200, {
-      ...securityHeaders(),
-      ...cookie,
-      'Content-Type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'Content-Length': String(body.length),
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    // The renderer's files; the security headers and the cookie set here are kept on sirv's answer.
+    for (const [name, value] of Object.entries({ ...securityHeaders(), ...cookie })) res.setHeader(name, value);
+    if (!url || staticFiles.refuses(url.pathname)) return sendText(res, 404, 'Not found.\n', cookie);
+    // Browsers ask for /favicon.ico on their own: answer the page's icon rather than a 404.
+    if (url.pathname === '/favicon.ico') req.url = faviconPath;
+    staticFiles.serve(req, res, () => sendText(res, 404, 'Not found.\n', cookie));
   };
 
   const server = createServer((req, res) => {
@@ -208,7 +212,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   };
 }
 
-/** One incoming frame to its reply: a result, the API's error, or BadRequest for anything malformed. */
+/** One incoming frame to its reply: the command dispatcher's answer, or BadRequest for a malformed frame. */
 async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise<unknown> {
   let id: number | null = null;
   try {
@@ -221,17 +225,8 @@ async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise
     }
     id = readableId(parsed);
     const message = commandMessage.safeParse(parsed);
-    if (!message.success) {
-      const issues = message.error.issues
-        .map((issue) => `${issue.path.length ? issue.path.join('.') : 'message'}: ${issue.message}`)
-        .join('; ');
-      throw new FabricError('BadRequest', `Bad command message: ${issues}`);
-    }
-    const { method } = message.data;
-    const args = parseCommandArgs(method, message.data.args);
-    // `method` is one of the five command names (checked above); call it on the api so `this` holds.
-    const command = api[method] as (argument: unknown) => Promise<unknown>;
-    return { id, result: await command.call(api, args) };
+    if (!message.success) throw new FabricError('BadRequest', `Bad command message: ${issueList(message.error, 'message')}`);
+    return { id, ...(await dispatchCommand(api, message.data.method, message.data.args, browserGuards)) };
   } catch (error) {
     return { id, error: toErrorInfo(error) };
   }
@@ -268,24 +263,27 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-/** The file a URL path names inside root, or null: outside root (also through symlinks), missing, or not a file. */
-async function resolveStaticFile(root: string, pathname: string): Promise<string | null> {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(pathname);
-  } catch {
-    return null;
-  }
-  if (decoded.includes('\0')) return null;
-  const candidate = resolve(root, `.${decoded === '/' ? '/index.html' : decoded}`);
-  if (!candidate.startsWith(root + sep)) return null;
-  try {
-    const real = await realpath(candidate);
-    if (!real.startsWith(root + sep) || !(await stat(real)).isFile()) return null;
-    return real;
-  } catch {
-    return null;
-  }
+/**
+ * The built renderer's files, served by sirv from the list it takes when the server starts (so no path outside
+ * that list, `..` or encoded, can name a file). That list follows symbolic links, so links are refused here.
+ */
+function staticFileServer(root: string): { serve: ReturnType<typeof sirv>; refuses(pathname: string): boolean } {
+  const links = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isSymbolicLink())
+    .map((entry) => `/${relative(root, join(entry.parentPath, entry.name)).split(sep).join('/')}`);
+  const serve = sirv(root, { dev: false, etag: false, dotfiles: false, extensions: ['html'] });
+  return {
+    serve,
+    refuses(pathname: string): boolean {
+      let decoded: string;
+      try {
+        decoded = decodeURI(pathname);
+      } catch {
+        return true;
+      }
+      return links.some((link) => decoded === link || decoded.startsWith(`${link}/`));
+    },
+  };
 }
 
 function refuseUpgrade(socket: Duplex, status: 401 | 403 | 404, reason: string): void {

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { listOf, ManagementApiError, ManagementClient, readPublishSettings } from '../management/management-client';
-import type { CliIo } from './cli';
+import type { CliIo } from './cli-io';
 
 interface RemoteOptions {
   publishSettings?: string;

@@ -6,7 +6,7 @@ import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
 import { defaultPools, Fabric } from '../fabric/fabric';
-import type { CliIo } from './cli';
+import type { CliIo } from './cli-io';
 import type { PoolConfig } from '../fabric/pool-hosts';
 import { maxHosts, maxPools, parsePoolSpec, poolSpecUsage } from './pool-spec';
 
@@ -98,15 +98,20 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
       return exits.invalid;
     }
     const outcome = new Promise<number>((resolve) => {
-      fabric.onEvents(async (batch) => {
-        for (const record of batch.records) if (record.kind === 'instance-status') print(io, record, options.json);
-        if (!options.untilReady) return;
-        const instances = (await fabric.getSnapshot()).instances;
+      const judge = (instances: InstanceView[]): void => {
         const bad = instances.find((i) => failed.has(i.status));
         if (bad) resolve(report(io, `${bad.name} is ${bad.status}: ${bad.stateDetails}`, options.json, exits.invalid));
-        else if (instances.length > 0 && instances.every((i: InstanceView) => i.status === 'ReadyRole')) {
+        else if (instances.length > 0 && instances.every((i) => i.status === 'ReadyRole')) {
           resolve(report(io, `All ${instances.length} instance(s) are ReadyRole.`, options.json, exits.valid));
         }
+      };
+      fabric.onEvents((batch) => {
+        for (const record of batch.records) if (record.kind === 'instance-status') print(io, record, options.json);
+        if (!options.untilReady) return;
+        fabric.getSnapshot().then(
+          (snapshot) => judge(snapshot.instances),
+          (error: unknown) => resolve(report(io, `Could not read the fabric's state: ${error instanceof Error ? error.message : String(error)}`, options.json, exits.invalid)),
+        );
       });
       if (options.untilReady) {
         setTimeout(() => resolve(report(io, `Timed out after ${options.timeout} s before every instance was ReadyRole.`, options.json, exits.invalid)), options.timeout * 1000).unref();

@@ -10,22 +10,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
+import { exitInvalid, exitUsage, exitValid, processIo, type CliIo } from './cli-io';
 import { addRemoteCommands } from './cli-remote';
 import { addRunCommand } from './cli-run';
+import { closeOnSignals, startBrowserMode } from './browser-mode';
+import { addServeCommand } from './serve-args';
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export const exitValid = 0;
-export const exitInvalid = 1;
-export const exitUsage = 2;
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-};
+export { exitInvalid, exitUsage, exitValid, type CliIo } from './cli-io';
 
 /** package.json beside the build: out/main/cli.js -> ../../package.json (src-main/serve/cli.ts resolves the same). */
 export function packageVersion(): string {
@@ -118,6 +109,9 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     });
 
   addRunCommand(program, io, setStatus, { valid: exitValid, invalid: exitInvalid });
+  addServeCommand(program, async (options) => {
+    closeOnSignals(await startBrowserMode(options));
+  });
   // A running Fabric Lab (or anything that speaks the Service Management API), through its publish settings.
   addRemoteCommands(program, io, setStatus);
 

@@ -1,5 +1,6 @@
 // The renderer's copy of the fabric: a snapshot, then every pushed batch applied on top. Collections are
 // raw state replaced once per batch, so a batch of a thousand changes costs one re-render.
+import { DisposableStore } from '../../src-main/common/disposables';
 import type {
   ClockState,
   DeploymentView,
@@ -57,11 +58,14 @@ export class FabricStore {
   // instances map (not per call) keeps a batch of 2,048 instances cheap.
   private indexed: { of: Map<string, InstanceView>; index: Map<string, Map<string, InstanceView[]>> } | null = null;
 
+  /** The event subscription, ended by dispose(). */
+  private readonly subscriptions = new DisposableStore();
+
   constructor(readonly api: FabricApi) {}
 
   /** Subscribe first, then take the snapshot; batches already inside the snapshot are skipped by seq. */
   async load(): Promise<void> {
-    this.api.onEvents((batch) => this.apply(batch));
+    this.subscriptions.add(this.api.onEvents((batch) => this.apply(batch)));
     const [snapshot, samples] = await Promise.all([this.api.getSnapshot(), this.api.listSamples()]);
     this.seq = snapshot.seq;
     this.setClock(snapshot.clock);
@@ -73,6 +77,11 @@ export class FabricStore {
     this.samples = samples;
     this.sampleHistory(true);
     this.connected = true;
+  }
+
+  /** Stop receiving event batches (the page is going away, or a new store replaces this one). */
+  dispose(): Promise<void> {
+    return this.subscriptions.dispose();
   }
 
   /** Emulated time now, run forward from the last clock reading. */

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright';
+import { chromium } from '@playwright/test';
 import { loadFleetPage, profileRenderer, sampleFrames, setScaleFromPage, watchPushedBatches } from './frame-probe.mjs';
 import { logFigures } from './log-bench.mjs';
 

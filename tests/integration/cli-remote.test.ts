@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { startManagementFace, type ManagementFace } from '../../src-main/management/management-face';
 import { main } from '../../src-main/serve/cli';
@@ -21,9 +22,10 @@ let settings: string;
 
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'fabric-lab-cli-remote-'));
-  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 21, batchIntervalMs: 10 });
-  face = await startManagementFace(fabric, { folder: join(folder, 'management') });
-  settings = join(folder, 'management', face.connection.subscriptions[0]!.publishSettingsFileName);
+  // As browser mode with --session lays it out: the credentials in the session folder's management/.
+  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 21, batchIntervalMs: 10, sessionDir: join(folder, 'session') });
+  face = await startManagementFace(fabric, { folder: join(folder, 'session', 'management') });
+  settings = join(folder, 'session', 'management', face.connection.subscriptions[0]!.publishSettingsFileName);
 }, 60_000);
 
 afterAll(async () => {
@@ -31,6 +33,22 @@ afterAll(async () => {
   await fabric?.close();
   rmSync(folder, { recursive: true, force: true });
 });
+
+function zipEntryNames(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
+      if (error || !zip) return reject(error ?? new Error('no zip'));
+      const names: string[] = [];
+      zip.on('entry', (entry: yauzl.Entry) => {
+        names.push(entry.fileName);
+        zip.readEntry();
+      });
+      zip.on('end', () => resolve(names));
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -68,6 +86,10 @@ describe('fabric-lab against a running Fabric Lab', () => {
     const exported = await cli('export', zip, '--publish-settings', settings);
     expect([exported.code, exported.err]).toEqual([0, '']);
     expect(statSync(zip).size).toBeGreaterThan(1000);
+    // The session's logs, never the credentials kept beside them.
+    const names = await zipEntryNames(zip);
+    expect(names).toContain('fabric/front-end/FrontEnd.log');
+    expect(names.filter((n) => n.includes('management/') || n.endsWith('.pem') || n.endsWith('.publishsettings'))).toEqual([]);
     const again = await cli('export', zip, '--publish-settings', settings);
     expect([again.code, again.err]).toEqual([2, `fabric-lab: ${zip} already exists; choose a new file\n`]);
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { parseCommandArgs } from '../../src-main/common/api-schema';
+import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { walkSession } from '../../src-main/logs/session-archive';
 import { hostWorkerUrl } from '../support/built';

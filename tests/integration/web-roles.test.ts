@@ -197,7 +197,7 @@ describe('an HWC web role (web-and-worker sample)', () => {
     // Nothing listens on the old address any more: a real connection is refused.
     const [host, port] = address.split(':');
     const refused = await new Promise<string>((resolve) => {
-      import('node:net').then(({ connect }) => {
+      void import('node:net').then(({ connect }) => {
         const socket = connect(Number(port), host!);
         socket.on('connect', () => {
           socket.destroy();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandMessage, parseCommandArgs } from '../../src-main/common/api-schema';
+import { commandMessage, parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { FabricError } from '../../src-main/common/fabric-api';
 
 describe('command payload validation', () => {

@@ -15,6 +15,8 @@ const samples: SampleInfo[] = [{ id: 'hello', title: 'Hello', summary: 'One web 
 
 /** Exports the fake fabric reports (the download route serves them by id). */
 const fakeExports: ExportInfo[] = [];
+/** What exportSession was asked for, as the fabric received it. */
+const exportRequests: unknown[] = [];
 
 /** A FabricApi with no workers: canned answers, and events pushed by hand. */
 function fakeFabric() {
@@ -67,8 +69,9 @@ function fakeFabric() {
       throw new FabricError('NotFound', 'no log');
     },
     queryEvents: async () => ({ events: [], total: 0, next: null }),
-    exportSession: async () => {
-      throw new Error('not used');
+    exportSession: async (request) => {
+      exportRequests.push(request);
+      return { id: 'e-1', requestId: 'r', path: '/s/exports/x.zip', files: 1, bytes: 1, scheduled: false, startedAt: 0, endedAt: 0 };
     },
     getExportStatus: async () => ({ sessionDir: '/s', exportsDir: '/s/exports', schedule: null, nextRun: null, progress: null, exports: fakeExports }),
     setExportSchedule: async () => {
@@ -161,6 +164,7 @@ beforeAll(async () => {
   await mkdir(rendererDir);
   await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Fabric Lab</title><script type="module" src="/a.js"></script>');
   await writeFile(join(rendererDir, 'a.js'), 'console.log("app");');
+  await writeFile(join(rendererDir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   await writeFile(join(tempDir, 'secret.txt'), 'SECRET CONTENTS');
   await symlink(join(tempDir, 'secret.txt'), join(rendererDir, 'link.js'));
   fake = fakeFabric();
@@ -185,6 +189,8 @@ describe('browser server: pages and assets', () => {
     expect(reply.body).toContain('<title>Fabric Lab</title>');
     expect(reply.headers['set-cookie']).toEqual([`fabric-lab-token=${server.token}; HttpOnly; SameSite=Strict; Path=/`]);
     expect(reply.headers['content-security-policy']).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
+    // Framing can only be forbidden by a header: browsers ignore frame-ancestors in the page's meta tag.
+    expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
     expect(reply.headers['referrer-policy']).toBe('no-referrer');
     expect(reply.headers['cache-control']).toBe('no-store');
@@ -195,6 +201,14 @@ describe('browser server: pages and assets', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toMatch(/^text\/javascript/);
     expect(reply.body).toBe('console.log("app");');
+  });
+
+  it("answers /favicon.ico with the page's icon instead of a 404", async () => {
+    const reply = await httpGet(server.port, '/favicon.ico', { Cookie: `fabric-lab-token=${server.token}` });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toBe('image/svg+xml');
+    expect(reply.body).toContain('<svg');
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('answers 401 without a token or with a wrong one, and tells where to find it', async () => {
@@ -302,6 +316,17 @@ describe('browser server: the /fabric WebSocket', () => {
       id: 9,
       error: { code: 'NotFound', message: 'No deployment deployment9(x)' },
     });
+    client.ws.close();
+  });
+
+  it("writes exports only to the session's exports folder: a path from the client is refused before the fabric", async () => {
+    const client = await connect(server.port, `?token=${server.token}`);
+    const refused = (await client.send({ id: 1, method: 'exportSession', args: { path: '/home/user/.bashrc' } })) as { error: { code: string; message: string } };
+    expect(refused.error.code).toBe('BadRequest');
+    expect(refused.error.message).toMatch(/exports folder/);
+    expect(exportRequests).toEqual([]);
+    expect(await client.send({ id: 2, method: 'exportSession', args: { saveAs: true } })).toMatchObject({ id: 2, result: { id: 'e-1' } });
+    expect(exportRequests).toEqual([{}]);
     client.ws.close();
   });
 

@@ -1,7 +1,7 @@
 // The fabric controls' input rules, without workers: phase timings and seed as the API checks them,
 // machine pools from the command line (serve and `fabric-lab run`), and rotation per input endpoint.
 import { describe, expect, it } from 'vitest';
-import { parseCommandArgs } from '../../src-main/common/api-schema';
+import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import type { InstanceView } from '../../src-main/common/fabric-api';
 import { FabricError } from '../../src-main/common/fabric-api';
 import { checkPhase, checkPhaseOverrides, defaultTimings, phaseNames } from '../../src-main/common/timings';

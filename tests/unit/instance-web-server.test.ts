@@ -10,7 +10,8 @@ import type { InstanceSpec } from '../../src-main/common/host-protocol';
 import { requestTarget } from '../../src-main/fabric/instance-request';
 import { iisSitesOf } from '../../src-main/host/iis-configurator';
 import { InstanceLogs } from '../../src-main/host/instance-logs';
-import { InstanceWebServer, type IisSite } from '../../src-main/host/instance-web-server';
+import { InstanceWebServer } from '../../src-main/host/instance-web-server';
+import type { IisSite } from '../../src-main/host/role-stack';
 import { parseIisRequest } from '../../src-main/logs/iis-log-format';
 import { iisLogPath, vmPathToFile } from '../../src-main/logs/instance-paths';
 

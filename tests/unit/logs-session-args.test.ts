@@ -5,7 +5,7 @@ import { parseServeArgs, ServeArgsError, serveUsage } from '../../src-main/serve
 describe('npm run serve -- --session', () => {
   it('takes the session folder and says so in the help', () => {
     expect(parseServeArgs(['--session', '/tmp/my session'])).toEqual({ kind: 'run', options: { session: '/tmp/my session' } });
-    expect(serveUsage).toMatch(/--session DIR/);
+    expect(serveUsage).toMatch(/--session <DIR>/);
   });
 
   it('refuses an empty folder or a missing value with one line naming the option', () => {

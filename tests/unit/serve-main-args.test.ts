@@ -1,6 +1,7 @@
 // The command line of `npm run serve`: good values reach browser mode, bad ones are one line naming the option.
 import { describe, expect, it } from 'vitest';
-import { parseServeArgs, ServeArgsError, serveUsage } from '../../src-main/serve/serve-args';
+import { main, type CliIo } from '../../src-main/serve/cli';
+import { parseServeArgs, ServeArgsError } from '../../src-main/serve/serve-args';
 
 describe('npm run serve arguments', () => {
   it('runs with defaults when given nothing', () => {
@@ -45,7 +46,6 @@ describe('npm run serve arguments', () => {
 
   it('reads the Service Management API\'s port', () => {
     expect(parseServeArgs(['--management-port', '4443'])).toEqual({ kind: 'run', options: { managementPort: 4443 } });
-    expect(serveUsage).toMatch(/--management-port N/);
   });
 
   it('asks for help with --help', () => {
@@ -91,5 +91,19 @@ describe('npm run serve arguments', () => {
     const { message } = error as ServeArgsError;
     expect(message).toMatch(option);
     expect(message).not.toContain('\n');
+  });
+
+  it('is the same parser as `fabric-lab serve`: a bad flag is exit 2 naming the option, before any fabric starts', async () => {
+    const err: string[] = [];
+    const out: string[] = [];
+    const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t) };
+    expect(await main(['serve', '--port', 'http'], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/--port must be an integer from 0 to 65535, got "http"/);
+    expect(await main(['serve', '--pool', 'West Europe:4x8', '--hosts', '3'], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/--pool cannot be combined with --hosts or --cores/);
+    expect(await main(['serve', '--help'], io)).toBe(0);
+    expect(out.join('\n')).toMatch(/--session <DIR>[\s\S]*--phase <NAME=MS>/);
+    expect(out.join('\n')).toMatch(/--management-port <N>/);
+    expect(out.join('\n')).toMatch(/--management-port <N>/);
   });
 });

@@ -17,9 +17,10 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
-export async function startServe(args: string[] = []): Promise<RunningServe> {
+/** `keepSession`: a session folder the test owns (kept when the server stops, e.g. to start it again). */
+export async function startServe(args: string[] = [], keepSession?: string): Promise<RunningServe> {
   // The session's logs go to a folder of the test's own, removed when the server stops.
-  const session = mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-session-'));
+  const session = keepSession ?? mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-session-'));
   const child: ChildProcess = spawn(process.execPath, [serveEntry, '--session', session, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const [url, managementUrl] = await new Promise<[string, string]>((resolve, reject) => {
@@ -47,7 +48,7 @@ export async function startServe(args: string[] = []): Promise<RunningServe> {
     stop: () =>
       new Promise<void>((resolve) => {
         const done = () => {
-          rmSync(session, { recursive: true, force: true });
+          if (keepSession === undefined) rmSync(session, { recursive: true, force: true });
           resolve();
         };
         if (child.exitCode !== null) return done();

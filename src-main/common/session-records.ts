@@ -1,0 +1,52 @@
+// What happened in a session, in the order it happened: instance status changes, injected faults, and the
+// kinds of operation the front end tracks. The event batches (fabric-api.ts) and the session's events file
+// (log-api.ts) both carry them, so they live apart from either.
+import type { FaultRequest } from './api-schema';
+import type { InstanceStatus } from './instance-status';
+
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed';
+
+export type OperationKind =
+  | 'CreateDeployment'
+  | 'DeleteDeployment'
+  | 'UpdateDeploymentStatus'
+  | 'ChangeInstanceCount'
+  | 'RebootRoleInstance'
+  | 'ReimageRoleInstance'
+  /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
+  | 'ChangeDeploymentConfiguration'
+  /** Writing the session's logs to one .zip (log-api.ts exportSession). */
+  | 'ExportSession'
+  /** Service Management API calls that change a hosted service (ended when answered). */
+  | 'CreateHostedService'
+  | 'UpdateHostedService'
+  | 'DeleteHostedService'
+  | 'AddCertificate'
+  | 'DeleteCertificate'
+  | 'DeleteRoleInstances'
+  /** Service Management API operations the fabric does not have yet: recorded, then failed by name. */
+  | 'UpgradeDeployment'
+  | 'WalkUpgradeDomain'
+  | 'RollbackUpdateOrUpgrade'
+  | 'SwapDeployment';
+
+/** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
+export interface StatusChangeRecord {
+  kind: 'instance-status';
+  at: number;
+  instanceId: string;
+  deploymentId: string;
+  from: InstanceStatus;
+  to: InstanceStatus;
+  details: string;
+  /** The request whose work this change belongs to, when the host agent knew it. */
+  requestId?: string;
+}
+export interface FaultRecord {
+  kind: 'fault';
+  at: number;
+  fault: FaultRequest;
+  /** What the fault was aimed at, as the user named it (instance or host). */
+  target: string;
+}
+export type FabricRecord = StatusChangeRecord | FaultRecord;

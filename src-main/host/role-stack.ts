@@ -1,0 +1,25 @@
+// What a role's stack is made of on an instance, shared by the bootstrapper, the instance's logs, IIS's
+// configurator and its web server. Kept apart so none of those imports another for a name or a type, and
+// small, because the host worker loads instance-web-server.ts only when a web role boots.
+import type { InstanceSpec } from '../common/host-protocol';
+
+/** The host process of a role: WaWorkerHost (worker role), WaIISHost (web role with <Sites>) or WaWebHost (HWC). */
+export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost' | 'WaIISHost' {
+  if (spec.roleType === 'WorkerRole') return 'WaWorkerHost';
+  return spec.sites && spec.sites.length > 0 ? 'WaIISHost' : 'WaWebHost';
+}
+
+/** The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request. */
+export const warmUpPath = '/do.rd_runtime_init';
+
+/** A site as IIS holds it: id (W3SVC<id>), the folder it serves and the endpoints bound to it. */
+export interface IisSite {
+  id: number;
+  name: string;
+  appPool: string;
+  /** As IIS shows it on the VM: E:\sitesroot\<index> (full IIS) or E:\approot (HWC). */
+  physicalPath: string;
+  /** The folder on this machine whose files the site serves; null when the package has no content for it. */
+  folder: string | null;
+  endpointNames: string[];
+}
