@@ -337,7 +337,7 @@ export class ServiceManagement {
     }
     const folder = request.package.path;
     if (!(await stat(folder).catch(() => undefined))?.isDirectory()) throw new FabricError('BadRequest', `The package folder ${folder} does not exist.`);
-    const scratch = join(this.workDir, 'management', requestId);
+    const scratch = join(this.workDir, 'api-configurations', requestId);
     await mkdir(scratch, { recursive: true });
     if (configuration.length > uploadLimits.bytes) throw new FabricError('BadRequest', 'The configuration is too large.');
     await writeFile(join(scratch, configurationFileName), configuration);
