@@ -179,6 +179,16 @@ export class ServiceManagement {
    * CreateDeployment operation under `requestId`. Resolves once the operation is running, not when it ends.
    */
   async createDeployment(subscriptionId: string, serviceName: string, slot: Slot, request: CreateDeploymentRequest, requestId: string): Promise<void> {
+    this.own(subscriptionId, requestId);
+    try {
+      await this.startDeployment(subscriptionId, serviceName, slot, request, requestId);
+    } catch (error) {
+      this.refused('CreateDeployment', `${serviceName}/${slot}`, requestId, error);
+      throw error;
+    }
+  }
+
+  private async startDeployment(subscriptionId: string, serviceName: string, slot: Slot, request: CreateDeploymentRequest, requestId: string): Promise<void> {
     const service = this.hostedServices.get(subscriptionId, serviceName);
     const taken = this.deploymentsOf(service).find((d) => d.slot === slot);
     if (taken) throw new FabricError('Conflict', `There is already a deployment (${taken.id}) in the ${slot} slot of hosted service ${serviceName}; delete it or deploy to the other slot.`);
@@ -226,32 +236,29 @@ export class ServiceManagement {
   }
 
   deleteDeployment(subscriptionId: string, deployment: ManagedDeployment, requestId: string): void {
-    this.own(subscriptionId, requestId);
-    this.frontEnd.deleteDeployment(deployment.view.id, requestId);
+    this.attempt(subscriptionId, 'DeleteDeployment', deployment.view.id, requestId, () => this.frontEnd.deleteDeployment(deployment.view.id, requestId));
   }
 
   updateDeploymentStatus(subscriptionId: string, deployment: ManagedDeployment, status: 'Running' | 'Suspended', requestId: string): void {
-    this.own(subscriptionId, requestId);
-    this.frontEnd.updateDeploymentStatus(deployment.view.id, status, requestId);
+    this.attempt(subscriptionId, 'UpdateDeploymentStatus', deployment.view.id, requestId, () => this.frontEnd.updateDeploymentStatus(deployment.view.id, status, requestId));
   }
 
   changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string): void {
-    this.own(subscriptionId, requestId);
-    this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId);
+    this.attempt(subscriptionId, 'ChangeDeploymentConfiguration', deployment.view.id, requestId, () =>
+      this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId),
+    );
     const names = this.deploymentNames.get(deployment.view.id);
     this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: deployment.label, ...names, configuration });
   }
 
   restartInstance(subscriptionId: string, deployment: ManagedDeployment, instanceName: string, how: 'reboot' | 'reimage', requestId: string): void {
     const instance = this.instanceOf(deployment, instanceName);
-    this.own(subscriptionId, requestId);
-    this.frontEnd.restartInstance(instance.id, how, requestId);
+    this.attempt(subscriptionId, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
   }
 
   deleteInstances(subscriptionId: string, deployment: ManagedDeployment, instanceNames: string[], requestId: string): void {
     const ids = instanceNames.map((name) => this.instanceOf(deployment, name).id);
-    this.own(subscriptionId, requestId);
-    this.frontEnd.deleteInstances(deployment.view.id, ids, requestId);
+    this.attempt(subscriptionId, 'DeleteRoleInstances', deployment.view.id, requestId, () => this.frontEnd.deleteInstances(deployment.view.id, ids, requestId));
   }
 
   /**
@@ -310,6 +317,23 @@ export class ServiceManagement {
       if (this.requestOwners.size <= keptRequestIds) break;
       this.requestOwners.delete(id);
     }
+  }
+
+  /** A call that starts a front-end operation; refused before one started, it is shown as a failed one all the same. */
+  private attempt(subscriptionId: string, kind: OperationKind, target: string, requestId: string, work: () => unknown): void {
+    this.own(subscriptionId, requestId);
+    try {
+      work();
+    } catch (error) {
+      this.refused(kind, target, requestId, error);
+      throw error;
+    }
+  }
+
+  /** The failed operation of a call refused before its operation started (the front end may have made one already). */
+  private refused(kind: OperationKind, target: string, requestId: string, error: unknown): void {
+    if (this.operation(requestId)) return;
+    this.frontEnd.trackOperation(kind, target, requestId).end(error instanceof Error ? error.message : String(error));
   }
 
   /** A synchronous call that changes something: an operation in the list, Succeeded or Failed as it ended. */

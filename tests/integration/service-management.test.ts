@@ -243,6 +243,9 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect(first.status).toBe(202);
     const second = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production'), { method: 'POST', caPem, ...asAlice, body: createDeploymentXml({ name: 'two', packageUrl: sample }) });
     expect([second.status, errorOf(second.body).code]).toEqual([409, 'ConflictError']);
+    // A refused call that would have changed something is a failed operation in the dashboard's list all the same.
+    const refusedCreate = (await fabric.getSnapshot()).operations.find((o) => o.requestId === second.headers['x-ms-request-id']);
+    expect(refusedCreate).toMatchObject({ kind: 'CreateDeployment', target: 'busy/production', status: 'Failed' });
     await waitFor('the deployment to be created', async () => {
       const status = await rest(api(alice, `/operations/${String(first.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
       return /<Status>Succeeded<\/Status>/.test(status.body);
@@ -254,6 +257,7 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     const meanwhile = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/roleinstances/WorkerRole1_IN_0?comp=reboot'), { method: 'POST', caPem, ...asAlice });
     expect([meanwhile.status, errorOf(meanwhile.body).code]).toEqual([409, 'ConflictError']);
     expect(errorOf(meanwhile.body).message).toContain(`x-ms-requestid ${String(running.headers['x-ms-request-id'])}`);
+    expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === meanwhile.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebootRoleInstance', status: 'Failed' });
 
     const upgrade = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=upgrade'), {
       method: 'POST',
