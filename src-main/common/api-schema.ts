@@ -4,6 +4,7 @@
 // answered with BadRequest.
 import { z } from 'zod';
 import { maxTimeScale, minTimeScale } from './emulated-clock';
+import { faultRequestSchema } from './fault-kinds';
 import { logCommandArgs } from './log-api-schema';
 import { checkPhase, type PhaseTimings } from './timings';
 
@@ -84,22 +85,8 @@ export const fabricCommandArgs = {
       .optional(),
     method: z.enum(['GET', 'HEAD']).optional(),
   }),
-  injectFault: z.discriminatedUnion('kind', [
-    /** The role's host process dies now; `persistent`: it dies again at every start until cleared. */
-    z.strictObject({ kind: z.literal('crash-role'), instanceId: name, persistent: z.boolean().optional() }),
-    /** The role's first simple startup task exits 1 from now on (the role recycles to run it) until cleared. */
-    z.strictObject({ kind: z.literal('fail-startup-task'), instanceId: name }),
-    /** The guest OS freezes: no heartbeats, no progress, until the host agent restarts it. */
-    z.strictObject({ kind: z.literal('hang-guest'), instanceId: name }),
-    /** Remove the persistent faults of an instance. */
-    z.strictObject({ kind: z.literal('clear'), instanceId: name }),
-    /** Terminate the host's worker thread: the host OS and every guest on it are gone at once. */
-    z.strictObject({ kind: z.literal('kill-host'), hostId: name }),
-    /** Cut the host off from its fabric controller: no messages either way. */
-    z.strictObject({ kind: z.literal('disconnect-host'), hostId: name }),
-    /** Freeze the host OS (host agent and guests stop); unlike kill and disconnect, the controller's restart cures it. */
-    z.strictObject({ kind: z.literal('hang-host'), hostId: name }),
-  ]),
+  // Each fault kind's arguments live with the kind (fault-kinds.ts).
+  injectFault: faultRequestSchema,
   ...logCommandArgs,
 };
 

@@ -4,7 +4,8 @@
 // {error}. It never throws, so nothing a client sends can escape into a transport's event loop.
 import { z } from 'zod';
 import { fabricCommandArgs, type CommandRequest, type SchemaCommandName } from './api-schema';
-import { FabricError, fabricCommandNames, toErrorInfo, type FabricApi, type FabricCommandName, type FabricErrorInfo } from './fabric-api';
+import { fabricCommandNames, toErrorInfo, type FabricApi, type FabricCommandName, type FabricErrorInfo } from './fabric-api';
+import { FabricErrors } from './fabric-errors';
 
 /** What a command call answers across a transport; errors travel as data so their code survives. */
 export type CommandAnswer = { result: unknown } | { error: FabricErrorInfo };
@@ -21,16 +22,16 @@ export function isCommandName(value: unknown): value is FabricCommandName {
 
 /** Check a command's argument; throws FabricError('BadRequest') naming the command and the field. */
 export function parseCommandArgs<K extends FabricCommandName>(method: K, args: unknown): CommandRequest<K> {
-  if (!isCommandName(method)) throw new FabricError('BadRequest', `Unknown command "${String(method)}"`);
+  if (!isCommandName(method)) throw FabricErrors.unknownCommand(method);
   const result = fabricCommandArgs[method].safeParse(args);
-  if (!result.success) throw new FabricError('BadRequest', `Bad argument to ${method}: ${issueList(result.error, 'argument')}`);
+  if (!result.success) throw FabricErrors.badArgument(method, issueList(result.error, 'argument'));
   return result.data as CommandRequest<K>;
 }
 
 /** Run one command from a client: never throws; bad names and arguments answer BadRequest and reach nothing. */
 export async function dispatchCommand(api: FabricApi, method: unknown, args: unknown, guards: CommandGuards = {}): Promise<CommandAnswer> {
   try {
-    if (!isCommandName(method)) throw new FabricError('BadRequest', `Unknown command "${String(method)}"`);
+    if (!isCommandName(method)) throw FabricErrors.unknownCommand(method);
     let request: unknown = parseCommandArgs(method, args);
     const guard = guards[method] as ((request: unknown) => unknown) | undefined;
     if (guard) request = await guard(request);

@@ -293,39 +293,8 @@ export const fabricCommandNames = [
   ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 
-/** An error a command answers with: a stable code and a sentence for people. */
-export interface FabricErrorInfo {
-  code: FabricErrorCode;
-  message: string;
-}
-
-export type FabricErrorCode =
-  | 'BadRequest'
-  | 'NotFound'
-  | 'Conflict'
-  | 'QuotaExceeded'
-  | 'AllocationFailed'
-  | 'Internal';
-
-export class FabricError extends Error {
-  constructor(
-    readonly code: FabricErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FabricError';
-  }
-
-  toInfo(): FabricErrorInfo {
-    return { code: this.code, message: this.message };
-  }
-}
-
-/** Turn anything thrown into the shape that crosses a transport. */
-export function toErrorInfo(error: unknown): FabricErrorInfo {
-  if (error instanceof FabricError) return error.toInfo();
-  return { code: 'Internal', message: error instanceof Error ? error.message : String(error) };
-}
+// Errors: one factory (fabric-errors.ts); re-exported here, where the shells and the renderer have always found them.
+export { FabricError, toErrorInfo, type FabricErrorCode, type FabricErrorInfo } from './fabric-errors';
 
 // Compile-time check that fabricCommandNames lists every command.
 type MissingCommand = Exclude<FabricCommandName, (typeof fabricCommandNames)[number]>;

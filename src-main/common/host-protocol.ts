@@ -1,6 +1,7 @@
 // Messages between the fabric (main thread) and a host worker. The host worker is the host OS: its host
 // agent receives these, and reports back with the messages below. Nothing else crosses.
 import type { InstanceEndpointView } from './fabric-api';
+import type { InstanceFault } from './fault-kinds';
 import type { InstanceStatus } from './instance-status';
 import type { EnvironmentVariable, RoleType, StartupTask, VmSize } from './service-model';
 import type { PhaseTimings } from './timings';
@@ -59,12 +60,8 @@ export type ToHost =
 
 export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage';
 
-/** A fault as the host agent applies it to one guest. */
-export type InstanceFault =
-  | { kind: 'crash-role'; persistent: boolean }
-  | { kind: 'fail-startup-task' }
-  | { kind: 'hang-guest' }
-  | { kind: 'clear' };
+/** A fault as the host agent applies it to one guest (defined with the fault kinds). */
+export type { InstanceFault } from './fault-kinds';
 
 export interface GuestHeartbeatReport {
   instanceId: string;

@@ -5,7 +5,8 @@
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { dispatchCommand, type CommandGuards } from '../common/command-dispatcher';
 import { isPackageChoice } from '../common/desktop-api';
-import { FabricError, toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
+import { toErrorInfo, type Disposer, type FabricApi } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ExportRequest } from '../common/log-api';
 import { choosePackageChannel, fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
 import { openChosenPackage, type PackageDialogs } from './package-chooser';
@@ -33,16 +34,16 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, package
     return frame !== null && frame === contents.mainFrame && isAppUrl(frame.url);
   };
 
-  const refused: IpcAnswer = { error: { code: 'BadRequest', message: 'Refused: the sender is not the Fabric Lab window.' } };
+  const refused: IpcAnswer = { error: FabricErrors.notTheAppWindow().toInfo() };
 
   // The page never names a path on this machine: the user does, in the save dialog; without one the
   // export goes to the session's own exports folder.
   const guards: CommandGuards = {
     exportSession: async (request: ExportRequest): Promise<ExportRequest> => {
-      if (request.path !== undefined) throw new FabricError('BadRequest', 'In the app, the save dialog chooses where an export is written; ask with saveAs.');
+      if (request.path !== undefined) throw FabricErrors.exportPathInApp();
       if (!request.saveAs || !chooseExportPath) return {};
       const path = await chooseExportPath();
-      if (!path) throw new FabricError('BadRequest', 'Export cancelled: no file was chosen.');
+      if (!path) throw FabricErrors.exportCancelled();
       return { path };
     },
   };
@@ -54,8 +55,8 @@ export function connectFabricIpc({ win, api, isAppUrl, chooseExportPath, package
   const choosePackage = async (event: IpcMainInvokeEvent, choice: unknown): Promise<IpcAnswer> => {
     if (!fromAppWindow(event)) return refused;
     try {
-      if (!isPackageChoice(choice)) throw new FabricError('BadRequest', `Choose "files" or "folder", not ${JSON.stringify(choice) ?? 'nothing'}.`);
-      if (!packageDialogs) throw new FabricError('BadRequest', 'This window has no package dialog.');
+      if (!isPackageChoice(choice)) throw FabricErrors.badPackageChoice(choice);
+      if (!packageDialogs) throw FabricErrors.noPackageDialog();
       return { result: await openChosenPackage(api, packageDialogs, choice) };
     } catch (error) {
       return { error: toErrorInfo(error) };

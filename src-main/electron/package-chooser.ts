@@ -5,7 +5,8 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { parseCommandArgs } from '../common/command-dispatcher';
 import type { PackageChoice } from '../common/desktop-api';
-import { FabricError, type FabricApi, type PackageView } from '../common/fabric-api';
+import type { FabricApi, PackageView } from '../common/fabric-api';
+import { FabricErrors, type FabricError } from '../common/fabric-errors';
 import { uploadLimits } from '../fabric/package-store';
 import { fileErrorReason } from '../logs/file-errors';
 
@@ -27,7 +28,7 @@ const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function unreadable(path: string, error: unknown): FabricError {
   const reason = fileErrorReason(error, { ENOENT: 'it does not exist (moved or deleted since it was chosen?)' });
-  return new FabricError('BadRequest', `Cannot read ${path}: ${reason}. Nothing was opened.`);
+  return FabricErrors.packageFileUnreadable(path, reason);
 }
 
 /** Every file under what was chosen, with its size, refusing links and stopping at the upload limits. */
@@ -39,7 +40,7 @@ export async function listChosenFiles(paths: readonly string[]): Promise<ChosenF
       throw unreadable(file, error);
     });
     // A link could point anywhere on the disk; a package is read as the files it holds, as unzip does.
-    if (info.isSymbolicLink()) throw new FabricError('BadRequest', `${file} is a link; a package on disk is read without following links. Nothing was opened.`);
+    if (info.isSymbolicLink()) throw FabricErrors.packageFileIsLink(file);
     if (info.isDirectory()) {
       const entries = await readdir(file).catch((error: unknown) => {
         throw unreadable(file, error);
@@ -47,13 +48,13 @@ export async function listChosenFiles(paths: readonly string[]): Promise<ChosenF
       for (const name of entries.sort()) await add(join(file, name), `${shown}/${name}`);
       return;
     }
-    if (!info.isFile()) throw new FabricError('BadRequest', `${file} is not a regular file. Nothing was opened.`);
+    if (!info.isFile()) throw FabricErrors.packageFileNotRegular(file);
     if (out.length === uploadLimits.files) {
-      throw new FabricError('BadRequest', `A package holds at most ${uploadLimits.files} files; ${paths.join(', ')} holds more. Nothing was opened.`);
+      throw FabricErrors.chosenPackageHasTooManyFiles(uploadLimits.files, paths.join(', '));
     }
     total += info.size;
     if (total > uploadLimits.bytes) {
-      throw new FabricError('BadRequest', `A package holds at most ${mib(uploadLimits.bytes)}; ${paths.join(', ')} holds more (${mib(total)} by ${relative(dirname(paths[0]!), file).split(sep).join('/')}). Nothing was opened.`);
+      throw FabricErrors.chosenPackageTooLarge(mib(uploadLimits.bytes), paths.join(', '), mib(total), relative(dirname(paths[0]!), file).split(sep).join('/'));
     }
     out.push({ path: shown, file, size: info.size });
   };

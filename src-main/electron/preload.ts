@@ -8,7 +8,7 @@ import { FabricError, fabricCommandNames, type FabricApi, type FabricCommands, t
 import { choosePackageChannel, fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
 
 function unwrap(answer: IpcAnswer): unknown {
-  if ('error' in answer) throw new FabricError(answer.error.code, answer.error.message);
+  if ('error' in answer) throw FabricError.fromInfo(answer.error);
   return answer.result;
 }
 

@@ -1,7 +1,7 @@
 // Change Deployment Configuration, RDFE's half: a new .cscfg is checked against the deployment's own
 // definition with the package reader's rules (serviceName, every role with Instances, every setting declared
 // and valued, certificates ...), and what it changes is worked out per role. Nothing here touches a host.
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ServiceModel, ValidationDiagnostic } from '../common/service-model';
 import { readServiceSources, type ServiceSources } from '../package/index';
 
@@ -28,11 +28,12 @@ export function checkConfigurationChange(
   running: ServiceModel,
   configuration: string,
   file = defaultConfigurationFile,
+  requestId?: string,
 ): RoleConfigurationChange[] {
   const result = readServiceSources({ ...definition, configuration: { file, bytes: new TextEncoder().encode(configuration) } });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.model || errors.length > 0) {
-    throw new FabricError('BadRequest', `The new configuration was refused; nothing deployed changed. ${describeErrors(errors)}`);
+    throw FabricErrors.configurationRefused(describeErrors(errors), requestId);
   }
   return result.model.roles.map((role) => {
     const current = running.roles.find((r) => r.name === role.name);

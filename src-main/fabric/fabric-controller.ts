@@ -1,84 +1,90 @@
 // The fabric controller of one machine pool: places role instances on hosts with free cores (spread
 // over fault domains, powering on spare hosts when it must), hands each host agent its instances' goal
-// state, follows the status the host agents report, and heals: when a host is lost, its instances are
-// re-created on healthy hosts.
-import type { DeploymentView, FabricRecord, HostView, InstanceView, PoolView } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+// state and follows the status the host agents report. Each instance's life is an explicit state
+// (instance-lifecycle.ts) that only this class moves; its own modules hold the promises operations wait on
+// (instance-waiters.ts), what is done when a host fails (host-recovery.ts), service healing
+// (service-healing.ts) and load-balancer rotation (load-balancer-rotation.ts).
+import type { DeploymentView, FabricRecord, FaultRequest, HostView, InstanceView, PoolView } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
+import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
 import type { EmulatedTimers } from '../common/emulated-timers';
-import type { AfterStop, FromHost, InstanceFault, InstanceSpec, ToHost } from '../common/host-protocol';
+import type { AfterStop, FromHost, ToHost } from '../common/host-protocol';
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
 import type { ComponentLog } from '../logs/component-log';
 import { instanceKey, type EventHub } from './event-hub';
-import { checkInstanceFault, faultsAfter } from './instance-faults';
-import { inRotation, rotationOf, type RotationEndpoint } from './load-balancer-rotation';
-import { newInstanceView, pickHost, planInstances } from './placement';
+import { faultHandler, type HostFaultHandler, type InstanceFaultHandler } from './fault-registry';
+import { assertMove, goalIsStarted, hasVm, holdsCores, type InstanceLifecycle, type PoolInstance } from './instance-lifecycle';
+import { InstanceWaiters, readyOrFailed } from './instance-waiters';
+import { RoleRotation } from './load-balancer-rotation';
+import { newInstanceView, planInstances } from './placement';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
+import { HostRecovery } from './host-recovery';
+import { ServiceHealing } from './service-healing';
 
 export type { PoolConfig } from './pool-hosts';
 
-interface Instance {
-  view: InstanceView;
-  spec: InstanceSpec;
-  /** Waiting for a host after its own was lost (service healing). */
-  orphaned: boolean;
-  /** The goal state the controller drives the instance toward. */
-  goal: 'Started' | 'Suspended' | 'Removed';
-  /** Whether the instance's VM exists on its host (not after healing moved a stopped instance). */
-  vmOnHost: boolean;
-  /** The role's input endpoints, each with its own rotation rule (ignoreRoleInstanceStatus keeps Busy instances in). */
-  inputEndpoints: RotationEndpoint[];
-  waiters: Waiter[];
-  /** Configuration versions sent to the host and not yet taken, each with what to do when it is. */
-  configurationAcks: Map<number, (recycled: boolean) => void>;
+export interface FabricControllerOptions {
+  /** The pool's id (pool-1, ...): its hosts are <id>-host-NN. */
+  id: string;
+  config: PoolConfig;
+  /** The built host worker entry. */
+  workerUrl: URL;
+  /** The first message each host worker gets. */
+  init: (hostId: string) => ToHost;
+  events: EventHub;
+  timers: EmulatedTimers;
+  /** The session's phase durations, changed in place by setTimings (the host probe reads them). */
+  timings: PhaseTimings;
+  /** Real milliseconds a host must also be silent before it counts as failed. */
+  hostSilenceFloorMs: number;
+  /** FabricController.log of this pool. */
+  log: ComponentLog;
 }
-
-interface Waiter {
-  targets: readonly InstanceStatus[];
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
-/**
- * A host that fails again this soon after the controller restarted it is marked bad ("repeated failures"): 15
- * emulated minutes, or 20 real seconds, since at high time scales detecting a failure alone takes longer than that.
- */
-const repeatedFailureWindow = { emulated: 15 * 60_000, real: 20_000 };
-
-/** Statuses that end a wait for Ready with a failure the operation reports. */
-const failedStart: readonly InstanceStatus[] = ['FailedStartingRole', 'FailedStartingVM'];
 
 export class FabricController {
   readonly pool: PoolView;
   private readonly hosts: PoolHosts;
-  private readonly instances = new Map<string, Instance>();
+  private readonly events: EventHub;
+  private readonly timers: EmulatedTimers;
+  private readonly log: ComponentLog;
+  private readonly instances = new Map<string, PoolInstance>();
   /** The instances of each role of each deployment (key: deploymentId/roleName), so per-role work is not O(all instances). */
-  private readonly roles = new Map<string, Set<Instance>>();
-  /** Each role's instance count at its last full rotation pass (updateRotation). */
-  private readonly rotationSizes = new Map<string, number>();
-  /** Instances waiting for a host (service healing). */
-  private readonly orphans = new Set<Instance>();
-  /** Hosts being restarted by repairHost, until they are Healthy again (or the repair fails). */
-  private readonly repairing = new Set<string>();
+  private readonly roles = new Map<string, Set<PoolInstance>>();
+  private readonly waiters = new InstanceWaiters();
+  private readonly rotation = new RoleRotation<PoolInstance>((instance) => this.publish(instance));
+  private readonly healing: ServiceHealing;
+  private readonly recovery: HostRecovery;
 
-  constructor(
-    id: string,
-    config: PoolConfig,
-    workerUrl: URL,
-    init: (hostId: string) => ToHost,
-    private readonly events: EventHub,
-    private readonly timers: EmulatedTimers,
-    timings: PhaseTimings,
-    hostSilenceFloorMs: number,
-    /** FabricController.log of this pool. */
-    private readonly log: ComponentLog,
-  ) {
-    this.hosts = new PoolHosts(id, config, workerUrl, init, events, timers, timings, hostSilenceFloorMs, {
+  constructor(options: FabricControllerOptions) {
+    const { id, config, events, timers } = options;
+    this.events = events;
+    this.timers = timers;
+    this.log = options.log;
+    this.hosts = new PoolHosts(id, config, options.workerUrl, options.init, events, timers, options.timings, options.hostSilenceFloorMs, {
       onMessage: (host, message) => this.fromHost(host, message),
-      onHostFailed: (host, reason) => this.hostFailed(host, reason),
+      onHostFailed: (host, reason) => this.recovery.hostFailed(host, reason),
     });
     this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
+    this.healing = new ServiceHealing({
+      name: config.name,
+      hosts: this.hosts,
+      sameRole: (instance) => this.roles.get(roleKey(instance.view)) ?? [],
+      assign: (instance, host) => this.assign(instance, host, goalIsStarted(instance.lifecycle)),
+      publish: (instance) => this.publish(instance),
+    });
+    this.recovery = new HostRecovery({
+      hosts: this.hosts,
+      log: this.log,
+      now: () => this.timers.now(),
+      instancesOn: (host) => this.instancesOn(host),
+      loseVm: (instance, details, now, orphan) => this.loseVm(instance, details, now, orphan),
+      recreate: (instance) => {
+        if (instance.lifecycle.state === 'HostRestarting') this.startOnHost(instance);
+      },
+      heal: () => this.healing.heal(),
+    });
   }
 
   start(): Promise<void> {
@@ -135,7 +141,7 @@ export class FabricController {
         const spare = this.hosts.spares()[0];
         if (!spare) {
           this.log.write('ERROR', `Allocation failed: ${plan.reason}`, requestId);
-          throw new FabricError('AllocationFailed', plan.reason);
+          throw FabricErrors.allocationFailed(plan.reason, requestId);
         }
         this.log.write('INFO', `No room on the running hosts; powering on spare ${spare.view.id}.`, requestId);
         await this.hosts.powerOn(spare);
@@ -143,23 +149,19 @@ export class FabricController {
       }
       for (const { spec, host } of plan) {
         const role = roles.find((r) => r.role.name === spec.roleName)!.role;
-        const instance: Instance = {
+        const instance: PoolInstance = {
           view: newInstanceView(spec, host.view.id, this.timers.now()),
           spec,
-          orphaned: false,
-          goal: 'Started',
-          vmOnHost: false,
+          lifecycle: { state: 'Placed' },
           inputEndpoints: role.endpoints.input.map((e) => ({ name: e.name, ignoreRoleInstanceStatus: e.ignoreRoleInstanceStatus })),
-          waiters: [],
-          configurationAcks: new Map(),
         };
         this.instances.set(spec.instanceId, instance);
-        const key = `${spec.deploymentId}/${spec.roleName}`;
+        const key = roleKey(instance.view);
         if (!this.roles.has(key)) this.roles.set(key, new Set());
         this.roles.get(key)!.add(instance);
-        this.assign(instance, host, requestId);
+        this.assign(instance, host, true, requestId);
       }
-      for (const { role } of roles) this.updateRotation(deployment.id, role.name);
+      for (const { role } of roles) this.updateRotation(`${deployment.id}/${role.name}`);
       return plan.map((p) => p.spec.instanceId);
     }
   }
@@ -170,8 +172,8 @@ export class FabricController {
       instanceIds.map((id) => {
         const instance = this.instances.get(id);
         if (!instance) return targets.includes('StoppedVM') ? undefined : Promise.reject(new Error(`Instance ${id} is gone.`));
-        if (targets.includes(instance.view.status) && !instance.orphaned) return undefined;
-        return new Promise<void>((resolve, reject) => instance.waiters.push({ targets, resolve, reject }));
+        if (targets.includes(instance.view.status) && instance.lifecycle.state !== 'Orphaned') return undefined;
+        return this.waiters.status(id, targets);
       }),
     ).then(() => undefined);
   }
@@ -182,13 +184,36 @@ export class FabricController {
     for (const id of instanceIds) {
       const instance = this.instances.get(id);
       if (!instance) continue;
-      instance.goal = then === 'delete' ? 'Removed' : 'Suspended';
-      if (instance.orphaned || instance.view.status === 'StoppedVM') {
-        if (then === 'delete') this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then: 'delete', requestId });
-        if (instance.view.status === 'StoppedVM') this.finishStop(instance);
-        else this.setStatus(instance, 'StoppedVM', '', this.timers.now());
-      } else {
-        this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then, requestId });
+      const { lifecycle } = instance;
+      switch (lifecycle.state) {
+        case 'Running':
+          this.move(instance, { state: 'Stopping', then });
+          this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then, requestId });
+          break;
+        case 'Stopping':
+          // A suspend overtaken by a delete: the host agent deletes the VM once it has stopped.
+          if (then === 'delete' && lifecycle.then === 'keep') {
+            this.move(instance, { state: 'Stopping', then });
+            this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then, requestId });
+          }
+          break;
+        case 'Stopped':
+          if (then === 'delete') {
+            this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId: id, then: 'delete', requestId });
+            this.remove(instance);
+          }
+          break;
+        case 'Orphaned':
+          // No VM anywhere: the stop ends at once; a kept instance still waits for healing to give it a host.
+          if (then === 'delete') this.stopWithoutVm(instance, { state: 'Removed' }, '', requestId);
+          else this.stopWithoutVm(instance, { state: 'Orphaned', then: 'keep' }, '', requestId);
+          break;
+        case 'Placed':
+        case 'HostRestarting':
+          this.stopWithoutVm(instance, then === 'delete' ? { state: 'Removed' } : { state: 'Placed' }, '', requestId);
+          break;
+        case 'Removed':
+          break;
       }
     }
     return this.whenStatus(instanceIds, ['StoppedVM']);
@@ -199,22 +224,35 @@ export class FabricController {
     this.log.write('INFO', `Starting ${instanceIds.length} kept instance(s).`, requestId);
     for (const id of instanceIds) {
       const instance = this.instances.get(id);
-      if (!instance || instance.goal === 'Removed') continue;
-      instance.goal = 'Started';
-      if (instance.orphaned) continue; // healing starts it once it has a host
-      if (instance.vmOnHost) this.hosts.send(instance.view.hostId, { type: 'resume-instance', instanceId: id, requestId });
-      else this.startOnHost(instance, requestId);
+      if (!instance) continue;
+      switch (instance.lifecycle.state) {
+        case 'Stopped':
+          this.move(instance, { state: 'Running' });
+          this.hosts.send(instance.view.hostId, { type: 'resume-instance', instanceId: id, requestId });
+          break;
+        case 'Placed':
+          this.startOnHost(instance, requestId);
+          break;
+        case 'Orphaned':
+          // Healing starts it once it has a host.
+          this.move(instance, { state: 'Orphaned', then: 'start' });
+          break;
+        default:
+          // Running or being re-created already; a stop under way or a removal keeps its course.
+          break;
+      }
     }
-    return this.whenStatus(instanceIds, ['ReadyRole', ...failedStart]);
+    return this.whenStatus(instanceIds, readyOrFailed);
   }
 
   /** Reboot (restart the guest OS) or reimage (re-create the VM) one instance; resolves once it is Ready again. */
   restartInstance(instanceId: string, how: 'reboot' | 'reimage', requestId?: string): Promise<void> {
     const instance = this.instances.get(instanceId)!;
-    if (instance.goal !== 'Started' || instance.orphaned || isFinal(instance.view.status)) {
-      throw new FabricError('Conflict', `Instance ${instance.view.name} is ${instance.orphaned ? 'waiting for a host' : instance.view.status}; only running instances can be ${how === 'reboot' ? 'rebooted' : 'reimaged'}.`);
+    const orphaned = instance.lifecycle.state === 'Orphaned';
+    if (!goalIsStarted(instance.lifecycle) || orphaned || isFinal(instance.view.status)) {
+      throw FabricErrors.instanceNotRunning(instance.view.name, orphaned ? 'waiting for a host' : instance.view.status, how, requestId);
     }
-    const done = new Promise<void>((resolve, reject) => instance.waiters.push({ targets: ['ReadyRole', ...failedStart], resolve, reject }));
+    const done = this.waiters.status(instanceId, readyOrFailed);
     this.log.write('INFO', `${how === 'reboot' ? 'Rebooting' : 'Reimaging'} ${instanceId} on ${instance.view.hostId}.`, requestId);
     this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId, then: how satisfies AfterStop, requestId });
     return done;
@@ -232,90 +270,65 @@ export class FabricController {
       list.map((instance) => {
         instance.spec = { ...instance.spec, roleEnvironment: { ...instance.spec.roleEnvironment, settings: { ...settings } }, configurationVersion: version };
         // Healing or the next start gives the instance its new spec.
-        if (instance.orphaned || !instance.vmOnHost) return undefined;
-        return new Promise<void>((resolve, reject) => {
-          instance.configurationAcks.set(version, (recycled) => {
-            if (!recycled) return resolve();
-            instance.waiters.push({ targets: ['ReadyRole', ...failedStart], resolve, reject });
-          });
-          this.hosts.send(instance.view.hostId, { type: 'update-configuration', instanceId: instance.view.id, settings, version, requestId });
-        });
+        if (!hasVm(instance.lifecycle)) return undefined;
+        const taken = this.waiters.configuration(instance.view.id, version);
+        this.hosts.send(instance.view.hostId, { type: 'update-configuration', instanceId: instance.view.id, settings, version, requestId });
+        return taken;
       }),
     ).then(() => undefined);
   }
 
-  injectInstanceFault(instanceId: string, fault: InstanceFault): void {
-    const instance = this.instances.get(instanceId)!;
-    checkInstanceFault({ view: instance.view, startupTasks: instance.spec.startupTasks, stopping: instance.goal !== 'Started', orphaned: instance.orphaned }, fault);
-    instance.view.faults = faultsAfter(instance.view.faults, fault);
-    this.log.write('WARN', `Fault ${fault.kind} injected into ${instanceId} on ${instance.view.hostId}.`);
+  /** Inject a fault into one of this pool's instances or hosts, through its kind's handler (fault-registry.ts). */
+  injectFault(fault: FaultRequest): void {
+    if (isHostFault(fault)) {
+      const handler = faultHandler(fault.kind) as HostFaultHandler;
+      const host = this.hosts.get(fault.hostId)!;
+      if (host.view.health !== 'Healthy') throw FabricErrors.hostNotHealthy(host.view.name, host.view.health);
+      this.log.write('WARN', `Fault ${fault.kind} injected into ${fault.hostId}.`);
+      handler.apply(host);
+      return;
+    }
+    const handler = faultHandler(fault.kind) as InstanceFaultHandler;
+    const instance = this.instances.get(fault.instanceId)!;
+    const { view, lifecycle } = instance;
+    handler.check({ view, startupTasks: instance.spec.startupTasks, stopping: !goalIsStarted(lifecycle), orphaned: lifecycle.state === 'Orphaned' }, fault);
+    view.faults = [...handler.inForce(new Set(view.faults), fault)];
+    this.log.write('WARN', `Fault ${fault.kind} injected into ${view.id} on ${view.hostId}.`);
     this.publish(instance);
-    this.hosts.send(instance.view.hostId, { type: 'fault', instanceId, fault });
+    this.hosts.send(view.hostId, { type: 'fault', instanceId: view.id, fault: instanceFaultMessage(fault) });
   }
 
-  injectHostFault(hostId: string, kind: 'kill-host' | 'disconnect-host' | 'hang-host'): void {
-    const host = this.hosts.get(hostId)!;
-    if (host.view.health !== 'Healthy') {
-      throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; faults go to healthy hosts.`);
-    }
-    this.log.write('WARN', `Fault ${kind} injected into ${hostId}.`);
-    // Dead hardware and a cut link outlast the controller's restart of the host; a hung host OS does not.
-    if (kind === 'kill-host') {
-      host.fault = 'dead';
-      host.proxy?.terminate();
-    } else if (kind === 'disconnect-host') {
-      host.fault = 'cut-off';
-      host.proxy?.partition();
-    } else {
-      host.proxy?.send({ type: 'hang-host' });
-    }
-  }
-
-  /**
-   * Restart an Unhealthy host: a fresh worker and host agent, Booting then Healthy, with every core free for
-   * later placements (and for instances still waiting for a host). Instances healed elsewhere stay there.
-   */
+  /** Restart an Unhealthy host (host-recovery.ts). */
   repairHost(hostId: string): void {
-    const host = this.hosts.get(hostId)!;
-    if (this.repairing.has(hostId)) throw new FabricError('Conflict', `${host.view.name} is already being repaired.`);
-    if (host.view.health !== 'Unhealthy') {
-      throw new FabricError('Conflict', `${host.view.name} is ${host.view.health}; only an Unhealthy host can be repaired.`);
-    }
-    this.repairing.add(hostId);
-    this.log.write('WARN', `Repairing ${hostId}: restarting the host OS and its host agent.`);
-    this.hosts.repair(host).then(
-      () => {
-        this.repairing.delete(hostId);
-        this.log.write('INFO', `${hostId} is repaired and Healthy; it takes placements again.`);
-        this.heal();
-      },
-      (error: Error) => {
-        this.repairing.delete(hostId);
-        this.log.write('ERROR', `Repair of ${hostId} failed: ${error.message}`);
-        this.hosts.markFailed(host, `The repair failed: ${error.message}`);
-      },
-    );
+    this.recovery.repair(this.hosts.get(hostId)!);
   }
 
   record(record: FabricRecord): void {
     this.events.record(record);
   }
 
-  /** Give the instance a host: its cores are reserved there, and the VM is created if the goal is to run. */
-  private assign(instance: Instance, host: Host, requestId?: string): void {
-    instance.orphaned = false;
+  /** Move the instance to its next lifecycle state; a move the lifecycle does not allow is a bug here. */
+  private move(instance: PoolInstance, next: InstanceLifecycle): void {
+    assertMove(instance.view.id, instance.lifecycle.state, next.state);
+    instance.lifecycle = next;
+  }
+
+  /** Give the instance a host: its cores are reserved there, and its VM is created if it is to run (`start`). */
+  private assign(instance: PoolInstance, host: Host, start: boolean, requestId?: string): void {
+    this.move(instance, { state: 'Placed' });
     instance.view.hostId = host.view.id;
     instance.view.faultDomain = host.view.faultDomain;
     instance.spec = { ...instance.spec, faultDomain: host.view.faultDomain };
     host.view.usedCores += vmSizeCores[instance.spec.vmSize];
     this.hosts.publish(host);
     this.log.write('INFO', `${instance.view.id} assigned to ${host.view.id} (fault domain ${host.view.faultDomain}).`, requestId);
-    if (instance.goal === 'Started') this.startOnHost(instance, requestId);
+    if (start) this.startOnHost(instance, requestId);
     else this.publish(instance);
   }
 
-  private startOnHost(instance: Instance, requestId?: string): void {
-    instance.vmOnHost = true;
+  /** Create the instance's VM on its host (a first start, a kept instance with no VM there, or a restarted host). */
+  private startOnHost(instance: PoolInstance, requestId?: string): void {
+    this.move(instance, { state: 'Running' });
     this.publish(instance);
     this.hosts.send(instance.view.hostId, { type: 'start-instance', spec: instance.spec, requestId });
   }
@@ -334,25 +347,22 @@ export class FabricController {
         break;
       case 'instance-status': {
         const instance = this.instances.get(message.instanceId);
-        if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
+        if (!instance || instance.view.hostId !== host.view.id || instance.lifecycle.state === 'Orphaned') return;
         instance.view.restarts = Math.max(instance.view.restarts, message.restarts);
         this.setStatus(instance, message.status, message.details, message.at, message.requestId);
         break;
       }
       case 'instance-endpoints': {
         const instance = this.instances.get(message.instanceId);
-        if (!instance || instance.view.hostId !== host.view.id || instance.orphaned) return;
+        if (!instance || instance.view.hostId !== host.view.id || instance.lifecycle.state === 'Orphaned') return;
         instance.view.endpoints = message.endpoints;
         this.publish(instance);
         break;
       }
       case 'configuration-applied': {
-        const instance = this.instances.get(message.instanceId);
-        if (!instance) return;
+        if (!this.instances.has(message.instanceId)) return;
         this.log.write('INFO', `${message.instanceId} took configuration version ${message.version}${message.recycled ? ' by recycling its role (Changing was cancelled)' : ''}.`, message.requestId);
-        const ack = instance.configurationAcks.get(message.version);
-        instance.configurationAcks.delete(message.version);
-        ack?.(message.recycled);
+        this.waiters.configurationApplied(message.instanceId, message.version, message.recycled);
         break;
       }
       case 'error':
@@ -363,7 +373,7 @@ export class FabricController {
     }
   }
 
-  private setStatus(instance: Instance, status: InstanceStatus, details: string, at: number, requestId?: string): void {
+  private setStatus(instance: PoolInstance, status: InstanceStatus, details: string, at: number, requestId?: string): void {
     const view = instance.view;
     const changed = view.status !== status;
     if (changed) {
@@ -377,178 +387,106 @@ export class FabricController {
     view.stateDetails = details;
     view.powerState = powerStateOf(status);
     view.statusSince = at;
-    if (status === 'StoppedVM') this.finishStop(instance);
-    else this.publish(instance);
-    if (changed) this.settleWaiters(instance);
-    this.updateRotation(view.deploymentId, view.roleName, instance);
+    const { lifecycle } = instance;
+    // StoppedVM ends a stop: a deleted instance goes away and frees its cores, a suspended one stays with its VM.
+    if (status === 'StoppedVM' && lifecycle.state === 'Stopping') {
+      if (lifecycle.then === 'delete') return this.remove(instance);
+      this.move(instance, { state: 'Stopped' });
+    }
+    this.publish(instance);
+    if (changed) this.waiters.statusChanged(view.id, status, view.name, view.stateDetails);
+    this.updateRotation(roleKey(view), instance);
   }
 
-  /** StoppedVM reached: a removed instance goes away and frees its cores; a suspended one stays. */
-  private finishStop(instance: Instance): void {
-    const view = instance.view;
-    if (instance.goal !== 'Removed') {
-      this.publish(instance);
+  /** A stop of an instance that has no VM (orphaned, placed, or its host restarting): StoppedVM at once. */
+  private stopWithoutVm(instance: PoolInstance, next: InstanceLifecycle, details: string, requestId?: string): void {
+    if (next.state === 'Removed') {
+      if (instance.view.status !== 'StoppedVM') this.setStatus(instance, 'StoppedVM', details, this.timers.now(), requestId);
+      // A stop under way ends in setStatus itself.
+      if (instance.lifecycle.state !== 'Removed') this.remove(instance);
       return;
     }
+    this.move(instance, next);
+    if (instance.view.status !== 'StoppedVM') this.setStatus(instance, 'StoppedVM', details, this.timers.now(), requestId);
+    else this.publish(instance);
+  }
+
+  /** The instance is gone: its cores are freed, its waits settled, and healing may use the room. */
+  private remove(instance: PoolInstance): void {
+    const view = instance.view;
+    const held = holdsCores(instance.lifecycle);
+    this.move(instance, { state: 'Removed' });
     const host = this.hosts.get(view.hostId);
-    if (host && !instance.orphaned && host.view.health === 'Healthy') {
+    // An Unhealthy host has let go of every core already.
+    if (held && host && host.view.health !== 'Unhealthy') {
       host.view.usedCores -= vmSizeCores[view.vmSize];
       this.hosts.publish(host);
     }
     this.instances.delete(view.id);
-    this.orphans.delete(instance);
-    const key = `${view.deploymentId}/${view.roleName}`;
+    this.healing.delete(instance);
+    const key = roleKey(view);
     this.roles.get(key)?.delete(instance);
     if (this.roles.get(key)?.size === 0) this.roles.delete(key);
     this.events.publish({ type: 'instance-removed', id: view.id });
-    this.settleConfigurationAcks(instance);
-    for (const waiter of instance.waiters) {
-      if (waiter.targets.includes('StoppedVM')) waiter.resolve();
-      else waiter.reject(new Error(`Instance ${view.name} was removed.`));
-    }
-    instance.waiters = [];
-    this.heal();
+    this.waiters.removed(view.id, view.name);
+    this.updateRotation(key);
+    this.healing.heal();
   }
 
-  private settleConfigurationAcks(instance: Instance): void {
-    const acks = [...instance.configurationAcks.values()];
-    instance.configurationAcks.clear();
-    for (const ack of acks) ack(false);
-  }
-
-  private settleWaiters(instance: Instance): void {
-    const status = instance.view.status;
-    instance.waiters = instance.waiters.filter((waiter) => {
-      if (!waiter.targets.includes(status)) return true;
-      if (failedStart.includes(status) && !waiter.targets.every((t) => failedStart.includes(t))) {
-        waiter.reject(new Error(`${instance.view.name} is ${status}: ${instance.view.stateDetails}`));
-      } else {
-        waiter.resolve();
-      }
-      return false;
-    });
+  /** Instances whose host is this one (not those that once were and now wait for another). */
+  private instancesOn(host: Host): PoolInstance[] {
+    return [...this.instances.values()].filter((i) => i.view.hostId === host.view.id && holdsCores(i.lifecycle));
   }
 
   /**
-   * The host's probe failed. As Azure's controller does, restart the host first: once it is back, its instances
-   * are re-created on it. A host that does not come back, or fails again soon after its restart, is marked bad.
+   * The instance's VM went with its host. One to run waits, RoleStateUnknown, to be re-created: on the restarted
+   * host (`orphan` false) or, by healing, on another (`orphan` true). A stop under way ends at once, as no VM is
+   * left to stop; a stopped instance stays StoppedVM.
    */
-  private hostFailed(host: Host, reason: string): void {
-    const now = this.timers.now();
-    const last = host.restartedAt;
-    if (last && (now - last.emulated < repeatedFailureWindow.emulated || performance.now() - last.real < repeatedFailureWindow.real)) {
-      this.markBad(host, `${reason} It failed again soon after the fabric controller restarted it.`);
+  private loseVm(instance: PoolInstance, details: string, now: number, orphan: boolean): void {
+    const { lifecycle, view } = instance;
+    // The host that was to apply a configuration is gone; the re-created instance starts with it.
+    this.waiters.vmLost(view.id);
+    // Counted once per lost VM, not again when a host that was being restarted is then marked bad.
+    const running = (lifecycle.state === 'Running' || lifecycle.state === 'Stopping') && view.status !== 'StoppedVM';
+    view.lastGuestHeartbeat = null;
+    view.guestHeartbeats = 0;
+    view.faults = view.faults.filter((f) => f !== 'hang-guest');
+    // The lost host's listeners are gone with it.
+    view.endpoints = view.endpoints.map((e) => ({ ...e, address: null, servedBy: null }));
+    if (lifecycle.state === 'Stopping') {
+      const next: InstanceLifecycle = lifecycle.then === 'delete' ? { state: 'Removed' } : orphan ? { state: 'Orphaned', then: 'keep' } : { state: 'Placed' };
+      if (next.state === 'Orphaned') this.healing.add(instance);
+      this.stopWithoutVm(instance, next, details);
       return;
     }
-    this.log.write('ERROR', `${host.view.id} failed: ${reason} Restarting the host.`);
-    for (const instance of this.instancesOn(host)) this.loseVm(instance, `${host.view.name} failed: ${reason} The fabric controller is restarting the host.`, now);
-    this.hosts.restart(host, `${reason} The fabric controller is restarting the host.`).then(
-      () => {
-        this.log.write('INFO', `${host.view.id} is back after its restart; re-creating its instances on it.`);
-        for (const instance of this.instancesOn(host)) {
-          if (instance.goal === 'Started') this.startOnHost(instance);
-          else if (instance.goal === 'Removed' && instance.view.status !== 'StoppedVM') this.setStatus(instance, 'StoppedVM', '', this.timers.now());
-        }
-      },
-      (error: Error) => this.markBad(host, `${reason} The fabric controller restarted it, but ${error.message}.`),
-    );
-  }
-
-  /** Power the host off for repair, and re-create its instances on healthy hosts (service healing). */
-  private markBad(host: Host, reason: string): void {
-    this.log.write('ERROR', `${host.view.id} is bad: ${reason} Marking it out for repair and healing its instances.`);
-    this.hosts.markFailed(host, `${reason} Marked out for repair; its instances are being re-created on healthy hosts.`);
-    const now = this.timers.now();
-    for (const instance of this.instancesOn(host)) {
-      instance.orphaned = true;
-      this.orphans.add(instance);
-      this.loseVm(
-        instance,
-        instance.view.status === 'StoppedVM' ? `${host.view.name} failed; the stopped instance will be re-created on another host.` : `${host.view.name} failed: ${reason} Service healing: waiting for a healthy host.`,
-        now,
-      );
+    const toRun = goalIsStarted(lifecycle);
+    if (orphan) {
+      this.move(instance, { state: 'Orphaned', then: toRun ? 'start' : 'keep' });
+      this.healing.add(instance);
+    } else {
+      this.move(instance, toRun ? { state: 'HostRestarting' } : { state: 'Placed' });
     }
-    this.heal();
-  }
-
-  /** Instances placed on the host (not those that once were and now wait for another). */
-  private instancesOn(host: Host): Instance[] {
-    return [...this.instances.values()].filter((i) => i.view.hostId === host.view.id && !i.orphaned);
-  }
-
-  /** The instance's VM went with its host: it waits, RoleStateUnknown, to be re-created (stopped ones stay StoppedVM). */
-  private loseVm(instance: Instance, details: string, now: number): void {
-    // The host that was to apply a configuration is gone; the re-created instance starts with it.
-    this.settleConfigurationAcks(instance);
-    // Counted once per lost VM, not again when a host that was being restarted is then marked bad.
-    const running = instance.vmOnHost && instance.view.status !== 'StoppedVM';
-    instance.vmOnHost = false;
-    instance.view.lastGuestHeartbeat = null;
-    instance.view.guestHeartbeats = 0;
-    instance.view.faults = instance.view.faults.filter((f) => f !== 'hang-guest');
-    // The lost host's listeners are gone with it.
-    instance.view.endpoints = instance.view.endpoints.map((e) => ({ ...e, address: null, servedBy: null }));
-    if (instance.view.status === 'StoppedVM') {
-      instance.view.stateDetails = details;
+    if (view.status === 'StoppedVM') {
+      view.stateDetails = details;
       this.publish(instance);
     } else {
-      if (running) instance.view.restarts++;
+      if (running) view.restarts++;
       this.setStatus(instance, 'RoleStateUnknown', details, now);
     }
   }
 
-  /** Place every instance waiting for a host, keeping its fault domain where it can. */
-  private heal(): void {
-    for (const instance of [...this.orphans]) {
-      const sameRole = new Map<number, number>();
-      for (const other of this.roles.get(`${instance.view.deploymentId}/${instance.view.roleName}`) ?? []) {
-        if (other !== instance && !other.orphaned) sameRole.set(other.view.faultDomain, (sameRole.get(other.view.faultDomain) ?? 0) + 1);
-      }
-      const cores = vmSizeCores[instance.spec.vmSize];
-      const host = pickHost(this.hosts.all(), cores, sameRole, new Map(), instance.view.faultDomain);
-      if (host) {
-        // Placed: no longer waiting, so a later heal() does not place it again.
-        this.orphans.delete(instance);
-        this.assign(instance, host);
-        continue;
-      }
-      const spare = this.hosts.spares()[0];
-      instance.view.stateDetails = spare
-        ? `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`
-        : `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); waiting for capacity.`;
-      this.publish(instance);
-      if (spare) void this.hosts.powerOn(spare).then(() => this.heal(), () => {});
-    }
-  }
-
-  /**
-   * Recompute load-balancer rotation, per input endpoint, for one role: its instance count changes the
-   * single-instance rule. While the count is what it was at the last full pass, a status change can move
-   * only the instance that `changed`, so a 2,048-instance role is not walked at each of its status changes.
-   */
-  private updateRotation(deploymentId: string, roleName: string, changed?: Instance): void {
-    const key = `${deploymentId}/${roleName}`;
-    const list = this.roles.get(key);
-    if (!list) return void this.rotationSizes.delete(key);
-    if (changed && list.has(changed) && this.rotationSizes.get(key) === list.size) return this.rotate(changed, list.size);
-    this.rotationSizes.set(key, list.size);
-    for (const instance of list) this.rotate(instance, list.size);
-  }
-
-  private rotate(instance: Instance, roleSize: number): void {
-    const rotation = rotationOf(instance.view, roleSize, instance.inputEndpoints);
-    // A role without input endpoints still shows whether the default probe would answer.
-    const any = instance.inputEndpoints.length > 0 ? rotation.length > 0 : inRotation(instance.view, roleSize);
-    if (any !== instance.view.inRotation || rotation.join('\n') !== instance.view.rotation.join('\n')) {
-      instance.view.inRotation = any;
-      instance.view.rotation = rotation;
-      this.publish(instance);
-    }
+  private updateRotation(key: string, changed?: PoolInstance): void {
+    this.rotation.update(key, this.roles.get(key), changed);
   }
 
   /** The view is copied when the batch is made, not at each change (a heartbeat, a status): see publishLatest. */
-  private publish(instance: Instance): void {
+  private publish(instance: PoolInstance): void {
     const view = instance.view;
     this.events.publishLatest(instanceKey(view.id), () => ({ type: 'instance', instance: { ...view, faults: [...view.faults], endpoints: [...view.endpoints] } }));
   }
+}
+
+function roleKey(view: InstanceView): string {
+  return `${view.deploymentId}/${view.roleName}`;
 }

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FabricRecord, OperationView } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { EventPage, EventQuery, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
 import { ComponentLog } from '../logs/component-log';
 import { SessionEvents } from '../logs/session-events';
@@ -75,18 +75,18 @@ export class FabricLogs {
     if ('instanceId' in request) {
       const slash = request.instanceId.indexOf('/');
       if (slash <= 0 || slash === request.instanceId.length - 1) {
-        throw new FabricError('BadRequest', `"${request.instanceId}" is not an instance id: instance ids read <deploymentId>/<InstanceName>.`);
+        throw FabricErrors.notAnInstanceId(request.instanceId);
       }
       const files = await listInstanceLogs(this.sessionDir, request.instanceId.slice(0, slash), request.instanceId.slice(slash + 1));
-      if (!files) throw new FabricError('NotFound', `There is no instance "${request.instanceId}" with logs in this session.`);
+      if (!files) throw FabricErrors.instanceLogsNotFound(request.instanceId);
       return files;
     }
     if (request.component === 'front-end') return (await listComponentLogs(this.sessionDir, { kind: 'front-end' })) ?? [];
     if (request.component === 'fabric-controller') {
-      if (!known.hasPool(request.poolId)) throw new FabricError('NotFound', `There is no machine pool "${request.poolId}".`);
+      if (!known.hasPool(request.poolId)) throw FabricErrors.poolNotFound(request.poolId);
       return (await listComponentLogs(this.sessionDir, { kind: 'fabric-controller', pool: request.poolId })) ?? [];
     }
-    if (!known.hasHost(request.hostId)) throw new FabricError('NotFound', `There is no host "${request.hostId}".`);
+    if (!known.hasHost(request.hostId)) throw FabricErrors.hostNotFound(request.hostId);
     return (await listComponentLogs(this.sessionDir, { kind: 'host-agent', hostId: request.hostId })) ?? [];
   }
 

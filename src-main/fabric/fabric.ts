@@ -1,7 +1,8 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import { FabricError, type InstanceRequest, type InstanceResponse, type ManagementConnection } from '../common/fabric-api';
+import type { InstanceRequest, InstanceResponse, ManagementConnection } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
 import { DisposableStore } from '../common/disposables';
 import { EmulatedClock } from '../common/emulated-clock';
@@ -12,6 +13,7 @@ import { EventHub } from './event-hub';
 import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
+import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogPageRequest, LogPageView } from '../common/log-api';
@@ -53,6 +55,8 @@ export class Fabric implements FabricApi {
   private readonly events: EventHub;
   private readonly controllers: FabricController[];
   private readonly frontEnd: FrontEnd;
+  /** Every operation users follow: RDFE's requests and session exports. */
+  private readonly operations: OperationTracker;
   /** One object shared with the controllers' host probes, changed in place by setTimings. */
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
@@ -87,14 +91,26 @@ export class Fabric implements FabricApi {
     const init = (hostId: string): ToHost => ({ type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
-        new FabricController(`pool-${i + 1}`, pool, options.hostWorkerUrl, init, this.events, this.timers, this.timings, options.hostSilenceFloorMs ?? 2_000, this.logs.controller(`pool-${i + 1}`)),
+        new FabricController({
+          id: `pool-${i + 1}`,
+          config: pool,
+          workerUrl: options.hostWorkerUrl,
+          init,
+          events: this.events,
+          timers: this.timers,
+          timings: this.timings,
+          hostSilenceFloorMs: options.hostSilenceFloorMs ?? 2_000,
+          log: this.logs.controller(`pool-${i + 1}`),
+        }),
     );
     this.started.add(() => Promise.all(this.controllers.map((c) => c.shutdown())).then(() => {}));
     // Uploaded packages are part of the session: what was deployed sits beside the logs it wrote.
     this.packages = new PackageStore(options.samplesDir ?? defaultSamplesDir(), options.workDir ?? join(this.sessionDir, 'uploads'));
-    this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.logs);
+    this.operations = new OperationTracker(this.events, () => this.clock.now(), this.logs);
+    this.frontEnd = new FrontEnd(this.controllers, this.packages, this.events, () => this.clock.now(), options.coreQuota ?? 20, this.operations, this.logs);
     this.management = new ServiceManagement(
       this.frontEnd,
+      this.operations,
       this.packages,
       (deploymentId) => this.controllers.flatMap((c) => c.instancesOf(deploymentId)),
       () => this.controllers.map((c) => c.pool.region),
@@ -103,7 +119,7 @@ export class Fabric implements FabricApi {
       () => this.clock.now(),
       this.logs,
     );
-    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.frontEnd, () => this.clock.now());
+    this.exporter = new SessionExporter(this.sessionDir, () => this.manifest(), this.operations, () => this.clock.now());
     this.started.add(() => this.exporter.close());
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
@@ -130,7 +146,7 @@ export class Fabric implements FabricApi {
       hosts: this.controllers.flatMap((c) => c.hostViews().map((h) => ({ ...h }))),
       deployments: this.frontEnd.deploymentViews().map((d) => ({ ...d })),
       instances: this.controllers.flatMap((c) => c.instanceViews().map((i) => ({ ...i }))),
-      operations: this.frontEnd.operationViews().map((o) => ({ ...o })),
+      operations: this.operations.views().map((o) => ({ ...o })),
     };
   }
 
@@ -140,7 +156,7 @@ export class Fabric implements FabricApi {
 
   async getSamplePackage(request: { sample: string }): Promise<PackageView> {
     const view = this.packages.sample(request.sample);
-    if (!view) throw new FabricError('NotFound', `There is no sample "${request.sample}".`);
+    if (!view) throw FabricErrors.sampleNotFound(request.sample);
     return view;
   }
 
@@ -203,13 +219,13 @@ export class Fabric implements FabricApi {
     this.assertOpen();
     const { seed, ...change } = request;
     if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) {
-      throw new FabricError('BadRequest', `The seed must be a whole number from 0 to 4294967295, got ${seed}.`);
+      throw FabricErrors.badSeed(seed);
     }
     if (change.scale !== undefined || change.paused !== undefined) {
       try {
         this.clock.set(change);
       } catch (error) {
-        throw new FabricError('BadRequest', (error as Error).message);
+        throw FabricErrors.badClock((error as Error).message);
       }
       this.timers.clockChanged();
       for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
@@ -236,7 +252,7 @@ export class Fabric implements FabricApi {
     try {
       checked = checkPhaseOverrides(request.phases as Record<string, number>, this.timings);
     } catch (error) {
-      throw new FabricError('BadRequest', `Bad phase timings: ${(error as Error).message}.`);
+      throw FabricErrors.badPhaseTimings((error as Error).message);
     }
     Object.assign(this.timings, checked);
     this.logs.frontEnd.write('INFO', `Phase timings changed for work that starts from now on: ${Object.entries(checked).map(([p, v]) => `${p}=${v}`).join(', ')}.`);
@@ -247,7 +263,7 @@ export class Fabric implements FabricApi {
   async repairHost(request: { hostId: string }): Promise<void> {
     this.assertOpen();
     const controller = this.controllers.find((c) => c.hasHost(request.hostId));
-    if (!controller) throw new FabricError('NotFound', `There is no host "${request.hostId}".`);
+    if (!controller) throw FabricErrors.hostNotFound(request.hostId);
     controller.repairHost(request.hostId);
   }
 
@@ -318,6 +334,6 @@ export class Fabric implements FabricApi {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new FabricError('Conflict', 'The fabric has been shut down.');
+    if (this.closed) throw FabricErrors.fabricShutDown();
   }
 }

@@ -4,9 +4,12 @@
 // fabric controller.
 import { randomUUID } from 'node:crypto';
 import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView } from '../common/fabric-api';
-import { FabricError, toErrorInfo } from '../common/fabric-api';
+import { toErrorInfo } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
+import { isHostFault } from '../common/fault-kinds';
 import { vmSizeCores, type RoleModel, type ServiceModel } from '../common/service-model';
 import type { EventHub } from './event-hub';
+import type { OperationTracker } from './operation-tracker';
 import type { FabricLogs } from './fabric-logs';
 import type { FabricController } from './fabric-controller';
 import type { PackageStore } from './package-store';
@@ -25,14 +28,8 @@ interface Deployment {
   configurationVersion: number;
 }
 
-/** Operations kept for the UI; older ended ones are dropped. */
-const keptOperations = 500;
-
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
-  private readonly operations = new Map<string, OperationView>();
-  /** The deployment each running operation acts on, for its events (its target may be an instance). */
-  private readonly operationDeployments = new Map<string, string>();
   private deploymentCounter = 0;
 
   constructor(
@@ -41,7 +38,9 @@ export class FrontEnd {
     private readonly events: EventHub,
     private readonly now: () => number,
     private readonly coreQuota: number,
-    /** FrontEnd.log and the session's operation events. */
+    /** The operations of the requests RDFE accepts (operation-tracker.ts). */
+    private readonly operations: OperationTracker,
+    /** FrontEnd.log. */
     private readonly logs?: FabricLogs,
   ) {}
 
@@ -49,24 +48,22 @@ export class FrontEnd {
     return [...this.deployments.values()].map((d) => d.view);
   }
 
-  operationViews(): OperationView[] {
-    return [...this.operations.values()];
-  }
-
-  /** `requestId`: the operation's id when the caller chose it (the Service Management API answers it at once). */
-  async deploy(request: DeployRequest, requestId?: string): Promise<OperationRef> {
-    const source = this.packages.modelFor(request);
+  /** `chosenId` (as in each command below): the request id when the caller gave the request one (the Service Management API). */
+  async deploy(request: DeployRequest, chosenId?: string): Promise<OperationRef> {
+    // Every request gets its id as it arrives, so a refusal names it as an accepted request's operation does.
+    const requestId = chosenId ?? randomUUID();
+    const source = this.packages.modelFor(request, requestId);
     const serviceName = request.serviceName ?? source.name;
     const slot = request.slot ?? 'production';
     for (const d of this.deployments.values()) {
       if (d.view.serviceName === serviceName && d.view.slot === slot) {
-        throw new FabricError('Conflict', `Service ${serviceName} already has a deployment in the ${slot} slot (${d.view.id}); delete it first.`);
+        throw FabricErrors.slotTaken(serviceName, slot, d.view.id, requestId);
       }
     }
     // The model is the deployment's own copy: scaling changes its instance counts.
     const model: ServiceModel = structuredClone(source);
-    this.checkQuota(coresOf(model.roles));
-    const controller = this.pickPool(model, request.region);
+    this.checkQuota(coresOf(model.roles), requestId);
+    const controller = this.pickPool(model, request.region, requestId);
     const n = ++this.deploymentCounter;
     const view: DeploymentView = {
       id: `deployment${n}(${n})`,
@@ -78,7 +75,7 @@ export class FrontEnd {
       createdAt: this.now(),
     };
     const definition = this.packages.definitionFor(request);
-    const deployment: Deployment = { view, model, controller, operation: this.startOperation('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };
+    const deployment: Deployment = { view, model, controller, operation: this.operations.start('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };
     this.deployments.set(view.id, deployment);
     this.publish(deployment);
     const roles = model.roles.map((role) => ({ role, indices: range(0, role.instanceCount) }));
@@ -88,23 +85,22 @@ export class FrontEnd {
     } catch (error) {
       this.deployments.delete(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
-      this.endOperation(deployment.operation, toErrorInfo(error).message);
+      this.operations.end(deployment.operation, toErrorInfo(error).message);
       return { requestId: deployment.operation.requestId, deploymentId: view.id };
     }
     // As in Azure, the deployment is Running once created; its instances report their own progress.
     this.setStatus(deployment, 'Running');
-    this.endOperation(deployment.operation, null);
+    this.operations.end(deployment.operation, null);
     return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
 
-  deleteDeployment(deploymentId: string, requestId?: string): OperationRef {
-    const deployment = this.deployment(deploymentId);
-    if (deployment.view.status === 'Deleting') {
-      throw new FabricError('Conflict', `Deployment ${deploymentId} is already being deleted (request ${deployment.operation.requestId}).`);
-    }
+  deleteDeployment(deploymentId: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    if (deployment.view.status === 'Deleting') throw FabricErrors.deploymentBeingDeleted(deploymentId, deployment.operation.requestId, requestId);
     // Deleting supersedes whatever was in progress.
-    if (deployment.operation.status === 'InProgress') this.endOperation(deployment.operation, 'Cancelled: the deployment is being deleted.');
-    return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async (requestId) => {
+    if (deployment.operation.status === 'InProgress') this.operations.end(deployment.operation, 'Cancelled: the deployment is being deleted.');
+    return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async () => {
       await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
       this.events.publish({ type: 'deployment-removed', id: deploymentId });
@@ -112,33 +108,29 @@ export class FrontEnd {
   }
 
   updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended', chosenId?: string): OperationRef {
-    const deployment = this.deployment(deploymentId);
-    this.assertIdle(deployment);
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, requestId);
     const current = deployment.view.status;
     if (status === 'Suspended') {
-      if (current !== 'Running') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Running deployment can be suspended.`);
-      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', (requestId) =>
-        deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId),
-        chosenId,
-      );
+      this.assertRunning(deployment, 'suspended', requestId);
+      return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Suspending', 'Suspended', () => deployment.controller.stopInstances(this.instanceIds(deployment), 'keep', requestId), requestId);
     }
-    if (current !== 'Suspended') throw new FabricError('Conflict', `Deployment ${deploymentId} is ${current}; only a Suspended deployment can be started.`);
-    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', (requestId) =>
-      deployment.controller.resumeInstances(this.instanceIds(deployment), requestId),
-      chosenId,
-    );
+    if (current !== 'Suspended') throw FabricErrors.deploymentNotSuspended(deploymentId, current, requestId);
+    return this.run(deployment, 'UpdateDeploymentStatus', deploymentId, 'Starting', 'Running', () => deployment.controller.resumeInstances(this.instanceIds(deployment), requestId), requestId);
   }
 
   changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
-    const deployment = this.deployment(deploymentId);
-    this.assertIdle(deployment);
-    this.assertRunning(deployment, 'scaled');
+    const requestId = randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, requestId);
+    this.assertRunning(deployment, 'scaled', requestId);
     const role = deployment.model.roles.find((r) => r.name === roleName);
-    if (!role) throw new FabricError('NotFound', `Deployment ${deploymentId} has no role "${roleName}". Roles: ${deployment.model.roles.map((r) => r.name).join(', ')}.`);
+    if (!role) throw FabricErrors.roleNotFound(deploymentId, roleName, deployment.model.roles.map((r) => r.name), requestId);
     const current = deployment.controller.instancesOf(deploymentId, roleName);
-    if (count === current.length) throw new FabricError('BadRequest', `Role ${roleName} already has ${count} instance(s).`);
-    if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length));
-    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', (requestId) => this.scaleRole(deployment, role, count, requestId));
+    if (count === current.length) throw FabricErrors.instanceCountUnchanged(roleName, count, requestId);
+    if (count > current.length) this.checkQuota(vmSizeCores[role.vmSize] * (count - current.length), requestId);
+    return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', () => this.scaleRole(deployment, role, count, requestId), requestId);
   }
 
   /**
@@ -147,20 +139,19 @@ export class FrontEnd {
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
   updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string): OperationRef {
-    const deployment = this.deployment(deploymentId);
-    if (deployment.view.status === 'Deleting') {
-      throw new FabricError('Conflict', `Deployment ${deploymentId} is being deleted (request ${deployment.operation.requestId}); its configuration cannot change.`);
-    }
-    this.assertIdle(deployment);
-    this.assertRunning(deployment, 'given a new configuration');
-    if (!deployment.definition) throw new FabricError('Conflict', `Deployment ${deploymentId} was not made from a package whose definition Fabric Lab kept.`);
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
+    this.assertIdle(deployment, requestId);
+    this.assertRunning(deployment, 'given a new configuration', requestId);
+    if (!deployment.definition) throw FabricErrors.definitionNotKept(deploymentId, requestId);
     let changes: RoleConfigurationChange[];
     try {
-      changes = checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName);
+      changes = checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName, requestId);
     } catch (error) {
       // The refusal is an operation of its own, failed, as the Service Management API reports it.
-      const operation = this.startOperation('ChangeDeploymentConfiguration', deploymentId, chosenId, deploymentId);
-      this.endOperation(operation, toErrorInfo(error).message);
+      const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId);
+      this.operations.end(operation, toErrorInfo(error).message);
       throw error;
     }
     const growth = changes.reduce((sum, c) => {
@@ -168,9 +159,9 @@ export class FrontEnd {
       const now = deployment.controller.instancesOf(deploymentId, c.roleName).length;
       return sum + vmSizeCores[role.vmSize] * Math.max(0, c.instanceCount - now);
     }, 0);
-    if (growth > 0) this.checkQuota(growth);
+    if (growth > 0) this.checkQuota(growth, requestId);
     const version = ++deployment.configurationVersion;
-    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async (requestId) => {
+    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
       this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: ${describeChanges(changes)}.`, requestId);
       for (const change of changes) {
         const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
@@ -187,7 +178,7 @@ export class FrontEnd {
           if (change.instanceCount !== now) await this.scaleRole(deployment, role, change.instanceCount, requestId);
         }),
       );
-    }, chosenId);
+    }, requestId);
   }
 
   /** Add or remove instances of one role until it has `count` (the work of ChangeInstanceCount). */
@@ -211,12 +202,12 @@ export class FrontEnd {
   }
 
   restartInstance(instanceId: string, how: 'reboot' | 'reimage', chosenId?: string): OperationRef {
-    const controller = this.controllers.find((c) => c.instance(instanceId));
-    if (!controller) throw new FabricError('NotFound', `There is no instance "${instanceId}".`);
-    const deployment = this.deployment(controller.instance(instanceId)!.deploymentId);
-    this.assertIdle(deployment);
-    this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged');
     const requestId = chosenId ?? randomUUID();
+    const controller = this.controllers.find((c) => c.instance(instanceId));
+    if (!controller) throw FabricErrors.instanceNotFound(instanceId, requestId);
+    const deployment = this.deployment(controller.instance(instanceId)!.deploymentId, requestId);
+    this.assertIdle(deployment, requestId);
+    this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged', requestId);
     const done = controller.restartInstance(instanceId, how, requestId);
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
   }
@@ -225,39 +216,31 @@ export class FrontEnd {
    * Delete Role Instances: stop and remove the named instances of a running deployment; each role's instance
    * count shrinks by the instances it lost (a role keeps at least one).
    */
-  deleteInstances(deploymentId: string, instanceIds: string[], requestId?: string): OperationRef {
-    const deployment = this.deployment(deploymentId);
-    this.assertIdle(deployment);
-    this.assertRunning(deployment, 'have instances deleted');
+  deleteInstances(deploymentId: string, instanceIds: string[], chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, requestId);
+    this.assertRunning(deployment, 'have instances deleted', requestId);
     const all = deployment.controller.instancesOf(deploymentId);
-    const unknown = instanceIds.filter((id) => !all.some((i) => i.id === id));
-    if (unknown.length) throw new FabricError('NotFound', `Deployment ${deploymentId} has no instance ${unknown.map((id) => id.split('/').at(-1)).join(', ')}.`);
+    const unknown = instanceIds.find((id) => !all.some((i) => i.id === id));
+    if (unknown) throw FabricErrors.instanceNotFound(unknown, requestId);
     const remaining = new Map(deployment.model.roles.map((r) => [r, all.filter((i) => i.roleName === r.name && !instanceIds.includes(i.id)).length]));
-    for (const [role, left] of remaining) {
-      if (left === 0) throw new FabricError('BadRequest', `Role ${role.name} would have no instance left; delete the deployment instead.`);
-    }
-    return this.run(deployment, 'DeleteRoleInstances', deploymentId, 'RunningTransitioning', 'Running', async (id) => {
+    for (const [role, left] of remaining) if (left === 0) throw FabricErrors.lastInstancesOfRole(role.name, requestId);
+    return this.run(deployment, 'DeleteRoleInstances', deploymentId, 'RunningTransitioning', 'Running', async () => {
       for (const [role, left] of remaining) if (left !== role.instanceCount) this.setInstanceCount(deployment, role, left);
-      await deployment.controller.stopInstances(instanceIds, 'delete', id);
+      await deployment.controller.stopInstances(instanceIds, 'delete', requestId);
     }, requestId);
   }
 
-  /** Route a fault to the controller that owns its target; unknown targets are NotFound. */
+  /** Route a fault to the controller that owns its target (fault-kinds.ts names it); unknown targets are NotFound. */
   injectFault(fault: FaultRequest): void {
-    if (fault.kind === 'kill-host' || fault.kind === 'disconnect-host' || fault.kind === 'hang-host') {
-      const controller = this.controllers.find((c) => c.hasHost(fault.hostId));
-      if (!controller) throw new FabricError('NotFound', `There is no host "${fault.hostId}".`);
-      this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at host ${fault.hostId}.`);
-      controller.injectHostFault(fault.hostId, fault.kind);
-      controller.record({ kind: 'fault', at: this.now(), fault, target: fault.hostId });
-      return;
-    }
-    const controller = this.controllers.find((c) => c.instance(fault.instanceId));
-    if (!controller) throw new FabricError('NotFound', `There is no running instance "${fault.instanceId}".`);
-    const hostFault = fault.kind === 'crash-role' ? { kind: fault.kind, persistent: fault.persistent ?? false } : { kind: fault.kind };
-    this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at instance ${fault.instanceId}.`);
-    controller.injectInstanceFault(fault.instanceId, hostFault);
-    controller.record({ kind: 'fault', at: this.now(), fault, target: fault.instanceId });
+    const host = isHostFault(fault);
+    const target = host ? fault.hostId : fault.instanceId;
+    const controller = this.controllers.find((c) => (host ? c.hasHost(target) : c.instance(target)));
+    if (!controller) throw host ? FabricErrors.hostNotFound(target) : FabricErrors.faultInstanceNotFound(target);
+    this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at ${host ? 'host' : 'instance'} ${target}.`);
+    controller.injectFault(fault);
+    controller.record({ kind: 'fault', at: this.now(), fault, target });
   }
 
   /** Start an operation: the deployment shows `during` until `work` settles, then `after` (if any). */
@@ -267,61 +250,52 @@ export class FrontEnd {
     target: string,
     during: DeploymentView['status'],
     after: DeploymentView['status'] | null,
-    work: (requestId: string) => Promise<void>,
-    requestId?: string,
+    work: () => Promise<void>,
+    requestId: string,
   ): OperationRef {
-    const operation = this.startOperation(kind, target, requestId, deployment.view.id);
+    const operation = this.operations.start(kind, target, requestId, deployment.view.id);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);
-    work(operation.requestId).then(
+    work().then(
       () => {
         if (after && this.deployments.has(deployment.view.id)) this.setStatus(deployment, after);
-        this.endOperation(operation, null);
+        this.operations.end(operation, null);
       },
       (error: unknown) => {
         if (this.deployments.has(deployment.view.id) && deployment.view.status === during) this.setStatus(deployment, after ?? before);
-        this.endOperation(operation, toErrorInfo(error).message);
+        this.operations.end(operation, toErrorInfo(error).message);
       },
     );
     return { requestId: operation.requestId, deploymentId: deployment.view.id };
   }
 
-  private deployment(deploymentId: string): Deployment {
+  private deployment(deploymentId: string, requestId: string): Deployment {
     const deployment = this.deployments.get(deploymentId);
-    if (!deployment) throw new FabricError('NotFound', `There is no deployment "${deploymentId}".`);
+    if (!deployment) throw FabricErrors.deploymentNotFound(deploymentId, requestId);
     return deployment;
   }
 
-  private assertIdle(deployment: Deployment): void {
+  private assertIdle(deployment: Deployment, requestId: string): void {
     const op = deployment.operation;
-    if (op.status === 'InProgress') {
-      throw new FabricError('Conflict', `Deployment ${deployment.view.id} has an operation in progress (${op.kind}, request ${op.requestId}); try again when it has ended.`);
-    }
+    if (op.status === 'InProgress') throw FabricErrors.operationInProgress(deployment.view.id, op.kind, op.requestId, requestId);
   }
 
-  private assertRunning(deployment: Deployment, what: string): void {
-    if (deployment.view.status !== 'Running') {
-      throw new FabricError('Conflict', `Deployment ${deployment.view.id} is ${deployment.view.status}; only a Running deployment can be ${what}.`);
-    }
+  private assertRunning(deployment: Deployment, what: string, requestId: string): void {
+    if (deployment.view.status !== 'Running') throw FabricErrors.deploymentNotRunning(deployment.view.id, deployment.view.status, what, requestId);
   }
 
-  private checkQuota(need: number): void {
+  private checkQuota(need: number, requestId: string): void {
     const used = [...this.deployments.values()].reduce((sum, d) => sum + coresOf(d.model.roles), 0);
-    if (used + need > this.coreQuota) {
-      throw new FabricError(
-        'QuotaExceeded',
-        `The request needs ${need} more cores; the subscription uses ${used} of its ${this.coreQuota}-core quota, so only ${this.coreQuota - used} are left.`,
-      );
-    }
+    if (used + need > this.coreQuota) throw FabricErrors.coreQuotaExceeded(need, used, this.coreQuota, requestId);
   }
 
   /** FFE: among the pools of the region, the one with the most room that can hold the whole deployment. */
-  private pickPool(model: ServiceModel, region: string | undefined): FabricController {
+  private pickPool(model: ServiceModel, region: string | undefined, requestId: string): FabricController {
     const inRegion = region === undefined ? this.controllers : this.controllers.filter((c) => c.pool.region.toLowerCase() === region.toLowerCase());
     if (inRegion.length === 0) {
-      const regions = [...new Set(this.controllers.map((c) => c.pool.region))].join(', ');
-      throw new FabricError('BadRequest', `No machine pool serves region "${region}". Regions: ${regions}.`);
+      const regions = [...new Set(this.controllers.map((c) => c.pool.region))];
+      throw FabricErrors.regionNotServed(region, regions, requestId);
     }
     const need = coresOf(model.roles);
     const room = (c: FabricController) => c.capacity().free + c.capacity().spare;
@@ -347,43 +321,6 @@ export class FrontEnd {
 
   private publish(deployment: Deployment): void {
     this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model) } });
-  }
-
-  /** An operation outside a deployment's lifecycle (a session export), followed like the others. */
-  trackOperation(kind: OperationKind, target: string, requestId?: string): { operation: OperationView; progress(fraction: number): void; end(error: string | null): void } {
-    const operation = this.startOperation(kind, target, requestId);
-    return {
-      operation,
-      progress: (fraction) => {
-        operation.progress = fraction;
-        this.events.publish({ type: 'operation', operation: { ...operation } });
-      },
-      end: (error) => this.endOperation(operation, error),
-    };
-  }
-
-  private startOperation(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string): OperationView {
-    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
-    this.operationDeployments.set(requestId, deploymentId ?? (target.startsWith('deployment') ? target : ''));
-    this.logs?.frontEnd.write('INFO', `${kind} ${target}: accepted.`, requestId);
-    this.logs?.operation(operation, this.operationDeployments.get(requestId) || undefined);
-    this.operations.set(operation.requestId, operation);
-    for (const [id, op] of this.operations) {
-      if (this.operations.size <= keptOperations) break;
-      if (op.status !== 'InProgress') this.operations.delete(id);
-    }
-    this.events.publish({ type: 'operation', operation: { ...operation } });
-    return operation;
-  }
-
-  private endOperation(operation: OperationView, error: string | null): void {
-    operation.status = error ? 'Failed' : 'Succeeded';
-    operation.error = error;
-    operation.endedAt = this.now();
-    this.logs?.frontEnd.write(error ? 'ERROR' : 'INFO', `${operation.kind} ${operation.target}: ${operation.status}${error ? `: ${error}` : '.'}`, operation.requestId);
-    this.logs?.operation(operation, this.operationDeployments.get(operation.requestId) || undefined);
-    this.operationDeployments.delete(operation.requestId);
-    this.events.publish({ type: 'operation', operation: { ...operation } });
   }
 }
 

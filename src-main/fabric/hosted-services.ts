@@ -1,7 +1,7 @@
 // RDFE's hosted services: the named containers (cloud services) a subscription creates before it deploys, and
 // the certificates each holds for its deployments. Names are global, as DNS names under cloudapp.net were:
 // one subscription's name is taken for all; everything else is seen only by the subscription that owns it.
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 
 export interface ServiceCertificate {
   /** SHA-1 of the certificate's DER, upper-case hex. */
@@ -33,16 +33,16 @@ export class HostedServices {
 
   constructor(private readonly now: () => number) {}
 
-  /** Why a name cannot be used, or null when it is free. */
-  unavailableReason(name: string): string | null {
-    if (!serviceNamePattern.test(name)) return `The hosted service name "${name}" is invalid: use 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit.`;
-    if (this.services.has(name.toLowerCase())) return `The hosted service name "${name}" is already taken.`;
+  /** Why a name cannot be used (the error Create Hosted Service would answer), or null when it is free. */
+  unavailable(name: string): ReturnType<typeof FabricErrors.hostedServiceNameTaken> | null {
+    if (!serviceNamePattern.test(name)) return FabricErrors.hostedServiceNameInvalid(name);
+    if (this.services.has(name.toLowerCase())) return FabricErrors.hostedServiceNameTaken(name);
     return null;
   }
 
   create(subscriptionId: string, fields: { name: string; label: string; description?: string; location: string; extendedProperties?: Record<string, string> }): HostedService {
-    const reason = this.unavailableReason(fields.name);
-    if (reason) throw new FabricError(reason.includes('taken') ? 'Conflict' : 'BadRequest', reason);
+    const refusal = this.unavailable(fields.name);
+    if (refusal) throw refusal;
     const at = this.now();
     const service: HostedService = {
       name: fields.name,
@@ -62,7 +62,7 @@ export class HostedServices {
   /** The subscription's service; another subscription's is as unknown as a missing one. */
   get(subscriptionId: string, name: string): HostedService {
     const service = this.services.get(name.toLowerCase());
-    if (!service || service.subscriptionId !== subscriptionId) throw new FabricError('NotFound', `The hosted service ${name} does not exist.`);
+    if (!service || service.subscriptionId !== subscriptionId) throw FabricErrors.hostedServiceNotFound(name);
     return service;
   }
 
@@ -87,7 +87,7 @@ export class HostedServices {
   addCertificate(subscriptionId: string, name: string, certificate: ServiceCertificate): void {
     const service = this.get(subscriptionId, name);
     if (service.certificates.has(certificate.thumbprint)) {
-      throw new FabricError('Conflict', `The hosted service ${name} already holds the certificate with thumbprint ${certificate.thumbprint}.`);
+      throw FabricErrors.certificateAlreadyHeld(name, certificate.thumbprint);
     }
     service.certificates.set(certificate.thumbprint, certificate);
   }
@@ -95,7 +95,7 @@ export class HostedServices {
   certificate(subscriptionId: string, name: string, algorithm: string, thumbprint: string): ServiceCertificate {
     const found = this.get(subscriptionId, name).certificates.get(thumbprint.toUpperCase());
     if (!found || algorithm.toLowerCase() !== found.thumbprintAlgorithm) {
-      throw new FabricError('NotFound', `The hosted service ${name} holds no certificate ${algorithm}-${thumbprint}.`);
+      throw FabricErrors.certificateNotHeld(name, algorithm, thumbprint);
     }
     return found;
   }

@@ -2,7 +2,8 @@
 // (the address its host worker bound, as InstanceView.endpoints shows it), not through a load balancer.
 // Answers the status, headers, the first 64 KiB of the body and the real time it took.
 import { request as httpRequest } from 'node:http';
-import { FabricError, type InstanceRequest, type InstanceResponse, type InstanceView } from '../common/fabric-api';
+import type { InstanceRequest, InstanceResponse, InstanceView } from '../common/fabric-api';
+import { FabricErrors, type FabricError } from '../common/fabric-errors';
 
 export const maxResponseBody = 64 * 1024;
 /** Real milliseconds to wait for an answer: a hung guest accepts the connection and never answers. */
@@ -10,23 +11,23 @@ export const instanceRequestTimeoutMs = 10_000;
 
 /** The endpoint a request goes to, or a FabricError saying why it cannot. */
 export function requestTarget(instance: InstanceView | undefined, request: InstanceRequest): { url: string; host: string; port: number; path: string } {
-  if (!instance) throw new FabricError('NotFound', `There is no instance "${request.instanceId}".`);
+  if (!instance) throw FabricErrors.instanceNotFound(request.instanceId);
   const path = request.path ?? '/';
   if (!path.startsWith('/') || /[\s#]/.test(path) || path.length > 2_048) {
-    throw new FabricError('BadRequest', `"${path.slice(0, 100)}" is not a path on the instance: give one that starts with "/" (e.g. /index.html?x=1), at most 2048 characters, no spaces or "#".`);
+    throw FabricErrors.notAnInstancePath(path);
   }
   const names = instance.endpoints.map((e) => `${e.name} (${e.protocol})`).join(', ') || 'none';
   const endpoint = request.endpointName === undefined ? instance.endpoints.find((e) => e.protocol === 'http') : instance.endpoints.find((e) => e.name === request.endpointName);
   if (!endpoint) {
     throw request.endpointName === undefined
-      ? new FabricError('BadRequest', `${instance.name} has no http input endpoint to send a request to (its endpoints: ${names}).`)
-      : new FabricError('NotFound', `${instance.name} has no input endpoint "${request.endpointName}" (its endpoints: ${names}).`);
+      ? FabricErrors.noHttpEndpoint(instance.name, names)
+      : FabricErrors.endpointNotFound(instance.name, request.endpointName, names);
   }
   if (endpoint.protocol !== 'http') {
-    throw new FabricError('BadRequest', `Endpoint ${endpoint.name} of ${instance.name} is ${endpoint.protocol}; Fabric Lab sends requests to http endpoints only.`);
+    throw FabricErrors.endpointNotHttp(instance.name, endpoint.name, endpoint.protocol);
   }
   if (!endpoint.address) {
-    throw new FabricError('Conflict', `${instance.name} is ${instance.status}: nothing listens for ${endpoint.name} while its VM is not running.`);
+    throw FabricErrors.instanceNotListening(instance.name, instance.status, endpoint.name);
   }
   const [host, port] = endpoint.address.split(':') as [string, string];
   return { url: `http://${endpoint.address}${path}`, host, port: Number(port), path };
@@ -70,7 +71,7 @@ export function sendInstanceRequest(instance: InstanceView | undefined, request:
 }
 
 function networkError(url: string, error: NodeJS.ErrnoException): FabricError {
-  if (error.code === 'ECONNREFUSED') return new FabricError('Conflict', `${url} refused the connection: the instance's VM is not listening (stopped or restarting).`);
-  if (error.code === 'ETIMEDOUT') return new FabricError('Conflict', `${url} did not answer within ${instanceRequestTimeoutMs / 1000} s (a hung guest accepts connections and never answers).`);
-  return new FabricError('Conflict', `${url}: ${error.message}`);
+  if (error.code === 'ECONNREFUSED') return FabricErrors.connectionRefused(url);
+  if (error.code === 'ETIMEDOUT') return FabricErrors.instanceDidNotAnswer(url, instanceRequestTimeoutMs / 1000);
+  return FabricErrors.instanceRequestFailed(url, error.message);
 }

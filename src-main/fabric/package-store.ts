@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PackageView, SampleInfo } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ServiceModel, ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
 
@@ -51,21 +51,18 @@ export class PackageStore {
   }
 
   /** The model to deploy for a sample id or an opened package id; BadRequest when the package has errors. */
-  modelFor(request: { sample?: string; packageId?: string }): ServiceModel {
+  modelFor(request: { sample?: string; packageId?: string }, requestId?: string): ServiceModel {
     const stored = request.sample !== undefined ? this.samples.get(request.sample) : this.uploads.get(request.packageId ?? '');
     if (!stored) {
       if (request.sample !== undefined) {
-        throw new FabricError('NotFound', `There is no sample "${request.sample}". Samples: ${[...this.samples.keys()].join(', ')}.`);
+        throw FabricErrors.sampleNotFound(request.sample, [...this.samples.keys()]);
       }
-      throw new FabricError('NotFound', `There is no opened package "${request.packageId}"; open it again.`);
+      throw FabricErrors.packageNotFound(request.packageId ?? '');
     }
     if (!stored.model) {
       const errors = stored.view.diagnostics.filter((d) => d.severity === 'error');
       const first = errors[0];
-      throw new FabricError(
-        'BadRequest',
-        `${stored.view.name} cannot be deployed: it has ${errors.length} validation error(s)${first ? `; the first: ${first.file}:${first.line}:${first.column} [${first.rule}] ${first.message}` : ''}.`,
-      );
+      throw FabricErrors.packageHasErrors(stored.view.name, errors.length, first && `${first.file}:${first.line}:${first.column} [${first.rule}] ${first.message}`, requestId);
     }
     return stored.model;
   }
@@ -81,8 +78,8 @@ export class PackageStore {
 
   /** Write uploaded files (paths relative to what the user chose) into a new folder, then read the package. */
   async openUpload(files: { path: string; data: string }[]): Promise<PackageView> {
-    if (files.length === 0) throw new FabricError('BadRequest', 'Choose at least a .cspkg, a .csdef or a csx folder, and a .cscfg.');
-    if (files.length > uploadLimits.files) throw new FabricError('BadRequest', `A package upload holds at most ${uploadLimits.files} files; this one has ${files.length}.`);
+    if (files.length === 0) throw FabricErrors.emptyUpload();
+    if (files.length > uploadLimits.files) throw FabricErrors.uploadHasTooManyFiles(uploadLimits.files, files.length);
     const id = randomUUID();
     const folder = join(this.workDir, 'packages', id);
     let total = 0;
@@ -91,11 +88,11 @@ export class PackageStore {
       const relative = safeRelativePath(file.path);
       const bytes = Buffer.from(file.data, 'base64');
       total += bytes.length;
-      if (total > uploadLimits.bytes) throw new FabricError('BadRequest', `A package upload holds at most ${uploadLimits.bytes / 1024 / 1024} MiB.`);
+      if (total > uploadLimits.bytes) throw FabricErrors.uploadTooLarge(uploadLimits.bytes);
       const target = join(folder, 'upload', relative);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, bytes, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-        throw new FabricError('BadRequest', error.code === 'EEXIST' ? `The upload names "${file.path}" twice.` : `Could not store "${file.path}": ${error.message}`);
+        throw error.code === 'EEXIST' ? FabricErrors.uploadNamesFileTwice(file.path) : FabricErrors.uploadNotStored(file.path, error.message);
       });
       written.push(relative);
     }
@@ -185,7 +182,7 @@ function describe(readme: string, fallback: string): { title: string; summary: s
 function safeRelativePath(path: string): string {
   const normal = posix.normalize(path.replace(/\\/g, '/'));
   if (normal === '.' || normal.startsWith('../') || normal === '..' || posix.isAbsolute(normal) || /^[a-zA-Z]:/.test(normal) || normal.includes('\0')) {
-    throw new FabricError('BadRequest', `The upload names a file outside the package: "${path}".`);
+    throw FabricErrors.uploadPathOutside(path);
   }
   return normal;
 }

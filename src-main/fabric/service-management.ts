@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DeploymentView, InstanceView, OperationKind, OperationView, PackageView, Slot } from '../common/fabric-api';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import { vmSizeCores, type ValidationDiagnostic } from '../common/service-model';
 import type { FabricLogs } from './fabric-logs';
 import type { FrontEnd } from './front-end';
+import type { OperationTracker } from './operation-tracker';
 import { HostedServices, type HostedService, type ServiceCertificate } from './hosted-services';
 import { uploadLimits, type PackageStore } from './package-store';
 
@@ -68,6 +69,7 @@ export class ServiceManagement {
 
   constructor(
     private readonly frontEnd: FrontEnd,
+    private readonly operations: OperationTracker,
     private readonly packages: PackageStore,
     private readonly instancesOf: (deploymentId: string) => InstanceView[],
     private readonly regions: () => string[],
@@ -94,7 +96,7 @@ export class ServiceManagement {
 
   subscription(id: string): SubscriptionView {
     const info = this.subscriptions.get(id);
-    if (!info) throw new FabricError('NotFound', `There is no subscription ${id}.`);
+    if (!info) throw FabricErrors.subscriptionNotFound(id);
     const services = this.hostedServices.list(id);
     const cores = services.flatMap((s) => this.deploymentsOf(s)).reduce((sum, d) => sum + d.roles.reduce((n, r) => n + vmSizeCores[r.vmSize] * r.instanceCount, 0), 0);
     return { ...info, maxCoreCount: this.coreQuota, currentCoreCount: cores, currentHostedServices: services.length };
@@ -117,9 +119,9 @@ export class ServiceManagement {
   createService(subscriptionId: string, fields: { name: string; label: string; description?: string; location?: string; extendedProperties?: Record<string, string> }, requestId: string): HostedService {
     return this.recorded(subscriptionId, 'CreateHostedService', fields.name, requestId, () => {
       const regions = this.locations();
-      if (!fields.location) throw new FabricError('BadRequest', `A hosted service needs a Location (Fabric Lab's: ${regions.join(', ')}); affinity groups are not emulated.`);
+      if (!fields.location) throw FabricErrors.hostedServiceNeedsLocation(regions);
       const location = regions.find((r) => r.toLowerCase() === fields.location!.toLowerCase());
-      if (!location) throw new FabricError('BadRequest', `The location "${fields.location}" is not available; Fabric Lab's locations: ${regions.join(', ')}.`);
+      if (!location) throw FabricErrors.locationNotAvailable(fields.location, regions);
       return this.hostedServices.create(subscriptionId, { ...fields, location });
     });
   }
@@ -133,7 +135,7 @@ export class ServiceManagement {
       const service = this.hostedServices.get(subscriptionId, name);
       const deployments = this.deploymentsOf(service);
       if (deployments.length) {
-        throw new FabricError('Conflict', `The hosted service ${name} has deployments (${deployments.map((d) => `${d.slot}: ${d.id}`).join(', ')}); delete them first.`);
+        throw FabricErrors.hostedServiceHasDeployments(name, deployments.map((d) => `${d.slot}: ${d.id}`).join(', '));
       }
       this.hostedServices.delete(subscriptionId, name);
     });
@@ -152,7 +154,7 @@ export class ServiceManagement {
   /** An operation the fabric does not have yet: shown as failed, with the reason, then refused by the caller. */
   refuse(subscriptionId: string, kind: OperationKind, target: string, requestId: string, why: string): void {
     this.own(subscriptionId, requestId);
-    this.frontEnd.trackOperation(kind, target, requestId).end(why);
+    this.operations.end(this.operations.start(kind, target, requestId), why);
   }
 
   // ---- deployments ----
@@ -163,13 +165,13 @@ export class ServiceManagement {
 
   deploymentBySlot(subscriptionId: string, serviceName: string, slot: Slot): ManagedDeployment {
     const found = this.deployments(subscriptionId, serviceName).find((d) => d.view.slot === slot);
-    if (!found) throw new FabricError('NotFound', `No deployments were found in the ${slot} slot of hosted service ${serviceName}.`);
+    if (!found) throw FabricErrors.noDeploymentInSlot(serviceName, slot);
     return found;
   }
 
   deploymentByName(subscriptionId: string, serviceName: string, name: string): ManagedDeployment {
     const found = this.deployments(subscriptionId, serviceName).find((d) => d.name === name);
-    if (!found) throw new FabricError('NotFound', `No deployment named ${name} was found in hosted service ${serviceName}.`);
+    if (!found) throw FabricErrors.noDeploymentNamed(serviceName, name);
     return found;
   }
 
@@ -191,23 +193,18 @@ export class ServiceManagement {
   private async startDeployment(subscriptionId: string, serviceName: string, slot: Slot, request: CreateDeploymentRequest, requestId: string): Promise<void> {
     const service = this.hostedServices.get(subscriptionId, serviceName);
     const taken = this.deploymentsOf(service).find((d) => d.slot === slot);
-    if (taken) throw new FabricError('Conflict', `There is already a deployment (${taken.id}) in the ${slot} slot of hosted service ${serviceName}; delete it or deploy to the other slot.`);
-    if (this.deployments(subscriptionId, serviceName).some((d) => d.name === request.name)) {
-      throw new FabricError('Conflict', `Hosted service ${serviceName} already has a deployment named ${request.name}.`);
-    }
+    if (taken) throw FabricErrors.hostedServiceSlotTaken(serviceName, slot, taken.id, requestId);
+    if (this.deployments(subscriptionId, serviceName).some((d) => d.name === request.name)) throw FabricErrors.deploymentNameTaken(serviceName, request.name, requestId);
     this.own(subscriptionId, requestId);
     const view = await this.readPackage(request, requestId);
     const problems = view.diagnostics.filter((d) => d.severity === 'error' || request.treatWarningsAsError);
     if (problems.length || !view.valid) {
-      throw new FabricError('BadRequest', `The package or its configuration is not valid (${problems.length} ${request.treatWarningsAsError ? 'errors and warnings' : 'errors'}): ${problems.map(formatDiagnostic).join('; ')}`);
+      throw FabricErrors.deploymentPackageInvalid(problems.length, request.treatWarningsAsError, problems.map(formatDiagnostic).join('; '), requestId);
     }
     for (const role of view.roles) {
       for (const certificate of role.certificates) {
         if (!service.certificates.has(certificate.thumbprint.toUpperCase())) {
-          throw new FabricError(
-            'BadRequest',
-            `The certificate with thumbprint ${certificate.thumbprint} was not found: role ${role.name} names it (${certificate.name}) but hosted service ${serviceName} does not hold it; add it with Add Service Certificate first.`,
-          );
+          throw FabricErrors.deploymentCertificateMissing(certificate.thumbprint, role.name, certificate.name, serviceName, requestId);
         }
       }
     }
@@ -216,7 +213,7 @@ export class ServiceManagement {
     if (!operation) {
       // Refused before an operation started (quota, no pool of the region): the answer is the error itself.
       await deployed;
-      throw new FabricError('Internal', 'Create Deployment started no operation.');
+      throw new Error('Create Deployment started no operation.');
     }
     this.deploymentNames.set(operation.target, { name: request.name, label: request.label, configuration: request.configuration });
     deployed.then(
@@ -288,17 +285,17 @@ export class ServiceManagement {
   /** Get Operation Status: only the subscription that started an operation can see it. */
   operationStatus(subscriptionId: string, requestId: string): OperationView {
     const operation = this.requestOwners.get(requestId) === subscriptionId ? this.operation(requestId) : undefined;
-    if (!operation) throw new FabricError('NotFound', `There is no operation with request id ${requestId} in this subscription.`);
+    if (!operation) throw FabricErrors.operationNotFound(requestId);
     return operation;
   }
 
   private operation(requestId: string): OperationView | undefined {
-    return this.frontEnd.operationViews().find((o) => o.requestId === requestId);
+    return this.operations.views().find((o) => o.requestId === requestId);
   }
 
   private instanceOf(deployment: ManagedDeployment, name: string): InstanceView {
     const instance = deployment.instances.find((i) => i.name === name);
-    if (!instance) throw new FabricError('NotFound', `Deployment ${deployment.name} has no role instance ${name}.`);
+    if (!instance) throw FabricErrors.roleInstanceNotFound(deployment.name, name);
     return instance;
   }
 
@@ -333,19 +330,19 @@ export class ServiceManagement {
   /** The failed operation of a call refused before its operation started (the front end may have made one already). */
   private refused(kind: OperationKind, target: string, requestId: string, error: unknown): void {
     if (this.operation(requestId)) return;
-    this.frontEnd.trackOperation(kind, target, requestId).end(error instanceof Error ? error.message : String(error));
+    this.operations.end(this.operations.start(kind, target, requestId), error instanceof Error ? error.message : String(error));
   }
 
   /** A synchronous call that changes something: an operation in the list, Succeeded or Failed as it ended. */
   private recorded<T>(subscriptionId: string, kind: OperationKind, target: string, requestId: string, work: () => T): T {
     this.own(subscriptionId, requestId);
-    const track = this.frontEnd.trackOperation(kind, target, requestId);
+    const operation = this.operations.start(kind, target, requestId);
     try {
       const result = work();
-      track.end(null);
+      this.operations.end(operation, null);
       return result;
     } catch (error) {
-      track.end(error instanceof Error ? error.message : String(error));
+      this.operations.end(operation, error instanceof Error ? error.message : String(error));
       throw error;
     }
   }
@@ -360,10 +357,10 @@ export class ServiceManagement {
       ]);
     }
     const folder = request.package.path;
-    if (!(await stat(folder).catch(() => undefined))?.isDirectory()) throw new FabricError('BadRequest', `The package folder ${folder} does not exist.`);
+    if (!(await stat(folder).catch(() => undefined))?.isDirectory()) throw FabricErrors.packageUrlRefused(`The package folder ${folder} does not exist.`);
     const scratch = join(this.workDir, 'api-configurations', requestId);
     await mkdir(scratch, { recursive: true });
-    if (configuration.length > uploadLimits.bytes) throw new FabricError('BadRequest', 'The configuration is too large.');
+    if (configuration.length > uploadLimits.bytes) throw FabricErrors.uploadTooLarge(uploadLimits.bytes);
     await writeFile(join(scratch, configurationFileName), configuration);
     const view = await this.packages.openFromDisk(folder, join(scratch, configurationFileName));
     return { ...view, diagnostics: view.diagnostics.map((d) => (d.file === join(scratch, configurationFileName) ? { ...d, file: configurationFileName } : d)) };
@@ -382,7 +379,7 @@ export function newRequestId(): string {
 /** Read a package file named by a file: URL, within the upload limit. */
 export async function readPackageFile(path: string): Promise<Buffer> {
   const info = await stat(path).catch(() => undefined);
-  if (!info) throw new FabricError('BadRequest', `The package ${path} does not exist.`);
-  if (info.size > uploadLimits.bytes) throw new FabricError('BadRequest', `The package ${path} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
+  if (!info) throw FabricErrors.packageUrlRefused(`The package ${path} does not exist.`);
+  if (info.size > uploadLimits.bytes) throw FabricErrors.packageUrlRefused(`The package ${path} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
   return readFile(path);
 }

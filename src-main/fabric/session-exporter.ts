@@ -4,13 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { FabricError, toErrorInfo, type OperationView } from '../common/fabric-api';
+import { toErrorInfo } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ExportInfo, ExportSchedule, ExportStatus } from '../common/log-api';
 import { ExportScheduler, pruneScheduledExports, scheduledPrefix } from '../logs/export-schedule';
 import { writeSessionArchive } from '../logs/session-archive';
+import type { TrackedOperation } from './operation-tracker';
 
+/** What the exporter needs of the operation tracker (operation-tracker.ts): an ExportSession operation to drive. */
 export interface ExportTracker {
-  trackOperation(kind: 'ExportSession', target: string): { operation: OperationView; progress(fraction: number): void; end(error: string | null): void };
+  trackOperation(kind: 'ExportSession', target: string): TrackedOperation;
 }
 
 /** Recent exports remembered for the status and the download route. */
@@ -50,9 +53,9 @@ export class SessionExporter {
   }
 
   async export(request: { path?: string }, scheduled = false): Promise<ExportInfo> {
-    if (this.running) throw new FabricError('Conflict', 'An export is already running; wait for it to finish.');
+    if (this.running) throw FabricErrors.exportRunning();
     if (request.path !== undefined && !isAbsolute(request.path)) {
-      throw new FabricError('BadRequest', `The export path must be absolute, got "${request.path}".`);
+      throw FabricErrors.exportPathNotAbsolute(request.path);
     }
     const startedWall = Date.now();
     const name = `${scheduled ? scheduledPrefix : 'fabric-lab-session-'}${stamp(startedWall)}.zip`;

@@ -3,7 +3,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ExportSchedule } from '../common/log-api';
 
 export const scheduledPrefix = 'fabric-lab-scheduled-';
@@ -17,7 +17,7 @@ export function checkCronExpression(expression: string): void {
     fields < 5 || fields > 6
       ? `it has ${fields} field${fields === 1 ? '' : 's'}; give 5 (minute hour day-of-month month day-of-week) or 6 (with seconds first)`
       : detail.errors.map((e) => `${e.field}${e.value !== undefined ? ` "${e.value}"` : ''}: ${e.message}`).join('; ') || 'it could not be parsed';
-  throw new FabricError('BadRequest', `"${expression}" is not a valid cron expression: ${problems}. Example: "*/15 * * * *" runs every 15 minutes.`);
+  throw FabricErrors.badCronExpression(expression, problems);
 }
 
 export class ExportScheduler {

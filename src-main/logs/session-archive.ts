@@ -7,7 +7,7 @@ import { lstat, open, readdir, rename, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ZipFile } from 'yazl';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import { fileErrorReason } from './file-errors';
 
 export interface ArchiveEntry {
@@ -64,7 +64,7 @@ export async function checkWritable(target: string): Promise<void> {
     const fh = await open(`${target}.partial`, 'w');
     await fh.close();
   } catch (error) {
-    throw new FabricError('BadRequest', `Cannot write the export to ${target}: ${fileErrorReason(error, { ENOENT: 'its folder does not exist' })}. The fabric keeps running; choose another place.`);
+    throw FabricErrors.exportNotWritable(target, fileErrorReason(error, { ENOENT: 'its folder does not exist' }));
   }
 }
 
@@ -110,7 +110,7 @@ export async function writeSessionArchive(options: ArchiveOptions): Promise<{ fi
   } catch (error) {
     out.destroy();
     await rm(partial, { force: true });
-    throw new FabricError('Internal', `The export to ${target} failed: ${(error as Error).message}. The fabric keeps running.`);
+    throw FabricErrors.exportFailed(target, (error as Error).message);
   }
   return { files: entries.length + options.extra.length, bytes: total, entries };
 }

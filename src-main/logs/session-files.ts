@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { FabricError } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { LogFileFormat, LogFileInfo, LogPageView } from '../common/log-api';
 import { fabricLogFile, fileToVmPath, instanceFolder, type FabricComponent } from './instance-paths';
 import { LogPageError, logPages } from './log-pages';
@@ -79,19 +79,19 @@ export async function resolveSessionFile(sessionDir: string, id: string): Promis
   const segments = id.split('/');
   const bad = id.includes('\\') || id.includes('\0') || isAbsolute(id) || segments.some((s) => s === '' || s === '.' || s === '..');
   if (bad || (segments[0] !== 'instances' && segments[0] !== 'fabric')) {
-    throw new FabricError('BadRequest', `"${id.slice(0, 200)}" is not a log file of this session: give a file as listLogs returns it (instances/... or fabric/..., no "..").`);
+    throw FabricErrors.notALogFile(id);
   }
   const candidate = join(sessionDir, ...segments);
   let real: string;
   try {
     real = await realpath(candidate);
   } catch {
-    throw new FabricError('NotFound', `There is no log file "${id}" in this session.`);
+    throw FabricErrors.logFileNotFound(id);
   }
   const root = await realpath(sessionDir);
   const rel = relative(root, real);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new FabricError('BadRequest', `"${id}" leads outside the session folder.`);
-  if (!(await stat(real)).isFile()) throw new FabricError('NotFound', `"${id}" is a folder, not a log file.`);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw FabricErrors.logFileOutsideSession(id);
+  if (!(await stat(real)).isFile()) throw FabricErrors.logFileIsFolder(id);
   return real;
 }
 
@@ -104,7 +104,7 @@ export async function readSessionPage(sessionDir: string, id: string, fromLine: 
   } catch (error) {
     if (error instanceof LogPageError) {
       const message = error.message.split(file).join(id);
-      throw new FabricError(error.code === 'LogNotFound' ? 'NotFound' : 'BadRequest', message);
+      throw error.code === 'LogNotFound' ? FabricErrors.logFileGone(message) : FabricErrors.badLogPage(message);
     }
     throw error;
   }

@@ -1,7 +1,9 @@
-// Every error the Service Management API answers, made here and only here: Azure's status code, its error
-// code and a sentence for people (Azurite's StorageErrorFactory is the model). The request id goes in the
-// x-ms-request-id header of the answer, as Azure sent it.
-import { FabricError } from '../common/fabric-api';
+// How the Service Management API answers an error: Azure's HTTP status, error code and message. Every refusal of
+// the fabric, and of a request's body or URI, is made by the one error factory (common/fabric-errors.ts) and
+// mapped by its table (`serviceManagementError`). Only the refusals that exist at this HTTP face alone, with
+// codes the fabric has no use for (authentication, the version header, methods, sizes, operations not emulated),
+// are made here. The request id goes in the x-ms-request-id header of the answer, as Azure sent it.
+import { FabricError, serviceManagementError } from '../common/fabric-errors';
 
 export class ManagementError extends Error {
   constructor(
@@ -26,39 +28,21 @@ export const managementErrors = {
   missingVersion: () => new ManagementError(400, 'MissingOrIncorrectVersionHeader', 'The versioning header is not specified or was specified incorrectly.'),
   unknownVersion: (version: string) =>
     new ManagementError(400, 'MissingOrIncorrectVersionHeader', `The versioning header is not specified or was specified incorrectly: "${version}" is not a version of the Service Management API (2009-10-01 to 2017-01-01).`),
-  badRequest: (message: string) => new ManagementError(400, 'BadRequest', message),
-  invalidXml: (where: string) => new ManagementError(400, 'BadRequest', `The request body's XML was invalid or not correctly specified: ${where}.`),
-  notFound: (message: string) => new ManagementError(404, 'ResourceNotFound', message),
-  noRoute: (method: string, path: string) => new ManagementError(404, 'ResourceNotFound', `The requested URI does not represent any resource on the server: ${method} ${path}.`),
   methodNotAllowed: (method: string, path: string) => new ManagementError(405, 'MethodNotAllowed', `${method} is not allowed on ${path}.`),
-  conflict: (message: string) => new ManagementError(409, 'ConflictError', message),
-  /** An operation on a deployment while another runs, in Azure's words. */
-  operationInProgress: (requestId: string) =>
-    new ManagementError(409, 'ConflictError', `Windows Azure is currently performing an operation with x-ms-requestid ${requestId} on this deployment that requires exclusive access.`),
   /** An operation Fabric Lab does not emulate yet: refused by name, never ignored. */
   notImplemented: (operation: string) =>
     new ManagementError(501, 'NotImplemented', `Fabric Lab does not emulate ${operation} yet; see docs/DIFFERENCES.md for what the Service Management API does here.`),
   tooLarge: (limit: number) => new ManagementError(413, 'RequestBodyTooLarge', `The request body is larger than ${limit} bytes.`),
-  internal: (message: string) => new ManagementError(500, 'InternalError', `The server encountered an internal error: ${message}`),
 };
 
-const fabricCodes: Record<FabricError['code'], (message: string) => ManagementError> = {
-  BadRequest: (m) => new ManagementError(400, 'BadRequest', m),
-  NotFound: (m) => new ManagementError(404, 'ResourceNotFound', m),
-  Conflict: (m) => new ManagementError(409, 'ConflictError', m),
-  QuotaExceeded: (m) => new ManagementError(409, 'ConflictError', m),
-  AllocationFailed: (m) => new ManagementError(409, 'ConflictError', m),
-  Internal: (m) => managementErrors.internal(m),
-};
+/** The front end's "operation in progress" refusal, as Azure worded it for the API. */
+const operationInProgress = /has an operation in progress \([^,]+, request ([^)]+)\)/;
 
 /** Anything thrown while handling a request, as the answer's error. */
 export function toManagementError(error: unknown): ManagementError {
   if (error instanceof ManagementError) return error;
-  if (error instanceof FabricError) {
-    // The front end's "operation in progress" refusal, worded as Azure's.
-    const running = /has an operation in progress \([^,]+, request ([^)]+)\)/.exec(error.message);
-    if (error.code === 'Conflict' && running) return managementErrors.operationInProgress(running[1]!);
-    return fabricCodes[error.code](error.message);
-  }
-  return managementErrors.internal(error instanceof Error ? error.message : String(error));
+  const running = error instanceof FabricError && error.code === 'Conflict' ? operationInProgress.exec(error.message) : null;
+  if (running) return new ManagementError(409, 'ConflictError', `Windows Azure is currently performing an operation with x-ms-requestid ${running[1]!} on this deployment that requires exclusive access.`);
+  const mapped = serviceManagementError(error);
+  return new ManagementError(mapped.status, mapped.code, mapped.status >= 500 && !(error instanceof FabricError) ? `The server encountered an internal error: ${mapped.message}` : mapped.message);
 }

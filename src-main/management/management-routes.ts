@@ -8,6 +8,7 @@ import type { ExportInfo } from '../common/log-api';
 import { readPfxCertificate, thumbprintOf } from './management-credentials';
 import type { ManagedDeployment, ServiceManagement } from '../fabric/service-management';
 import type { HostedService } from '../fabric/hosted-services';
+import { FabricErrors } from '../common/fabric-errors';
 import { managementErrors } from './management-errors';
 import { base64Text, booleanText, extendedProperties, parseRequestXml, required, text, xmlDocument, type XmlElement } from './management-xml';
 import { fetchPackage } from './package-url';
@@ -60,7 +61,7 @@ export async function routeRequest(sm: ServiceManagement, r: ManagementRequest, 
     allow(r, 'GET');
     return ok(operationXml(sm.operationStatus(sub, second)));
   }
-  if (first !== 'services' || second !== 'hostedservices') throw managementErrors.noRoute(r.method, `/${sub}/${r.segments.join('/')}`);
+  if (first !== 'services' || second !== 'hostedservices') throw FabricErrors.managementUriUnknown(r.method, `/${sub}/${r.segments.join('/')}`);
   if (third === undefined) {
     allow(r, 'GET', 'POST');
     if (r.method === 'GET') return ok(xmlDocument('HostedServices', { HostedService: sm.listServices(sub).map((s) => hostedServiceElement(r, s)) }));
@@ -68,8 +69,8 @@ export async function routeRequest(sm: ServiceManagement, r: ManagementRequest, 
   }
   if (third === 'operations' && rest[0] === 'isavailable' && rest[1] !== undefined && rest.length === 2) {
     allow(r, 'GET');
-    const reason = sm.hostedServices.unavailableReason(rest[1]);
-    return ok(xmlDocument('AvailabilityResponse', { Result: reason === null, Reason: reason ?? undefined }));
+    const refusal = sm.hostedServices.unavailable(rest[1]);
+    return ok(xmlDocument('AvailabilityResponse', { Result: refusal === null, Reason: refusal?.message }));
   }
   return serviceRoute(sm, r, third, rest);
 }
@@ -104,8 +105,8 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     return ok();
   }
   if (kind === 'certificates') return certificateRoute(sm, r, serviceName, name, child === undefined ? [] : [child, childName ?? '', ...more]);
-  if (kind !== 'deploymentslots' && kind !== 'deployments') throw managementErrors.noRoute(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
-  if (name === undefined) throw managementErrors.noRoute(r.method, `/${sub}/services/hostedservices/${serviceName}/${kind}`);
+  if (kind !== 'deploymentslots' && kind !== 'deployments') throw FabricErrors.managementUriUnknown(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
+  if (name === undefined) throw FabricErrors.managementUriUnknown(r.method, `/${sub}/services/hostedservices/${serviceName}/${kind}`);
   const slot = kind === 'deploymentslots' ? slotOf(name) : undefined;
   const find = (): ManagedDeployment => (slot ? sm.deploymentBySlot(sub, serviceName, slot) : sm.deploymentByName(sub, serviceName, name));
 
@@ -123,7 +124,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       case 'status': {
         const body = parseRequestXml(r.body, 'UpdateDeploymentStatus');
         const status = required(body, 'Status', 'UpdateDeploymentStatus');
-        if (status !== 'Running' && status !== 'Suspended') throw managementErrors.badRequest(`<UpdateDeploymentStatus><Status> must be Running or Suspended, not "${status}".`);
+        if (status !== 'Running' && status !== 'Suspended') throw FabricErrors.managementRequestInvalid(`<UpdateDeploymentStatus><Status> must be Running or Suspended, not "${status}".`);
         sm.updateDeploymentStatus(sub, deployment, status, r.requestId);
         return accepted();
       }
@@ -146,7 +147,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
         parseRequestXml(r.body, 'RollbackUpdateOrUpgrade');
         return refuse(sm, r, 'RollbackUpdateOrUpgrade', deployment.view.id, 'Rollback Update Or Upgrade');
       default:
-        throw managementErrors.badRequest(`POST to a deployment needs ?comp=status, config, upgrade, walkupgradedomain or rollback${comp ? `, not "${comp}"` : ''}.`);
+        throw FabricErrors.managementRequestInvalid(`POST to a deployment needs ?comp=status, config, upgrade, walkupgradedomain or rollback${comp ? `, not "${comp}"` : ''}.`);
     }
   }
   if (child === 'roleinstances') {
@@ -154,19 +155,19 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     allow(r, 'POST');
     const deployment = find();
     if (childName === undefined || childName === '') {
-      if (comp !== 'delete') throw managementErrors.badRequest('POST to roleinstances needs ?comp=delete.');
+      if (comp !== 'delete') throw FabricErrors.managementRequestInvalid('POST to roleinstances needs ?comp=delete.');
       const body = parseRequestXml(r.body, 'RoleInstances');
       const names = body.Name;
       const list = (Array.isArray(names) ? names : []).filter((n): n is string => typeof n === 'string' && n !== '');
-      if (list.length === 0) throw managementErrors.badRequest('<RoleInstances> names no <Name>.');
+      if (list.length === 0) throw FabricErrors.managementRequestInvalid('<RoleInstances> names no <Name>.');
       sm.deleteInstances(sub, deployment, list, r.requestId);
       return accepted();
     }
-    if (more.length) throw managementErrors.noRoute(r.method, `.../roleinstances/${childName}/${more.join('/')}`);
+    if (more.length) throw FabricErrors.managementUriUnknown(r.method, `.../roleinstances/${childName}/${more.join('/')}`);
     if (comp === 'reboot') sm.restartInstance(sub, deployment, childName, 'reboot', r.requestId);
     // Rebuild is a reimage that also wipes local resources; Fabric Lab's reimage is the nearest (docs/DIFFERENCES.md).
     else if (comp === 'reimage' || comp === 'rebuild') sm.restartInstance(sub, deployment, childName, 'reimage', r.requestId);
-    else throw managementErrors.badRequest(`POST to a role instance needs ?comp=reboot, reimage or rebuild${comp ? `, not "${comp}"` : ''}.`);
+    else throw FabricErrors.managementRequestInvalid(`POST to a role instance needs ?comp=reboot, reimage or rebuild${comp ? `, not "${comp}"` : ''}.`);
     return accepted();
   }
   if (child === 'events' && childName === undefined) {
@@ -174,7 +175,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     const deployment = find();
     const from = timeParameter(r.query, 'starttime');
     const to = timeParameter(r.query, 'endtime');
-    if (to < from) throw managementErrors.badRequest('endtime is before starttime.');
+    if (to < from) throw FabricErrors.managementRequestInvalid('endtime is before starttime.');
     const events = await sm.rebootEvents(deployment, from, to);
     return ok(
       xmlDocument('DeploymentEventCollection', {
@@ -182,7 +183,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       }),
     );
   }
-  throw managementErrors.noRoute(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
+  throw FabricErrors.managementUriUnknown(r.method, `/${sub}/services/hostedservices/${serviceName}/${rest.join('/')}`);
 }
 
 /**
@@ -200,16 +201,16 @@ async function fabricLabRoute(sm: ServiceManagement, r: ManagementRequest, exten
     allow(r, 'GET');
     const found = (await extensions.exports()).find((e) => e.id === id);
     const size = found ? (await stat(found.path).catch(() => undefined))?.size : undefined;
-    if (!found || size === undefined) throw managementErrors.notFound(`There is no session export ${id} (exports are kept while the session runs).`);
+    if (!found || size === undefined) throw FabricErrors.sessionExportNotFound(id);
     return { status: 200, file: { path: found.path, bytes: size, contentType: 'application/zip', fileName: basename(found.path) } };
   }
-  throw managementErrors.noRoute(r.method, `/${r.subscriptionId}/${r.segments.join('/')}`);
+  throw FabricErrors.managementUriUnknown(r.method, `/${r.subscriptionId}/${r.segments.join('/')}`);
 }
 
 async function createHostedService(sm: ServiceManagement, r: ManagementRequest): Promise<ManagementAnswer> {
   const body = parseRequestXml(r.body, 'CreateHostedService');
   const name = required(body, 'ServiceName', 'CreateHostedService');
-  if (text(body, 'AffinityGroup')) throw managementErrors.badRequest('Affinity groups are not emulated; give the hosted service a <Location>.');
+  if (text(body, 'AffinityGroup')) throw FabricErrors.managementRequestInvalid('Affinity groups are not emulated; give the hosted service a <Location>.');
   const props = extendedProperties(body);
   sm.createService(
     r.subscriptionId,
@@ -235,7 +236,7 @@ async function createDeployment(sm: ServiceManagement, r: ManagementRequest, ser
 
 function certificateRoute(sm: ServiceManagement, r: ManagementRequest, serviceName: string, id: string | undefined, extra: string[]): ManagementAnswer {
   const sub = r.subscriptionId;
-  if (extra.length) throw managementErrors.noRoute(r.method, `.../certificates/${id}/${extra.join('/')}`);
+  if (extra.length) throw FabricErrors.managementUriUnknown(r.method, `.../certificates/${id}/${extra.join('/')}`);
   if (id === undefined) {
     allow(r, 'GET', 'POST');
     if (r.method === 'GET') {
@@ -253,25 +254,25 @@ function certificateRoute(sm: ServiceManagement, r: ManagementRequest, serviceNa
     const body = parseRequestXml(r.body, 'CertificateFile');
     const format = (text(body, 'CertificateFormat') ?? 'pfx').toLowerCase();
     const dataText = required(body, 'Data', 'CertificateFile').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(dataText)) throw managementErrors.badRequest('<CertificateFile><Data> must be base64-encoded.');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(dataText)) throw FabricErrors.managementRequestInvalid('<CertificateFile><Data> must be base64-encoded.');
     const data = Buffer.from(dataText, 'base64');
     let certificate: { der: Buffer; thumbprint: string; subject: string };
     if (format === 'pfx') {
       try {
         certificate = readPfxCertificate(data, text(body, 'Password') ?? '');
       } catch (error) {
-        throw managementErrors.badRequest(`The certificate could not be read: ${(error as Error).message}`);
+        throw FabricErrors.managementRequestInvalid(`The certificate could not be read: ${(error as Error).message}`);
       }
     } else if (format === 'cer') {
       certificate = { der: data, thumbprint: thumbprintOf(data), subject: '' };
     } else {
-      throw managementErrors.badRequest(`<CertificateFormat> must be pfx or cer, not "${format}".`);
+      throw FabricErrors.managementRequestInvalid(`<CertificateFormat> must be pfx or cer, not "${format}".`);
     }
     sm.addCertificate(sub, serviceName, { thumbprint: certificate.thumbprint, thumbprintAlgorithm: 'sha1', data: certificate.der.toString('base64'), subject: certificate.subject }, r.requestId);
     return accepted();
   }
   const match = /^([A-Za-z0-9]+)-([0-9A-Fa-f]+)$/.exec(id);
-  if (!match) throw managementErrors.badRequest(`A certificate is named <algorithm>-<thumbprint> (sha1-...), not "${id}".`);
+  if (!match) throw FabricErrors.managementRequestInvalid(`A certificate is named <algorithm>-<thumbprint> (sha1-...), not "${id}".`);
   allow(r, 'GET', 'DELETE');
   if (r.method === 'GET') {
     const c = sm.hostedServices.certificate(sub, serviceName, match[1]!, match[2]!);
@@ -294,15 +295,15 @@ function allow(r: ManagementRequest, ...methods: string[]): void {
 /** A required time in the query (ISO 8601, as List Events takes starttime and endtime). */
 function timeParameter(query: URLSearchParams, name: string): number {
   const text = query.get(name);
-  if (!text) throw managementErrors.badRequest(`List Events needs ${name} (an ISO 8601 time, e.g. 2015-06-17T17:58:50Z).`);
+  if (!text) throw FabricErrors.managementRequestInvalid(`List Events needs ${name} (an ISO 8601 time, e.g. 2015-06-17T17:58:50Z).`);
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw managementErrors.badRequest(`${name} "${text}" is not an ISO 8601 time.`);
+  if (Number.isNaN(at)) throw FabricErrors.managementRequestInvalid(`${name} "${text}" is not an ISO 8601 time.`);
   return at;
 }
 
 function slotOf(text: string): Slot {
   const slot = text.toLowerCase();
-  if (slot !== 'production' && slot !== 'staging') throw managementErrors.badRequest(`The deployment slot must be production or staging, not "${text}".`);
+  if (slot !== 'production' && slot !== 'staging') throw FabricErrors.managementRequestInvalid(`The deployment slot must be production or staging, not "${text}".`);
   return slot;
 }
 

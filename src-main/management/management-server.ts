@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ServiceManagement } from '../fabric/service-management';
 import { newRequestId } from '../fabric/service-management';
 import { sameSecret, thumbprintOf, type ManagementCredentials, type ManagementSubscription } from './management-credentials';
+import { FabricErrors } from '../common/fabric-errors';
 import { managementErrors, toManagementError, type ManagementError } from './management-errors';
 import { routeRequest, type FabricLabExtensions, type ManagementAnswer, type ManagementRequest } from './management-routes';
 import { xmlDocument } from './management-xml';
@@ -130,7 +131,7 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw managementErrors.badRequest(`The URI segment "${segment}" is not validly encoded.`);
+    throw FabricErrors.managementRequestInvalid(`The URI segment "${segment}" is not validly encoded.`);
   }
 }
 

@@ -3,7 +3,7 @@
 // refused with its line and column), DTDs are refused outright, and entities are never expanded: only the
 // five predefined ones and character references are decoded, by hand.
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { managementErrors } from './management-errors';
+import { FabricErrors } from '../common/fabric-errors';
 
 export const azureNamespace = 'http://schemas.microsoft.com/windowsazure';
 
@@ -51,14 +51,14 @@ export type ParsedElement = { [name: string]: string | ParsedElement | ParsedEle
 
 /** Read a request body whose root must be `root`; malformed XML and DTDs are refused with where they went wrong. */
 export function parseRequestXml(body: string, root: string): ParsedElement {
-  if (body.trim() === '') throw managementErrors.invalidXml(`the body is empty; expected a <${root}> element`);
-  if (/<!DOCTYPE/i.test(body)) throw managementErrors.invalidXml('a DOCTYPE is not allowed');
+  if (body.trim() === '') throw FabricErrors.managementXmlInvalid(`the body is empty; expected a <${root}> element`);
+  if (/<!DOCTYPE/i.test(body)) throw FabricErrors.managementXmlInvalid('a DOCTYPE is not allowed');
   const verdict = XMLValidator.validate(body);
-  if (verdict !== true) throw managementErrors.invalidXml(`line ${verdict.err.line}, column ${verdict.err.col}: ${verdict.err.msg}`);
+  if (verdict !== true) throw FabricErrors.managementXmlInvalid(`line ${verdict.err.line}, column ${verdict.err.col}: ${verdict.err.msg}`);
   const parsed = parser.parse(body) as Record<string, unknown>;
   const found = Object.keys(parsed).filter((k) => k !== '?xml');
   const element = parsed[root];
-  if (found.length !== 1 || element === undefined) throw managementErrors.invalidXml(`the root element is <${found[0] ?? ''}>; expected <${root}>`);
+  if (found.length !== 1 || element === undefined) throw FabricErrors.managementXmlInvalid(`the root element is <${found[0] ?? ''}>; expected <${root}>`);
   return (typeof element === 'object' && element !== null ? element : {}) as ParsedElement;
 }
 
@@ -74,7 +74,7 @@ export function text(element: ParsedElement, name: string): string | undefined {
 /** A text child that must be there. */
 export function required(element: ParsedElement, name: string, root: string): string {
   const value = text(element, name);
-  if (value === undefined || value === '') throw managementErrors.badRequest(`The <${root}> element needs a <${name}> value.`);
+  if (value === undefined || value === '') throw FabricErrors.managementRequestInvalid(`The <${root}> element needs a <${name}> value.`);
   return value;
 }
 
@@ -83,7 +83,7 @@ export function base64Text(element: ParsedElement, name: string, root: string, o
   const value = optional ? text(element, name) : required(element, name, root);
   if (value === undefined) return undefined;
   const compact = value.replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) throw managementErrors.badRequest(`<${root}><${name}> must be base64-encoded.`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) throw FabricErrors.managementRequestInvalid(`<${root}><${name}> must be base64-encoded.`);
   return Buffer.from(compact, 'base64').toString('utf8');
 }
 
@@ -92,7 +92,7 @@ export function booleanText(element: ParsedElement, name: string, root: string):
   if (value === undefined || value === '') return undefined;
   if (/^true$/i.test(value)) return true;
   if (/^false$/i.test(value)) return false;
-  throw managementErrors.badRequest(`<${root}><${name}> must be true or false, not "${value}".`);
+  throw FabricErrors.managementRequestInvalid(`<${root}><${name}> must be true or false, not "${value}".`);
 }
 
 /** <ExtendedProperties><ExtendedProperty><Name/><Value/></ExtendedProperty>...</ExtendedProperties> as a record. */

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uploadLimits } from '../fabric/package-store';
 import { readPackageFile, type PackageSource } from '../fabric/service-management';
-import { managementErrors } from './management-errors';
+import { FabricError, FabricErrors } from '../common/fabric-errors';
 
 const fetchTimeoutMs = 30_000;
 
@@ -20,52 +20,52 @@ export async function fetchPackage(packageUrl: string): Promise<PackageSource> {
   try {
     url = new URL(packageUrl);
   } catch {
-    throw managementErrors.badRequest(`The PackageUrl "${packageUrl}" is not a URL.`);
+    throw FabricErrors.packageUrlRefused(`The PackageUrl "${packageUrl}" is not a URL.`);
   }
   if (url.protocol === 'file:') {
     let path: string;
     try {
       path = fileURLToPath(url);
     } catch (error) {
-      throw managementErrors.badRequest(`The PackageUrl ${packageUrl} is not a local file URL: ${(error as Error).message}.`);
+      throw FabricErrors.packageUrlRefused(`The PackageUrl ${packageUrl} is not a local file URL: ${(error as Error).message}.`);
     }
     const info = await stat(path).catch(() => undefined);
-    if (!info) throw managementErrors.badRequest(`The package at ${packageUrl} does not exist.`);
+    if (!info) throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} does not exist.`);
     if (info.isDirectory()) return { kind: 'folder', path };
     return { kind: 'file', fileName: basename(path), data: await readPackageFile(path) };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw managementErrors.badRequest(`The PackageUrl must be http(s) on this machine or a file: URL, not ${url.protocol}.`);
+    throw FabricErrors.packageUrlRefused(`The PackageUrl must be http(s) on this machine or a file: URL, not ${url.protocol}.`);
   }
   if (!isLoopback(url.hostname)) {
-    throw managementErrors.badRequest(`Fabric Lab fetches packages only from this machine (127.0.0.1, localhost, ::1); ${url.hostname} is not one of them.`);
+    throw FabricErrors.packageUrlRefused(`Fabric Lab fetches packages only from this machine (127.0.0.1, localhost, ::1); ${url.hostname} is not one of them.`);
   }
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(fetchTimeoutMs), redirect: 'error' });
   } catch (error) {
-    throw managementErrors.badRequest(`The package at ${packageUrl} could not be fetched: ${(error as Error).message}.`);
+    throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} could not be fetched: ${(error as Error).message}.`);
   }
   if (response.status !== 200) {
     await response.body?.cancel();
-    throw managementErrors.badRequest(`The package at ${packageUrl} could not be fetched: the server answered ${response.status} ${response.statusText}.`);
+    throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} could not be fetched: the server answered ${response.status} ${response.statusText}.`);
   }
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > uploadLimits.bytes) {
     await response.body?.cancel();
-    throw managementErrors.badRequest(`The package at ${packageUrl} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
+    throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
   }
   const chunks: Buffer[] = [];
   let total = 0;
   try {
     for await (const chunk of response.body ?? []) {
       total += (chunk as Uint8Array).length;
-      if (total > uploadLimits.bytes) throw managementErrors.badRequest(`The package at ${packageUrl} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
+      if (total > uploadLimits.bytes) throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} is larger than ${uploadLimits.bytes / 1024 / 1024} MiB.`);
       chunks.push(Buffer.from(chunk as Uint8Array));
     }
   } catch (error) {
-    if (error instanceof Error && error.name === 'ManagementError') throw error;
-    throw managementErrors.badRequest(`The package at ${packageUrl} could not be read: ${(error as Error).message}.`);
+    if (error instanceof FabricError) throw error;
+    throw FabricErrors.packageUrlRefused(`The package at ${packageUrl} could not be read: ${(error as Error).message}.`);
   }
   const name = basename(decodeURIComponent(url.pathname));
   return { kind: 'file', fileName: /\.(cspkg|csdef)$/i.test(name) ? name : 'package.cspkg', data: Buffer.concat(chunks) };

@@ -15,7 +15,8 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { commandMessage, dispatchCommand, issueList, type CommandGuards } from '../common/command-dispatcher';
-import { FabricError, toErrorInfo, type FabricApi, type FabricEventBatch } from '../common/fabric-api';
+import { toErrorInfo, type FabricApi, type FabricEventBatch } from '../common/fabric-api';
+import { FabricErrors } from '../common/fabric-errors';
 import type { ExportRequest } from '../common/log-api';
 
 export interface BrowserServerOptions {
@@ -50,7 +51,7 @@ const maxBufferedBytes = 16 * 1024 * 1024;
 const browserGuards: CommandGuards = {
   exportSession: (request: ExportRequest): ExportRequest => {
     if (request.path !== undefined) {
-      throw new FabricError('BadRequest', "In browser mode an export is written to the session's exports folder and downloaded from there; a path cannot be given.");
+      throw FabricErrors.exportPathInBrowserMode();
     }
     return {};
   },
@@ -216,16 +217,16 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 async function answer(api: FabricApi, data: RawData, isBinary: boolean): Promise<unknown> {
   let id: number | null = null;
   try {
-    if (isBinary) throw new FabricError('BadRequest', 'Messages must be JSON text frames, not binary.');
+    if (isBinary) throw FabricErrors.binaryMessage();
     let parsed: unknown;
     try {
       parsed = JSON.parse(rawText(data));
     } catch {
-      throw new FabricError('BadRequest', 'The message is not valid JSON.');
+      throw FabricErrors.messageNotJson();
     }
     id = readableId(parsed);
     const message = commandMessage.safeParse(parsed);
-    if (!message.success) throw new FabricError('BadRequest', `Bad command message: ${issueList(message.error, 'message')}`);
+    if (!message.success) throw FabricErrors.badCommandMessage(issueList(message.error, 'message'));
     return { id, ...(await dispatchCommand(api, message.data.method, message.data.args, browserGuards)) };
   } catch (error) {
     return { id, error: toErrorInfo(error) };

@@ -1,7 +1,8 @@
 // FabricApi over the browser-mode WebSocket bridge (src-main/serve/). Each call is one {id, method, args}
 // message answered by {id, result} or {id, error}; event batches arrive as {type: 'events'}.
 import type { FabricApi, FabricCommandName, FabricCommands, FabricErrorInfo, FabricEventBatch } from '../../src-main/common/fabric-api';
-import { FabricError, fabricCommandNames } from '../../src-main/common/fabric-api';
+import { fabricCommandNames } from '../../src-main/common/fabric-api';
+import { FabricError, FabricErrors } from '../../src-main/common/fabric-errors';
 
 type Reply = { id: number; result?: unknown; error?: FabricErrorInfo } | { type: 'events'; batch: FabricEventBatch };
 
@@ -24,11 +25,11 @@ export async function connectWebSocketFabric(url: string, onClose: () => void): 
     const call = pending.get(reply.id);
     if (!call) return;
     pending.delete(reply.id);
-    if (reply.error) call.reject(new FabricError(reply.error.code, reply.error.message));
+    if (reply.error) call.reject(FabricError.fromInfo(reply.error));
     else call.resolve(reply.result);
   });
   socket.addEventListener('close', () => {
-    for (const call of pending.values()) call.reject(new FabricError('Internal', 'The connection to the fabric closed.'));
+    for (const call of pending.values()) call.reject(FabricErrors.connectionClosed());
     pending.clear();
     onClose();
   });

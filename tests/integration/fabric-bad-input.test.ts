@@ -19,7 +19,10 @@ describe('the fabric refuses bad requests and keeps running', () => {
     const first = await fabric.deploy({ sample: 'hello-worker' });
     const before = await fabric.getSnapshot();
     expect(await refusal(fabric.deploy({ sample: 'hello-worker' }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('production') });
-    expect(await refusal(fabric.deleteDeployment({ deploymentId: 'deployment99(99)' }))).toMatchObject({ code: 'NotFound' });
+    const unknown = await refusal(fabric.deleteDeployment({ deploymentId: 'deployment99(99)' }));
+    // RDFE gives every request its id as it arrives; a refused one carries it too, on the wire as well.
+    expect(unknown).toMatchObject({ code: 'NotFound', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(unknown.toInfo()).toEqual({ code: 'NotFound', message: 'There is no deployment "deployment99(99)".', requestId: unknown.requestId });
     expect(await refusal(fabric.setClock({ scale: 5000 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('1000') });
 
     const after = await fabric.getSnapshot();

@@ -202,6 +202,60 @@ describe('host restart by the fabric controller', () => {
     expect((await instance(api, target))?.restarts).toBe(2);
   });
 
+  it('suspends a deployment while a host is restarting: the lost instance is StoppedVM at once, keeps its cores, and runs again', async () => {
+    const { api, history, target, other, targetHost: hostId } = await twoHostsReady(53);
+    const deploymentId = target.split('/')[0]!;
+    const operation = async (requestId: string) =>
+      waitFor(`operation ${requestId} ended`, async () => {
+        const op = (await api.getSnapshot()).operations.find((o) => o.requestId === requestId);
+        return op && op.status !== 'InProgress' && op;
+      }, 30_000);
+
+    const hungAt = api.clock.now();
+    await api.injectFault({ kind: 'hang-host', hostId });
+    const lost = await history.reach(target, 'RoleStateUnknown', hungAt);
+    // Its VM went with the host: there is nothing to stop, so the suspend does not wait for the restart.
+    const suspend = await api.updateDeploymentStatus({ deploymentId, status: 'Suspended' });
+    expect(await operation(suspend.requestId)).toMatchObject({ status: 'Succeeded' });
+    const stopped = (await api.getSnapshot()).instances.find((i) => i.id === target)!;
+    expect(stopped).toMatchObject({ status: 'StoppedVM', hostId });
+    await waitFor('the host back', async () => (await api.getSnapshot()).hosts.find((h) => h.id === hostId)?.health === 'Healthy');
+    expect((await api.getSnapshot()).hosts.find((h) => h.id === hostId)).toMatchObject({ usedCores: 1 });
+    // The restarted host does not re-create a suspended instance.
+    expect(history.firstInto(target, 'CreatingVM', lost.at)).toBeUndefined();
+
+    const run = await api.updateDeploymentStatus({ deploymentId, status: 'Running' });
+    expect(await operation(run.requestId)).toMatchObject({ status: 'Succeeded' });
+    // Batches reach the history a little after the operation's end.
+    await history.reach(target, 'ReadyRole', lost.at);
+    await history.reach(other, 'ReadyRole', lost.at);
+
+    const removal = await api.deleteDeployment({ deploymentId });
+    expect(await operation(removal.requestId)).toMatchObject({ status: 'Succeeded' });
+    expect((await api.getSnapshot()).hosts.map((h) => h.usedCores)).toEqual([0, 0]);
+  });
+
+  it('deletes a deployment while a host is restarting and the restart then fails: nothing waits for a host that never comes back', async () => {
+    const { api, history, target, targetHost: hostId } = await twoHostsReady(54);
+    const deploymentId = target.split('/')[0]!;
+    // A cut link stays cut: the restarted host boots but its controller never hears it, so the restart fails
+    // only after its deadline (5 s of real time at least); the delete comes in meanwhile.
+    const cutAt = api.clock.now();
+    await api.injectFault({ kind: 'disconnect-host', hostId });
+    await history.reach(target, 'RoleStateUnknown', cutAt);
+    const removal = await api.deleteDeployment({ deploymentId });
+    const done = await waitFor('the delete ended', async () => {
+      const op = (await api.getSnapshot()).operations.find((o) => o.requestId === removal.requestId);
+      return op && op.status !== 'InProgress' && op;
+    }, 30_000);
+    expect(done.status).toBe('Succeeded');
+    const after = await api.getSnapshot();
+    expect(after.instances).toEqual([]);
+    // The restart fails later; the host is marked bad with nothing left to heal.
+    await waitFor('host marked bad', async () => (await api.getSnapshot()).hosts.find((h) => h.id === hostId)?.health === 'Unhealthy', 30_000);
+    expect((await api.getSnapshot()).instances).toEqual([]);
+  });
+
   it('tries a restart before marking a killed host bad: dead hardware does not power on', async () => {
     const { api, history } = await start({ seed: 52 });
     const [target] = await deployRotation(api);

@@ -254,8 +254,10 @@ export function run() { return new Promise(() => setInterval(() => {}, 1000)); }
       { configuration: configuration('ConfigRefused', 1, values('a', 'b'), 'Nope'), rule: /\[cscfg\.role-missing\][\s\S]*\[cscfg\.role-undefined\] Role "Nope"/ },
       { configuration: configuration('ConfigRefused', 1, '<Setting name="Greeting" value="a"/>'), rule: /my\.cscfg:5:\d+ \[cscfg\.setting-missing\] Role "W" has no value for setting "Mode"/ },
     ];
+    const refusedIds: (string | undefined)[] = [];
     for (const c of cases) {
       const error = await refusal(fabric.updateConfiguration({ deploymentId, configuration: c.configuration, fileName: 'my.cscfg' }));
+      refusedIds.push(error.requestId);
       expect(error.code).toBe('BadRequest');
       expect(error.message).toMatch(/nothing deployed changed/);
       expect(error.message).toMatch(c.rule);
@@ -263,6 +265,8 @@ export function run() { return new Promise(() => setInterval(() => {}, 1000)); }
     const snapshot = await fabric.getSnapshot();
     const failed = snapshot.operations.filter((o) => o.kind === 'ChangeDeploymentConfiguration' && o.target === deploymentId);
     expect(failed.map((o) => o.status)).toEqual(cases.map(() => 'Failed'));
+    // Each refusal names the request id of its failed operation.
+    expect(failed.map((o) => o.requestId)).toEqual(refusedIds);
     expect(snapshot.deployments.find((d) => d.id === deploymentId)!.roles[0]!.settings.map((s) => s.value)).toEqual(['hello', 'live']);
     expect(snapshot.deployments.find((d) => d.id === deploymentId)!.status).toBe('Running');
     expect(existsSync(onInstance(deploymentId, 'W_IN_0', 'C', 'Config', `${deploymentId}.W.2.xml`))).toBe(false);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FabricError, fabricCommandNames, type FabricApi, type FabricEventBatch } from '../../src-main/common/fabric-api';
+import { FabricErrors } from '../../src-main/common/fabric-errors';
 
 const fakes = vi.hoisted(() => {
   type Listener = (...args: any[]) => unknown;
@@ -158,7 +159,7 @@ function fakeFabric() {
     listSamples: vi.fn(async () => [{ id: 'hello', title: 'Hello', summary: '' }]),
     deploy: vi.fn(async () => ({ requestId: 'r-1', deploymentId: 'deployment1(1)' })),
     deleteDeployment: vi.fn(async () => {
-      throw new FabricError('NotFound', 'There is no deployment "nope".');
+      throw FabricErrors.deploymentNotFound('nope', 'req-9');
     }),
     setClock: vi.fn(async () => {
       throw new Error('clock jammed');
@@ -343,7 +344,7 @@ describe('the IPC bridge', () => {
   it("passes the fabric's errors back as {error} with their code; other throws become Internal", async () => {
     const { invoke, own } = setup();
     expect(await invoke(own, 'deleteDeployment', { deploymentId: 'nope' })).toEqual({
-      error: { code: 'NotFound', message: 'There is no deployment "nope".' },
+      error: { code: 'NotFound', message: 'There is no deployment "nope".', requestId: 'req-9' },
     });
     expect(await invoke(own, 'setClock', { paused: true })).toEqual({ error: { code: 'Internal', message: 'clock jammed' } });
   });
@@ -558,12 +559,12 @@ describe('the preload', () => {
     expect(fakes.ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith('fabric:invoke', 'deploy', { sample: 'hello' });
   });
 
-  it('rethrows an {error} answer as a real Error carrying the code and message', async () => {
-    fakes.ipcRenderer.invoke.mockResolvedValue({ error: { code: 'NotFound', message: 'There is no deployment "nope".' } });
+  it('rethrows an {error} answer as a real Error carrying the code, message and request id', async () => {
+    fakes.ipcRenderer.invoke.mockResolvedValue({ error: { code: 'NotFound', message: 'There is no deployment "nope".', requestId: 'req-9' } });
     const error = await fabricLab.deleteDeployment({ deploymentId: 'nope' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).toBeInstanceOf(FabricError);
-    expect(error).toMatchObject({ code: 'NotFound', message: 'There is no deployment "nope".' });
+    expect(error).toMatchObject({ code: 'NotFound', message: 'There is no deployment "nope".', requestId: 'req-9' });
   });
 
   it('asks main for the package dialog with the choice only, answering its report, null, or a thrown FabricError', async () => {

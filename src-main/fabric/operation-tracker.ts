@@ -1,0 +1,74 @@
+// The operations users follow: each request RDFE accepts (and each session export) is an OperationView,
+// InProgress until it Succeeded or Failed, logged in FrontEnd.log and the session's events and pushed to
+// the UI. Kept apart from RDFE so that anything that runs as an operation (the session exporter) is
+// tracked the same way.
+import { randomUUID } from 'node:crypto';
+import type { OperationKind, OperationView } from '../common/fabric-api';
+import type { EventHub } from './event-hub';
+import type { FabricLogs } from './fabric-logs';
+
+/** Operations kept for the UI; older ended ones are dropped. */
+const keptOperations = 500;
+
+/** One running operation as its owner drives it. */
+export interface TrackedOperation {
+  operation: OperationView;
+  progress(fraction: number): void;
+  end(error: string | null): void;
+}
+
+export class OperationTracker {
+  private readonly operations = new Map<string, OperationView>();
+  /** The deployment each running operation acts on, for its events (its target may be an instance). */
+  private readonly deployments = new Map<string, string>();
+
+  constructor(
+    private readonly events: EventHub,
+    private readonly now: () => number,
+    /** FrontEnd.log and the session's operation events. */
+    private readonly logs?: FabricLogs,
+  ) {}
+
+  views(): OperationView[] {
+    return [...this.operations.values()];
+  }
+
+  /** Accept an operation: InProgress from now. `deploymentId`: the deployment it acts on, when its target is not one. */
+  start(kind: OperationKind, target: string, requestId: string = randomUUID(), deploymentId?: string): OperationView {
+    const operation: OperationView = { requestId, kind, target, status: 'InProgress', error: null, startedAt: this.now(), endedAt: null };
+    this.deployments.set(requestId, deploymentId ?? (target.startsWith('deployment') ? target : ''));
+    this.logs?.frontEnd.write('INFO', `${kind} ${target}: accepted.`, requestId);
+    this.logs?.operation(operation, this.deployments.get(requestId) || undefined);
+    this.operations.set(operation.requestId, operation);
+    for (const [id, op] of this.operations) {
+      if (this.operations.size <= keptOperations) break;
+      if (op.status !== 'InProgress') this.operations.delete(id);
+    }
+    this.events.publish({ type: 'operation', operation: { ...operation } });
+    return operation;
+  }
+
+  /** Succeeded (`error` null) or Failed with the reason. */
+  end(operation: OperationView, error: string | null): void {
+    operation.status = error ? 'Failed' : 'Succeeded';
+    operation.error = error;
+    operation.endedAt = this.now();
+    this.logs?.frontEnd.write(error ? 'ERROR' : 'INFO', `${operation.kind} ${operation.target}: ${operation.status}${error ? `: ${error}` : '.'}`, operation.requestId);
+    this.logs?.operation(operation, this.deployments.get(operation.requestId) || undefined);
+    this.deployments.delete(operation.requestId);
+    this.events.publish({ type: 'operation', operation: { ...operation } });
+  }
+
+  /** An operation outside a deployment's lifecycle (a session export), whose owner reports its progress. */
+  trackOperation(kind: OperationKind, target: string): TrackedOperation {
+    const operation = this.start(kind, target);
+    return {
+      operation,
+      progress: (fraction) => {
+        operation.progress = fraction;
+        this.events.publish({ type: 'operation', operation: { ...operation } });
+      },
+      end: (error) => this.end(operation, error),
+    };
+  }
+}
