@@ -206,10 +206,11 @@ export const FabricErrors = {
   hostedServiceNameInvalid: (name: string) =>
     new FabricError('BadRequest', `The hosted service name "${name}" is invalid: use 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit.`),
   hostedServiceNameTaken: (name: string) => new FabricError('Conflict', `The hosted service name "${name}" is already taken.`),
-  hostedServiceNeedsLocation: (locations: readonly string[]) =>
-    new FabricError('BadRequest', `A hosted service needs a Location (Fabric Lab's: ${locations.join(', ')}); affinity groups are not emulated.`),
-  locationNotAvailable: (location: string, locations: readonly string[]) =>
-    new FabricError('BadRequest', `The location "${location}" is not available; Fabric Lab's locations: ${locations.join(', ')}.`),
+  /** `regions`: the machine pools' regions, which are the API's locations. */
+  hostedServiceNeedsLocation: (regions: readonly string[]) =>
+    new FabricError('BadRequest', `A hosted service needs a Location (Fabric Lab's: ${regions.join(', ')}); affinity groups are not emulated.`),
+  locationNotAvailable: (location: string, regions: readonly string[]) =>
+    new FabricError('BadRequest', `The location "${location}" is not available; Fabric Lab's locations: ${regions.join(', ')}.`),
   hostedServiceHasDeployments: (name: string, deployments: string) => new FabricError('Conflict', `The hosted service ${name} has deployments (${deployments}); delete them first.`),
   certificateAlreadyHeld: (service: string, thumbprint: string) => new FabricError('Conflict', `The hosted service ${service} already holds the certificate with thumbprint ${thumbprint}.`),
   certificateNotHeld: (service: string, algorithm: string, thumbprint: string) => new FabricError('NotFound', `The hosted service ${service} holds no certificate ${algorithm}-${thumbprint}.`),
