@@ -18,12 +18,15 @@ import { managementErrors, toManagementError, type ManagementError } from './man
 import { routeRequest, type FabricLabExtensions, type ManagementAnswer, type ManagementRequest } from './management-routes';
 import { xmlDocument } from './management-xml';
 
-/** The versions of the API Microsoft documented, oldest to newest. */
+/**
+ * The versions of the API: those Microsoft's "Service Management Versioning" page listed (2009-10-01 to 2014) and
+ * those its classic clients send (azure-asm-* packages: 2013-07-01, 2016-03-01, 2016-07-01, 2017-01-01, ...).
+ */
 export const managementApiVersions = [
-  '2009-10-01', '2010-04-01', '2010-10-28', '2011-02-25', '2011-06-01', '2011-08-01', '2011-10-01', '2011-11-01',
-  '2012-03-01', '2012-08-01', '2012-12-01', '2013-03-01', '2013-06-01', '2013-08-01', '2013-10-01', '2013-11-01',
+  '2009-10-01', '2010-04-01', '2010-10-28', '2011-02-25', '2011-06-01', '2011-08-01', '2011-10-01', '2012-03-01',
+  '2012-08-01', '2012-12-01', '2013-03-01', '2013-06-01', '2013-07-01', '2013-08-01', '2013-10-01', '2013-11-01',
   '2014-02-01', '2014-04-01', '2014-05-01', '2014-06-01', '2014-07-01', '2014-10-01', '2015-02-01', '2015-04-01',
-  '2015-10-01', '2015-12-01', '2016-03-01', '2016-06-01', '2016-11-01', '2017-01-01',
+  '2015-10-01', '2015-12-01', '2016-03-01', '2016-06-01', '2016-07-01', '2016-11-01', '2017-01-01',
 ] as const;
 const knownVersions = new Set<string>(managementApiVersions);
 
