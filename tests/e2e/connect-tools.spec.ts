@@ -46,7 +46,7 @@ test('the panel shows the API, downloads the publish settings, and API calls sho
   await panel.getByRole('button', { name: 'Show bearer token' }).click();
   const token = readFileSync(join(folder, 'token'), 'utf8').trim();
   await expect(panel.locator('[data-token]')).toHaveText(token);
-  await page.screenshot({ path: 'test-results/screenshots/connect-tools.png', fullPage: true });
+  await panel.screenshot({ path: 'test-results/screenshots/connect-tools.png' });
   await panel.getByRole('button', { name: 'Close' }).click();
 
   const caPem = readFileSync(join(folder, 'ca.pem'), 'utf8');
