@@ -54,6 +54,13 @@ module.exports = {
       to: { pathNot: ['^src-main/(fabric|common|package|logs)/', '^node_modules/@nats-io/', '^node_modules/http-parser-js/'], dependencyTypesNot: ['core'] },
     },
     {
+      name: 'management-knows-no-shell',
+      severity: 'error',
+      comment: 'management/ is the Service Management API: HTTPS and XML over the fabric, started by the shells, knowing none of them.',
+      from: { path: '^src-main/management/' },
+      to: { pathNot: ['^src-main/(management|fabric|common|package|logs)/', '^node_modules/(node-forge|fast-xml-parser)/'], dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'role-host-shares-only-common',
       severity: 'error',
       comment: "A role's host process shares only the role-host protocol (common/) with the host worker.",

@@ -48,6 +48,7 @@ export const fabricCommandArgs = {
     })
     .refine((c) => c.scale !== undefined || c.paused !== undefined || c.seed !== undefined, 'give scale, paused, seed or several'),
   getTimings: z.undefined(),
+  getManagementConnection: z.undefined(),
   setTimings: z.strictObject({
     // Names and ranges are the fabric's rules (common/timings.ts), checked here so the message names the phase;
     // rules between phases need the session's current values, so the fabric checks those.

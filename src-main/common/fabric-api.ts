@@ -345,6 +345,25 @@ export interface OperationRef {
   deploymentId: string;
 }
 
+/** How tools reach this fabric's Service Management API (the "Connect tools" panel); null when it is not served. */
+export interface ManagementConnection {
+  /** https://127.0.0.1:<port>: the ServiceManagementUrl. */
+  url: string;
+  /** Where the publish settings, ca.pem and token are written. */
+  folder: string;
+  /** The CA that signed the API's certificate: what tools must trust. */
+  caPem: string;
+  subscriptions: {
+    id: string;
+    name: string;
+    /** A bearer token of this subscription. */
+    token: string;
+    publishSettingsFileName: string;
+    /** The .publishsettings file's text (it holds the management certificate and its key). */
+    publishSettings: string;
+  }[];
+}
+
 /** Commands and queries; each takes at most one argument and answers asynchronously (log commands: log-api.ts). */
 export interface FabricCommands extends LogCommands {
   getSnapshot(): Promise<FabricSnapshot>;
@@ -385,6 +404,8 @@ export interface FabricCommands extends LogCommands {
   startTraffic(request: TrafficRequest): Promise<TrafficRunView>;
   /** Cancel a running traffic run; answers it as it ended. */
   stopTraffic(request: { runId: string }): Promise<TrafficRunView>;
+  /** Where the Service Management API listens and the files to connect tools to it; null when it is not served. */
+  getManagementConnection(): Promise<ManagementConnection | null>;
 }
 
 export type Disposer = () => void;
@@ -418,6 +439,7 @@ export const fabricCommandNames = [
   'getTraffic',
   'startTraffic',
   'stopTraffic',
+  'getManagementConnection',
   ...logCommandNames,
 ] as const satisfies readonly FabricCommandName[];
 

@@ -224,6 +224,45 @@ export const FabricErrors = {
   /** A node's own refusal of a log request, passed on with its code (NotFound and BadRequest; anything else Internal). */
   fromHostNode: (node: string, code: string, message: string) =>
     new FabricError(code === 'NotFound' || code === 'BadRequest' ? code : 'Internal', `Host node ${node}: ${message.slice(0, 500)}`),
+  // ---- The Service Management API (fabric/service-management.ts, fabric/hosted-services.ts, src-main/management)
+  subscriptionNotFound: (id: string) => new FabricError('NotFound', `There is no subscription ${id}.`),
+  hostedServiceNotFound: (name: string, requestId?: string) => new FabricError('NotFound', `The hosted service ${name} does not exist.`, requestId),
+  hostedServiceNameInvalid: (name: string) =>
+    new FabricError('BadRequest', `The hosted service name "${name}" is invalid: use 1 to 63 letters, digits and hyphens, starting and ending with a letter or digit.`),
+  hostedServiceNameTaken: (name: string) => new FabricError('Conflict', `The hosted service name "${name}" is already taken.`),
+  /** `regions`: the machine pools' regions, which are the API's locations. */
+  hostedServiceNeedsLocation: (regions: readonly string[]) =>
+    new FabricError('BadRequest', `A hosted service needs a Location (Fabric Lab's: ${regions.join(', ')}); affinity groups are not emulated.`),
+  locationNotAvailable: (location: string, regions: readonly string[]) =>
+    new FabricError('BadRequest', `The location "${location}" is not available; Fabric Lab's locations: ${regions.join(', ')}.`),
+  hostedServiceHasDeployments: (name: string, deployments: string) => new FabricError('Conflict', `The hosted service ${name} has deployments (${deployments}); delete them first.`),
+  certificateAlreadyHeld: (service: string, thumbprint: string) => new FabricError('Conflict', `The hosted service ${service} already holds the certificate with thumbprint ${thumbprint}.`),
+  certificateNotHeld: (service: string, algorithm: string, thumbprint: string) => new FabricError('NotFound', `The hosted service ${service} holds no certificate ${algorithm}-${thumbprint}.`),
+  /** A role's certificate (from the .csdef, thumbprint from the .cscfg) the hosted service does not hold. */
+  deploymentCertificateMissing: (thumbprint: string, roleName: string, certificateName: string, service: string, requestId?: string) =>
+    new FabricError(
+      'BadRequest',
+      `The certificate with thumbprint ${thumbprint} was not found: role ${roleName} names it (${certificateName}) but hosted service ${service} does not hold it; add it with Add Service Certificate first.`,
+      requestId,
+    ),
+  noDeploymentInSlot: (service: string, slot: string) => new FabricError('NotFound', `No deployments were found in the ${slot} slot of hosted service ${service}.`),
+  noDeploymentNamed: (service: string, name: string) => new FabricError('NotFound', `No deployment named ${name} was found in hosted service ${service}.`),
+  hostedServiceSlotTaken: (service: string, slot: string, deploymentId: string, requestId?: string) =>
+    new FabricError('Conflict', `There is already a deployment (${deploymentId}) in the ${slot} slot of hosted service ${service}; delete it or deploy to the other slot.`, requestId),
+  deploymentNameTaken: (service: string, name: string, requestId?: string) => new FabricError('Conflict', `Hosted service ${service} already has a deployment named ${name}.`, requestId),
+  /** `diagnostics`: each as file:line:col: severity [rule] message, joined. */
+  deploymentPackageInvalid: (count: number, withWarnings: boolean, diagnostics: string, requestId?: string) =>
+    new FabricError('BadRequest', `The package or its configuration is not valid (${count} ${withWarnings ? 'errors and warnings' : 'errors'}): ${diagnostics}`, requestId),
+  roleInstanceNotFound: (deploymentName: string, instanceName: string) => new FabricError('NotFound', `Deployment ${deploymentName} has no role instance ${instanceName}.`),
+  lastInstancesOfRole: (roleName: string, requestId?: string) => new FabricError('BadRequest', `Role ${roleName} would have no instance left; delete the deployment instead.`, requestId),
+  operationNotFound: (requestId: string) => new FabricError('NotFound', `There is no operation with request id ${requestId} in this subscription.`),
+  /** Create Deployment's PackageUrl could not be used; `reason` says why, naming the URL or the file. */
+  packageUrlRefused: (reason: string) => new FabricError('BadRequest', reason),
+  /** A request whose body or URI is not what the operation takes; `detail` names the element, the parameter or the line and column. */
+  managementRequestInvalid: (detail: string) => new FabricError('BadRequest', detail),
+  managementXmlInvalid: (where: string) => new FabricError('BadRequest', `The request body's XML was invalid or not correctly specified: ${where}.`),
+  managementUriUnknown: (method: string, path: string) => new FabricError('NotFound', `The requested URI does not represent any resource on the server: ${method} ${path}.`),
+  sessionExportNotFound: (id: string) => new FabricError('NotFound', `There is no session export ${id} (exports are kept while the session runs).`),
 
   // ---- Internal (InternalError, 500)
   exportFailed: (target: string, reason: string) => new FabricError('Internal', `The export to ${target} failed: ${reason}. The fabric keeps running.`),

@@ -16,7 +16,19 @@ export type OperationKind =
   /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
   | 'ChangeDeploymentConfiguration'
   /** Writing the session's logs to one .zip (log-api.ts exportSession). */
-  | 'ExportSession';
+  | 'ExportSession'
+  /** Service Management API calls that change a hosted service (ended when answered). */
+  | 'CreateHostedService'
+  | 'UpdateHostedService'
+  | 'DeleteHostedService'
+  | 'AddCertificate'
+  | 'DeleteCertificate'
+  | 'DeleteRoleInstances'
+  /** Service Management API operations the fabric does not have yet: recorded, then failed by name. */
+  | 'UpgradeDeployment'
+  | 'WalkUpgradeDomain'
+  | 'RollbackUpdateOrUpgrade'
+  | 'SwapDeployment';
 
 /** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
 export interface StatusChangeRecord {

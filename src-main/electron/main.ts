@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
 import { installLastResortHandlers } from '../fabric/last-resort';
+import { startManagementFace, type ManagementFace } from '../management/management-face';
 import { chooseExportPath, packageDialogs } from './dialogs';
 import { connectFabricIpc } from './ipc-bridge';
 import { createMainWindow, rendererLocation } from './window';
@@ -22,6 +23,7 @@ const hostWorkerUrl = new URL('./host-worker.js', import.meta.url);
 applySecurityRestrictions(app, location.isAppUrl);
 
 let fabric: Fabric | null = null;
+let management: ManagementFace | null = null;
 let fabricClosing = false;
 let fabricClosed = false;
 let win: BrowserWindow | null = null;
@@ -42,8 +44,9 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     if (fabricClosing) return;
     fabricClosing = true;
-    fabric
-      .close()
+    // The API stops taking calls first; its failing to close must not keep the fabric open.
+    (management?.close().catch((error: unknown) => console.error(`Fabric Lab: the Service Management API did not close cleanly: ${describe(error)}`)) ?? Promise.resolve())
+      .then(() => fabric!.close())
       .catch((error: unknown) => console.error(`Fabric Lab: the fabric did not close cleanly: ${describe(error)}`))
       .finally(() => {
         fabricClosed = true;
@@ -58,6 +61,12 @@ async function start(): Promise<void> {
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
   const started = (fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true }));
   installLastResortHandlers((message) => started.reportError('Process', message));
+  // The Service Management API, its CA and credentials made once per installation in the app's data folder.
+  // The app is useful without it, so a failure here is logged, not fatal.
+  management = await startManagementFace(fabric, { folder: join(app.getPath('userData'), 'management'), log: (line) => console.error(line) }).catch((error: unknown) => {
+    console.error(`Fabric Lab: the Service Management API did not start: ${describe(error)}`);
+    return null;
+  });
   const window = (win = createMainWindow(location, preloadPath));
   const disconnect = connectFabricIpc({
     win,

@@ -1,7 +1,7 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import type { InstanceRequest, InstanceResponse, TrafficRequest, TrafficRunView, TrafficView } from '../common/fabric-api';
+import type { InstanceRequest, InstanceResponse, ManagementConnection, TrafficRequest, TrafficRunView, TrafficView } from '../common/fabric-api';
 import { FabricError, FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
 import { DisposableStore } from '../common/disposables';
@@ -26,6 +26,7 @@ import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
 import { ClockGovernor, type GovernorOptions, type PaceJudgement } from './clock-governor';
 import { defaultSamplesDir, PackageStore } from './package-store';
+import { ServiceManagement } from './service-management';
 
 export interface FabricOptions {
   /** The built host worker entry (out/main/host-worker.js). */
@@ -99,11 +100,14 @@ export class Fabric implements FabricApi {
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
+  /** RDFE as the Service Management API sees it (src-main/management serves it over HTTPS). */
+  readonly management: ServiceManagement;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
   private governed = false;
   /** Host nodes joined through NATS; null when the fabric runs in one process only. */
   readonly nodes: HostNodes | null;
   private readonly charts: ChartHistory;
+  private managementConnection: ManagementConnection | null = null;
 
   private constructor(private readonly options: FabricOptions) {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -171,6 +175,17 @@ export class Fabric implements FabricApi {
         this.events.record({ kind: 'fabric-error', at: this.clock.now(), source: 'ExportSession', message });
       },
       gather,
+    );
+    this.management = new ServiceManagement(
+      this.frontEnd,
+      this.operations,
+      this.packages,
+      (deploymentId) => this.controllers.flatMap((c) => c.instancesOf(deploymentId)),
+      () => this.controllers.map((c) => c.pool.region),
+      options.coreQuota ?? 20,
+      options.workDir ?? join(this.sessionDir, 'uploads'),
+      () => this.clock.now(),
+      this.logs,
     );
     this.started.add(() => this.exporter.close());
     if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
@@ -282,6 +297,15 @@ export class Fabric implements FabricApi {
   async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName);
+  }
+
+  async getManagementConnection(): Promise<ManagementConnection | null> {
+    return this.managementConnection;
+  }
+
+  /** The shell that serves the Service Management API says where (src-main/management/management-face.ts). */
+  setManagementConnection(connection: ManagementConnection | null): void {
+    this.managementConnection = connection;
   }
 
   async setClock(request: { scale?: number; paused?: boolean; seed?: number }): Promise<ClockState> {

@@ -56,9 +56,10 @@ export class FrontEnd {
     return [...this.deployments.values()].map((d) => d.view);
   }
 
-  async deploy(request: DeployRequest): Promise<OperationRef> {
+  /** `chosenId` (as in each command below): the request id when the caller gave the request one (the Service Management API). */
+  async deploy(request: DeployRequest, chosenId?: string): Promise<OperationRef> {
     // Every request gets its id as it arrives, so a refusal names it as an accepted request's operation does.
-    const requestId = randomUUID();
+    const requestId = chosenId ?? randomUUID();
     const source = this.packages.modelFor(request, requestId);
     const serviceName = request.serviceName ?? source.name;
     const slot = request.slot ?? 'production';
@@ -105,8 +106,8 @@ export class FrontEnd {
     return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
 
-  deleteDeployment(deploymentId: string): OperationRef {
-    const requestId = randomUUID();
+  deleteDeployment(deploymentId: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.deploymentBeingDeleted(deploymentId, deployment.operation.requestId, requestId);
     // Deleting supersedes whatever was in progress.
@@ -119,8 +120,8 @@ export class FrontEnd {
     }, requestId);
   }
 
-  updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended'): OperationRef {
-    const requestId = randomUUID();
+  updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended', chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     this.assertIdle(deployment, requestId);
     const current = deployment.view.status;
@@ -150,8 +151,8 @@ export class FrontEnd {
    * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
-  updateConfiguration(deploymentId: string, configuration: string, fileName?: string): OperationRef {
-    const requestId = randomUUID();
+  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
     this.assertIdle(deployment, requestId);
@@ -213,8 +214,8 @@ export class FrontEnd {
     }
   }
 
-  restartInstance(instanceId: string, how: 'reboot' | 'reimage'): OperationRef {
-    const requestId = randomUUID();
+  restartInstance(instanceId: string, how: 'reboot' | 'reimage', chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
     const controller = this.controllers.find((c) => c.instance(instanceId));
     if (!controller) throw FabricErrors.instanceNotFound(instanceId, requestId);
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId, requestId);
@@ -222,6 +223,26 @@ export class FrontEnd {
     this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged', requestId);
     const done = controller.restartInstance(instanceId, how, requestId);
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
+  }
+
+  /**
+   * Delete Role Instances: stop and remove the named instances of a running deployment; each role's instance
+   * count shrinks by the instances it lost (a role keeps at least one).
+   */
+  deleteInstances(deploymentId: string, instanceIds: string[], chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, requestId);
+    this.assertRunning(deployment, 'have instances deleted', requestId);
+    const all = deployment.controller.instancesOf(deploymentId);
+    const unknown = instanceIds.find((id) => !all.some((i) => i.id === id));
+    if (unknown) throw FabricErrors.instanceNotFound(unknown, requestId);
+    const remaining = new Map(deployment.model.roles.map((r) => [r, all.filter((i) => i.roleName === r.name && !instanceIds.includes(i.id)).length]));
+    for (const [role, left] of remaining) if (left === 0) throw FabricErrors.lastInstancesOfRole(role.name, requestId);
+    return this.run(deployment, 'DeleteRoleInstances', deploymentId, 'RunningTransitioning', 'Running', async () => {
+      for (const [role, left] of remaining) if (left !== role.instanceCount) this.setInstanceCount(deployment, role, left);
+      await deployment.controller.stopInstances(instanceIds, 'delete', requestId);
+    }, requestId);
   }
 
   /** Route a fault to the controller that owns its target (fault-kinds.ts names it); unknown targets are NotFound. */

@@ -34,9 +34,12 @@ export const browserTokenFile = 'browser-mode.token';
 /** The join token host nodes present (serve/nats-args.ts), kept in the session folder: a secret, never exported. */
 export const joinTokenFile = 'host-node.token';
 
+/** The Service Management API's CA key, management certificates' keys and tokens with --session: never exported. */
+export const managementFolderName = 'management';
+
 /** Files of the session folder as they are now, in a stable order; symlinks are not followed or archived. */
 export async function walkSession(sessionDir: string, exclude: string[]): Promise<ArchiveEntry[]> {
-  const skip = new Set([...exclude, join(sessionDir, browserTokenFile), join(sessionDir, joinTokenFile)]);
+  const skip = new Set([...exclude, join(sessionDir, browserTokenFile), join(sessionDir, joinTokenFile), join(sessionDir, managementFolderName)]);
   const out: ArchiveEntry[] = [];
   const visit = async (dir: string): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true });

@@ -9,7 +9,8 @@ import { createSessionDir } from '../fabric/fabric-logs';
 import type { HostNodesOptions } from '../fabric/nats-host-nodes';
 import { natsServerName } from '../fabric/nats-connection';
 import { joinTokenEnv, readJoinToken, sessionJoinToken } from './nats-args';
-import { browserTokenFile } from '../logs/session-archive';
+import { browserTokenFile, managementFolderName } from '../logs/session-archive';
+import { defaultManagementFolder, startManagementFace } from '../management/management-face';
 import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
 
@@ -24,6 +25,8 @@ export interface BrowserMode {
   /** The page to open, token included. */
   url: string;
   fabric: Fabric;
+  /** The Service Management API's URL. */
+  managementUrl: string;
   close(): Promise<void>;
 }
 
@@ -62,7 +65,15 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     await fabric.close();
     throw error;
   });
+  // The Service Management API, with its credentials in the session folder when one is given.
+  const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
+  const management = await startManagementFace(fabric, { folder: managementFolder, port: options.managementPort, log: (line) => console.error(line) }).catch(async (error: unknown) => {
+    await server.close();
+    await fabric.close();
+    throw error;
+  });
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
+  console.log(`Service Management API: ${management.server.url} (publish settings, ca.pem and token in ${managementFolder})`);
   console.log(`Session logs: ${fabric.sessionDir}`);
   if (options.nats) console.log(`Host nodes join through NATS at ${natsServerName(options.nats)}; ${tokenNote}.`);
   if (options.session !== undefined) console.log(`The page's token is kept in ${join(fabric.sessionDir, browserTokenFile)} (readable only by you) for restarts of this session.`);
@@ -70,7 +81,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   return {
     url: server.url,
     fabric,
+    managementUrl: management.server.url,
     async close() {
+      await management.close();
       await server.close();
       await fabric.close();
     },

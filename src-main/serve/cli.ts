@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import type { ValidationDiagnostic } from '../common/service-model';
 import { readServicePackage, type PackageReadResult } from '../package/index';
 import { exitInvalid, exitUsage, exitValid, processIo, type CliIo } from './cli-io';
+import { addRemoteCommands } from './cli-remote';
 import { addRunCommand } from './cli-run';
 import { addTrafficCommand } from './cli-traffic';
 import { addHostNodeCommand } from './host-node-args';
@@ -115,6 +116,8 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     closeOnSignals(await startBrowserMode(options));
   });
   addHostNodeCommand(program, io, setStatus, { usage: exitUsage, failed: exitInvalid });
+  // A running Fabric Lab (or anything that speaks the Service Management API), through its publish settings.
+  addRemoteCommands(program, io, setStatus);
 
   return program;
 }

@@ -30,6 +30,8 @@ export interface ServeOptions {
   nats?: NatsSettings;
   /** The file holding the join token host nodes must present (else FABRIC_LAB_JOIN_TOKEN, else one kept in the session). */
   joinTokenFile?: string;
+  /** The Service Management API's port (0: any free port). */
+  managementPort?: number;
 }
 
 export { maxCoresPerHost, maxHosts } from './pool-spec';
@@ -45,6 +47,7 @@ export class ServeArgsError extends Error {
 /** The flags a serve command line gives, as commander collects them. */
 interface ServeFlags extends NatsFlags {
   port?: number;
+  managementPort?: number;
   timeScale?: number;
   seed?: number;
   hosts?: number;
@@ -72,6 +75,11 @@ function defineServeOptions(command: Command, refusal: { message: string | null 
   return defineNatsOptions(command, (parse) => check<string>((t) => parse(t)), 'fabric')
     .description('Runs the fabric headless and serves its UI to a browser on http://127.0.0.1 (loopback only).')
     .option('--port <N>', 'port to listen on, 0..65535 (default 0: any free port)', check((t) => integerIn('--port', t, 0, 65535)))
+    .option(
+      '--management-port <N>',
+      "the Service Management API's HTTPS port on 127.0.0.1 (default 0: any free port); its credentials live in DIR/management with --session, else in the user data folder",
+      check((t) => integerIn('--management-port', t, 0, 65535)),
+    )
     .option('--time-scale <N>', `emulated seconds per real second, ${minTimeScale}..${maxTimeScale} (default 10)`, check((t) => timeScale(t)))
     .option('--seed <N>', "seed for the fabric's jitter, 0..4294967295, to replay a session (default random)", check((t) => integerIn('--seed', t, 0, 2 ** 32 - 1)))
     .option('--hosts <N>', `hosts powered on in the machine pool, 1..${maxHosts} (default 4, plus 1 spare)`, check((t) => integerIn('--hosts', t, 1, maxHosts)))
@@ -92,6 +100,7 @@ function defineServeOptions(command: Command, refusal: { message: string | null 
 function serveOptions(flags: ServeFlags): ServeOptions {
   const options: ServeOptions = {};
   if (flags.port !== undefined) options.port = flags.port;
+  if (flags.managementPort !== undefined) options.managementPort = flags.managementPort;
   if (flags.timeScale !== undefined) options.timeScale = flags.timeScale;
   if (flags.seed !== undefined) options.seed = flags.seed;
   if (flags.hosts !== undefined) options.hosts = flags.hosts;

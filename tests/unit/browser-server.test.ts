@@ -70,6 +70,7 @@ function fakeFabric() {
     sendInstanceRequest: async () => {
       throw new Error('not used');
     },
+    getManagementConnection: async () => null,
     listLogs: async () => [],
     readLog: async () => {
       throw new FabricError('NotFound', 'no log');

@@ -85,7 +85,8 @@ describe('fabric-lab validate (in process)', () => {
     [['validate', join(fixtures, 'minimal.csdef'), fixtures], /must be a \.cscfg file/],
     [['validate'], /missing required argument 'package'/],
     [['validate', '--strict', join(fixtures, 'minimal.csdef')], /unknown option '--strict'/],
-    [['deploy', 'x'], /unknown command 'deploy'/],
+    [['deploy', 'x'], /missing required argument 'package'/],
+    [['launch', 'x'], /unknown command 'launch'/],
     [['run', 'x'], /missing required argument 'cscfg'/],
     [[], /Usage: fabric-lab/],
   ])('exits 2 when the command line is wrong: %j', async (args, message) => {

@@ -125,6 +125,9 @@ const fakes = vi.hoisted(() => {
     showSaveDialog: vi.fn(),
     showOpenDialog: vi.fn(),
     fabricStart: vi.fn(),
+    // The Service Management API's face: stood in, so no credentials are written under the fake paths.
+    managementStart: vi.fn(),
+    managementClose: vi.fn(async () => {}),
   };
 });
 
@@ -137,6 +140,7 @@ vi.mock('electron', () => ({
   dialog: { showErrorBox: fakes.showErrorBox, showSaveDialog: fakes.showSaveDialog, showOpenDialog: fakes.showOpenDialog },
 }));
 vi.mock('../../src-main/fabric/fabric', () => ({ Fabric: { start: fakes.fabricStart } }));
+vi.mock('../../src-main/management/management-face', () => ({ startManagementFace: fakes.managementStart }));
 
 import { applySecurityRestrictions, contentSecurityPolicy, pageContentSecurityPolicy } from '../../src-main/electron/security-restrictions';
 import { createMainWindow, rendererLocation } from '../../src-main/electron/window';
@@ -600,7 +604,7 @@ describe('the preload', () => {
 });
 
 describe('the main entry', () => {
-  async function startMain(start: () => Promise<unknown>, { lock = true } = {}) {
+  async function startMain(start: () => Promise<unknown>, { lock = true, management = async () => ({ close: fakes.managementClose }) as unknown } = {}) {
     vi.resetModules();
     fakes.log.length = 0;
     fakes.app.listeners.clear();
@@ -611,6 +615,8 @@ describe('the main entry', () => {
     fakes.FakeBrowserWindow.created.length = 0;
     fakes.showErrorBox.mockReset();
     fakes.fabricStart.mockReset().mockImplementation(start);
+    fakes.managementClose.mockClear();
+    fakes.managementStart.mockReset().mockImplementation(management);
     await import('../../src-main/electron/main');
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -628,6 +634,19 @@ describe('the main entry', () => {
     expect(win?.loadURL.mock.calls[0]?.[0]).toMatch(/^file:.*\/renderer\/index\.html$/);
     expect(fakes.ipcMain.handlers.has('fabric:invoke')).toBe(true);
     expect(fakes.ipcMain.handlers.has('fabric:choose-package')).toBe(true);
+    // The Service Management API keeps its CA and credentials in the app's data folder, once per installation.
+    expect(fakes.managementStart).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ folder: expect.stringMatching(/userData[/\\]management$/) }));
+  });
+
+  it('opens the window even when the Service Management API cannot start', async () => {
+    await startMain(async () => fakeFabric().api, {
+      management: async () => {
+        throw new Error('port taken');
+      },
+    });
+    expect(fakes.managementStart).toHaveBeenCalled();
+    expect(fakes.FakeBrowserWindow.created).toHaveLength(1);
+    expect(fakes.showErrorBox).not.toHaveBeenCalled();
   });
 
   it("wires the window's save dialog to exportSession({saveAs}) and its open dialog to choosePackage", async () => {
@@ -657,7 +676,9 @@ describe('the main entry', () => {
     fakes.app.emit('will-quit', again);
     expect(first.preventDefault).toHaveBeenCalled();
     expect(again.preventDefault, 'still closing: keep waiting').toHaveBeenCalled();
-    expect(close).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(close).toHaveBeenCalledTimes(1));
+    // The API stops taking calls before the fabric closes.
+    expect(fakes.managementClose).toHaveBeenCalledTimes(1);
     expect(fakes.app.quit).toHaveBeenCalledTimes(1);
 
     finishClose();

@@ -50,6 +50,10 @@ describe('npm run serve arguments', () => {
     expect(() => parseServeArgs(argv)).toThrow(message);
   });
 
+  it('reads the Service Management API\'s port', () => {
+    expect(parseServeArgs(['--management-port', '4443'])).toEqual({ kind: 'run', options: { managementPort: 4443 } });
+  });
+
   it('asks for help with --help', () => {
     expect(parseServeArgs(['--help'])).toEqual({ kind: 'help' });
     expect(parseServeArgs(['--port', '1', '--help'])).toEqual({ kind: 'help' });
@@ -63,6 +67,8 @@ describe('npm run serve arguments', () => {
     [['--port', '-1'], /--port/],
     [['--port', ''], /--port/],
     [['--port'], /--port/],
+    [['--management-port', '70000'], /--management-port/],
+    [['--management-port', 'https'], /--management-port/],
     [['--time-scale', '0.05'], /--time-scale/],
     [['--time-scale', '1001'], /--time-scale/],
     [['--time-scale', 'fast'], /--time-scale/],
@@ -103,5 +109,7 @@ describe('npm run serve arguments', () => {
     expect(err.join('\n')).toMatch(/--pool cannot be combined with --hosts or --cores/);
     expect(await main(['serve', '--help'], io)).toBe(0);
     expect(out.join('\n')).toMatch(/--session <DIR>[\s\S]*--phase <NAME=MS>/);
+    expect(out.join('\n')).toMatch(/--management-port <N>/);
+    expect(out.join('\n')).toMatch(/--management-port <N>/);
   });
 });

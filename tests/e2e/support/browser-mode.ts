@@ -10,6 +10,10 @@ const serveEntry = fileURLToPath(new URL('../../../out/main/serve.js', import.me
 export interface RunningServe {
   url: string;
   origin: string;
+  /** The Service Management API's URL, as serve printed it. */
+  managementUrl: string;
+  /** The --session folder (management/ holds the publish settings, ca.pem and token). */
+  session: string;
   stop(): Promise<void>;
 }
 
@@ -19,14 +23,15 @@ export async function startServe(args: string[] = [], keepSession?: string): Pro
   const session = keepSession ?? mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-session-'));
   const child: ChildProcess = spawn(process.execPath, [serveEntry, '--session', session, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, managementUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s:\n${output}`)), 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/\S+)/.exec(output);
-      if (match) {
+      const management = /Service Management API: (https:\/\/\S+)/.exec(output);
+      if (match && management) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve([match[1]!, management[1]!]);
       }
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -38,6 +43,8 @@ export async function startServe(args: string[] = [], keepSession?: string): Pro
   return {
     url,
     origin: new URL(url).origin,
+    managementUrl,
+    session,
     stop: () =>
       new Promise<void>((resolve) => {
         const done = () => {
