@@ -241,15 +241,18 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     await api.setClock({ paused: true });
     const pausedAt = api.clock.now();
     await new Promise((r) => setTimeout(r, 1_500));
-    // Paused: no timer fires on the node, so no heartbeat is stamped after the pause.
-    expect((await remote())!.lastHeartbeat!).toBeLessThanOrEqual(pausedAt + 1);
+    // Paused: no timer fires on the node, so no heartbeat is stamped after the pause, but for one already under way
+    // when the pause reached the node (at 1000x, each real millisecond of delivery is an emulated second). A node
+    // that kept running would be 1,500 emulated seconds on.
+    expect((await remote())!.lastHeartbeat!).toBeLessThanOrEqual(pausedAt + 5_000);
     await api.setClock({ paused: false, scale: 1000 });
     const resumedAt = api.clock.now();
     await waitFor('a heartbeat stamped after the resume', async () => ((await remote())?.lastHeartbeat ?? 0) > resumedAt);
     // Two real seconds at 1000x: a node still at 200x would be 1,600 emulated seconds behind. Stamped on the
-    // node's copy of the clock, its heartbeats stay within a few heartbeats (5 s each) of the fabric's now.
+    // node's copy of the clock, its heartbeats stay far closer than that to the fabric's now; the bound leaves room
+    // for a busy machine, where 400 emulated seconds are only 0.4 real seconds of delivery delay.
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(Math.abs(api.clock.now() - (await remote())!.lastHeartbeat!)).toBeLessThan(60_000);
+    expect(Math.abs(api.clock.now() - (await remote())!.lastHeartbeat!)).toBeLessThan(400_000);
     expect((await remote())!.health).toBe('Healthy');
   }, 60_000);
 
