@@ -353,7 +353,6 @@ function hostedServiceElement(r: ManagementRequest, s: HostedService): XmlElemen
 
 function deploymentElement(service: HostedService, d: ManagedDeployment): XmlElement {
   const v = d.view;
-  const inputEndpoints = v.roles.flatMap((role) => role.endpoints.input.map((e) => ({ role, e })));
   return {
     Name: d.name,
     DeploymentSlot: capitalized(v.slot),
@@ -362,7 +361,7 @@ function deploymentElement(service: HostedService, d: ManagedDeployment): XmlEle
     Label: base64(d.label),
     Url: `http://${service.name}.cloudapp.net/`,
     Configuration: base64(d.configuration),
-    RoleInstanceList: { RoleInstance: d.instances.map(roleInstanceElement) },
+    RoleInstanceList: { RoleInstance: d.instances.map((i) => roleInstanceElement(i, v.vip)) },
     UpgradeDomainCount: Math.max(1, ...d.instances.map((i) => i.upgradeDomain + 1)),
     RoleList: { Role: v.roles.map((role) => ({ RoleName: role.name, OsVersion: '', RoleType: role.type === 'WebRole' ? 'WebRole' : 'WorkerRole' })) },
     SdkVersion: '2.9.6',
@@ -371,14 +370,17 @@ function deploymentElement(service: HostedService, d: ManagedDeployment): XmlEle
     CreatedTime: iso(v.createdAt),
     LastModifiedTime: iso(v.createdAt),
     ExtendedProperties: {},
+    // The load balancer's own VIP and ports (a taken or privileged port walks up, so Port is the one that listens).
     InputEndpointList: {
-      InputEndpoint: inputEndpoints.map(({ role, e }) => ({ RoleName: role.name, Vip: '127.0.0.1', Port: e.port, Protocol: e.protocol })),
+      InputEndpoint: v.inputEndpoints
+        .filter((e) => e.instanceName === null)
+        .map((e) => ({ RoleName: e.roleName, Vip: e.vip, Port: e.port ?? e.requestedPort, Protocol: e.protocol })),
     },
-    VirtualIPs: inputEndpoints.length ? { VirtualIP: [{ Address: '127.0.0.1', IsDnsProgrammed: true, Name: `${service.name}ContractContract` }] } : undefined,
+    VirtualIPs: v.vip && v.inputEndpoints.length ? { VirtualIP: [{ Address: v.vip, IsDnsProgrammed: true, Name: `${service.name}ContractContract` }] } : undefined,
   };
 }
 
-function roleInstanceElement(i: InstanceView): XmlElement {
+function roleInstanceElement(i: InstanceView, vip: string | null): XmlElement {
   return {
     RoleName: i.roleName,
     InstanceName: i.name,
@@ -388,11 +390,11 @@ function roleInstanceElement(i: InstanceView): XmlElement {
     InstanceSize: i.vmSize,
     InstanceStateDetails: i.stateDetails,
     InstanceErrorCode: '',
-    IpAddress: '',
+    IpAddress: i.ipAddress ?? undefined,
     InstanceEndpoints: {
       InstanceEndpoint: i.endpoints.map((e) => {
         const port = e.address ? Number(e.address.split(':').at(-1)) : undefined;
-        return { Name: e.name, Vip: '127.0.0.1', PublicPort: e.publicPort, LocalPort: port, Protocol: e.protocol };
+        return { Name: e.name, Vip: vip ?? undefined, PublicPort: e.publicPort, LocalPort: port, Protocol: e.protocol };
       }),
     },
     PowerState: i.powerState,

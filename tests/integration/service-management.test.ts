@@ -429,3 +429,39 @@ describe('Create Deployment without StartDeployment', () => {
     expect([all.status, errorOf(all.body).code]).toEqual([501, 'NotImplemented']);
   }, 120_000);
 });
+
+describe('addresses through the API', () => {
+  it('shows the load balancer\'s VIP and each instance\'s DIP, as Get Deployment names them, and the VIP answers', async () => {
+    await createService('addr');
+    const webAndWorker = new URL('../../resources/samples/web-and-worker/', import.meta.url);
+    const configuration = readFileSync(new URL('ServiceConfiguration.cscfg', webAndWorker), 'utf8');
+    const deployed = await call<{ status: string }>(client.deployments, 'create', 'addr', 'Production', {
+      name: 'addr-1',
+      packageUri: pathToFileURL(webAndWorker.pathname).href,
+      label: 'addresses',
+      configuration,
+      startDeployment: true,
+    });
+    expect(deployed.status).toBe('Succeeded');
+    interface Addressed { iPAddress?: string; roleName: string; instanceStatus: string; instanceEndpoints: { name: string; virtualIPAddress?: string; port?: number }[] }
+    const ready = await waitFor('every instance ReadyRole with its DIP', async () => {
+      const d = await call<{ roleInstances: Addressed[]; virtualIPAddresses: { address: string }[] }>(client.deployments, 'getBySlot', 'addr', 'Production');
+      return d.roleInstances.length > 0 && d.roleInstances.every((i) => i.instanceStatus === 'ReadyRole' && i.iPAddress) && d;
+    }, 90_000);
+    const view = (await fabric.getSnapshot()).deployments.find((d) => d.serviceName === 'addr')!;
+    const instances = (await fabric.getSnapshot()).instances.filter((i) => i.deploymentId === view.id);
+    expect(view.vip).toBeTruthy();
+    expect(ready.virtualIPAddresses.map((v) => v.address)).toEqual([view.vip]);
+    // Each instance's IpAddress is its own DIP, as the fabric shows it, and DIPs differ where the OS allows.
+    expect(ready.roleInstances.map((i) => i.iPAddress).sort()).toEqual(instances.map((i) => i.ipAddress).sort());
+    const web = ready.roleInstances.filter((i) => i.roleName === 'WebFrontEnd');
+    expect(web.length).toBeGreaterThan(0);
+    for (const i of web) expect(i.instanceEndpoints).toEqual([expect.objectContaining({ name: 'HttpIn', virtualIPAddress: view.vip, port: 80 })]); // the client reads PublicPort as port
+    // InputEndpointList's Port is the port the VIP really listens on (80 walks up where it is taken or privileged).
+    const body = (await rest(api(alice, '/services/hostedservices/addr/deploymentslots/production'), { caPem, ...asAlice })).body;
+    const listening = view.inputEndpoints.find((e) => e.name === 'HttpIn')!;
+    expect(body).toContain(`<InputEndpoint><RoleName>WebFrontEnd</RoleName><Vip>${view.vip}</Vip><Port>${listening.port}</Port><Protocol>http</Protocol></InputEndpoint>`);
+    const answer = await fetch(`http://${view.vip}:${listening.port}/`);
+    expect(answer.status).toBeLessThan(500);
+  }, 120_000);
+});
