@@ -2,7 +2,7 @@
 // with an optional .cscfg. Finds the files, lays the package out, and hands the bytes to the service reader.
 import { mkdtemp, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { ValidationDiagnostic, ValidationResult } from '../common/service-model';
 import { layOutCspkg } from './cspkg-reader';
 import type { ZipLimits } from './safe-unzip';
@@ -68,6 +68,8 @@ async function source(path: string, shownAs: string, diagnostics: ValidationDiag
 /** The role folders of a csx-layout root: approot, sitesroot/<n> and RoleModel.xml per role that has them. */
 async function roleFolders(root: string, shownRoot: string, diagnostics: ValidationDiagnostic[]): Promise<Omit<ServiceSources, 'definition' | 'configuration'>> {
   const out: Required<Omit<ServiceSources, 'definition' | 'configuration'>> = { roleModels: {}, roleDirectories: {}, siteDirectories: {} };
+  // Absolute: role code and tasks run with approot as their working folder, where a relative path means something else.
+  root = resolve(root);
   const roles = await readdir(join(root, 'roles'), { withFileTypes: true }).catch(() => []);
   for (const r of roles) {
     if (!r.isDirectory()) continue;
@@ -113,7 +115,7 @@ export async function readServicePackage(input: string, options: ReadPackageOpti
       const name = await findDefinition(input);
       if (!name) diagnostics.push(wholeFile(input, 'csx.definition-missing', 'The folder holds no ServiceDefinition.csdef (a csx folder from `cspack /copyOnly` has one at its root).'));
       else definition = await source(join(input, name), join(input, name), diagnostics);
-      root = input;
+      root = resolve(input);
       extra = await roleFolders(input, input.replace(/\/+$/, ''), diagnostics);
     } else {
       const target = options.extractTo ?? (await mkdtemp(join(tmpdir(), `fabric-lab-${basename(input).replace(/[^\w.-]/g, '_')}-`)));

@@ -37,6 +37,14 @@ describe('fabric-lab run', () => {
     expect(lines.at(-1)).toMatchObject({ event: 'done', ok: false, message: expect.stringContaining('exited with code 1') });
   });
 
+  it('runs role code from a package given by a path relative to the working folder, as from an absolute one', () => {
+    // Role code runs with approot as its working folder: a relative package path once pointed inside itself there.
+    const { status, stdout } = run(...sample('worker-with-code'), '--time-scale', '1000', '--until-ready', '--seed', '3');
+    expect(stdout).not.toContain('Cannot find module');
+    expect(stdout.trim().split('\n').at(-1)).toBe('All 2 instance(s) are ReadyRole.');
+    expect(status).toBe(0);
+  });
+
   it('exits 1 with every diagnostic when the service is invalid, deploying nothing', () => {
     const { status, stderr, stdout } = run(...sample('validation-errors'), '--until-ready');
     expect(status).toBe(1);
