@@ -2,7 +2,7 @@
 // with an optional .cscfg. Finds the files, lays the package out, and hands the bytes to the service reader.
 import { mkdtemp, open, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { ValidationDiagnostic, ValidationResult } from '../common/service-model';
 import { layOutCspkg } from './cspkg-reader';
 import type { ZipLimits } from './safe-unzip';
@@ -71,7 +71,8 @@ async function roleFolders(root: string, shownRoot: string, diagnostics: Validat
   const roles = await readdir(join(root, 'roles'), { withFileTypes: true }).catch(() => []);
   for (const r of roles) {
     if (!r.isDirectory()) continue;
-    const dir = join(root, 'roles', r.name);
+    // Absolute: role code and tasks run with approot as their working folder, where a relative path means something else.
+    const dir = resolve(root, 'roles', r.name);
     const approot = join(dir, 'approot');
     if ((await stat(approot).catch(() => undefined))?.isDirectory()) out.roleDirectories[r.name] = approot;
     const sites = await readdir(join(dir, 'sitesroot'), { withFileTypes: true }).catch(() => []);

@@ -28,6 +28,14 @@ describe('fabric-lab run', () => {
     expect(stdout.trim().split('\n').at(-1)).toBe('All 2 instance(s) are ReadyRole.');
   });
 
+  it('runs a package with role code named by a relative path (its entry module resolves from approot)', () => {
+    const { status, stdout } = run(...sample('worker-with-code'), '--time-scale', '1000', '--until-ready', '--seed', '3');
+    expect(stdout).not.toContain('Cannot find module');
+    expect(stdout).not.toContain('FailedStartingRole');
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^All \d+ instance\(s\) are ReadyRole\.$/);
+    expect(status).toBe(0);
+  });
+
   it('prints one JSON object per line with --json, and exits 1 when an instance ends FailedStartingRole', () => {
     const { status, stdout } = run(...sample('failing-startup-task'), '--time-scale', '1000', '--until-ready', '--json');
     expect(status).toBe(1);
