@@ -32,6 +32,8 @@ export const fabricCommandArgs = {
       .optional(),
     slot: z.enum(['production', 'staging']).optional(),
     region: name.optional(),
+    /** Act as the old local emulator did: C:\\Config says emulated="true" and RoleEnvironment.IsEmulated is true. Default false: the cloud. */
+    emulated: z.boolean().optional(),
   })
     .refine((d) => (d.sample === undefined) !== (d.packageId === undefined), 'give either sample or packageId'),
   deleteDeployment: z.strictObject({ deploymentId: name }),

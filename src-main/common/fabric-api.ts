@@ -86,6 +86,8 @@ export interface DeploymentView {
   vip: string | null;
   /** Each role's input endpoints as the load balancer serves them on the VIP (the API's InputEndpointList). */
   inputEndpoints: DeploymentInputEndpointView[];
+  /** The deployment acts as the old local emulator did (emulated="true" on its instances); false: the cloud, the default. */
+  emulated: boolean;
 }
 
 /** One input endpoint on the deployment's VIP: Vip and Port as the Service Management API names them. */

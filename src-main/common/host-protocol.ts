@@ -30,6 +30,8 @@ export interface InstanceSpec {
     /** Input and internal endpoints: the csdef's port until the host binds; then the instance's real DIP and port. */
     endpoints: Record<string, { protocol: string; port: number; address?: string }>;
   };
+  /** The deployment acts as the old local emulator did: Deployment/@emulated answers "true" (absent: false, the cloud). */
+  emulated?: boolean;
   /** The configuration version the guest agent writes as C:\Config\<deploymentID>.<role>.<version>.xml (1 at deploy). */
   configurationVersion?: number;
   /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */

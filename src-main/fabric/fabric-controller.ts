@@ -170,7 +170,7 @@ export class FabricController {
     const count = roles.reduce((n, r) => n + r.indices.length, 0);
     this.log.write('INFO', `Placing ${count} instance(s) of ${deployment.id} in ${this.pool.name}.`, requestId);
     for (;;) {
-      const plan = planInstances(this.pool.name, deployment.id, roles, upgradeDomainCount, this.hosts.all(), (role) => this.instancesOf(deployment.id, role), this.capacity().free);
+      const plan = planInstances(this.pool.name, deployment, roles, upgradeDomainCount, this.hosts.all(), (role) => this.instancesOf(deployment.id, role), this.capacity().free);
       if (!Array.isArray(plan)) {
         const spare = this.hosts.spares()[0];
         if (!spare) {

@@ -83,6 +83,7 @@ export class FrontEnd {
       createdAt: this.now(),
       vip: null,
       inputEndpoints: [],
+      emulated: request.emulated ?? false,
     };
     const definition = this.packages.definitionFor(request);
     const deployment: Deployment = { view, model, controller, operation: this.operations.start('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };

@@ -54,7 +54,8 @@ export function upgradeDomainOf(index: number, upgradeDomainCount: number): numb
  */
 export function planInstances<H extends PlacementHost>(
   poolName: string,
-  deploymentId: string,
+  /** The deployment: its id, and whether it acts as the local emulator. */
+  deployment: { id: string; emulated?: boolean },
   roles: { role: RoleModel; indices: number[] }[],
   upgradeDomainCount: number,
   hosts: Iterable<H>,
@@ -82,9 +83,10 @@ export function planInstances<H extends PlacementHost>(
       plan.push({
         host,
         spec: {
-          instanceId: `${deploymentId}/${instanceName}`,
+          instanceId: `${deployment.id}/${instanceName}`,
           instanceName,
-          deploymentId,
+          deploymentId: deployment.id,
+          ...(deployment.emulated ? { emulated: true } : {}),
           roleName: role.name,
           roleType: role.type,
           vmSize: role.vmSize,

@@ -10,7 +10,7 @@ export function roleConfigXml(spec: InstanceSpec): string {
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<RoleEnvironment xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">',
-    `  <Deployment id="${esc(spec.deploymentId)}" emulated="true" />`,
+    `  <Deployment id="${esc(spec.deploymentId)}" emulated="${spec.emulated ? 'true' : 'false'}" />`,
     `  <CurrentInstance id="${esc(spec.instanceName)}" roleName="${esc(spec.roleName)}" faultDomain="${spec.faultDomain}" updateDomain="${spec.upgradeDomain}" vmSize="${esc(spec.vmSize)}">`,
     '    <ConfigurationSettings>',
     ...Object.entries(spec.roleEnvironment.settings).map(([name, value]) => `      <ConfigurationSetting name="${esc(name)}" value="${esc(value)}" />`),

@@ -66,7 +66,7 @@ export class RoleCodeHost {
       instanceId: this.spec.instanceName,
       updateDomain: this.spec.upgradeDomain,
       faultDomain: this.spec.faultDomain,
-      isEmulated: true,
+      isEmulated: this.spec.emulated === true,
       settings: this.spec.roleEnvironment.settings,
       localResources,
       endpoints: Object.fromEntries(Object.entries(this.spec.roleEnvironment.endpoints).map(([name, e]) => [name, { ...e, address: e.address ?? '127.0.0.1' }])),

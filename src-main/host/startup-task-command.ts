@@ -66,7 +66,7 @@ export function runnableCommand(task: Pick<StartupTask, 'commandLine' | 'relativ
  */
 export function roleInstanceValue(xpath: string, spec: InstanceSpec, localResourcePaths: Record<string, string> = {}): string {
   const named = (kind: string) => new RegExp(`${kind}\\[@name='([^']+)'\\]`).exec(xpath)?.[1];
-  if (xpath === '/RoleEnvironment/Deployment/@emulated') return 'true';
+  if (xpath === '/RoleEnvironment/Deployment/@emulated') return spec.emulated ? 'true' : 'false';
   if (xpath === '/RoleEnvironment/Deployment/@id') return spec.deploymentId;
   if (xpath === '/RoleEnvironment/CurrentInstance/@id') return spec.instanceName;
   if (xpath === '/RoleEnvironment/CurrentInstance/@roleName') return spec.roleName;

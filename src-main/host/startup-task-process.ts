@@ -1,6 +1,6 @@
 // Startup tasks whose command can run on this OS (node scripts, shell scripts) run as real child processes
 // in the role's folder, with the task's Environment: literal values, and RoleInstanceValue xpaths resolved
-// against the instance as Azure resolves them (for example /RoleEnvironment/Deployment/@emulated is "true").
+// against the instance as Azure resolves them (for example /RoleEnvironment/Deployment/@emulated is "false", or "true" for a deployment that acts as the local emulator).
 // Which commands can run, and their environment, are decided in startup-task-command.ts; this module only
 // starts them, and is loaded with the rest of host/guest-processes.ts when a role first needs a process.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -21,6 +21,7 @@ export interface RunOptions {
   phase?: Partial<PhaseTimings>;
   pool?: PoolConfig[];
   region?: string;
+  emulated?: boolean;
 }
 
 const failed = new Set(['FailedStartingRole', 'FailedStartingVM']);
@@ -69,6 +70,7 @@ export function addRunCommand(program: Command, io: CliIo, setStatus: (code: num
     .option('--phase <name=ms>', 'override one phase duration in emulated ms (repeatable), e.g. createVm=10000', collectPhase, {})
     .option('--pool <spec>', `a machine pool in a region (repeatable, one pool each): ${poolSpecUsage}`, collectPool, [])
     .option('--region <name>', 'deploy into the pools of this region (one of the --pool regions); any pool by default')
+    .option('--emulated', 'act as the old local emulator: the instances\' configuration says emulated="true" (default: the cloud, "false")')
     .option('--session <dir>', "folder for the session's logs (default: a new folder in the system's temp folder)")
     .option('--json', 'print one JSON object per line')
     .addHelpText('after', '\nExit status: 0 ready (or stopped with Ctrl+C), 1 the service is invalid, failed or timed out, 2 the command line is wrong.')
@@ -136,7 +138,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
         process.once('SIGTERM', stop);
       }
     });
-    const { deploymentId, requestId } = await fabric.deploy({ packageId: pkg.packageId, ...(options.region ? { region: options.region } : {}) });
+    const { deploymentId, requestId } = await fabric.deploy({ packageId: pkg.packageId, ...(options.region ? { region: options.region } : {}), ...(options.emulated ? { emulated: true } : {}) });
     const operation = (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId);
     if (operation?.status === 'Failed') return report(io, operation.error ?? 'The deployment failed.', options.json, exits.invalid);
     if (options.json) io.out(JSON.stringify({ event: 'started', deploymentId, requestId, service: pkg.name, session: fabric.sessionDir }));

@@ -66,3 +66,17 @@ test('a page opened without the token is refused', async ({ page }) => {
   expect(response?.status()).toBe(401);
   await expect(page.locator('body')).toContainText('token');
 });
+
+test('the Deploy panel can make a deployment act as the old local emulator (emulated="true"); the cloud is the default', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  const box = page.getByRole('checkbox', { name: 'Act as local emulator' });
+  await expect(box).not.toBeChecked();
+  await box.check();
+  await dashboard.deployButton('Hello worker').click();
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment.locator('[data-emulated]')).toContainText('acts as local emulator');
+  await page.screenshot({ path: 'test-results/screenshots/deploy-as-local-emulator.png', fullPage: true });
+  const view = ((await callFabric(serve.url, 'getSnapshot', undefined)) as { deployments: { serviceName: string; emulated: boolean }[] }).deployments.find((d) => d.serviceName === 'HelloWorker');
+  expect(view?.emulated).toBe(true);
+});

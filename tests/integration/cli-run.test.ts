@@ -1,6 +1,6 @@
 // `fabric-lab run` as a user runs it: the built CLI, a real headless fabric, exit codes 0 / 1 / 2.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,15 @@ describe('fabric-lab run', () => {
     expect(stdout).toMatch(/WorkerRole1_IN_0 CreatingRole -> StartingRole {2}Waiting for role to start\.\.\. Startup task 1 of 1 \(simple\)/);
     expect(stdout.match(/-> ReadyRole/g)).toHaveLength(2);
     expect(stdout.trim().split('\n').at(-1)).toBe('All 2 instance(s) are ReadyRole.');
+  });
+
+  it('deploys as the local emulator with --emulated: the instance configuration says emulated="true"', () => {
+    const session = mkdtempSync(join(tmpdir(), 'fabric-lab-cli-emulated-'));
+    const { status } = run(...sample('hello-worker'), '--time-scale', '1000', '--until-ready', '--emulated', '--session', session);
+    expect(status).toBe(0);
+    const config = readdirSync(session, { recursive: true }).map(String).find((f) => f.endsWith('.WorkerRole1.1.xml'));
+    expect(config).toBeDefined();
+    expect(readFileSync(join(session, config!), 'utf8')).toContain('emulated="true"');
   });
 
   it('prints one JSON object per line with --json, and exits 1 when an instance ends FailedStartingRole', () => {

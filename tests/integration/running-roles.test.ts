@@ -91,7 +91,7 @@ describe('ProgramEntryPoint', () => {
     expect(busy.details).toContain('starting its ProgramEntryPoint: node worker.mjs');
     await history.reach(id, 'ReadyRole');
     const started = await waitForLine(id, 'WaWorkerHost', 'worker.mjs started');
-    expect(started).toContain('Hello from a ProgramEntryPoint; emulated=true; mode=worker');
+    expect(started).toContain('Hello from a ProgramEntryPoint; emulated=false; mode=worker');
     expect(await waitForLine(id, 'WaWorkerHost', 'setReadyOnProcessStart="true", so the role is Ready')).toBeTruthy();
     // The local resource xpath resolved to the instance's own Scratch folder, where the program wrote.
     const scratch = onInstance(deploymentId, 'Worker_IN_0', 'C', 'Resources', 'Directory', `${deploymentId}.Worker.Scratch`);

@@ -52,7 +52,7 @@ describe('startup tasks as real processes', () => {
     const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId });
     const id = `${deploymentId}/W_IN_0`;
     await history.reach(id, 'ReadyRole');
-    await waitFor('task output in the log', async () => (await bootstrapperLog(id)).some((l) => l.includes('Startup task 1: env true hi there lab --check')));
+    await waitFor('task output in the log', async () => (await bootstrapperLog(id)).some((l) => l.includes('Startup task 1: env false hi there lab --check')));
   });
 
   it('fails the role with the real exit code when the task exits non-zero', async () => {

@@ -6,6 +6,7 @@ describe('command payload validation', () => {
   it('accepts the commands as the UI sends them', () => {
     expect(parseCommandArgs('deploy', { sample: 'hello-worker' })).toEqual({ sample: 'hello-worker' });
     expect(parseCommandArgs('deploy', { sample: 'hello-worker', serviceName: 'My-Service2', slot: 'staging' })).toMatchObject({ slot: 'staging' });
+    expect(parseCommandArgs('deploy', { sample: 'hello-worker', emulated: true })).toMatchObject({ emulated: true });
     expect(parseCommandArgs('setClock', { scale: 1000 })).toEqual({ scale: 1000 });
     expect(parseCommandArgs('getSnapshot', undefined)).toBeUndefined();
     expect(parseCommandArgs('sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', endpointName: 'HttpIn', path: '/a/b.html?x=1&y=%20', method: 'HEAD' })).toMatchObject({ path: '/a/b.html?x=1&y=%20' });
@@ -16,6 +17,7 @@ describe('command payload validation', () => {
     ['deploy', {}, /sample/],
     ['deploy', { sample: 'x', extra: true }, /extra/],
     ['deploy', { sample: 'x', slot: 'canary' }, /slot/],
+    ['deploy', { sample: 'x', emulated: 'yes' }, /emulated/],
     ['deploy', { sample: 'x', serviceName: '1 bad name' }, /service name/],
     ['deleteDeployment', { deploymentId: '' }, /deploymentId/],
     ['setClock', { scale: 0 }, /scale/],

@@ -41,6 +41,7 @@ const deployment: DeploymentView = {
   createdAt: 0,
   vip: null,
   inputEndpoints: [],
+  emulated: false,
   // Only the fields the tree reads; the rest of the role model does not matter here.
   roles: [{ name: 'WorkerRole1', type: 'WorkerRole', vmSize: 'Small', instanceCount: 12, startupTasks: [] } as unknown as DeploymentView['roles'][number]],
 };

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative as relative_, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readServicePackage } from '../../src-main/package/index';
 import { cspkgEntries, writeZip } from '../fixtures/packages/zip-builder';
@@ -93,6 +93,17 @@ describe('the service model', () => {
     expect(r.kind).toBe('csx');
     expect(r.model!.roles[0]!.directory).toBe(join(fixtures, 'hello.csx', 'roles', 'WorkerRole1', 'approot'));
     expect(r.model!.roles[0]!.startupTasks).toEqual([{ commandLine: 'install.cmd', taskType: 'simple', executionContext: 'limited', relativePath: 'approot', environment: [] }]);
+  });
+
+  it('gives a csx folder named by a relative path absolute role and site folders (role code runs with approot as its cwd)', async () => {
+    const relative = relative_(process.cwd(), join(fixtures, 'hello.csx'));
+    const r = await readServicePackage(relative, { configuration: join(fixtures, 'hello.cscfg') });
+    expect(r.diagnostics).toEqual([]);
+    expect(isAbsolute(r.model!.roles[0]!.directory!)).toBe(true);
+    expect(r.model!.roles[0]!.directory).toBe(join(fixtures, 'hello.csx', 'roles', 'WorkerRole1', 'approot'));
+    // A relative path that names nothing is still refused with the name the user gave.
+    const missing = await readServicePackage('no/such/folder.csx');
+    expect(missing.diagnostics[0]).toMatchObject({ file: 'no/such/folder.csx', rule: 'input.not-found' });
   });
 
   it('reads a csx with an expanded csdef: startup, runtime and sites come from RoleModel.xml', async () => {

@@ -56,7 +56,9 @@ describe('startup tasks that can run here', () => {
   } as const satisfies InstanceSpec;
 
   it('resolves RoleInstanceValue xpaths as Azure does, and unknown ones to an empty string', () => {
-    expect(roleInstanceValue('/RoleEnvironment/Deployment/@emulated', spec)).toBe('true');
+    // The cloud by default; a deployment that acts as the local emulator answers true.
+    expect(roleInstanceValue('/RoleEnvironment/Deployment/@emulated', spec)).toBe('false');
+    expect(roleInstanceValue('/RoleEnvironment/Deployment/@emulated', { ...spec, emulated: true })).toBe('true');
     expect(roleInstanceValue('/RoleEnvironment/Deployment/@id', spec)).toBe('deployment7(7)');
     expect(roleInstanceValue('/RoleEnvironment/CurrentInstance/@id', spec)).toBe('W_IN_0');
     expect(roleInstanceValue('/RoleEnvironment/CurrentInstance/@updateDomain', spec)).toBe('2');
