@@ -15,6 +15,7 @@ import type { FabricController } from './fabric-controller';
 import type { PackageStore } from './package-store';
 import type { PackageReadResult } from '../package/index';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
+import { DeploymentLocks } from './deployment-lock';
 
 /** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
 export interface DeploymentNetwork {
@@ -37,6 +38,8 @@ interface Deployment {
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
   private deploymentCounter = 0;
+  /** One operation at a time per deployment (deployment-lock.ts). */
+  readonly locks = new DeploymentLocks();
 
   constructor(
     private readonly controllers: FabricController[],
@@ -85,6 +88,7 @@ export class FrontEnd {
       inputEndpoints: [],
     };
     const definition = this.packages.definitionFor(request);
+    const lease = this.locks.acquire(view.id, 'CreateDeployment', requestId);
     const deployment: Deployment = { view, model, controller, operation: this.operations.start('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };
     this.deployments.set(view.id, deployment);
     this.network?.attach(view, model, () => this.publish(deployment));
@@ -97,11 +101,13 @@ export class FrontEnd {
       this.deployments.delete(view.id);
       this.network?.detach(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
+      lease.release();
       this.operations.end(deployment.operation, toErrorInfo(error).message);
       return { requestId: deployment.operation.requestId, deploymentId: view.id };
     }
     // As in Azure, the deployment is Running once created; its instances report their own progress.
     this.setStatus(deployment, 'Running');
+    lease.release();
     this.operations.end(deployment.operation, null);
     return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
@@ -110,8 +116,8 @@ export class FrontEnd {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.deploymentBeingDeleted(deploymentId, deployment.operation.requestId, requestId);
-    // Deleting supersedes whatever was in progress.
-    if (deployment.operation.status === 'InProgress') this.operations.end(deployment.operation, 'Cancelled: the deployment is being deleted.');
+    // As in Azure, a delete waits its turn like any other operation: refused while another holds the deployment.
+    this.assertIdle(deployment, 'DeleteDeployment', requestId);
     return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async () => {
       await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
@@ -123,7 +129,7 @@ export class FrontEnd {
   updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended', chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'UpdateDeploymentStatus', requestId);
     const current = deployment.view.status;
     if (status === 'Suspended') {
       this.assertRunning(deployment, 'suspended', requestId);
@@ -136,7 +142,7 @@ export class FrontEnd {
   changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
     const requestId = randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'ChangeInstanceCount', requestId);
     this.assertRunning(deployment, 'scaled', requestId);
     const role = deployment.model.roles.find((r) => r.name === roleName);
     if (!role) throw FabricErrors.roleNotFound(deploymentId, roleName, deployment.model.roles.map((r) => r.name), requestId);
@@ -155,7 +161,7 @@ export class FrontEnd {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'ChangeDeploymentConfiguration', requestId);
     this.assertRunning(deployment, 'given a new configuration', requestId);
     if (!deployment.definition) throw FabricErrors.definitionNotKept(deploymentId, requestId);
     let changes: RoleConfigurationChange[];
@@ -219,7 +225,7 @@ export class FrontEnd {
     const controller = this.controllers.find((c) => c.instance(instanceId));
     if (!controller) throw FabricErrors.instanceNotFound(instanceId, requestId);
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', requestId);
     this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged', requestId);
     const done = controller.restartInstance(instanceId, how, requestId);
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
@@ -232,7 +238,7 @@ export class FrontEnd {
   deleteInstances(deploymentId: string, instanceIds: string[], chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'DeleteRoleInstances', requestId);
     this.assertRunning(deployment, 'have instances deleted', requestId);
     const all = deployment.controller.instancesOf(deploymentId);
     const unknown = instanceIds.find((id) => !all.some((i) => i.id === id));
@@ -268,17 +274,27 @@ export class FrontEnd {
     /** What was asked beyond kind and target ("to Suspended"), shown with the operation. */
     detail?: string,
   ): OperationRef {
+    const lease = this.locks.acquire(deployment.view.id, kind, requestId);
     const operation = this.operations.start(kind, target, requestId, deployment.view.id, detail);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);
-    work().then(
+    // A work that throws before its first await still ends its operation and lets go of the lock.
+    let working: Promise<void>;
+    try {
+      working = work();
+    } catch (error) {
+      working = Promise.reject(error);
+    }
+    working.then(
       () => {
         if (after && this.deployments.has(deployment.view.id)) this.setStatus(deployment, after);
+        lease.release();
         this.operations.end(operation, null);
       },
       (error: unknown) => {
         if (this.deployments.has(deployment.view.id) && deployment.view.status === during) this.setStatus(deployment, after ?? before);
+        lease.release();
         this.operations.end(operation, toErrorInfo(error).message);
       },
     );
@@ -291,9 +307,9 @@ export class FrontEnd {
     return deployment;
   }
 
-  private assertIdle(deployment: Deployment, requestId: string): void {
-    const op = deployment.operation;
-    if (op.status === 'InProgress') throw FabricErrors.operationInProgress(deployment.view.id, op.kind, op.requestId, requestId);
+  /** Refused with Conflict while another operation holds the deployment (deployment-lock.ts). */
+  private assertIdle(deployment: Deployment, kind: OperationKind, requestId: string): void {
+    this.locks.assertFree(deployment.view.id, kind, requestId);
   }
 
   private assertRunning(deployment: Deployment, what: string, requestId: string): void {
