@@ -79,29 +79,32 @@ export function planInstances<H extends PlacementHost>(
       perFaultDomain.set(host.view.faultDomain, (perFaultDomain.get(host.view.faultDomain) ?? 0) + 1);
       reserved.set(host.view.id, (reserved.get(host.view.id) ?? 0) + cores);
       const instanceName = `${role.name}_IN_${n}`;
-      plan.push({
-        host,
-        spec: {
-          instanceId: `${deploymentId}/${instanceName}`,
-          instanceName,
-          deploymentId,
-          roleName: role.name,
-          roleType: role.type,
-          vmSize: role.vmSize,
-          upgradeDomain: upgradeDomainOf(n, upgradeDomainCount),
-          faultDomain: host.view.faultDomain,
-          startupTasks: role.startupTasks,
-          ...(role.directory ? { roleDirectory: role.directory } : {}),
-          ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
-          ...programEntryPointOf(role),
-          roleEnvironment: roleEnvironmentOf(role),
-          ...webRoleOf(role),
-          ...instanceInputOf(role, n),
-        },
-      });
+      plan.push({ host, spec: instanceSpecOf(deploymentId, role, n, upgradeDomainOf(n, upgradeDomainCount), host.view.faultDomain) });
     }
   }
   return plan;
+}
+
+/** The goal state of instance number `n` of a role: what its host agent creates and runs (an upgrade makes it anew from the new package). */
+export function instanceSpecOf(deploymentId: string, role: RoleModel, n: number, upgradeDomain: number, faultDomain: number): InstanceSpec {
+  const instanceName = `${role.name}_IN_${n}`;
+  return {
+    instanceId: `${deploymentId}/${instanceName}`,
+    instanceName,
+    deploymentId,
+    roleName: role.name,
+    roleType: role.type,
+    vmSize: role.vmSize,
+    upgradeDomain,
+    faultDomain,
+    startupTasks: role.startupTasks,
+    ...(role.directory ? { roleDirectory: role.directory } : {}),
+    ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
+    ...programEntryPointOf(role),
+    roleEnvironment: roleEnvironmentOf(role),
+    ...webRoleOf(role),
+    ...instanceInputOf(role, n),
+  };
 }
 
 /** What RoleEnvironment will tell the role's code: settings, local storage sizes, and its endpoints' ports. */
