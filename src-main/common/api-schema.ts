@@ -77,6 +77,15 @@ export const fabricCommandArgs = {
     configuration: z.string().min(1, 'the configuration is empty').max(8 * 1024 * 1024),
     fileName: z.string().min(1).max(260).optional(),
   }),
+  upgradeDeployment: z
+    .strictObject({
+      deploymentId: name,
+      sample: name.optional(),
+      packageId: name.optional(),
+      mode: z.enum(['Auto', 'Manual', 'Simultaneous']),
+    })
+    .refine((d) => (d.sample === undefined) !== (d.packageId === undefined), 'give either sample or packageId'),
+  walkUpgradeDomain: z.strictObject({ deploymentId: name, upgradeDomain: z.number().int('an upgrade domain is a whole number').min(0).max(19, 'upgrade domains are 0-19') }),
   sendInstanceRequest: z.strictObject({
     instanceId: name,
     endpointName: name.optional(),

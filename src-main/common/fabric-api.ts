@@ -88,6 +88,23 @@ export interface DeploymentView {
   inputEndpoints: DeploymentInputEndpointView[];
   /** The deployment acts as the old local emulator did (emulated="true" on its instances); false: the cloud, the default. */
   emulated: boolean;
+  /** The in-place upgrade under way, as the Service Management API's UpgradeStatus; absent or null when none is. */
+  upgradeStatus?: UpgradeStatusView | null;
+}
+
+/** How an in-place upgrade walks the upgrade domains (the Service Management API's Mode). */
+export type UpgradeMode = 'Auto' | 'Manual' | 'Simultaneous';
+
+/** An in-place upgrade under way: UpgradeType, CurrentUpgradeDomainState and CurrentUpgradeDomain as Azure names them. */
+export interface UpgradeStatusView {
+  upgradeType: UpgradeMode;
+  /** Before: the current domain waits to be walked (Manual waits for the user); During: its instances are being upgraded. */
+  currentUpgradeDomainState: 'Before' | 'During';
+  currentUpgradeDomain: number;
+  /** The upgrade domains the walk covers (those holding instances: at most the .csdef's upgradeDomainCount). */
+  upgradeDomainCount: number;
+  /** Domains already walked, in order (a progress bar: walked / upgradeDomainCount). */
+  walked: number[];
 }
 
 /** One input endpoint on the deployment's VIP: Vip and Port as the Service Management API names them. */
@@ -398,6 +415,14 @@ export interface FabricCommands extends LogCommands {
    * (role code sees Changing, then Changed) and roles whose instance count changed are scaled.
    */
   updateConfiguration(request: CommandRequest<'updateConfiguration'>): Promise<OperationRef>;
+  /**
+   * Upgrade a running deployment in place with a new package (a sample, or one opened with openPackage), walking
+   * its upgrade domains: Auto one after the other, Manual one per walkUpgradeDomain, Simultaneous all at once.
+   * Refused when the package fails validation or its roles differ from the running ones.
+   */
+  upgradeDeployment(request: CommandRequest<'upgradeDeployment'>): Promise<OperationRef>;
+  /** Walk the next upgrade domain of a Manual upgrade (its number must be the current one). */
+  walkUpgradeDomain(request: CommandRequest<'walkUpgradeDomain'>): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
   /** The load balancer's counters per endpoint and instance, and the traffic runs, read now. */
@@ -437,6 +462,8 @@ export const fabricCommandNames = [
   'rebootInstance',
   'reimageInstance',
   'updateConfiguration',
+  'upgradeDeployment',
+  'walkUpgradeDomain',
   'sendInstanceRequest',
   'getTraffic',
   'startTraffic',

@@ -253,6 +253,24 @@ export const FabricErrors = {
   /** `diagnostics`: each as file:line:col: severity [rule] message, joined. */
   deploymentPackageInvalid: (count: number, withWarnings: boolean, diagnostics: string, requestId?: string) =>
     new FabricError('BadRequest', `The package or its configuration is not valid (${count} ${withWarnings ? 'errors and warnings' : 'errors'}): ${diagnostics}`, requestId),
+  // ---- In-place upgrades (fabric/upgrade-walk.ts)
+  upgradeRolesDiffer: (added: readonly string[], removed: readonly string[], requestId?: string) =>
+    new FabricError(
+      'BadRequest',
+      `An in-place upgrade cannot change the roles of a deployment${added.length ? `: the package adds ${added.join(', ')}` : ''}${removed.length ? `${added.length ? ' and' : ':'} removes ${removed.join(', ')}` : ''}. Deploy it to the other slot instead.`,
+      requestId,
+    ),
+  /** `differences`: what changed, in words ("its VM size (Small -> Large)"). */
+  upgradeRoleChanged: (roleName: string, differences: readonly string[], requestId?: string) =>
+    new FabricError('BadRequest', `An in-place upgrade keeps role ${roleName} as it runs; the package changes ${differences.join(' and ')}. Deploy it to the other slot instead.`, requestId),
+  noUpgradeInProgress: (deploymentId: string, requestId?: string) => new FabricError('Conflict', `Deployment ${deploymentId} has no upgrade in progress.`, requestId),
+  upgradeNotManual: (deploymentId: string, mode: string, requestId?: string) =>
+    new FabricError('Conflict', `The upgrade of deployment ${deploymentId} is in ${mode} mode; only a Manual upgrade is walked one upgrade domain at a time.`, requestId),
+  upgradeDomainNotFound: (domain: number, count: number, requestId?: string) =>
+    new FabricError('BadRequest', `Upgrade domain ${domain} does not exist: this upgrade walks upgrade domains 0 to ${count - 1}.`, requestId),
+  upgradeDomainOutOfOrder: (domain: number, current: number, walked: readonly number[], requestId?: string) =>
+    new FabricError('BadRequest', `Upgrade domain ${domain} cannot be walked now: the next one is ${current}${walked.length ? ` (walked: ${walked.join(', ')})` : ''}.`, requestId),
+  upgradeDomainBeingWalked: (domain: number, requestId?: string) => new FabricError('Conflict', `Upgrade domain ${domain} is being walked; walk the next one once it has been.`, requestId),
   roleInstanceNotFound: (deploymentName: string, instanceName: string) => new FabricError('NotFound', `Deployment ${deploymentName} has no role instance ${instanceName}.`),
   lastInstancesOfRole: (roleName: string, requestId?: string) => new FabricError('BadRequest', `Role ${roleName} would have no instance left; delete the deployment instead.`, requestId),
   operationNotFound: (requestId: string) => new FabricError('NotFound', `There is no operation with request id ${requestId} in this subscription.`),

@@ -65,6 +65,12 @@ export type ToHost =
   | { type: 'start-instance'; spec: InstanceSpec; requestId?: string }
   /** Stop the role, then: delete the VM, keep it stopped (suspend), restart its OS, or re-create it. */
   | { type: 'stop-instance'; instanceId: string; then: AfterStop; requestId?: string }
+  /**
+   * In-place upgrade of one instance: stop the role (Stopping, OnStop), replace its role files (E:) with the
+   * new package's, as `spec` describes them, and start it again on the same VM; a VM that is not up takes
+   * `spec` for its next start.
+   */
+  | { type: 'upgrade-instance'; spec: InstanceSpec; requestId?: string }
   /** Boot a VM that was kept stopped. */
   | { type: 'resume-instance'; instanceId: string; requestId?: string }
   | { type: 'fault'; instanceId: string; fault: InstanceFault }
@@ -74,7 +80,8 @@ export type ToHost =
   | { type: 'update-configuration'; instanceId: string; settings: Record<string, string>; version: number; requestId?: string }
   | { type: 'shutdown' };
 
-export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage';
+/** `upgrade`: restart with the spec of an upgrade-instance (its role files replaced). */
+export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage' | 'upgrade';
 
 /** A fault as the host agent applies it to one guest (defined with the fault kinds). */
 export type { InstanceFault } from './fault-kinds';

@@ -8,7 +8,7 @@ import type { DeploymentView, FabricRecord, FaultRequest, HostView, InstanceView
 import { FabricErrors } from '../common/fabric-errors';
 import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
 import type { EmulatedTimers } from '../common/emulated-timers';
-import type { AfterStop, FromHost, ToHost } from '../common/host-protocol';
+import type { AfterStop, FromHost, InstanceSpec, ToHost } from '../common/host-protocol';
 import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
@@ -310,6 +310,37 @@ export class FabricController {
         return taken;
       }),
     ).then(() => undefined);
+  }
+
+  /** Take instances out of rotation whatever their status (`held`), or give them back to their probe's rule. */
+  holdOutOfRotation(instanceIds: string[], held: boolean): void {
+    const keys = new Set<string>();
+    for (const id of instanceIds) {
+      const instance = this.instances.get(id);
+      if (!instance) continue;
+      instance.held = held;
+      keys.add(roleKey(instance.view));
+    }
+    for (const key of keys) this.updateRotation(key);
+  }
+
+  /**
+   * In-place upgrade of instances: each takes the goal state `specOf` makes from its own (the new package's
+   * role files, the same instance, domains and host). One whose VM runs restarts its role with it, and counts
+   * once Ready again (a failed start fails the wait); one without a running VM takes it at its next start.
+   */
+  upgradeInstances(instanceIds: string[], specOf: (spec: InstanceSpec) => InstanceSpec, requestId?: string): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const id of instanceIds) {
+      const instance = this.instances.get(id);
+      if (!instance) continue;
+      instance.spec = specOf(instance.spec);
+      if (instance.lifecycle.state !== 'Running') continue;
+      this.log.write('INFO', `Upgrading ${id} on ${instance.view.hostId} in place.`, requestId);
+      waits.push(this.waiters.status(id, readyOrFailed));
+      this.hosts.send(instance.view.hostId, { type: 'upgrade-instance', spec: instance.spec, requestId });
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Inject a fault into one of this pool's instances or hosts, through its kind's handler (fault-registry.ts). */

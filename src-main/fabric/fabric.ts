@@ -1,7 +1,7 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
 import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
-import type { InstanceRequest, InstanceResponse, ManagementConnection, TrafficRequest, TrafficRunView, TrafficView } from '../common/fabric-api';
+import type { CommandRequest, InstanceRequest, InstanceResponse, ManagementConnection, TrafficRequest, TrafficRunView, TrafficView } from '../common/fabric-api';
 import { FabricError, FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
 import { DisposableStore } from '../common/disposables';
@@ -297,6 +297,16 @@ export class Fabric implements FabricApi {
   async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName);
+  }
+
+  async upgradeDeployment(request: CommandRequest<'upgradeDeployment'>): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.upgradeDeployment(request);
+  }
+
+  async walkUpgradeDomain(request: CommandRequest<'walkUpgradeDomain'>): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.walkUpgradeDomain(request.deploymentId, request.upgradeDomain);
   }
 
   async getManagementConnection(): Promise<ManagementConnection | null> {

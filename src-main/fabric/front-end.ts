@@ -3,7 +3,8 @@
 // deployment); FFE picks the machine pool by region and free capacity and hands the work to that pool's
 // fabric controller.
 import { randomUUID } from 'node:crypto';
-import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView } from '../common/fabric-api';
+import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView, UpgradeMode } from '../common/fabric-api';
+import type { InstanceSpec } from '../common/host-protocol';
 import { toErrorInfo } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { isHostFault } from '../common/fault-kinds';
@@ -15,11 +16,26 @@ import type { FabricController } from './fabric-controller';
 import type { PackageStore } from './package-store';
 import type { PackageReadResult } from '../package/index';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
+import { DeploymentLocks, type DeploymentLease } from './deployment-lock';
+import { checkUpgrade, UpgradeWalk } from './upgrade-walk';
+import { instanceSpecOf } from './placement';
 
 /** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
 export interface DeploymentNetwork {
   attach(view: DeploymentView, model: ServiceModel, changed: () => void): void;
   detach(deploymentId: string): void;
+  /** Resolves once the load balancer sends the instances nothing and holds no connection to them (an upgrade drains them). */
+  drained(instanceIds: string[]): Promise<void>;
+}
+
+/** An in-place upgrade under way: its walk, the lock it holds, and the package it rolls out. */
+interface Upgrade {
+  walk: UpgradeWalk;
+  lease: DeploymentLease;
+  model: ServiceModel;
+  definition: PackageReadResult['definition'];
+  /** The operation of the walk under way (the upgrade's own in Auto and Simultaneous, a Walk Upgrade Domain in Manual). */
+  walking: OperationView | null;
 }
 
 interface Deployment {
@@ -32,11 +48,14 @@ interface Deployment {
   definition: PackageReadResult['definition'];
   /** The version of the configuration the instances run: C:\Config\<deploymentID>.<role>.<version>.xml. */
   configurationVersion: number;
+  upgrade: Upgrade | null;
 }
 
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
   private deploymentCounter = 0;
+  /** One operation at a time per deployment (deployment-lock.ts). */
+  readonly locks = new DeploymentLocks();
 
   constructor(
     private readonly controllers: FabricController[],
@@ -86,7 +105,8 @@ export class FrontEnd {
       emulated: request.emulated ?? false,
     };
     const definition = this.packages.definitionFor(request);
-    const deployment: Deployment = { view, model, controller, operation: this.operations.start('CreateDeployment', view.id, requestId), definition, configurationVersion: 1 };
+    const lease = this.locks.acquire(view.id, 'CreateDeployment', requestId);
+    const deployment: Deployment = { view, model, controller, operation: this.operations.start('CreateDeployment', view.id, requestId), definition, configurationVersion: 1, upgrade: null };
     this.deployments.set(view.id, deployment);
     this.network?.attach(view, model, () => this.publish(deployment));
     this.publish(deployment);
@@ -98,11 +118,13 @@ export class FrontEnd {
       this.deployments.delete(view.id);
       this.network?.detach(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
+      lease.release();
       this.operations.end(deployment.operation, toErrorInfo(error).message);
       return { requestId: deployment.operation.requestId, deploymentId: view.id };
     }
     // As in Azure, the deployment is Running once created; its instances report their own progress.
     this.setStatus(deployment, 'Running');
+    lease.release();
     this.operations.end(deployment.operation, null);
     return { requestId: deployment.operation.requestId, deploymentId: view.id };
   }
@@ -111,8 +133,8 @@ export class FrontEnd {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.deploymentBeingDeleted(deploymentId, deployment.operation.requestId, requestId);
-    // Deleting supersedes whatever was in progress.
-    if (deployment.operation.status === 'InProgress') this.operations.end(deployment.operation, 'Cancelled: the deployment is being deleted.');
+    // As in Azure, a delete waits its turn like any other operation: refused while another holds the deployment.
+    this.assertIdle(deployment, 'DeleteDeployment', requestId);
     return this.run(deployment, 'DeleteDeployment', deploymentId, 'Deleting', null, async () => {
       await deployment.controller.stopInstances(this.instanceIds(deployment), 'delete', requestId);
       this.deployments.delete(deploymentId);
@@ -124,7 +146,7 @@ export class FrontEnd {
   updateDeploymentStatus(deploymentId: string, status: 'Running' | 'Suspended', chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'UpdateDeploymentStatus', requestId);
     const current = deployment.view.status;
     if (status === 'Suspended') {
       this.assertRunning(deployment, 'suspended', requestId);
@@ -137,7 +159,7 @@ export class FrontEnd {
   changeInstanceCount(deploymentId: string, roleName: string, count: number): OperationRef {
     const requestId = randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'ChangeInstanceCount', requestId);
     this.assertRunning(deployment, 'scaled', requestId);
     const role = deployment.model.roles.find((r) => r.name === roleName);
     if (!role) throw FabricErrors.roleNotFound(deploymentId, roleName, deployment.model.roles.map((r) => r.name), requestId);
@@ -156,7 +178,7 @@ export class FrontEnd {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'ChangeDeploymentConfiguration', requestId);
     this.assertRunning(deployment, 'given a new configuration', requestId);
     if (!deployment.definition) throw FabricErrors.definitionNotKept(deploymentId, requestId);
     let changes: RoleConfigurationChange[];
@@ -195,6 +217,104 @@ export class FrontEnd {
     }, requestId);
   }
 
+  /**
+   * Upgrade Deployment: check the new package against the running one (valid, the same roles), take the
+   * deployment's lock for the whole upgrade, and walk the upgrade domains: Auto and Simultaneous now, in one
+   * operation; Manual one domain per walkUpgradeDomain (the Upgrade Deployment operation ends once it is set up).
+   * When the last domain is walked the deployment runs the new package and the lock is let go.
+   */
+  upgradeDeployment(request: { deploymentId: string; sample?: string; packageId?: string; mode: UpgradeMode }, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deploymentId = request.deploymentId;
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, 'UpgradeDeployment', requestId);
+    this.assertRunning(deployment, 'upgraded', requestId);
+    let model: ServiceModel;
+    try {
+      model = structuredClone(this.packages.modelFor(request, requestId));
+      checkUpgrade(deployment.model, model, requestId);
+    } catch (error) {
+      // The refusal is an operation of its own, failed, as the Service Management API reports it.
+      this.operations.end(this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode`), toErrorInfo(error).message);
+      throw error;
+    }
+    const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, ['WalkUpgradeDomain']);
+    const version = ++deployment.configurationVersion;
+    const walk = new UpgradeWalk(request.mode, {
+      instances: () => deployment.controller.instancesOf(deploymentId),
+      hold: (ids, held) => deployment.controller.holdOutOfRotation(ids, held),
+      drained: (ids) => this.network?.drained(ids) ?? Promise.resolve(),
+      upgrade: (ids) => deployment.controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), deployment.upgrade?.walking?.requestId ?? requestId),
+      changed: () => this.publish(deployment),
+    });
+    const upgrade: Upgrade = { walk, lease, model, definition: this.packages.definitionFor(request), walking: null };
+    deployment.upgrade = upgrade;
+    const operation = this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
+    deployment.operation = operation;
+    this.logs?.frontEnd.write('INFO', `In-place upgrade of ${deploymentId} to ${model.name} (${request.mode}): ${walk.status.upgradeDomainCount} upgrade domain(s).`, requestId);
+    if (request.mode === 'Manual') {
+      // Set up: the user walks each domain (walkUpgradeDomain); the deployment keeps running meanwhile.
+      this.publish(deployment);
+      this.operations.end(operation, null);
+    } else {
+      this.walkUpgrade(deployment, upgrade, operation, () => walk.walkAll());
+    }
+    return { requestId, deploymentId };
+  }
+
+  /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
+  walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, 'WalkUpgradeDomain', requestId);
+    const upgrade = deployment.upgrade;
+    if (!upgrade) throw FabricErrors.noUpgradeInProgress(deploymentId, requestId);
+    if (upgrade.walk.status.upgradeType !== 'Manual') throw FabricErrors.upgradeNotManual(deploymentId, upgrade.walk.status.upgradeType, requestId);
+    if (upgrade.walking) throw FabricErrors.operationInProgress(deploymentId, upgrade.walking.kind, upgrade.walking.requestId, requestId);
+    let walked: Promise<void>;
+    try {
+      walked = upgrade.walk.walkDomain(upgradeDomain, requestId);
+    } catch (error) {
+      this.operations.end(this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`), toErrorInfo(error).message);
+      throw error;
+    }
+    const operation = this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`);
+    this.walkUpgrade(deployment, upgrade, operation, () => walked);
+    return { requestId, deploymentId };
+  }
+
+  /**
+   * Run one walk of an upgrade as `operation`: the deployment is RunningTransitioning meanwhile. When the walk
+   * has covered the last domain, the deployment runs the new package and the upgrade lets go of its lock; a
+   * failed walk ends the upgrade there (the domains walked keep the new package, as Azure leaves them).
+   */
+  private walkUpgrade(deployment: Deployment, upgrade: Upgrade, operation: OperationView, work: () => Promise<void>): void {
+    upgrade.walking = operation;
+    this.setStatus(deployment, 'RunningTransitioning');
+    const ended = (error: string | null) => {
+      upgrade.walking = null;
+      const gone = !this.deployments.has(deployment.view.id);
+      if (!gone && (error !== null || upgrade.walk.done)) this.finishUpgrade(deployment, upgrade, error === null);
+      if (!gone) this.setStatus(deployment, 'Running');
+      this.operations.end(operation, error);
+    };
+    work().then(
+      () => ended(null),
+      (error: unknown) => ended(toErrorInfo(error).message),
+    );
+  }
+
+  private finishUpgrade(deployment: Deployment, upgrade: Upgrade, complete: boolean): void {
+    if (complete) {
+      deployment.model = upgrade.model;
+      deployment.definition = upgrade.definition;
+      deployment.view.roles = roleViews(deployment.model);
+      this.logs?.frontEnd.write('INFO', `${deployment.view.id} runs ${upgrade.model.name} in every upgrade domain: the upgrade is complete.`, upgrade.lease.holder.requestId);
+    }
+    deployment.upgrade = null;
+    upgrade.lease.release();
+  }
+
   /** Add or remove instances of one role until it has `count` (the work of ChangeInstanceCount). */
   private async scaleRole(deployment: Deployment, role: RoleModel, count: number, requestId: string): Promise<void> {
     const current = deployment.controller.instancesOf(deployment.view.id, role.name);
@@ -220,7 +340,7 @@ export class FrontEnd {
     const controller = this.controllers.find((c) => c.instance(instanceId));
     if (!controller) throw FabricErrors.instanceNotFound(instanceId, requestId);
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', requestId);
     this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged', requestId);
     const done = controller.restartInstance(instanceId, how, requestId);
     return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
@@ -233,7 +353,7 @@ export class FrontEnd {
   deleteInstances(deploymentId: string, instanceIds: string[], chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, requestId);
+    this.assertIdle(deployment, 'DeleteRoleInstances', requestId);
     this.assertRunning(deployment, 'have instances deleted', requestId);
     const all = deployment.controller.instancesOf(deploymentId);
     const unknown = instanceIds.find((id) => !all.some((i) => i.id === id));
@@ -269,17 +389,27 @@ export class FrontEnd {
     /** What was asked beyond kind and target ("to Suspended"), shown with the operation. */
     detail?: string,
   ): OperationRef {
+    const lease = this.locks.acquire(deployment.view.id, kind, requestId);
     const operation = this.operations.start(kind, target, requestId, deployment.view.id, detail);
     deployment.operation = operation;
     const before = deployment.view.status;
     this.setStatus(deployment, during);
-    work().then(
+    // A work that throws before its first await still ends its operation and lets go of the lock.
+    let working: Promise<void>;
+    try {
+      working = work();
+    } catch (error) {
+      working = Promise.reject(error);
+    }
+    working.then(
       () => {
         if (after && this.deployments.has(deployment.view.id)) this.setStatus(deployment, after);
+        lease.release();
         this.operations.end(operation, null);
       },
       (error: unknown) => {
         if (this.deployments.has(deployment.view.id) && deployment.view.status === during) this.setStatus(deployment, after ?? before);
+        lease.release();
         this.operations.end(operation, toErrorInfo(error).message);
       },
     );
@@ -292,9 +422,9 @@ export class FrontEnd {
     return deployment;
   }
 
-  private assertIdle(deployment: Deployment, requestId: string): void {
-    const op = deployment.operation;
-    if (op.status === 'InProgress') throw FabricErrors.operationInProgress(deployment.view.id, op.kind, op.requestId, requestId);
+  /** Refused with Conflict while another operation holds the deployment (deployment-lock.ts). */
+  private assertIdle(deployment: Deployment, kind: OperationKind, requestId: string): void {
+    this.locks.assertFree(deployment.view.id, kind, requestId);
   }
 
   private assertRunning(deployment: Deployment, what: string, requestId: string): void {
@@ -336,8 +466,18 @@ export class FrontEnd {
   }
 
   private publish(deployment: Deployment): void {
-    this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model) } });
+    const status = deployment.upgrade?.walk.status;
+    const upgradeStatus = status ? { ...status, walked: [...status.walked] } : null;
+    deployment.view.upgradeStatus = upgradeStatus;
+    this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model), upgradeStatus } });
   }
+}
+
+/** An instance's goal state from the new package: its role's new files and settings, the same instance, domains and ports. */
+function upgradedSpec(spec: InstanceSpec, model: ServiceModel, version: number): InstanceSpec {
+  const role = model.roles.find((r) => r.name === spec.roleName)!;
+  const n = Number(spec.instanceName.slice(spec.instanceName.lastIndexOf('_') + 1));
+  return { ...instanceSpecOf({ id: spec.deploymentId, emulated: spec.emulated }, role, n, spec.upgradeDomain, spec.faultDomain), configurationVersion: version };
 }
 
 /** For FrontEnd.log: what a configuration change does, role by role. */

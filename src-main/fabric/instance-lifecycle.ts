@@ -80,4 +80,6 @@ export interface PoolInstance {
   lifecycle: InstanceLifecycle;
   /** The role's input endpoints, each with its own rotation rule (ignoreRoleInstanceStatus keeps Busy instances in). */
   inputEndpoints: RotationEndpoint[];
+  /** Held out of rotation by an upgrade walking its domain (load-balancer-rotation.ts). */
+  held?: boolean;
 }

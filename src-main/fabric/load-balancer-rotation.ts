@@ -26,6 +26,8 @@ export function rotationOf(instance: InstanceView, roleInstanceCount: number, en
 export interface RotationMember {
   view: InstanceView;
   inputEndpoints: readonly RotationEndpoint[];
+  /** Taken out of rotation by the fabric whatever its status (an upgrade drains it before stopping its role). */
+  held?: boolean;
 }
 
 /**
@@ -50,9 +52,9 @@ export class RoleRotation<M extends RotationMember> {
 
   private rotate(member: M, roleSize: number): void {
     const view = member.view;
-    const rotation = rotationOf(view, roleSize, member.inputEndpoints);
+    const rotation = member.held ? [] : rotationOf(view, roleSize, member.inputEndpoints);
     // A role without input endpoints still shows whether the default probe would answer.
-    const any = member.inputEndpoints.length > 0 ? rotation.length > 0 : inRotation(view, roleSize);
+    const any = member.held ? false : member.inputEndpoints.length > 0 ? rotation.length > 0 : inRotation(view, roleSize);
     if (any !== view.inRotation || rotation.join('\n') !== view.rotation.join('\n')) {
       view.inRotation = any;
       view.rotation = rotation;

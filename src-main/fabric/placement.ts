@@ -79,31 +79,33 @@ export function planInstances<H extends PlacementHost>(
       }
       perFaultDomain.set(host.view.faultDomain, (perFaultDomain.get(host.view.faultDomain) ?? 0) + 1);
       reserved.set(host.view.id, (reserved.get(host.view.id) ?? 0) + cores);
-      const instanceName = `${role.name}_IN_${n}`;
-      plan.push({
-        host,
-        spec: {
-          instanceId: `${deployment.id}/${instanceName}`,
-          instanceName,
-          deploymentId: deployment.id,
-          ...(deployment.emulated ? { emulated: true } : {}),
-          roleName: role.name,
-          roleType: role.type,
-          vmSize: role.vmSize,
-          upgradeDomain: upgradeDomainOf(n, upgradeDomainCount),
-          faultDomain: host.view.faultDomain,
-          startupTasks: role.startupTasks,
-          ...(role.directory ? { roleDirectory: role.directory } : {}),
-          ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
-          ...programEntryPointOf(role),
-          roleEnvironment: roleEnvironmentOf(role),
-          ...webRoleOf(role),
-          ...instanceInputOf(role, n),
-        },
-      });
+      plan.push({ host, spec: instanceSpecOf(deployment, role, n, upgradeDomainOf(n, upgradeDomainCount), host.view.faultDomain) });
     }
   }
   return plan;
+}
+
+/** The goal state of instance number `n` of a role: what its host agent creates and runs (an upgrade makes it anew from the new package). */
+export function instanceSpecOf(deployment: { id: string; emulated?: boolean }, role: RoleModel, n: number, upgradeDomain: number, faultDomain: number): InstanceSpec {
+  const instanceName = `${role.name}_IN_${n}`;
+  return {
+    instanceId: `${deployment.id}/${instanceName}`,
+    instanceName,
+    deploymentId: deployment.id,
+    ...(deployment.emulated ? { emulated: true } : {}),
+    roleName: role.name,
+    roleType: role.type,
+    vmSize: role.vmSize,
+    upgradeDomain,
+    faultDomain,
+    startupTasks: role.startupTasks,
+    ...(role.directory ? { roleDirectory: role.directory } : {}),
+    ...(role.entryModule ? { roleEntryModule: role.entryModule } : {}),
+    ...programEntryPointOf(role),
+    roleEnvironment: roleEnvironmentOf(role),
+    ...webRoleOf(role),
+    ...instanceInputOf(role, n),
+  };
 }
 
 /** What RoleEnvironment will tell the role's code: settings, local storage sizes, and its endpoints' ports. */

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { DeploymentView, InstanceView, OperationKind, OperationView, PackageView, Slot } from '../common/fabric-api';
+import type { DeploymentView, InstanceView, OperationKind, OperationView, PackageView, Slot, UpgradeMode } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { vmSizeCores, type ValidationDiagnostic } from '../common/service-model';
 import type { FabricLogs } from './fabric-logs';
@@ -32,6 +32,8 @@ export interface ManagedDeployment {
   /** The .cscfg the deployment runs (empty for a deployment made in the UI). */
   configuration: string;
   instances: InstanceView[];
+  /** An operation holds the deployment (Get Deployment's Locked). */
+  locked: boolean;
 }
 
 /** Where Create Deployment's package comes from, once the API has fetched it. */
@@ -43,6 +45,14 @@ export interface CreateDeploymentRequest {
   package: PackageSource;
   configuration: string;
   startDeployment: boolean;
+  treatWarningsAsError: boolean;
+}
+
+export interface UpgradeDeploymentRequest {
+  mode: UpgradeMode;
+  label: string;
+  package: PackageSource;
+  configuration: string;
   treatWarningsAsError: boolean;
 }
 
@@ -248,6 +258,39 @@ export class ServiceManagement {
     this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: deployment.label, ...names, configuration });
   }
 
+  /**
+   * Upgrade Deployment: read and check the new package with its configuration as Create Deployment does (every
+   * error's file, line and column), check the certificates, then start the front end's in-place upgrade.
+   * Resolves once the upgrade has started (its operation runs on), not when it ends.
+   */
+  async upgradeDeployment(subscriptionId: string, serviceName: string, deployment: ManagedDeployment, request: UpgradeDeploymentRequest, requestId: string): Promise<void> {
+    this.own(subscriptionId, requestId);
+    try {
+      const service = this.hostedServices.get(subscriptionId, serviceName);
+      const view = await this.readPackage(request, requestId);
+      const problems = view.diagnostics.filter((d) => d.severity === 'error' || request.treatWarningsAsError);
+      if (problems.length || !view.valid) {
+        throw FabricErrors.deploymentPackageInvalid(problems.length, request.treatWarningsAsError, problems.map(formatDiagnostic).join('; '), requestId);
+      }
+      for (const role of view.roles) {
+        for (const certificate of role.certificates) {
+          if (!service.certificates.has(certificate.thumbprint.toUpperCase())) {
+            throw FabricErrors.deploymentCertificateMissing(certificate.thumbprint, role.name, certificate.name, serviceName, requestId);
+          }
+        }
+      }
+      this.frontEnd.upgradeDeployment({ deploymentId: deployment.view.id, packageId: view.packageId, mode: request.mode }, requestId);
+    } catch (error) {
+      this.refused('UpgradeDeployment', deployment.view.id, requestId, error);
+      throw error;
+    }
+    this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: request.label, configuration: request.configuration });
+  }
+
+  walkUpgradeDomain(subscriptionId: string, deployment: ManagedDeployment, upgradeDomain: number, requestId: string): void {
+    this.attempt(subscriptionId, 'WalkUpgradeDomain', deployment.view.id, requestId, () => this.frontEnd.walkUpgradeDomain(deployment.view.id, upgradeDomain, requestId));
+  }
+
   restartInstance(subscriptionId: string, deployment: ManagedDeployment, instanceName: string, how: 'reboot' | 'reimage', requestId: string): void {
     const instance = this.instanceOf(deployment, instanceName);
     this.attempt(subscriptionId, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
@@ -305,7 +348,7 @@ export class ServiceManagement {
 
   private managed(view: DeploymentView): ManagedDeployment {
     const names = this.deploymentNames.get(view.id);
-    return { view, name: names?.name ?? view.id, label: names?.label ?? view.serviceName, configuration: names?.configuration ?? '', instances: this.instancesOf(view.id) };
+    return { view, name: names?.name ?? view.id, label: names?.label ?? view.serviceName, configuration: names?.configuration ?? '', instances: this.instancesOf(view.id), locked: this.frontEnd.locks.holder(view.id) !== undefined };
   }
 
   private own(subscriptionId: string, requestId: string): void {
@@ -348,7 +391,7 @@ export class ServiceManagement {
   }
 
   /** The package and configuration, read by the package store like an upload (a folder is read where it is). */
-  private async readPackage(request: CreateDeploymentRequest, requestId: string): Promise<PackageView> {
+  private async readPackage(request: Pick<CreateDeploymentRequest, 'package' | 'configuration'>, requestId: string): Promise<PackageView> {
     const configuration = Buffer.from(request.configuration, 'utf8');
     if (request.package.kind === 'file') {
       return this.packages.openUpload([

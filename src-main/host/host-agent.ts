@@ -45,6 +45,8 @@ interface GuestVm {
   /** The endpoints IIS does not serve (host/endpoint-listeners.ts), and the ports they got at this boot. */
   listeners: EndpointListeners | null;
   bound: BoundEndpoint[];
+  /** The goal state an in-place upgrade starts the role with once it has stopped (the new package's role files). */
+  upgradeTo: InstanceSpec | null;
 }
 
 type WebServerModule = typeof import('./instance-web-server');
@@ -121,6 +123,7 @@ export class HostAgent {
       ipAddress: this.allocateDip(),
       listeners: null,
       bound: [],
+      upgradeTo: null,
     };
     this.vms.set(spec.instanceId, vm);
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
@@ -170,6 +173,27 @@ export class HostAgent {
       this.disconnectGuest(vm);
       this.roleStopped(vm);
     }
+  }
+
+  /**
+   * In-place upgrade: the role stops as for a reboot (Stopping, OnStop within its 5 minutes), then the guest OS
+   * restarts with the new role files on E: (the new spec's approot and entry point); C: and D: stay, as Azure
+   * keeps them. A VM that is not up (stopped, not booted yet) simply takes the new goal state for its next start.
+   */
+  upgradeInstance(spec: InstanceSpec, requestId?: string): void {
+    const vm = this.vms.get(spec.instanceId);
+    if (!vm) return this.log.write('WARN', `Upgrade of ${spec.instanceId}: no such VM on ${this.context.hostId}.`, requestId);
+    this.log.write('INFO', `Upgrade ${spec.instanceId}: new role files${spec.roleDirectory ? ` from ${spec.roleDirectory}` : ''}.`, requestId);
+    if (vm.stopping || vm.status === 'StoppedVM' || !vm.vmBus || vm.frozen) {
+      // Nothing to stop gracefully: the next boot (or the one under way) uses the new spec.
+      vm.spec = spec;
+      if (vm.stopping || vm.status === 'StoppedVM') return;
+      vm.upgradeTo = null;
+      this.stopInstance(spec.instanceId, 'reboot', requestId);
+      return;
+    }
+    vm.upgradeTo = spec;
+    this.stopInstance(spec.instanceId, 'upgrade', requestId);
   }
 
   /** Boot a VM that was kept stopped (a suspended deployment started again). */
@@ -385,9 +409,16 @@ export class HostAgent {
     const then = vm.stopping ?? 'delete';
     vm.frozen = false;
     vm.lastHeartbeat = null;
-    if (then === 'reboot') {
+    if (then === 'reboot' || then === 'upgrade') {
       vm.stopping = null;
       vm.restarts++;
+      if (then === 'upgrade' && vm.upgradeTo) {
+        // E: replaced: the guest's components read the new role files and goal state from the new spec.
+        vm.spec = vm.upgradeTo;
+        vm.upgradeTo = null;
+        this.bootVm(vm, 'Restarting the guest OS with the upgraded role (E: replaced).');
+        return;
+      }
       this.bootVm(vm, 'Rebooting the guest OS.');
       return;
     }

@@ -110,6 +110,9 @@ function handle(message: ToHost): void {
     case 'stop-instance':
       agent?.stopInstance(message.instanceId, message.then, message.requestId);
       break;
+    case 'upgrade-instance':
+      agent?.upgradeInstance(message.spec, message.requestId);
+      break;
     case 'resume-instance':
       agent?.resumeInstance(message.instanceId, message.requestId);
       break;

@@ -138,11 +138,14 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
         return accepted();
       }
       case 'upgrade':
-        parseRequestXml(r.body, 'UpgradeDeployment');
-        return refuse(sm, r, 'UpgradeDeployment', deployment.view.id, 'Upgrade Deployment');
-      case 'walkupgradedomain':
-        parseRequestXml(r.body, 'WalkUpgradeDomain');
-        return refuse(sm, r, 'WalkUpgradeDomain', deployment.view.id, 'Walk Upgrade Domain');
+        return upgradeDeployment(sm, r, serviceName, deployment);
+      case 'walkupgradedomain': {
+        const body = parseRequestXml(r.body, 'WalkUpgradeDomain');
+        const domain = required(body, 'UpgradeDomain', 'WalkUpgradeDomain');
+        if (!/^\d{1,2}$/.test(domain)) throw FabricErrors.managementRequestInvalid(`<WalkUpgradeDomain><UpgradeDomain> must be an upgrade domain number (0-19), not "${domain}".`);
+        sm.walkUpgradeDomain(sub, deployment, Number(domain), r.requestId);
+        return accepted();
+      }
       case 'rollback':
         parseRequestXml(r.body, 'RollbackUpdateOrUpgrade');
         return refuse(sm, r, 'RollbackUpdateOrUpgrade', deployment.view.id, 'Rollback Update Or Upgrade');
@@ -231,6 +234,22 @@ async function createDeployment(sm: ServiceManagement, r: ManagementRequest, ser
   sm.service(r.subscriptionId, serviceName);
   const source = await fetchPackage(packageUrl);
   await sm.createDeployment(r.subscriptionId, serviceName, slot, { name, label, package: source, configuration, startDeployment, treatWarningsAsError }, r.requestId);
+  return accepted();
+}
+
+/** Upgrade Deployment (?comp=upgrade): Mode, PackageUrl, Configuration and Label; RoleToUpgrade is refused by name. */
+async function upgradeDeployment(sm: ServiceManagement, r: ManagementRequest, serviceName: string, deployment: ManagedDeployment): Promise<ManagementAnswer> {
+  const body = parseRequestXml(r.body, 'UpgradeDeployment');
+  const modeText = required(body, 'Mode', 'UpgradeDeployment');
+  const mode = (['Auto', 'Manual', 'Simultaneous'] as const).find((m) => m.toLowerCase() === modeText.toLowerCase());
+  if (!mode) throw FabricErrors.managementRequestInvalid(`<UpgradeDeployment><Mode> must be Auto, Manual or Simultaneous, not "${modeText}".`);
+  const packageUrl = required(body, 'PackageUrl', 'UpgradeDeployment');
+  const configuration = base64Text(body, 'Configuration', 'UpgradeDeployment')!;
+  const label = base64Text(body, 'Label', 'UpgradeDeployment')!;
+  const treatWarningsAsError = booleanText(body, 'TreatWarningsAsError', 'UpgradeDeployment') ?? false;
+  if (text(body, 'RoleToUpgrade')) return refuse(sm, r, 'UpgradeDeployment', deployment.view.id, 'Upgrade Deployment of one role (RoleToUpgrade); upgrade every role');
+  const source = await fetchPackage(packageUrl);
+  await sm.upgradeDeployment(r.subscriptionId, serviceName, deployment, { mode, label, package: source, configuration, treatWarningsAsError }, r.requestId);
   return accepted();
 }
 
@@ -362,10 +381,13 @@ function deploymentElement(service: HostedService, d: ManagedDeployment): XmlEle
     Url: `http://${service.name}.cloudapp.net/`,
     Configuration: base64(d.configuration),
     RoleInstanceList: { RoleInstance: d.instances.map((i) => roleInstanceElement(i, v.vip)) },
+    UpgradeStatus: v.upgradeStatus
+      ? { UpgradeType: v.upgradeStatus.upgradeType, CurrentUpgradeDomainState: v.upgradeStatus.currentUpgradeDomainState, CurrentUpgradeDomain: v.upgradeStatus.currentUpgradeDomain }
+      : undefined,
     UpgradeDomainCount: Math.max(1, ...d.instances.map((i) => i.upgradeDomain + 1)),
     RoleList: { Role: v.roles.map((role) => ({ RoleName: role.name, OsVersion: '', RoleType: role.type === 'WebRole' ? 'WebRole' : 'WorkerRole' })) },
     SdkVersion: '2.9.6',
-    Locked: false,
+    Locked: d.locked,
     RollbackAllowed: false,
     CreatedTime: iso(v.createdAt),
     LastModifiedTime: iso(v.createdAt),

@@ -1,4 +1,4 @@
-// `fabric-lab services | deploy | status | reboot | reimage | delete | export`: a client of a running Fabric
+// `fabric-lab services | deploy | upgrade | walk | status | reboot | reimage | delete | export`: a client of a running Fabric
 // Lab through its Service Management API, the way csrun drove the old emulator. Each verb reads the publish
 // settings (the subscription, the URL and the management certificate) and trusts the CA beside them, so it works
 // against any Fabric Lab the user can reach. Exit status: 0 done, 1 the API refused or the operation failed,
@@ -144,6 +144,46 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
       }, options)(),
     );
 
+  withConnection(program.command('upgrade').description('upgrade the deployment in a slot in place with a new package, walking its upgrade domains (Manual: walk each with `walk`)'))
+    .argument('<service>', 'the hosted service')
+    .argument('<package>', 'a .cspkg, a csx folder or a .csdef on the machine running Fabric Lab')
+    .argument('<cscfg>', 'the service configuration, read here and sent with the request')
+    .option('--slot <slot>', 'production or staging', 'production')
+    .option('--mode <mode>', 'Auto (one upgrade domain after the other), Manual (each walked with `walk`) or Simultaneous', 'Auto')
+    .option('--label <label>', 'the deployment label (default: the package file name)')
+    .option('--json', 'print JSON')
+    .action(async (service: string, pkg: string, cscfg: string, options: RemoteOptions & { mode: string; label?: string }) =>
+      run(async (client) => {
+        const slot = slotOf(options.slot);
+        const mode = ['Auto', 'Manual', 'Simultaneous'].find((m) => m.toLowerCase() === options.mode.toLowerCase());
+        if (!mode) throw new UsageError(`--mode must be Auto, Manual or Simultaneous, not "${options.mode}"`);
+        const configuration = await readFile(cscfg, 'utf8').catch((error: NodeJS.ErrnoException) => {
+          throw new UsageError(`cannot read the configuration ${cscfg}: ${error.code ?? error.message}`);
+        });
+        if (!(await stat(pkg).catch(() => undefined))) throw new UsageError(`package not found: ${pkg}`);
+        const body = xml(
+          'UpgradeDeployment',
+          `<Mode>${mode}</Mode><PackageUrl>${escape(pathToFileURL(resolve(pkg)).href)}</PackageUrl><Configuration>${b64(configuration)}</Configuration>` +
+            `<Label>${b64(options.label ?? basename(pkg))}</Label><Force>false</Force>`,
+        );
+        await operate(client, 'POST', `/services/hostedservices/${encodeURIComponent(service)}/deploymentslots/${slot}/?comp=upgrade`, body, `Upgrade the ${slot} deployment of ${service} (${mode})`, options.json);
+      }, options)(),
+    );
+
+  withConnection(program.command('walk').description('walk the next upgrade domain of a Manual upgrade and wait until its instances are Ready again'))
+    .argument('<service>', 'the hosted service')
+    .argument('<upgrade-domain>', 'the upgrade domain to walk: the current one (see `status`)')
+    .option('--slot <slot>', 'production or staging', 'production')
+    .option('--json', 'print JSON')
+    .action(async (service: string, domain: string, options: RemoteOptions) =>
+      run(async (client) => {
+        const slot = slotOf(options.slot);
+        if (!/^\d{1,2}$/.test(domain)) throw new UsageError(`the upgrade domain is a number from 0 to 19, not "${domain}"`);
+        const body = xml('WalkUpgradeDomain', `<UpgradeDomain>${domain}</UpgradeDomain>`);
+        await operate(client, 'POST', `/services/hostedservices/${encodeURIComponent(service)}/deploymentslots/${slot}/?comp=walkupgradedomain`, body, `Walk upgrade domain ${domain} of ${service} (${slot})`, options.json);
+      }, options)(),
+    );
+
   withConnection(program.command('status').description("a deployment's status and every role instance's, as Get Deployment answers them"))
     .argument('<service>', 'the hosted service')
     .option('--slot <slot>', 'production or staging', 'production')
@@ -162,9 +202,12 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
           faultDomain: Number(i.InstanceFaultDomain ?? 0),
           size: i.InstanceSize ?? '',
         }));
-        const view = { service, slot, name: String(d.Name ?? ''), id: String(d.PrivateID ?? ''), status: String(d.Status ?? ''), instances };
+        const u = d.UpgradeStatus as Record<string, unknown> | undefined;
+        const upgrade = u ? { type: String(u.UpgradeType ?? ''), state: String(u.CurrentUpgradeDomainState ?? ''), domain: Number(u.CurrentUpgradeDomain ?? 0) } : null;
+        const view = { service, slot, name: String(d.Name ?? ''), id: String(d.PrivateID ?? ''), status: String(d.Status ?? ''), upgrade, instances };
         if (options.json) return io.out(JSON.stringify(view, null, 2));
         io.out(`${service} ${slot}: ${view.name} (${view.id}) ${view.status}`);
+        if (upgrade) io.out(`  Upgrade (${upgrade.type}): upgrade domain ${upgrade.domain} ${upgrade.state === 'Before' ? 'waits to be walked' : 'is being walked'}`);
         for (const i of instances) io.out(`  ${i.name.padEnd(24)} ${i.status.padEnd(18)} ${i.powerState.padEnd(8)} UD ${i.upgradeDomain} FD ${i.faultDomain}${i.details ? `  ${i.details}` : ''}`);
       }, options)(),
     );

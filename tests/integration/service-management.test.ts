@@ -236,7 +236,7 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect((await fabric.getSnapshot()).deployments.filter((d) => d.serviceName === 'bad')).toEqual([]);
   });
 
-  it('answers ConflictError for a second deployment in a taken slot and a second operation while one runs; refuses upgrades by name', async () => {
+  it('answers ConflictError for a second deployment in a taken slot and a second operation while one runs; refuses rollback by name', async () => {
     await createService('busy');
     const sample = pathToFileURL(sampleDir.pathname).href;
     const first = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production'), { method: 'POST', caPem, ...asAlice, body: createDeploymentXml({ name: 'one', packageUrl: sample }) });
@@ -259,16 +259,17 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect(errorOf(meanwhile.body).message).toContain(`x-ms-requestid ${String(running.headers['x-ms-request-id'])}`);
     expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === meanwhile.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebootRoleInstance', status: 'Failed' });
 
-    const upgrade = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=upgrade'), {
+    // Rollback is not emulated yet: refused by name, and shown as a failed operation.
+    const rollback = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=rollback'), {
       method: 'POST',
       caPem,
       ...asAlice,
-      body: '<UpgradeDeployment xmlns="http://schemas.microsoft.com/windowsazure"><Mode>Auto</Mode></UpgradeDeployment>',
+      body: '<RollbackUpdateOrUpgrade xmlns="http://schemas.microsoft.com/windowsazure"><Mode>Auto</Mode><Force>false</Force></RollbackUpdateOrUpgrade>',
     });
-    expect([upgrade.status, errorOf(upgrade.body).code]).toEqual([501, 'NotImplemented']);
-    const refused = (await fabric.getSnapshot()).operations.find((o) => o.requestId === upgrade.headers['x-ms-request-id']);
-    expect(refused).toMatchObject({ kind: 'UpgradeDeployment', status: 'Failed' });
-    const status = await rest(api(alice, `/operations/${String(upgrade.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
+    expect([rollback.status, errorOf(rollback.body).code]).toEqual([501, 'NotImplemented']);
+    const refused = (await fabric.getSnapshot()).operations.find((o) => o.requestId === rollback.headers['x-ms-request-id']);
+    expect(refused).toMatchObject({ kind: 'RollbackUpdateOrUpgrade', status: 'Failed' });
+    const status = await rest(api(alice, `/operations/${String(rollback.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
     expect(status.body).toMatch(/<Status>Failed<\/Status>.*<Code>NotImplemented<\/Code>/s);
     // Bob cannot read Alice's operation.
     const bobs = await rest(api(bob, `/operations/${String(first.headers['x-ms-request-id'])}`), { caPem, cert: { certificatePem: bob.certificatePem, keyPem: bob.keyPem } });

@@ -58,6 +58,12 @@ function fakeFabric() {
     changeInstanceCount: async () => {
       throw new Error('not used');
     },
+    upgradeDeployment: async () => {
+      throw new Error('not used');
+    },
+    walkUpgradeDomain: async () => {
+      throw new Error('not used');
+    },
     rebootInstance: async () => {
       throw new Error('not used');
     },

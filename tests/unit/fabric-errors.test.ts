@@ -16,7 +16,7 @@ function sampleArgs(fn: (...args: never[]) => FabricError): unknown[] {
     if (/seed|count|limit|errorCount|need|used|quota|seconds|limitBytes/i.test(p)) return 3;
     if (p === 'waitingForHost') return true;
     if (p === 'how') return 'reboot';
-    if (/roles|samples|regions|endpoints|problems/.test(p)) return ['a', 'b'];
+    if (/roles|samples|regions|endpoints|problems|differences|added|removed|walked/.test(p)) return ['a', 'b'];
     return `x-${p}`;
   });
 }

@@ -174,6 +174,24 @@ export class LoadBalancer {
     this.post({ type: 'close', deploymentId });
   }
 
+  /**
+   * Resolves once the worker holds none of the instances in any endpoint's rotation and no connection to them
+   * is open: what an upgrade waits for before it stops their roles, so no request is cut. The worker learns of
+   * rotation through the event batches, so this reads its counters again (every 20 real ms) until they say so;
+   * after `maxReads` reads it goes on, saying which connections it did not wait for.
+   */
+  async drained(instanceIds: string[], maxReads = 500): Promise<void> {
+    const ids = new Set(instanceIds);
+    let busy: string[] = [];
+    for (let n = 0; n < maxReads && !this.closed; n++) {
+      const view = await this.read();
+      busy = view.endpoints.flatMap((e) => e.instances.filter((i) => ids.has(i.instanceId) && (i.inRotation || i.counters.activeConnections > 0)).map((i) => `${i.instanceName} on ${e.endpointName}`));
+      if (busy.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (busy.length) this.log.write('WARN', `Still in rotation or holding connections after ${maxReads} reads, stopped all the same: ${busy.join(', ')}.`);
+  }
+
   /** The counters read now from the worker (the last pushed ones if it does not answer within 2 s). */
   read(): Promise<TrafficView> {
     if (this.closed) return Promise.resolve(this.latest);

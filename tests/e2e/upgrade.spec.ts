@@ -1,0 +1,41 @@
+// A user upgrades a running deployment in place from its card: a package whose roles differ is refused as
+// Azure refuses it; a Manual upgrade shows its progress bar and the walk on the fault x upgrade domain map,
+// and each upgrade domain is walked with a button until the upgrade is complete.
+import { expect, test } from '@playwright/test';
+import { startServe, type RunningServe } from './support/browser-mode';
+import { DashboardPage } from './support/dashboard-page';
+
+let serve: RunningServe;
+test.beforeAll(async () => {
+  serve = await startServe(['--time-scale', '1000', '--seed', '7']);
+});
+test.afterAll(async () => serve?.stop());
+
+test('upgrade in place: refused when the roles differ, then walked domain by domain in Manual mode', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  await dashboard.deployButton('Hello worker').click();
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+
+  await deployment.getByText('Upgrade in place').click();
+  await deployment.getByLabel('Upgrade mode').selectOption('Manual');
+  await deployment.getByLabel('Upgrade to sample').selectOption({ label: 'Web front end and worker' });
+  await deployment.getByRole('button', { name: 'Upgrade', exact: true }).click();
+  await expect(deployment.getByRole('alert')).toContainText('cannot change the roles');
+
+  await deployment.getByLabel('Upgrade to sample').selectOption({ label: 'Hello worker' });
+  await deployment.getByRole('button', { name: 'Upgrade', exact: true }).click();
+  const progress = deployment.getByRole('progressbar', { name: 'Upgrade domains walked' });
+  await expect(progress).toContainText('Upgrade (Manual): 0 of 2 upgrade domain(s) walked');
+  await expect(deployment.locator('[data-walk="waiting"]')).toHaveCount(2);
+  await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
+  await expect(progress).toContainText('1 of 2 upgrade domain(s) walked', { timeout: 30_000 });
+  await expect(deployment.locator('[data-walk="walked"]')).toHaveText(/^UD 0\s·\supgraded$/);
+  await page.screenshot({ path: 'test-results/screenshots/upgrade-manual-walked-0.png', fullPage: true });
+
+  await deployment.getByRole('button', { name: 'Walk upgrade domain 1' }).click();
+  await expect(progress).toHaveCount(0, { timeout: 30_000 });
+  await expect(deployment.getByText('Upgrade in place')).toBeVisible();
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+});

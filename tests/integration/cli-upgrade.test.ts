@@ -1,0 +1,70 @@
+// `fabric-lab upgrade` and `fabric-lab walk` against a running Fabric Lab's Service Management API: a Manual
+// upgrade of the sample is walked domain by domain from the command line, `status` shows where it stands, and
+// bad command lines (a mode Azure does not have, a domain that is not a number) and refusals (a domain that does
+// not exist) end with their exit status and a line saying why.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { startManagementFace, type ManagementFace } from '../../src-main/management/management-face';
+import { main } from '../../src-main/serve/cli';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+
+const sample = fileURLToPath(new URL('../../resources/samples/hello-worker/', import.meta.url));
+const cscfg = join(sample, 'ServiceConfiguration.cscfg');
+
+let fabric: Fabric;
+let face: ManagementFace;
+let folder: string;
+let settings: string;
+
+beforeAll(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'fabric-lab-cli-upgrade-'));
+  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 29, batchIntervalMs: 10, sessionDir: join(folder, 'session') });
+  face = await startManagementFace(fabric, { folder: join(folder, 'session', 'management') });
+  settings = join(folder, 'session', 'management', face.connection.subscriptions[0]!.publishSettingsFileName);
+}, 60_000);
+
+afterAll(async () => {
+  await face?.close();
+  await fabric?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main([...args, '--publish-settings', settings], { out: (t) => (out += t.endsWith('\n') ? t : `${t}\n`), err: (t) => (err += t.endsWith('\n') ? t : `${t}\n`) });
+  return { code, out, err };
+}
+
+describe('fabric-lab upgrade and walk', () => {
+  it('walks a Manual upgrade from the command line and refuses bad walks', async () => {
+    expect((await cli('deploy', 'clisvc', sample, cscfg)).code).toBe(0);
+    await waitFor('both instances ReadyRole', async () => {
+      const status = await cli('status', 'clisvc', '--json');
+      const view = JSON.parse(status.out) as { instances: { status: string }[] };
+      return view.instances.length === 2 && view.instances.every((i) => i.status === 'ReadyRole');
+    }, 60_000);
+
+    const sideways = await cli('upgrade', 'clisvc', sample, cscfg, '--mode', 'sideways');
+    expect([sideways.code, sideways.err]).toEqual([2, expect.stringContaining('--mode must be Auto, Manual or Simultaneous')]);
+    const upgrade = await cli('upgrade', 'clisvc', sample, cscfg, '--mode', 'manual');
+    expect([upgrade.code, upgrade.out]).toEqual([0, expect.stringContaining('(Manual): Succeeded.')]);
+    expect((await cli('status', 'clisvc')).out).toContain('Upgrade (Manual): upgrade domain 0 waits to be walked');
+
+    const notNumber = await cli('walk', 'clisvc', 'one');
+    expect([notNumber.code, notNumber.err]).toEqual([2, expect.stringContaining('a number from 0 to 19')]);
+    const missing = await cli('walk', 'clisvc', '9');
+    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining('Upgrade domain 9 does not exist')]);
+    expect((await cli('walk', 'clisvc', '0')).code).toBe(0);
+    expect((await cli('status', 'clisvc')).out).toContain('upgrade domain 1 waits to be walked');
+    const last = await cli('walk', 'clisvc', '1', '--json');
+    expect([last.code, JSON.parse(last.out)]).toEqual([0, { requestId: expect.any(String), status: 'Succeeded' }]);
+    const done = JSON.parse((await cli('status', 'clisvc', '--json')).out) as { status: string; upgrade: unknown };
+    expect(done).toMatchObject({ status: 'Running', upgrade: null });
+  }, 120_000);
+});

@@ -1,0 +1,225 @@
+// Changing a running service the way Azure does (real host workers, 1000x): one operation at a time per
+// deployment, and in-place upgrades walking upgrade domains (Auto, Manual, Simultaneous) while the VIP keeps
+// serving: during an Auto upgrade of a role with three instances, no request through the load balancer fails.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentView, InstanceView, OperationView, UpgradeMode } from '../../src-main/common/fabric-api';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+import { refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
+
+let fabric: Fabric;
+let history: StatusHistory;
+let root = '';
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'fabric-lab-upgrade-'));
+  fabric = await Fabric.start({ hostWorkerUrl, timeScale: 1000, seed: 131, batchIntervalMs: 10, coreQuota: 60, sessionDir: join(root, 'session') });
+  history = new StatusHistory(fabric);
+});
+afterAll(async () => {
+  await fabric?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const ns = 'http://schemas.microsoft.com/ServiceHosting/2008/10/';
+let packages = 0;
+
+/**
+ * A csx folder of a web role Web (HttpIn on port 80, its approot's index.html saying `version`), `count`
+ * instances over `domains` upgrade domains; `extraRole` adds a worker role (roles differ); `broken` leaves the
+ * configuration without the role (fails validation).
+ */
+async function openService(version: string, options: { count?: number; domains?: number; extraRole?: boolean; broken?: boolean } = {}): Promise<string> {
+  const { count = 3, domains = 3 } = options;
+  const dir = join(root, `pkg-${++packages}`);
+  const csx = join(dir, 'Upgrades.csx');
+  mkdirSync(join(csx, 'roles/Web/approot'), { recursive: true });
+  writeFileSync(join(csx, 'roles/Web/approot/index.html'), `<p>${version}</p>`);
+  const worker = options.extraRole ? '<WorkerRole name="Jobs" vmsize="Small" />' : '';
+  writeFileSync(
+    join(csx, 'ServiceDefinition.csdef'),
+    `<ServiceDefinition name="Upgrades" upgradeDomainCount="${domains}" xmlns="${ns}ServiceDefinition"><WebRole name="Web" vmsize="Small"><Endpoints><InputEndpoint name="HttpIn" protocol="http" port="80" /></Endpoints></WebRole>${worker}</ServiceDefinition>`,
+  );
+  const roles = [options.broken ? '' : `<Role name="Web"><Instances count="${count}" /></Role>`, options.extraRole ? '<Role name="Jobs"><Instances count="1" /></Role>' : ''].join('');
+  writeFileSync(join(dir, 'ServiceConfiguration.cscfg'), `<?xml version="1.0" encoding="utf-8"?>\n<ServiceConfiguration serviceName="Upgrades" xmlns="${ns}ServiceConfiguration">${roles}</ServiceConfiguration>`);
+  const view = await fabric.packages.openFromDisk(csx, join(dir, 'ServiceConfiguration.cscfg'));
+  return view.packageId;
+}
+
+async function snapshotOf(deploymentId: string): Promise<{ deployment: DeploymentView | undefined; instances: InstanceView[]; operations: OperationView[] }> {
+  const s = await fabric.getSnapshot();
+  return { deployment: s.deployments.find((d) => d.id === deploymentId), instances: s.instances.filter((i) => i.deploymentId === deploymentId), operations: s.operations };
+}
+
+/** Deploy and wait until every instance is Ready and in the load balancer's rotation. */
+async function deployReady(packageId: string, slot: 'production' | 'staging', count: number): Promise<{ deployment: DeploymentView; instances: InstanceView[] }> {
+  const { deploymentId } = await fabric.deploy({ packageId, slot });
+  return waitFor(`${deploymentId} Ready and in rotation`, async () => {
+    const { deployment, instances } = await snapshotOf(deploymentId);
+    if (!deployment || deployment.inputEndpoints[0]?.port == null || instances.length !== count || !instances.every((i) => i.status === 'ReadyRole')) return false;
+    const traffic = (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deploymentId);
+    return traffic?.instances.filter((i) => i.inRotation).length === count && { deployment, instances };
+  }, 40_000);
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function operation(requestId: string): Promise<OperationView> {
+  return waitFor(`operation ${requestId} ended`, async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId && o.status !== 'InProgress'), 60_000);
+}
+
+/** When each instance last went out of ReadyRole, and first came back to it, after `since`. */
+function walkTimes(instances: InstanceView[], since: number): Map<string, { left: number; back: number }> {
+  const times = new Map<string, { left: number; back: number }>();
+  for (const i of instances) {
+    const changes = history.changes.filter((c) => c.instanceId === i.id && c.at >= since);
+    const left = changes.find((c) => c.from === 'ReadyRole');
+    const back = changes.find((c) => c.to === 'ReadyRole' && left && c.at >= left.at);
+    if (left && back) times.set(i.name, { left: left.at, back: back.at });
+  }
+  return times;
+}
+
+describe('one operation at a time per deployment', () => {
+  it('refuses a second operation (scale, configuration, delete) while one runs, with Conflict naming it', async () => {
+    const { deployment } = await deployReady(await openService('lock', { count: 1 }), 'staging', 1);
+    const scaling = await fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 2 });
+    const configuration = `<?xml version="1.0"?><ServiceConfiguration serviceName="Upgrades" xmlns="${ns}ServiceConfiguration"><Role name="Web"><Instances count="1" /></Role></ServiceConfiguration>`;
+    const next = await openService('lock-2', { count: 1 });
+    for (const second of [
+      () => fabric.updateConfiguration({ deploymentId: deployment.id, configuration }),
+      () => fabric.deleteDeployment({ deploymentId: deployment.id }),
+      () => fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 3 }),
+      () => fabric.upgradeDeployment({ deploymentId: deployment.id, packageId: next, mode: 'Auto' }),
+    ]) {
+      expect(await refusal(second())).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`(ChangeInstanceCount, request ${scaling.requestId})`) });
+    }
+    expect(await operation(scaling.requestId)).toMatchObject({ status: 'Succeeded' });
+    // Once it has ended, the next goes through.
+    const deleted = await fabric.deleteDeployment({ deploymentId: deployment.id });
+    expect(await operation(deleted.requestId)).toMatchObject({ status: 'Succeeded' });
+  });
+});
+
+describe('in-place upgrade', () => {
+  it('Auto walks one upgrade domain at a time while no request through the VIP fails', async () => {
+    const { deployment, instances } = await deployReady(await openService('version 1'), 'production', 3);
+    expect(instances.map((i) => [i.name, i.upgradeDomain])).toEqual(expect.arrayContaining([['Web_IN_0', 0], ['Web_IN_1', 1], ['Web_IN_2', 2]]));
+    const vip = `http://${deployment.vip}:${deployment.inputEndpoints[0]!.port}/index.html`;
+    expect(await get(vip)).toContain('version 1');
+    // A role whose OnStop returns at once: only the walk's drain (out of rotation, connections done) keeps requests
+    // from meeting a role that is gone, not the time its stop takes.
+    await fabric.setTimings({ phases: { stopRole: 0 } });
+    const before = (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deployment.id)!;
+    const run = await fabric.startTraffic({ deploymentId: deployment.id, path: '/index.html', rate: 400, concurrency: 32, durationSeconds: 120 });
+    await waitFor('traffic flowing', async () => ((await fabric.getTraffic()).runs.find((r) => r.id === run.id)?.served ?? 0) > 5);
+    const since = (await fabric.getSnapshot()).clock.now;
+    const upgrade = await fabric.upgradeDeployment({ deploymentId: deployment.id, packageId: await openService('version 2'), mode: 'Auto' });
+    // The walk shows in the deployment's UpgradeStatus while it goes.
+    const seen = await waitFor('UpgradeStatus During', async () => (await snapshotOf(deployment.id)).deployment?.upgradeStatus);
+    expect(seen).toMatchObject({ upgradeType: 'Auto', upgradeDomainCount: 3 });
+    expect(await operation(upgrade.requestId)).toMatchObject({ status: 'Succeeded', kind: 'UpgradeDeployment' });
+    // Let the run go on a little with every instance back, then stop it and count.
+    await waitFor('served after the upgrade', async () => (await get(vip)).includes('version 2'));
+    const stopped = await fabric.stopTraffic({ runId: run.id });
+    await fabric.setTimings({ phases: { stopRole: 5_000 } });
+    const after = (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deployment.id)!;
+    expect(stopped.served).toBeGreaterThan(10);
+    expect({ refused: stopped.refused, failed: stopped.failed }).toEqual({ refused: 0, failed: 0 });
+    expect(after.refused - before.refused).toBe(0);
+    expect(after.totals.errors - before.totals.errors).toBe(0);
+
+    // One domain at a time: each instance left Ready only after the previous domain's was back.
+    const times = walkTimes(instances, since);
+    expect([...times.keys()].sort()).toEqual(['Web_IN_0', 'Web_IN_1', 'Web_IN_2']);
+    expect(times.get('Web_IN_1')!.left).toBeGreaterThanOrEqual(times.get('Web_IN_0')!.back);
+    expect(times.get('Web_IN_2')!.left).toBeGreaterThanOrEqual(times.get('Web_IN_1')!.back);
+    // The role stopped as Azure stops it (Stopping, OnStop) before its files were replaced.
+    expect(history.of(instances[0]!.id)).toEqual(expect.arrayContaining(['StoppingRole']));
+    const done = await snapshotOf(deployment.id);
+    expect(done.deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    // Every instance serves the new files.
+    const answers = new Set<string>();
+    for (let n = 0; n < 9; n++) answers.add(await get(vip));
+    expect([...answers].every((a) => a.includes('version 2'))).toBe(true);
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+
+  it('Manual waits for each walk, refuses a domain out of order or that does not exist, and holds the deployment', async () => {
+    const { deployment, instances } = await deployReady(await openService('manual 1', { count: 2, domains: 2 }), 'production', 2);
+    const restartsBefore = instances.map((i) => i.restarts);
+    const upgrade = await fabric.upgradeDeployment({ deploymentId: deployment.id, packageId: await openService('manual 2', { count: 2, domains: 2 }), mode: 'Manual' });
+    expect(await operation(upgrade.requestId)).toMatchObject({ status: 'Succeeded' });
+    let state = await snapshotOf(deployment.id);
+    expect(state.deployment?.upgradeStatus).toEqual({ upgradeType: 'Manual', currentUpgradeDomainState: 'Before', currentUpgradeDomain: 0, upgradeDomainCount: 2, walked: [] });
+    // Nothing was walked yet.
+    expect(state.instances.map((i) => i.restarts)).toEqual(restartsBefore);
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('the next one is 0') });
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 7 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('Upgrade domain 7 does not exist') });
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: -1 }))).toMatchObject({ code: 'BadRequest' });
+    // The upgrade holds the deployment: anything but its walks is refused.
+    expect(await refusal(fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 3 }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`UpgradeDeployment, request ${upgrade.requestId}`) });
+
+    const walk0 = await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 });
+    // A second walk while one goes is refused.
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 }))).toMatchObject({ code: 'Conflict' });
+    expect(await operation(walk0.requestId)).toMatchObject({ status: 'Succeeded', kind: 'WalkUpgradeDomain' });
+    state = await snapshotOf(deployment.id);
+    expect(state.deployment?.upgradeStatus).toMatchObject({ currentUpgradeDomainState: 'Before', currentUpgradeDomain: 1, walked: [0] });
+    const byName = (name: string) => state.instances.find((i) => i.name === name)!;
+    expect(byName('Web_IN_0').restarts).toBeGreaterThan(restartsBefore[instances.findIndex((i) => i.name === 'Web_IN_0')]!);
+    expect(byName('Web_IN_1').restarts).toBe(restartsBefore[instances.findIndex((i) => i.name === 'Web_IN_1')]!);
+
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 })).requestId);
+    state = await snapshotOf(deployment.id);
+    expect(state.deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    // Complete: no upgrade left to walk, and the deployment is free again.
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('no upgrade in progress') });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+
+  it('Simultaneous upgrades every domain at once; bad packages are refused with nothing changed', async () => {
+    const { deployment, instances } = await deployReady(await openService('all 1', { count: 2, domains: 2 }), 'production', 2);
+    const deploymentId = deployment.id;
+    const refusals: [string, string, RegExp][] = [
+      [deploymentId, await openService('broken', { count: 2, domains: 2, broken: true }), /validation error.*ServiceConfiguration\.cscfg:\d+:\d+ \[cscfg\.role-missing\]/],
+      [deploymentId, await openService('more roles', { count: 2, domains: 2, extraRole: true }), /cannot change the roles.*adds Jobs/],
+      [deploymentId, await openService('more instances', { count: 3, domains: 2 }), /instance count \(2 -> 3\)/],
+      ['deployment999(999)', await openService('nowhere'), /deployment999/],
+    ];
+    for (const [target, packageId, rule] of refusals) expect((await refusal(fabric.upgradeDeployment({ deploymentId: target, packageId, mode: 'Auto' }))).message).toMatch(rule);
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId, upgradeDomain: 0 }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('no upgrade in progress') });
+    let state = await snapshotOf(deploymentId);
+    expect(state.instances.map((i) => i.restarts)).toEqual(instances.map((i) => i.restarts));
+    expect(state.operations.filter((o) => o.kind === 'UpgradeDeployment' && o.target === deploymentId).map((o) => o.status)).toEqual(['Failed', 'Failed', 'Failed']);
+
+    const since = (await fabric.getSnapshot()).clock.now;
+    const upgrade = await fabric.upgradeDeployment({ deploymentId, packageId: await openService('all 2', { count: 2, domains: 2 }), mode: 'Simultaneous' as UpgradeMode });
+    expect(await operation(upgrade.requestId)).toMatchObject({ status: 'Succeeded' });
+    // Both went down together: each left Ready before the other was back.
+    const times = walkTimes(instances, since);
+    expect(times.size).toBe(2);
+    const [a, b] = [...times.values()];
+    expect(a!.left).toBeLessThan(b!.back);
+    expect(b!.left).toBeLessThan(a!.back);
+    state = await snapshotOf(deploymentId);
+    expect(state.deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    const vip = `http://${state.deployment!.vip}:${state.deployment!.inputEndpoints[0]!.port}/index.html`;
+    expect(await get(vip)).toContain('all 2');
+  });
+});
