@@ -103,7 +103,7 @@ test('the instance detail shows rotation per input endpoint: a Busy instance sta
   await settings.getByRole('button', { name: 'Close' }).click();
 
   const deploy = page.getByRole('region', { name: 'Deploy', exact: true });
-  await deploy.getByLabel('Package file').setInputFiles(join(fixtures, 'rotation.csdef'));
+  await deploy.getByLabel('Package file', { exact: true }).setInputFiles(join(fixtures, 'rotation.csdef'));
   await deploy.getByLabel('Configuration file', { exact: true }).setInputFiles(join(fixtures, 'rotation.cscfg'));
   await deploy.getByRole('button', { name: 'Check package' }).click();
   await deploy.getByRole('button', { name: 'Deploy Rotation' }).click();

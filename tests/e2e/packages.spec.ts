@@ -30,7 +30,7 @@ test('a sample with validation errors shows every error with file, line and rule
 test('open a package from disk with its configuration, read its report, and deploy it', async ({ page }) => {
   const dashboard = new DashboardPage(page);
   await dashboard.open(serve.url);
-  await page.getByLabel('Package file').setInputFiles(join(samples, 'web-and-worker/ServiceDefinition.csdef'));
+  await page.getByLabel('Package file', { exact: true }).setInputFiles(join(samples, 'web-and-worker/ServiceDefinition.csdef'));
   await page.getByLabel('Configuration file').setInputFiles(join(samples, 'web-and-worker/ServiceConfiguration.cscfg'));
   await page.getByRole('button', { name: 'Check package' }).click();
   const report = page.getByLabel('Validation report for WebAndWorker');
@@ -53,7 +53,7 @@ test('a broken definition is reported with its line, and nothing is deployed', a
   const dir = mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-'));
   const broken = join(dir, 'Broken.csdef');
   writeFileSync(broken, '<?xml version="1.0"?>\n<ServiceDefinition name="Broken" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">\n  <WorkerRole name="W"\n</ServiceDefinition>\n');
-  await page.getByLabel('Package file').setInputFiles(broken);
+  await page.getByLabel('Package file', { exact: true }).setInputFiles(broken);
   await page.getByRole('button', { name: 'Check package' }).click();
   await expect(page.getByText(/✗ \d+ error\(s\)/)).toBeVisible();
   await expect(page.getByText(/Broken\.csdef:\d+:\d+/).first()).toBeVisible();
