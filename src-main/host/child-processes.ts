@@ -12,6 +12,19 @@ export function reportChildProcessesTo(to: Report): void {
   report = to;
 }
 
+/**
+ * A frozen guest: its process stops where it is (SIGSTOP) and writes nothing until the VM restarts and
+ * kills it (SIGKILL ends a stopped process too). Where the OS has no SIGSTOP the process is killed at once.
+ */
+export function freezeChildProcess(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    child.kill('SIGSTOP');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 export function trackChildProcess<T extends ChildProcess>(child: T): T {
   const pid = child.pid;
   // No pid: the spawn failed, and its 'error' event says why; there is nothing to end later.

@@ -55,6 +55,13 @@ export class ForegroundTasks {
     this.waiting = then;
   }
 
+  /** The guest froze: emulated tasks stop where they are; real ones are returned to be paused (endAll kills them later). */
+  freeze(): ChildProcess[] {
+    this.waiting = null;
+    for (const { timer } of this.running.values()) timer?.cancel();
+    return [...this.running.values()].flatMap(({ child }) => (child ? [child] : []));
+  }
+
   /** The role stack is going away: end the tasks, and forget any recycle that waited for them. */
   endAll(): void {
     this.waiting = null;

@@ -66,7 +66,10 @@ export class GuestAgent {
   /** Injected: the guest OS freezes. Nothing in it runs any more, heartbeats included. */
   freeze(): void {
     this.frozen = true;
-    this.halt();
+    this.heartbeat?.cancel();
+    this.nextStart?.cancel();
+    // Kept: when the host agent restarts the VM, halt() ends what froze.
+    this.bootstrapper?.freeze();
   }
 
   /** The VM is going away under the guest (reboot or power off by the host agent). */

@@ -5,3 +5,4 @@
 export { ProgramEntryPointHost } from './program-entry-point';
 export { RoleCodeHost } from './role-code-host';
 export { startTaskProcess } from './startup-task-process';
+export { freezeChildProcess } from './child-processes';

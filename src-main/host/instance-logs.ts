@@ -138,6 +138,11 @@ export class InstanceLogs {
     this.bootstrapper('VERB', `Client ${this.hostProcess}.exe (${this.hostPid}) reported status ${state}.`);
   }
 
+  /** A probe its client did not answer in time: read as Busy. */
+  probeTimedOut(timeoutMs: number): void {
+    this.bootstrapper('WARN', `Client ${this.hostProcess}.exe (${this.hostPid}) did not answer the status probe within ${timeoutMs / 1000} s; read as Busy.`);
+  }
+
   entryPoint(phase: 'CALLING' | 'COMPLETED', method: 'OnStart' | 'Run' | 'OnStop'): void {
     this.host('INFO', `Role entrypoint . ${phase.padEnd(9)} ${method}():`);
   }

@@ -85,6 +85,12 @@ export class ProgramEntryPointHost {
     });
   }
 
+  /** The guest froze: nothing more is reported; the process, returned to be paused, is killed when the VM restarts. */
+  freeze(): ChildProcess | null {
+    this.state = 'ended';
+    return this.child;
+  }
+
   /** Stop: the program gets no OnStop, it is ended with the role. */
   stop(): void {
     if (this.state === 'ended') return;

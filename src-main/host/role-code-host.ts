@@ -1,7 +1,10 @@
 // The part of WaHostBootstrapper that runs a package's own role code: it starts the role's host process
 // (a real child process, see role-host-process.ts), calls OnStart through it, marks the instance Ready when
 // OnStart returns and Run starts, probes the role with StatusCheck every 15 emulated seconds, and bounds OnStop
-// by 5 emulated minutes. The built-in default code (no entry module) stays emulated in the bootstrapper.
+// by 5 emulated minutes. A probe the process does not answer in time reads as Busy (out of rotation); a process
+// that answers none for 5 minutes is recycled. The built-in default code (no entry module) stays emulated in
+// the bootstrapper.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +13,7 @@ import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { HostContext } from './host-context';
 import { RoleHostProcess, roleHostScript } from './role-host-process';
+import { statusCheckFloorMs, statusCheckTimeout, unresponsiveLimit } from './role-stack';
 
 const statusCheckInterval = 15_000;
 const onStopLimit = 5 * 60_000;
@@ -20,12 +24,17 @@ export interface RoleCodeEvents {
   /** `crashed`: false when the role ended on purpose (RequestRecycle, OnStart returning false), not by dying. */
   exited(reason: string, crashed?: boolean): void;
   output(stream: 'stdout' | 'stderr', line: string): void;
+  /** A probe's outcome for WaHostBootstrapper.log (at each change and every 30 s): the answer, or `null` when it timed out. */
+  probed(answer: 'Ready' | 'Busy' | null): void;
 }
 
 export class RoleCodeHost {
   private process: RoleHostProcess | null = null;
   private probe: TimerHandle | null = null;
   private state: 'starting' | 'ready' | 'busy' | 'ended' = 'starting';
+  /** The probe sent and not answered yet: when (emulated and real); null when none is outstanding. */
+  private outstanding: { at: number; realAt: number; timedOut: boolean } | null = null;
+  private probes = 0;
 
   constructor(
     private readonly context: HostContext,
@@ -100,6 +109,13 @@ export class RoleCodeHost {
     this.context.timers.after(onStopLimit, () => process.kill());
   }
 
+  /** The guest froze: no more probes or reports; the process, returned to be paused, is killed when the VM restarts. */
+  freeze(): ChildProcess | null {
+    this.state = 'ended';
+    this.probe?.cancel();
+    return this.process?.childProcess ?? null;
+  }
+
   /** The VM is going away: no OnStop. */
   halt(): void {
     this.state = 'ended';
@@ -116,18 +132,49 @@ export class RoleCodeHost {
     this.scheduleProbe();
   }
 
+  /** Every 15 s: send StatusCheck unless one is still unanswered, and judge the one that is. */
   private scheduleProbe(): void {
     this.probe = this.context.timers.after(statusCheckInterval, () => {
-      void this.process!.statusCheck().then((busy) => {
+      if (this.outstanding) this.judgeUnanswered(this.outstanding);
+      else this.sendProbe();
+      if (this.state === 'ready' || this.state === 'busy') this.scheduleProbe();
+    });
+  }
+
+  private sendProbe(): void {
+    const sent = { at: this.context.timers.now(), realAt: performance.now(), timedOut: false };
+    this.outstanding = sent;
+    const logged = this.probes++ % 2 === 0; // the bootstrapper logs a probe every 30 s and at each change
+    void this.process!.statusCheck().then((busy) =>
+      this.context.timers.atOnce(() => {
+        if (this.outstanding === sent) this.outstanding = null;
         if (this.state !== 'ready' && this.state !== 'busy') return;
         const next = busy ? 'busy' : 'ready';
-        if (next !== this.state) {
+        if (next !== this.state || logged || sent.timedOut) this.events.probed(busy ? 'Busy' : 'Ready');
+        if (next !== this.state || sent.timedOut) {
           this.state = next;
           this.events.report(busy ? 'BusyRole' : 'ReadyRole', busy ? 'StatusCheck: the role called SetBusy; it is out of load-balancer rotation until it stops.' : '');
         }
-      });
-      this.scheduleProbe();
-    });
+      }),
+    );
+  }
+
+  /** A probe still unanswered: Busy once it waited statusCheckTimeout, a recycle once unresponsiveLimit (both with the real floor). */
+  private judgeUnanswered(sent: { at: number; realAt: number; timedOut: boolean }): void {
+    const waited = this.context.timers.now() - sent.at;
+    if (performance.now() - sent.realAt < statusCheckFloorMs) return;
+    if (waited >= unresponsiveLimit && performance.now() - sent.realAt >= 2 * statusCheckFloorMs) {
+      this.process!.kill();
+      this.end(`${this.processName} answered no status probe for ${Math.round(waited / 60_000)} minutes: WaHostBootstrapper recycles it.`, false);
+      return;
+    }
+    if (waited < statusCheckTimeout || sent.timedOut) return;
+    sent.timedOut = true;
+    this.events.probed(null);
+    if (this.state === 'ready') {
+      this.state = 'busy';
+      this.events.report('BusyRole', `StatusCheck: ${this.processName} did not answer the status probe within ${statusCheckTimeout / 1000} s; read as Busy, out of load-balancer rotation.`);
+    }
   }
 
   private recycle(): void {

@@ -65,6 +65,11 @@ export class RoleHostProcess {
     return this.child.pid;
   }
 
+  /** The process itself (a frozen guest pauses it). */
+  get childProcess(): ChildProcess {
+    return this.child;
+  }
+
   start(modulePath: string, environment: RoleEnvironmentData): void {
     this.send({ type: 'start', modulePath, environment });
   }

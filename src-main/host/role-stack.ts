@@ -9,6 +9,16 @@ export function hostProcessFor(spec: InstanceSpec): 'WaWorkerHost' | 'WaWebHost'
   return spec.sites && spec.sites.length > 0 ? 'WaIISHost' : 'WaWebHost';
 }
 
+/** WaHostBootstrapper's status probe of role code: one unanswered this long (emulated) reads as Busy... */
+export const statusCheckTimeout = 30_000;
+/** ...and this long (emulated) recycles the host process. */
+export const unresponsiveLimit = 5 * 60_000;
+/**
+ * Real ms a probe must also have waited before it counts as unanswered: at 1000x, 30 emulated seconds are
+ * 30 real ms, less than a busy machine may take to schedule a healthy process's answer.
+ */
+export const statusCheckFloorMs = 3_000;
+
 /** The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request. */
 export const warmUpPath = '/do.rd_runtime_init';
 

@@ -13,7 +13,7 @@ import type { RoleFaults } from './role-faults';
 import type { RoleCodeHost } from './role-code-host';
 import { emulateCommand, runnableCommand, taskEnvironment } from './startup-task-command';
 import { IISConfigurator, iisSitesOf } from './iis-configurator';
-import { hostProcessFor, warmUpPath } from './role-stack';
+import { hostProcessFor, statusCheckTimeout, warmUpPath } from './role-stack';
 import type { InstanceWebServer } from './instance-web-server';
 import { ForegroundTasks } from './foreground-tasks';
 import { localStoragePaths } from './local-storage';
@@ -49,6 +49,10 @@ export class WaHostBootstrapper {
   private readonly foreground: ForegroundTasks;
   /** A worker role's ProgramEntryPoint process, when the role has one. */
   private program: ProgramEntryPointHost | null = null;
+  /** Processes paused by a guest freeze: killed outright when the VM restarts. */
+  private frozen: ChildProcess[] = [];
+  /** HWC: WaWebHost has sent its warm-up request since the host process started. */
+  private warmedUp = false;
 
   constructor(
     private readonly context: HostContext,
@@ -73,7 +77,10 @@ export class WaHostBootstrapper {
    * otherwise the guest is going away under it and its process is killed.
    */
   stop(graceful = true, keepForegroundTasks = false): void {
-    if (!this.ended && this.hostProcessRunning) this.logs.hostProcessStopping();
+    // Only a graceful stop is seen from inside: a VM powered off under the role writes nothing.
+    if (graceful && !this.ended && this.hostProcessRunning) this.logs.hostProcessStopping();
+    for (const child of this.frozen) child.kill('SIGKILL');
+    this.frozen = [];
     if (graceful) this.roleCode?.stop();
     else this.roleCode?.halt();
     this.program?.stop();
@@ -84,6 +91,21 @@ export class WaHostBootstrapper {
     this.ended = true;
     for (const timer of this.pending) timer.cancel();
     this.pending.clear();
+  }
+
+  /**
+   * The guest OS froze: nothing in it runs or writes any more. Emulated steps stop where they are and real
+   * processes are paused (child-processes.ts) until the host agent restarts the VM and stop(false) kills them.
+   */
+  freeze(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const timer of this.pending) timer.cancel();
+    this.pending.clear();
+    const children = [this.roleCode?.freeze(), this.program?.freeze(), ...this.foreground.freeze(), ...this.taskProcesses].filter((c): c is ChildProcess => !!c);
+    // Children exist only once guest-processes.ts has loaded.
+    for (const child of children) processesLoaded?.freezeChildProcess(child);
+    this.frozen = children;
   }
 
   /** The host process dies (an unhandled exception): no Stopping event, no OnStop. */
@@ -206,8 +228,10 @@ export class WaHostBootstrapper {
     this.events.report('StartingRole', `Waiting for role to start... Starting ${process}.`);
     if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).configure();
     this.logs.hostProcessStarting();
-    this.later(phaseDuration(this.context, 'startHostProcess'), () => this.hostWebSite(() => {
+    this.later(phaseDuration(this.context, 'startHostProcess'), () => {
+      this.hostWebSite();
       this.hostProcessRunning = true;
+      this.warmedUp = false;
       const { programEntryPoint, roleEntryModule } = this.spec;
       if (programEntryPoint) return this.withProcesses((processes) => this.startProgram(processes, programEntryPoint));
       if (roleEntryModule) return this.withProcesses((processes) => this.startRoleCode(processes, roleEntryModule));
@@ -228,34 +252,36 @@ export class WaHostBootstrapper {
         this.logs.probe('Ready');
         this.events.report('ReadyRole', '');
         this.logs.entryPoint('CALLING', 'Run');
+        this.warmUp();
         this.run(0);
       });
-    }));
+    });
   }
 
-  /**
-   * An HWC role's WaWebHost hosts the site in its own process and sends the warm-up request GET
-   * /do.rd_runtime_init to it (a real request to the instance's own listener) before the role goes on.
-   */
-  private hostWebSite(then: () => void): void {
-    if (!this.web || hostProcessFor(this.spec) !== 'WaWebHost') return then();
+  /** An HWC role's WaWebHost hosts the site in its own process (Hostable Web Core) before OnStart. */
+  private hostWebSite(): void {
+    if (!this.web || hostProcessFor(this.spec) !== 'WaWebHost') return;
     const site = iisSitesOf(this.spec)[0]!;
     this.web.hostHwcSite(site, this.logs.hostProcessPid);
     this.logs.host('INFO', `Hosting site ${site.name} at ${site.physicalPath} in Hostable Web Core.`);
-    const endpoint = site.endpointNames[0];
+  }
+
+  /**
+   * Seed 9.2: once the role is Ready and in rotation, WaWebHost sends the warm-up request GET
+   * /do.rd_runtime_init to its own site (a real request to the instance's listener). Nothing waits for it.
+   */
+  private warmUp(): void {
+    if (this.warmedUp || !this.web || hostProcessFor(this.spec) !== 'WaWebHost') return;
+    this.warmedUp = true;
+    const endpoint = iisSitesOf(this.spec)[0]!.endpointNames[0];
     if (!endpoint || this.web.portOf(endpoint) === null) {
       this.logs.host('WARN', 'The role has no http input endpoint; no warm-up request is sent.');
-      return then();
+      return;
     }
     const url = `${this.web.protocolOf(endpoint)}://${this.web.ipAddress}:${this.web.portOf(endpoint)}${warmUpPath}`;
     this.logs.host('INFO', `Sending warm-up request GET ${url}`);
-    // The answer arrives in real time; the role goes on at that emulated instant, unless it was stopped meanwhile.
-    const done = (log: () => void) =>
-      this.context.timers.atOnce(() => {
-        if (this.ended) return;
-        log();
-        then();
-      });
+    // The answer arrives in real time and is logged at that emulated instant, unless the role stopped meanwhile.
+    const done = (log: () => void) => this.context.timers.atOnce(() => !this.ended && log());
     this.web.request(endpoint, warmUpPath).then(
       ({ status, timeTakenMs }) => done(() => this.logs.host(status === 200 ? 'INFO' : 'WARN', `Warm-up request returned ${status} in ${timeTakenMs} ms.`)),
       (error: Error) => done(() => this.logs.host('WARN', `Warm-up request failed: ${error.message}`)),
@@ -288,6 +314,7 @@ export class WaHostBootstrapper {
       report: (status, details) => {
         if (status === 'ReadyRole' && this.roleCode?.running) this.logs.probe('Ready');
         this.events.report(status, details);
+        if (status === 'ReadyRole' && this.roleCode?.running) this.warmUp();
       },
       exited: (reason, crashed = true) => {
         // A requested recycle is no crash: no unhandled exception in the host log, no event 1000.
@@ -296,6 +323,7 @@ export class WaHostBootstrapper {
         this.exit(reason);
       },
       output: (stream, line) => this.logs.roleOutput(stream, line),
+      probed: (answer) => (answer ? this.logs.probe(answer) : this.logs.probeTimedOut(statusCheckTimeout)),
     }, localStoragePaths(this.logs.root, this.spec));
     this.roleCode.start();
     if (this.faults.crashOnStart) {

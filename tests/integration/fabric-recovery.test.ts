@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultTimings } from '../../src-main/common/timings';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { parseLogLine, type LogFormat } from '../../src-main/logs/log-formats';
 import { hostWorkerUrl } from '../support/built';
 import { deployReady, instance, StatusHistory, waitFor, refusal } from '../support/fabric-helpers';
 
@@ -78,8 +79,23 @@ describe('guest recovery by the host agent', () => {
     expect(rebooted.at - hungAt).toBeGreaterThanOrEqual(defaultTimings.guestHeartbeatTimeout - 30_000);
     expect(rebooted.at - hungAt).toBeLessThan(defaultTimings.guestHeartbeatTimeout + 90_000);
     expect(rebooted.details).toMatch(/restarted the guest OS: no heartbeat from the guest agent for 10 minutes/);
-    await waitFor('Ready after reboot', async () => history.firstInto(target!.id, 'ReadyRole', rebooted.at));
+    const back = await waitFor('Ready after reboot', async () => history.firstInto(target!.id, 'ReadyRole', rebooted.at));
     expect((await instance(api, target!.id))?.faults).toEqual([]);
+
+    // A frozen VM writes nothing: no graceful stop at the hang, no heartbeat or Run trace until the restart
+    // (60 emulated seconds allowed for the fault to reach the host); then the restart shows.
+    const guestLines: { process: string; at: number; line: string }[] = [];
+    for (const file of (await api.listLogs({ instanceId: target!.id })).filter((f) => f.vmPath !== null && f.format !== 'text')) {
+      const page = await api.readLog({ file: file.file, fromLine: 0, count: Math.max(1, Math.min(file.lines, 10_000)) });
+      for (const line of page.lines) {
+        const parsed = parseLogLine(file.format as LogFormat, line);
+        if (parsed) guestLines.push({ process: file.process, at: parsed.at, line });
+      }
+    }
+    const whileHung = guestLines.filter((l) => l.at >= hungAt && l.at < rebooted.at);
+    expect(whileHung.filter((l) => /CALLING OnStop|Role is stopping|graceful/i.test(l.line))).toEqual([]);
+    expect(whileHung.filter((l) => l.at >= hungAt + 60_000)).toEqual([]);
+    expect(guestLines.some((l) => l.process === 'WaAppAgent' && l.at >= rebooted.at && l.at <= back.at)).toBe(true);
   });
 });
 

@@ -68,4 +68,44 @@ describe('role code in real host processes', () => {
     await fabric.deleteDeployment({ deploymentId });
     await waitFor('deleted', async () => !(await fabric.getSnapshot()).deployments.some((d) => d.id === deploymentId), 20_000);
   });
+
+  it('a Run that blocks its event loop: the unanswered probe reads as Busy (out of rotation), and 5 unanswered minutes recycle the host process', async () => {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    const csdef = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceDefinition name="RunBlocks" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
+  <WorkerRole name="Spinner" vmsize="Small" />
+</ServiceDefinition>`;
+    const cscfg = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceConfiguration serviceName="RunBlocks" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Spinner"><Instances count="2" /></Role>
+</ServiceConfiguration>`;
+    // Run never yields: the process cannot answer StatusCheck (nor anything else) until it is killed. Two
+    // instances: the load balancer keeps a lone instance in rotation whatever its status.
+    const code = 'export function onStart() { return true; }\nexport function run() { for (;;) {} }\n';
+    const pkg = await fabric.openPackage({
+      files: [
+        { path: 'RunBlocks.csx/ServiceDefinition.csdef', data: b64(csdef) },
+        { path: 'RunBlocks.csx/roles/Spinner/approot/RoleEntryPoint.mjs', data: b64(code) },
+        { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
+      ],
+    });
+    const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId });
+    const id = `${deploymentId}/Spinner_IN_0`;
+    const ready = await history.reach(id, 'ReadyRole');
+    const busy = await waitFor('BusyRole after Ready', async () => history.firstInto(id, 'BusyRole', ready.at), 20_000);
+    expect(busy.details).toMatch(/did not answer the status probe within 30 s; read as Busy/);
+    expect(busy.at - ready.at).toBeGreaterThanOrEqual(30_000);
+    const now = (await instance(fabric, id))!;
+    expect({ status: now.status, inRotation: now.inRotation }).toEqual({ status: 'BusyRole', inRotation: false });
+    const restarting = await waitFor('RestartingRole after Busy', async () => history.firstInto(id, 'RestartingRole', busy.at), 30_000);
+    expect(restarting.details).toMatch(/answered no status probe for \d+ minutes: WaHostBootstrapper recycles it/);
+    expect(restarting.at - busy.at).toBeGreaterThanOrEqual(5 * 60_000 - 30_000);
+    // Each bootstrapper start writes a new file: read them all.
+    const lines: string[] = [];
+    for (const file of (await fabric.listLogs({ instanceId: id })).filter((f) => f.process === 'WaHostBootstrapper')) {
+      lines.push(...(await fabric.readLog({ file: file.file, fromLine: 0, count: Math.max(1, Math.min(file.lines, 10_000)) })).lines);
+    }
+    expect(lines.some((l) => /WARN .*Client WaWorkerHost\.exe \(\d+\) did not answer the status probe within 30 s; read as Busy\./.test(l))).toBe(true);
+    await fabric.deleteDeployment({ deploymentId });
+  });
 });

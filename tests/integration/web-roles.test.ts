@@ -1,6 +1,6 @@
 // Web roles host for real (real host workers, 1000x): IISConfigurator configures full IIS sites at
 // sitesroot\<index>, WaIISHost runs the role, w3wp starts on the first request; an HWC role's WaWebHost sends
-// its warm-up request before Ready; every request reaches the instance's own loopback listener and leaves a
+// its warm-up request once Ready (seed 9.2); every request reaches the instance's own loopback listener and leaves a
 // W3C line in its site's log; bad requests are refused with a clear FabricError.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,15 +148,22 @@ describe('an HWC web role (web-and-worker sample)', () => {
     backend = all.find((i) => i.name === 'Backend_IN_0')!;
   });
 
-  it('sends the warm-up request GET /do.rd_runtime_init before the instance is Ready', async () => {
+  it('sends the warm-up request GET /do.rd_runtime_init once the instance is Ready and Run has started (seed 9.2)', async () => {
     const ready = await history.reach(front.id, 'ReadyRole');
-    const hostLog = vmFile(front, hostProcessLogPath(front.deploymentId, 'WebFrontEnd', 'WaWebHost')).join('\n');
-    expect(hostLog).toMatch(/Sending warm-up request GET http:\/\/127\.\d+\.\d+\.\d+:\d+\/do\.rd_runtime_init/);
-    expect(hostLog).toMatch(/Warm-up request returned 200 in \d+ ms\./);
+    const logPath = hostProcessLogPath(front.deploymentId, 'WebFrontEnd', 'WaWebHost');
+    const hostLog = await waitFor('the warm-up answer in WaWebHost.log', async () => {
+      const lines = vmFile(front, logPath);
+      return lines.some((l) => /Warm-up request returned 200 in \d+ ms\./.test(l)) && lines;
+    });
+    const at = (pattern: RegExp) => hostLog.findIndex((l) => pattern.test(l));
+    expect(at(/Sending warm-up request GET http:\/\/127\.\d+\.\d+\.\d+:\d+\/do\.rd_runtime_init/)).toBeGreaterThan(at(/CALLING\s+Run\(\)/));
+    expect(at(/CALLING\s+Run\(\)/)).toBeGreaterThan(at(/COMPLETED\s+OnStart\(\)/));
+    expect(at(/Hosting site .* in Hostable Web Core\./)).toBeLessThan(at(/CALLING\s+OnStart\(\)/));
     const lines = vmFile(front, iisLogPath(front.deploymentId, 'WebFrontEnd', ready.at, 1)).map(parseIisRequest).filter((r) => r !== null);
     const warmUp = lines.find((r) => r.uriStem === '/do.rd_runtime_init');
     expect(warmUp?.status).toBe(200);
-    expect(warmUp!.at).toBeLessThanOrEqual(ready.at);
+    // W3C stamps whole seconds: the request is logged at or after the second the instance became Ready.
+    expect(warmUp!.at).toBeGreaterThanOrEqual(Math.floor(ready.at / 1000) * 1000);
     expect((await endpoint(front.id, 'HttpIn'))?.servedBy?.process).toBe('WaWebHost');
   });
 
