@@ -88,6 +88,8 @@ export interface DeploymentView {
   inputEndpoints: DeploymentInputEndpointView[];
   /** The deployment acts as the old local emulator did (emulated="true" on its instances); false: the cloud, the default. */
   emulated: boolean;
+  /** The configuration's osFamily as written ('*' = latest); absent when the .cscfg does not say. It picks the guests' IIS version. */
+  osFamily?: string;
   /** The in-place upgrade under way, as the Service Management API's UpgradeStatus; absent or null when none is. */
   upgradeStatus?: UpgradeStatusView | null;
 }

@@ -32,6 +32,8 @@ export interface InstanceSpec {
   };
   /** The deployment acts as the old local emulator did: Deployment/@emulated answers "true" (absent: false, the cloud). */
   emulated?: boolean;
+  /** The configuration's osFamily (absent or '*': the latest): which IIS the guest runs (role-stack.ts iisVersionFor). */
+  osFamily?: string;
   /** The configuration version the guest agent writes as C:\Config\<deploymentID>.<role>.<version>.xml (1 at deploy). */
   configurationVersion?: number;
   /** The role's input endpoints; web roles serve their http ones (host/instance-web-server.ts). */

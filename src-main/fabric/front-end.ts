@@ -103,6 +103,7 @@ export class FrontEnd {
       vip: null,
       inputEndpoints: [],
       emulated: request.emulated ?? false,
+      ...(model.osFamily ? { osFamily: model.osFamily } : {}),
     };
     const definition = this.packages.definitionFor(request);
     const lease = this.locks.acquire(view.id, 'CreateDeployment', requestId);
@@ -477,7 +478,7 @@ export class FrontEnd {
 function upgradedSpec(spec: InstanceSpec, model: ServiceModel, version: number): InstanceSpec {
   const role = model.roles.find((r) => r.name === spec.roleName)!;
   const n = Number(spec.instanceName.slice(spec.instanceName.lastIndexOf('_') + 1));
-  return { ...instanceSpecOf({ id: spec.deploymentId, emulated: spec.emulated }, role, n, spec.upgradeDomain, spec.faultDomain), configurationVersion: version };
+  return { ...instanceSpecOf({ id: spec.deploymentId, emulated: spec.emulated, osFamily: model.osFamily }, role, n, spec.upgradeDomain, spec.faultDomain), configurationVersion: version };
 }
 
 /** For FrontEnd.log: what a configuration change does, role by role. */

@@ -55,7 +55,7 @@ export function upgradeDomainOf(index: number, upgradeDomainCount: number): numb
 export function planInstances<H extends PlacementHost>(
   poolName: string,
   /** The deployment: its id, and whether it acts as the local emulator. */
-  deployment: { id: string; emulated?: boolean },
+  deployment: { id: string; emulated?: boolean; osFamily?: string },
   roles: { role: RoleModel; indices: number[] }[],
   upgradeDomainCount: number,
   hosts: Iterable<H>,
@@ -86,13 +86,14 @@ export function planInstances<H extends PlacementHost>(
 }
 
 /** The goal state of instance number `n` of a role: what its host agent creates and runs (an upgrade makes it anew from the new package). */
-export function instanceSpecOf(deployment: { id: string; emulated?: boolean }, role: RoleModel, n: number, upgradeDomain: number, faultDomain: number): InstanceSpec {
+export function instanceSpecOf(deployment: { id: string; emulated?: boolean; osFamily?: string }, role: RoleModel, n: number, upgradeDomain: number, faultDomain: number): InstanceSpec {
   const instanceName = `${role.name}_IN_${n}`;
   return {
     instanceId: `${deployment.id}/${instanceName}`,
     instanceName,
     deploymentId: deployment.id,
     ...(deployment.emulated ? { emulated: true } : {}),
+    ...(deployment.osFamily ? { osFamily: deployment.osFamily } : {}),
     roleName: role.name,
     roleType: role.type,
     vmSize: role.vmSize,

@@ -42,29 +42,49 @@ export class IISConfigurator {
     for (const pool of deleted) this.logs.iisConfigurator('INFO', `Deleted AppPool ${pool} (and its site).`);
   }
 
-  /** After the startup tasks: one pool and one site per Site, bound to its endpoints, logging to the DiagnosticStore. */
-  configure(): IisSite[] {
+  /**
+   * After the startup tasks: one pool and one site per Site, bound to its endpoints, logging to the
+   * DiagnosticStore. Each step takes its own moment (`later` schedules on the emulated clock), so the log's
+   * stamps are when it happened; `done` runs after the last.
+   */
+  configure(later: (delay: number, step: () => void) => void, done: () => void): void {
     const sites = iisSitesOf(this.spec);
-    this.logs.iisConfiguratorEvent('started', `IISConfigurator is configuring ${sites.length} site(s) for ${this.spec.instanceName}.`);
-    this.logs.iisConfigurator('INFO', 'Starting the IIS services (W3SVC, WAS).');
+    const steps: (() => void)[] = [];
+    steps.push(() => {
+      this.logs.iisConfiguratorEvent('started', `IISConfigurator is configuring ${sites.length} site(s) for ${this.spec.instanceName}.`);
+      this.logs.iisConfigurator('INFO', 'Starting the IIS services (W3SVC, WAS).');
+    });
     const logRoot = `${diagnosticStore(this.spec.deploymentId, this.spec.roleName)}\\LogFiles`;
     for (const site of sites) {
-      this.logs.iisConfigurator('INFO', `Created AppPool ${site.appPool} (.NET v4.0, integrated pipeline, identity NetworkService).`);
-      for (const name of site.endpointNames) {
-        const port = this.iis.portOf(name);
-        this.logs.iisConfigurator(
-          port === null ? 'WARN' : 'INFO',
-          port === null
-            ? `Site ${site.name}: binding ${name} is not an http endpoint this instance listens on; it gets no binding.`
-            : `Site ${site.name}: binding ${this.iis.protocolOf(name)}/${this.iis.ipAddress}:${port}: for endpoint ${name}.`,
-        );
-      }
-      this.logs.iisConfigurator('INFO', `Created site ${site.name} (id ${site.id}) at ${site.physicalPath} in AppPool ${site.appPool}.`);
-      this.logs.iisConfigurator('INFO', `Site ${site.name}: W3C logging to ${logRoot}\\W3SVC${site.id}.`);
-      this.iis.addSite(site);
+      steps.push(() => this.logs.iisConfigurator('INFO', `Created AppPool ${site.appPool} (.NET v4.0, integrated pipeline, identity NetworkService).`));
+      steps.push(() => {
+        for (const name of site.endpointNames) {
+          const port = this.iis.portOf(name);
+          this.logs.iisConfigurator(
+            port === null ? 'WARN' : 'INFO',
+            port === null
+              ? `Site ${site.name}: binding ${name} is not an http endpoint this instance listens on; it gets no binding.`
+              : `Site ${site.name}: binding ${this.iis.protocolOf(name)}/${this.iis.ipAddress}:${port}: for endpoint ${name}.`,
+          );
+        }
+        this.logs.iisConfigurator('INFO', `Created site ${site.name} (id ${site.id}) at ${site.physicalPath} in AppPool ${site.appPool}.`);
+        this.logs.iisConfigurator('INFO', `Site ${site.name}: W3C logging to ${logRoot}\\W3SVC${site.id}.`);
+        this.iis.addSite(site);
+      });
     }
-    this.logs.iisConfigurator('INFO', 'IIS configuration complete; w3wp starts on the first request.');
-    this.logs.iisConfiguratorEvent('finished', `IISConfigurator configured ${sites.map((s) => `${s.name} at ${s.physicalPath}`).join(', ')}.`);
-    return sites;
+    steps.push(() => {
+      this.logs.iisConfigurator('INFO', 'IIS configuration complete; w3wp starts on the first request.');
+      this.logs.iisConfiguratorEvent('finished', `IISConfigurator configured ${sites.map((s) => `${s.name} at ${s.physicalPath}`).join(', ')}.`);
+    });
+    const next = (index: number): void => {
+      const step = steps[index];
+      if (!step) return done();
+      step();
+      later(iisStepMs, () => next(index + 1));
+    };
+    next(0);
   }
 }
+
+/** How long one IISConfigurator step (starting the services, a pool, a site) takes, in emulated ms. */
+const iisStepMs = 400;

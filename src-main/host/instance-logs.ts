@@ -27,9 +27,11 @@ import { inFolder } from '../logs/created-folders';
 import { LogFiles } from '../logs/log-files';
 import { eventLine, guestAgentInitialised, iisConfiguratorEvent, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
 import { roleConfigXml, roleModelXml } from './instance-xml';
-import { hostProcessFor } from './role-stack';
+import { hostProcessFor, iisVersionFor } from './role-stack';
 
 export const guestAgentVersion = '2.7.41491.949';
+/** WaHostBootstrapper ships with the Azure SDK runtime, not with the guest agent: the SDK 2.9.6 one. */
+export const bootstrapperVersion = '2.9.6.0';
 
 /** Startup task types as WaHostBootstrapper prints them (Executing Startup Task type=0 ...). */
 const taskTypeNumber: Record<StartupTask['taskType'], number> = { simple: 0, background: 1, foreground: 2 };
@@ -112,13 +114,14 @@ export class InstanceLogs {
     this.bootstrapperPid = processId(`${this.spec.instanceId}#wahb${this.starts}`);
     this.hostPid = processId(`${this.spec.instanceId}#host${this.starts}`);
     this.files.open(this.bootstrapperLog).rotate();
-    this.bootstrapper('INFO', `Bootstrapper is starting. Version ${guestAgentVersion}`);
+    this.bootstrapper('INFO', `Bootstrapper is starting. Version ${bootstrapperVersion}`);
     this.bootstrapper('INFO', `Role model: ${roleModelPath}, ${this.spec.startupTasks.length} startup task(s).`);
     this.writeFile(roleModelPath, this.roleModel());
   }
 
   startupTaskStarted(index: number, task: StartupTask): void {
-    this.bootstrapper('INFO', `Executing Startup Task type=${taskTypeNumber[task.taskType]} rolemodule=${task.module ?? '(null)'} cmd="E:\\${task.relativePath ?? 'approot'}\\.\\${task.commandLine}"`);
+    // WARN, as WaHostBootstrapper itself logs it (the fact sheet's line).
+    this.bootstrapper('WARN', `Executing Startup Task type=${taskTypeNumber[task.taskType]} rolemodule=${task.module ?? '(null)'} cmd="E:\\${task.relativePath ?? 'approot'}\\.\\${task.commandLine}"`);
     this.event(startupTaskStarted({ at: this.now(), instance: this.spec.instanceName, taskType: task.taskType, commandLine: task.commandLine }));
     if (task.taskType !== 'simple') this.bootstrapper('INFO', `Task ${index + 1} is ${task.taskType}; not waiting for it.`);
   }
@@ -128,7 +131,9 @@ export class InstanceLogs {
     this.event(startupTaskFinished({ at: this.now(), instance: this.spec.instanceName, taskType: task.taskType, commandLine: task.commandLine, exitCode }));
   }
 
-  hostProcessStarting(): void {
+  /** `pid`: the real process's id where one runs (role code, a ProgramEntryPoint), so every log names it alike. */
+  hostProcessStarting(pid?: number): void {
+    if (pid !== undefined) this.hostPid = pid;
     this.bootstrapper('INFO', `Starting host process ${this.hostProcess}.exe (pid ${this.hostPid}).`);
     this.host('INFO', `${this.hostProcess} starting. Role ${this.spec.roleName}, instance ${this.spec.instanceName}.`);
   }
@@ -194,7 +199,7 @@ export class InstanceLogs {
     const lines = [iisRequestLine(request)];
     // A new day's file always starts with the header block, as does a file the site has not written to yet.
     const writer = this.files.open(path);
-    writer.writeLines(header || writer.lineCount === 0 ? [...iisLogHeader(request.at), ...lines] : lines);
+    writer.writeLines(header || writer.lineCount === 0 ? [...iisLogHeader(request.at, iisVersionFor(this.spec.osFamily)), ...lines] : lines);
   }
 
   /** The pid of the host process of the bootstrapper's current start (WaWebHost, WaIISHost, WaWorkerHost). */

@@ -14,7 +14,7 @@ import type { InstanceEndpointView } from '../common/fabric-api';
 import type { InstanceSpec } from '../common/host-protocol';
 import { bindOnce, boundPort, describeWalk, walkPorts } from '../common/port-walk';
 import type { InstanceLogs } from './instance-logs';
-import { warmUpPath, type IisSite } from './role-stack';
+import { iisVersionFor, warmUpPath, type IisSite } from './role-stack';
 import { standInCertificate } from './stand-in-certificate';
 
 type ServingProcess = { process: 'WaWebHost' | 'w3wp'; pid: number; since: number };
@@ -37,7 +37,8 @@ const contentTypes: Record<string, string> = {
   '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.ico': 'image/x-icon',
 };
 
-export const iisServerHeader = 'Microsoft-IIS/8.5';
+/** The header that marks a request the guest sends its own listener (the warm-up), so it learns IIS's time-taken. */
+const ownRequestHeader = 'x-fabric-lab-own-request';
 
 interface Answer {
   status: number;
@@ -64,6 +65,9 @@ export class InstanceWebServer {
   private w3wpStarts = 0;
   private frozen = false;
   private closed = false;
+  /** Requests the guest sent its own listener, waiting for the time-taken IIS logs for them. */
+  private readonly ownRequests = new Map<string, (timeTakenMs: number) => void>();
+  private ownRequestCount = 0;
 
   constructor(
     private readonly spec: InstanceSpec,
@@ -185,16 +189,32 @@ export class InstanceWebServer {
     this.report();
   }
 
-  /** A real HTTP request from inside the guest to its own listener (WaWebHost's warm-up). */
+  /**
+   * A real HTTP request from inside the guest to its own listener (WaWebHost's warm-up). `timeTakenMs` is the
+   * time IIS logged for it (W3C time-taken), so the host process's log and the site's agree; a request IIS
+   * did not log (a 503 from http.sys) has the time the caller measured.
+   */
   request(endpointName: string, path: string): Promise<{ status: number; timeTakenMs: number }> {
     const port = this.portOf(endpointName);
     if (port === null) return Promise.reject(new Error(`No listener for endpoint ${endpointName}.`));
     const started = performance.now();
+    const id = String(++this.ownRequestCount);
+    const logged = new Promise<number>((resolve) => this.ownRequests.set(id, resolve));
+    const settle = (status: number) => {
+      const measured = Math.round(performance.now() - started);
+      // IIS logs once the answer has gone out, which is as a rule before the caller has read it.
+      const fallback = new Promise<number>((resolve) => setTimeout(() => resolve(measured), 1_000).unref());
+      return Promise.race([logged, fallback]).then((timeTakenMs) => {
+        this.ownRequests.delete(id);
+        return { status, timeTakenMs };
+      });
+    };
     return new Promise((resolve, reject) => {
       const send = this.protocolOf(endpointName) === 'https' ? httpsRequest : httpRequest;
-      const req = send({ host: this.ipAddress, port, path, method: 'GET', rejectUnauthorized: false, headers: { 'user-agent': 'WaWebHost' } }, (res) => {
+      const headers = { 'user-agent': 'WaWebHost', [ownRequestHeader]: id };
+      const req = send({ host: this.ipAddress, port, path, method: 'GET', rejectUnauthorized: false, headers }, (res) => {
         res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, timeTakenMs: Math.round(performance.now() - started) }));
+        res.on('end', () => void settle(res.statusCode ?? 0).then(resolve));
       });
       req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${path} within 10 s`)));
       req.on('error', reject);
@@ -241,6 +261,7 @@ export class InstanceWebServer {
   }
 
   private logRequest(site: IisSite, req: IncomingMessage, url: URL, answer: Answer, at: number, port: number, started: number): void {
+    const timeTaken = Math.round(performance.now() - started);
     this.logs.iisRequest(
       site.id,
       {
@@ -255,14 +276,16 @@ export class InstanceWebServer {
         status: answer.status,
         subStatus: answer.subStatus ?? 0,
         win32Status: answer.win32Status ?? 0,
-        timeTaken: Math.round(performance.now() - started),
+        timeTaken,
       },
       this.headerDue.delete(site.id),
     );
+    const own = req.headers[ownRequestHeader];
+    if (typeof own === 'string') this.ownRequests.get(own)?.(timeTaken);
   }
 
   private send(res: ServerResponse, head: boolean, answer: Answer): void {
-    const headers: Record<string, string> = { Server: iisServerHeader, 'X-Powered-By': 'ASP.NET', ...answer.headers };
+    const headers: Record<string, string> = { Server: `Microsoft-IIS/${iisVersionFor(this.spec.osFamily)}`, 'X-Powered-By': 'ASP.NET', ...answer.headers };
     if (answer.type) headers['Content-Type'] = answer.type;
     if (answer.file) {
       res.writeHead(answer.status, headers);

@@ -49,6 +49,11 @@ export class ProgramEntryPointHost {
     private readonly events: ProgramEntryPointEvents,
   ) {}
 
+  /** The program's process id once it has started. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.state !== 'ended';
   }

@@ -82,6 +82,11 @@ export class RoleCodeHost {
     });
   }
 
+  /** The host process's id once it has started. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   get running(): boolean {
     return this.process !== null && this.state !== 'ended';
   }

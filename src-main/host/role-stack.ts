@@ -19,6 +19,14 @@ export const unresponsiveLimit = 5 * 60_000;
  */
 export const statusCheckFloorMs = 3_000;
 
+/**
+ * The IIS version of a guest OS family: 2 Windows Server 2008 R2 (7.5), 3 2012 (8.0), 4 2012 R2 (8.5), 5 2016,
+ * 6 2019 and 7 2022 (10.0). Absent, '*' or unknown: the latest family's.
+ */
+export function iisVersionFor(osFamily: string | undefined): string {
+  return ({ '2': '7.5', '3': '8.0', '4': '8.5' } as Record<string, string>)[osFamily ?? ''] ?? '10.0';
+}
+
 /** The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request. */
 export const warmUpPath = '/do.rd_runtime_init';
 

@@ -111,15 +111,15 @@ export class WaHostBootstrapper {
   /** The host process dies (an unhandled exception): no Stopping event, no OnStop. */
   crashHostProcess(): boolean {
     if (this.ended || !this.hostProcessRunning) return false;
-    this.logs.hostProcessCrashed(crashException('Run'));
     if (this.program) {
       this.program.crash(`${hostProcessFor(this.spec)} exited unexpectedly: its ProgramEntryPoint process was killed (injected fault).`);
       return true;
     }
     if (this.roleCode) {
-      this.roleCode.crash(`${hostProcessFor(this.spec)} (pid killed) exited unexpectedly: unhandled exception in role code (injected fault).`);
+      this.roleCode.crash(`${hostProcessFor(this.spec)} (pid ${this.roleCode.pid ?? 'unknown'}) was killed: an unhandled exception in role code (injected fault).`);
       return true;
     }
+    this.logs.hostProcessCrashed(crashException(this.spec, 'Run'));
     this.exit(`${hostProcessFor(this.spec)} exited unexpectedly: unhandled exception in role code (injected fault).`);
     return true;
   }
@@ -226,13 +226,20 @@ export class WaHostBootstrapper {
   private startHostProcess(): void {
     const process = hostProcessFor(this.spec);
     this.events.report('StartingRole', `Waiting for role to start... Starting ${process}.`);
-    if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).configure();
-    this.logs.hostProcessStarting();
+    // IISConfigurator's steps take their time; the host process starts once it is done.
+    if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).configure((delay, step) => this.later(delay, step), () => this.launchHostProcess());
+    else this.launchHostProcess();
+  }
+
+  private launchHostProcess(): void {
+    const process = hostProcessFor(this.spec);
+    const { programEntryPoint, roleEntryModule } = this.spec;
+    // A real process is logged with its real pid once it runs; the built-in code's emulated one now.
+    if (!programEntryPoint && !roleEntryModule) this.logs.hostProcessStarting();
     this.later(phaseDuration(this.context, 'startHostProcess'), () => {
       this.hostWebSite();
       this.hostProcessRunning = true;
       this.warmedUp = false;
-      const { programEntryPoint, roleEntryModule } = this.spec;
       if (programEntryPoint) return this.withProcesses((processes) => this.startProgram(processes, programEntryPoint));
       if (roleEntryModule) return this.withProcesses((processes) => this.startRoleCode(processes, roleEntryModule));
       this.logs.probe('Busy');
@@ -241,7 +248,7 @@ export class WaHostBootstrapper {
       const onStart = phaseDuration(this.context, 'onStart');
       if (this.faults.crashOnStart) {
         this.later(onStart / 2, () => {
-          this.logs.hostProcessCrashed(crashException('OnStart'));
+          this.logs.hostProcessCrashed(crashException(this.spec, 'OnStart'));
           this.exit(`${process} exited unexpectedly during OnStart: unhandled exception in role code (injected fault).`);
         });
         return;
@@ -303,18 +310,26 @@ export class WaHostBootstrapper {
       log: (level, message) => this.logs.host(level, message),
     });
     this.program.start();
+    this.logs.hostProcessStarting(this.program.pid);
     if (this.faults.crashOnStart) this.program.crash(`${hostProcessFor(this.spec)} exited unexpectedly at start: its ProgramEntryPoint process was killed (injected fault).`);
   }
 
   /** Run the package's role entry point in the role's real host process (see role-code-host.ts). */
   private startRoleCode(processes: Processes, entryModule: string): void {
     const process = hostProcessFor(this.spec);
-    this.logs.entryPoint('CALLING', 'OnStart');
+    let ran = false;
     this.roleCode = new processes.RoleCodeHost(this.context, { ...this.spec, roleEntryModule: entryModule }, process, {
       report: (status, details) => {
-        if (status === 'ReadyRole' && this.roleCode?.running) this.logs.probe('Ready');
+        const ready = status === 'ReadyRole' && this.roleCode?.running === true;
+        // OnStart returned true: Run starts as the instance turns Ready, as the built-in code logs it.
+        if (ready && !ran) this.logs.entryPoint('COMPLETED', 'OnStart');
+        if (ready) this.logs.probe('Ready');
         this.events.report(status, details);
-        if (status === 'ReadyRole' && this.roleCode?.running) this.warmUp();
+        if (ready && !ran) {
+          ran = true;
+          this.logs.entryPoint('CALLING', 'Run');
+          this.warmUp();
+        }
       },
       exited: (reason, crashed = true) => {
         // A requested recycle is no crash: no unhandled exception in the host log, no event 1000.
@@ -326,6 +341,8 @@ export class WaHostBootstrapper {
       probed: (answer) => (answer ? this.logs.probe(answer) : this.logs.probeTimedOut(statusCheckTimeout)),
     }, localStoragePaths(this.logs.root, this.spec));
     this.roleCode.start();
+    this.logs.hostProcessStarting(this.roleCode.pid);
+    this.logs.entryPoint('CALLING', 'OnStart');
     if (this.faults.crashOnStart) {
       this.later(phaseDuration(this.context, 'onStart') / 2, () =>
         this.roleCode?.crash(`${process} exited unexpectedly during OnStart: unhandled exception in role code (injected fault).`),
@@ -351,9 +368,12 @@ export class WaHostBootstrapper {
     );
   }
 
-  /** The default role code's Run loop, as the Visual Studio template writes it: "Working" every 10 s. */
+  /**
+   * The default role code's Run loop, as the Visual Studio templates write it: a worker role traces "Working"
+   * every 10 s; a web role's RoleEntryPoint leaves Run to the base class, which only waits.
+   */
   private run(tick: number): void {
-    this.logs.roleOutput('stdout', 'Working');
+    if (this.spec.roleType === 'WorkerRole') this.logs.roleOutput('stdout', 'Working');
     if (tick % 3 === 2) this.logs.probe('Ready'); // the bootstrapper keeps probing its client
     this.later(runTraceInterval, () => this.run(tick + 1));
   }
@@ -362,10 +382,12 @@ export class WaHostBootstrapper {
 const runTraceInterval = 10_000;
 
 /** The exception an injected crash throws, with a stack, as Event Viewer and the host log show it. */
-function crashException(method: 'OnStart' | 'Run'): string {
+function crashException(spec: InstanceSpec, method: 'OnStart' | 'Run'): string {
+  // The Visual Studio template's class: namespace <role name>, class WorkerRole or WebRole.
+  const roleClass = `${spec.roleName.replace(/[^\w]/g, '_')}.${spec.roleType === 'WebRole' ? 'WebRole' : 'WorkerRole'}`;
   return [
     'System.InvalidOperationException: Injected fault: the role crashed (Fabric Lab).',
-    `   at WorkerRole1.WorkerRole.${method}()`,
+    `   at ${roleClass}.${method}()`,
     `   at Microsoft.WindowsAzure.ServiceRuntime.RoleEnvironment.InitializeRoleInternal(RoleType roleTypeEnum)`,
   ].join('\n');
 }

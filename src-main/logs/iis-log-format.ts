@@ -33,9 +33,9 @@ function w3cDate(at: number): string {
 }
 
 /** The header block IIS writes at the top of a new file (`#Date` is when the file was started). */
-export function iisLogHeader(at: number): string[] {
+export function iisLogHeader(at: number, iisVersion = '10.0'): string[] {
   return [
-    '#Software: Microsoft Internet Information Services 8.5',
+    `#Software: Microsoft Internet Information Services ${iisVersion}`,
     '#Version: 1.0',
     `#Date: ${w3cDate(at)}`,
     `#Fields: ${iisFields.join(' ')}`,

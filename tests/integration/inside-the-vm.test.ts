@@ -1,11 +1,12 @@
 // Issue 14, "Inside the VM as the seed tells it": what an instance's own drives and logs show, read as a
 // support engineer reads them, against the seed (/work/shared/reference). Real host workers, real role processes.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { instanceFolder } from '../../src-main/logs/instance-paths';
+import { parseHostProcessLine } from '../../src-main/logs/log-formats';
 import { hostWorkerUrl } from '../support/built';
 import { StatusHistory, waitFor } from '../support/fabric-helpers';
 
@@ -51,6 +52,88 @@ describe('7. the cloud is not the emulator', () => {
       expect(config).toContain(`<Deployment id="${deploymentId}" emulated="${emulated}" />`);
       // The program's IsEmulated variable is the xpath /RoleEnvironment/Deployment/@emulated.
       expect(await waitForLine(id, 'WaWorkerHost', 'worker.mjs started')).toContain(`emulated=${emulated};`);
+    }
+  });
+});
+
+/** The process id a runtime log line carries ([pppppppp:tttttttt, ...]). */
+const pidOf = (line: string) => Number(/\[(\d{8,}):\d{8,}, /.exec(line)?.[1]);
+
+describe('9. consistent details', () => {
+  it("role code's host process has one pid everywhere, and its log says COMPLETED OnStart() and CALLING Run()", async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'worker-with-code', slot: 'staging' });
+    const id = `${deploymentId}/WorkerRole1_IN_0`;
+    const busy = await waitFor('BusyRole with the pid', async () => history.firstInto(id, 'BusyRole'));
+    const pid = Number(/\(pid (\d+)\)/.exec(busy.details)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await waitForLine(id, 'WaWorkerHost', /CALLING\s+Run\(\)/);
+    const bootstrapper = await logLines(id, 'WaHostBootstrapper');
+    expect(bootstrapper.find((l) => l.includes('Starting host process WaWorkerHost.exe'))).toContain(`(pid ${pid})`);
+    expect(bootstrapper.filter((l) => l.includes('Client WaWorkerHost.exe')).every((l) => l.includes(`(${pid})`))).toBe(true);
+    const host = await logLines(id, 'WaWorkerHost');
+    expect(new Set(host.map(pidOf).filter((p) => !Number.isNaN(p)))).toEqual(new Set([pid]));
+    const order = [/CALLING\s+OnStart\(\)/, /COMPLETED\s+OnStart\(\)/, /CALLING\s+Run\(\)/].map((p) => host.findIndex((l) => p.test(l)));
+    expect(order.every((n, i) => n >= 0 && (i === 0 || n > order[i - 1]!))).toBe(true);
+    const agent = await logLines(id, 'WaAppAgent');
+    expect(agent.find((l) => l.includes('is calling OnStart'))).toContain(`(pid ${pid})`);
+    await fabric.deleteDeployment({ deploymentId });
+  });
+
+  it('startup tasks are executed at WARN, and the bootstrapper has its own version, not the guest agent\'s', async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'startup-tasks', slot: 'staging' });
+    const views = (await fabric.getSnapshot()).instances.filter((i) => i.deploymentId === deploymentId);
+    const id = views[0]!.id;
+    const executing = await waitForLine(id, 'WaHostBootstrapper', 'Executing Startup Task');
+    expect(executing).toMatch(/, WARN \] Executing Startup Task type=\d/);
+    const version = /Bootstrapper is starting\. Version (\S+)/.exec((await logLines(id, 'WaHostBootstrapper')).join('\n'))?.[1];
+    const agentVersion = /WindowsAzureGuestAgent starting\. Version (\S+)/.exec((await logLines(id, 'WaAppAgent')).join('\n'))?.[1];
+    expect(version).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(agentVersion).toBeDefined();
+    expect(version).not.toBe(agentVersion);
+    await fabric.deleteDeployment({ deploymentId });
+  });
+
+  it("a web role: no Working trace, a crash stack naming the role's own class, and the warm-up's time as IIS logged it", async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'web-and-worker', slot: 'staging' });
+    const id = `${deploymentId}/WebFrontEnd_IN_0`;
+    const ready = await history.reach(id, 'ReadyRole');
+    const answered = await waitForLine(id, 'WaWebHost', /Warm-up request returned 200 in \d+ ms\./);
+    const warmUpMs = Number(/in (\d+) ms/.exec(answered)![1]);
+    const w3c = await waitForLine(id, 'IIS', '/do.rd_runtime_init');
+    expect(Number(w3c.trim().split(/\s+/).at(-1))).toBe(warmUpMs);
+    await fabric.injectFault({ kind: 'crash-role', instanceId: id });
+    await waitForLine(id, 'WaWebHost', 'at WebFrontEnd.WebRole.Run()');
+    const host = await logLines(id, 'WaWebHost');
+    expect(host.some((l) => l.includes('WorkerRole1.WorkerRole'))).toBe(false);
+    expect(host.some((l) => l.includes('Working'))).toBe(false);
+    expect(ready.at).toBeGreaterThan(0);
+    await fabric.deleteDeployment({ deploymentId });
+  });
+
+  it("IIS is the osFamily's (8.5 on family 4, 10.0 on 6), and IISConfigurator's steps are stamped as they happen", async () => {
+    const samples = join(import.meta.dirname, '../../resources/samples/full-iis');
+    const files = readdirSync(samples, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const path = relative(samples, join(e.parentPath, e.name)).replaceAll('\\', '/');
+        let text = readFileSync(join(e.parentPath, e.name));
+        if (path === 'ServiceConfiguration.cscfg') text = Buffer.from(text.toString('utf8').replace('osFamily="6"', 'osFamily="4"'));
+        return { path: `FullIis/${path}`, data: text.toString('base64') };
+      });
+    const pkg = await fabric.openPackage({ files });
+    expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const old = await fabric.deploy({ packageId: pkg.packageId, serviceName: 'iis-family-4' });
+    const current = await fabric.deploy({ sample: 'full-iis', serviceName: 'iis-family-6' });
+    for (const [{ deploymentId }, version] of [[old, '8.5'], [current, '10.0']] as const) {
+      const instanceId = `${deploymentId}/WebRole1_IN_0`;
+      await history.reach(instanceId, 'ReadyRole');
+      const answer = await fabric.sendInstanceRequest({ instanceId });
+      expect(answer.headers['server']).toBe(`Microsoft-IIS/${version}`);
+      expect(await waitForLine(instanceId, 'IIS', '#Software')).toBe(`#Software: Microsoft Internet Information Services ${version}`);
+      const configurator = (await logLines(instanceId, 'IISConfigurator')).map((l) => parseHostProcessLine(l)!.at);
+      const configureSteps = configurator.slice(-6);
+      expect(new Set(configureSteps).size).toBeGreaterThan(3);
+      expect([...configureSteps].sort((a, b) => a - b)).toEqual(configureSteps);
     }
   });
 });

@@ -68,7 +68,7 @@ describe('instance logs on disk', () => {
     expect(runtime.some((l) => l.includes('HEART'))).toBe(false); // changes only
 
     const boot = read(files.find((f) => f.process === 'WaHostBootstrapper' && f.current)!.file);
-    expect(boot.some((l) => /^\[\d{8}:\d{8}, \d{4}\/\d{2}\/\d{2}, \d{2}:\d{2}:\d{2}\.\d{3}, INFO \] Executing Startup Task type=0 rolemodule=\(null\) cmd="E:\\approot\\\.\\startup\\install\.cmd"$/.test(l))).toBe(true);
+    expect(boot.some((l) => /^\[\d{8}:\d{8}, \d{4}\/\d{2}\/\d{2}, \d{2}:\d{2}:\d{2}\.\d{3}, WARN \] Executing Startup Task type=0 rolemodule=\(null\) cmd="E:\\approot\\\.\\startup\\install\.cmd"$/.test(l))).toBe(true);
     for (const line of boot) expect(parseLogLine('bootstrapper', line), line).not.toBeNull();
 
     const host = read(files.find((f) => f.process === 'WaWorkerHost' && f.current)!.file);

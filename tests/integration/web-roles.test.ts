@@ -83,7 +83,7 @@ describe('a full IIS web role (full-iis sample)', () => {
     const first = await fabric.sendInstanceRequest({ instanceId: web0.id, path: '/' });
     expect(first.status).toBe(200);
     expect(first.body).toContain('Site Web (sitesroot\\0)');
-    expect(first.headers.server).toBe('Microsoft-IIS/8.5');
+    expect(first.headers.server).toBe('Microsoft-IIS/10.0'); // osFamily 6: Windows Server 2019
     const w3wp = await waitFor('w3wp serving HttpIn', async () => (await endpoint(web0.id, 'HttpIn'))?.servedBy);
     expect(w3wp.process).toBe('w3wp');
     // The other site's pool has had no request yet: no w3wp for it.

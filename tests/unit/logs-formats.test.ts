@@ -123,8 +123,13 @@ describe('IIS W3C extended logs', () => {
     timeTaken: 15,
   };
 
+  it("names the IIS of the guest's OS family, 10.0 unless told", () => {
+    expect(iisLogHeader(at)[0]).toBe('#Software: Microsoft Internet Information Services 10.0');
+    expect(iisLogHeader(at, '7.5')[0]).toBe('#Software: Microsoft Internet Information Services 7.5');
+  });
+
   it('starts a file with the #Software, #Version, #Date and #Fields header', () => {
-    expect(iisLogHeader(at)).toEqual([
+    expect(iisLogHeader(at, '8.5')).toEqual([
       '#Software: Microsoft Internet Information Services 8.5',
       '#Version: 1.0',
       '#Date: 2019-11-14 06:02:33',
