@@ -32,25 +32,26 @@ const stopping: InstanceStatus[] = ['StoppingRole', 'StoppingVM', 'DeletingVM', 
 
 /** from -> the statuses it may move to. Anything not listed is a bug in the component that tried it. */
 export const instanceTransitions: Readonly<Record<InstanceStatus, readonly InstanceStatus[]>> = {
-  RoleStateUnknown: ['CreatingVM', 'Preparing', 'StoppingVM', 'DeletingVM', 'StoppedVM'],
-  Preparing: ['CreatingVM', ...stopping],
+  RoleStateUnknown: ['CreatingVM', 'Preparing', 'StoppingVM', 'DeletingVM', 'StoppedVM', 'StoppedDeallocated'],
+  Preparing: ['CreatingVM', 'FailedStartingVM', ...stopping],
   CreatingVM: ['StartingVM', 'FailedStartingVM', ...stopping],
   StartingVM: ['CreatingRole', 'FailedStartingVM', 'UnresponsiveRole', ...stopping],
-  CreatingRole: ['StartingRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
-  StartingRole: ['BusyRole', 'RestartingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
-  BusyRole: ['ReadyRole', 'RestartingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
-  ReadyRole: ['BusyRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
+  CreatingRole: ['StartingRole', 'RestartingRole', 'CyclingRole', 'UnresponsiveRole', ...stopping],
+  StartingRole: ['BusyRole', 'RestartingRole', 'CyclingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  BusyRole: ['ReadyRole', 'RestartingRole', 'CyclingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  ReadyRole: ['BusyRole', 'RestartingRole', 'CyclingRole', 'UnresponsiveRole', ...stopping],
   RestartingRole: ['StartingRole', 'CyclingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
-  CyclingRole: ['StartingRole', 'FailedStartingRole', ...stopping],
-  FailedStartingRole: ['StartingRole', 'RestartingRole', 'UnresponsiveRole', ...stopping],
-  FailedStartingVM: ['CreatingVM', ...stopping],
-  UnresponsiveRole: ['StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole', 'RestartingRole', 'FailedStartingRole', ...stopping],
+  CyclingRole: ['StartingRole', 'FailedStartingRole', 'UnresponsiveRole', ...stopping],
+  FailedStartingRole: ['StartingRole', 'RestartingRole', 'CyclingRole', 'UnresponsiveRole', ...stopping],
+  FailedStartingVM: ['Preparing', 'CreatingVM', ...stopping],
+  UnresponsiveRole: ['StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole', 'RestartingRole', 'CyclingRole', 'FailedStartingRole', ...stopping],
   // A reboot goes from StoppingRole straight to StartingVM; a reimage from StoppingVM to CreatingVM.
   StoppingRole: ['StoppingVM', 'StoppedVM', 'StartingVM', 'RoleStateUnknown'],
   StoppingVM: ['DeletingVM', 'StoppedVM', 'CreatingVM', 'RoleStateUnknown'],
   DeletingVM: ['StoppedVM', 'RoleStateUnknown'],
-  StoppedVM: ['CreatingVM', 'StartingVM', 'RoleStateUnknown'],
-  StoppedDeallocated: ['CreatingVM'],
+  StoppedVM: ['Preparing', 'CreatingVM', 'StartingVM', 'RoleStateUnknown', 'StoppedDeallocated'],
+  // Service healing found no room: no VM and no cores until a host has room (or the instance is stopped or deleted).
+  StoppedDeallocated: ['Preparing', 'CreatingVM', 'StoppedVM', 'RoleStateUnknown'],
 };
 
 export function canTransition(from: InstanceStatus, to: InstanceStatus): boolean {

@@ -2,6 +2,8 @@
 // One place for every default so a session can override any of them.
 
 export interface PhaseTimings {
+  /** The package and configuration are copied to the host and the role's files laid out on E: (Preparing). */
+  copyPackage: number;
   /** Host agent creates the guest VM (copies the OS image, attaches the disks). */
   createVm: number;
   /** Guest OS boots until WaAppAgent runs. */
@@ -40,6 +42,7 @@ export interface PhaseTimings {
 }
 
 export const defaultTimings: PhaseTimings = {
+  copyPackage: 10_000,
   createVm: 45_000,
   bootGuest: 60_000,
   configureGuest: 20_000,
@@ -62,6 +65,7 @@ export const defaultTimings: PhaseTimings = {
 
 /** One line per phase for people (the settings panel): who waits, for what. */
 export const phaseLabels: Record<keyof PhaseTimings, string> = {
+  copyPackage: 'The package is copied to the host (Preparing)',
   createVm: 'Host agent creates the guest VM',
   bootGuest: 'Guest OS boots until WaAppAgent runs',
   configureGuest: 'Guest agent installs and configures the guest',

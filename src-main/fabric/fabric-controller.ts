@@ -9,7 +9,7 @@ import { FabricErrors } from '../common/fabric-errors';
 import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
 import type { EmulatedTimers } from '../common/emulated-timers';
 import type { AfterStop, FromHost, InstanceSpec, ToHost } from '../common/host-protocol';
-import { assertTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
+import { assertTransition, canTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
 import type { ComponentLog } from '../logs/component-log';
@@ -75,6 +75,12 @@ export class FabricController {
       sameRole: (instance) => this.roles.get(roleKey(instance.view)) ?? [],
       assign: (instance, host) => this.assign(instance, host, goalIsStarted(instance.lifecycle)),
       publish: (instance) => this.publish(instance),
+      deallocate: (instance, details) => {
+        if (!canTransition(instance.view.status, 'StoppedDeallocated')) {
+          instance.view.stateDetails = details;
+          this.publish(instance);
+        } else this.setStatus(instance, 'StoppedDeallocated', details, this.timers.now());
+      },
       spareFailed: (spare, error) => this.log.write('ERROR', `Spare ${spare.view.id} did not power on for service healing: ${error.message}`),
     });
     this.recovery = new HostRecovery({

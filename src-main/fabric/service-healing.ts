@@ -16,6 +16,8 @@ export interface HealingPool {
   assign(instance: PoolInstance, host: Host): void;
   /** The instance's view changed (why it still waits). */
   publish(instance: PoolInstance): void;
+  /** No host has room and no spare is left: the instance waits StoppedDeallocated, with no VM and no cores. */
+  deallocate(instance: PoolInstance, details: string): void;
   /** A spare that did not power on: said in FabricController.log (the instance keeps waiting; the next heal tries again). */
   spareFailed(spare: Host, error: Error): void;
 }
@@ -51,9 +53,11 @@ export class ServiceHealing {
         continue;
       }
       const spare = this.pool.hosts.spares()[0];
-      instance.view.stateDetails = spare
-        ? `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`
-        : `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); waiting for capacity.`;
+      if (!spare) {
+        this.pool.deallocate(instance, `Service healing: no healthy host in pool ${this.pool.name} has ${cores} free core(s); deallocated until one has room.`);
+        continue;
+      }
+      instance.view.stateDetails = `Service healing: powering on ${spare.view.name} for a host with ${cores} free core(s).`;
       this.pool.publish(instance);
       if (spare) void this.pool.hosts.powerOn(spare).then(() => this.heal(), (error: Error) => this.pool.spareFailed(spare, error));
     }

@@ -22,6 +22,10 @@ export class GuestAgent {
   private nextStart: TimerHandle | null = null;
   /** Role starts that ended without reaching Ready, in a row. */
   private failedStarts = 0;
+  /** Ends in a row that came soon after Ready: a role that keeps doing so is CyclingRole. */
+  private shortRuns = 0;
+  /** When the role last became Ready (emulated, real); null while it is not. */
+  private readySince: { at: number; realAt: number } | null = null;
   private frozen = false;
 
   constructor(
@@ -116,7 +120,10 @@ export class GuestAgent {
     if (recycle) this.setUpLocalStorage(true);
     this.bootstrapper = new WaHostBootstrapper(this.context, this.spec, this.faults, this.logs, {
       report: (status, details) => {
-        if (status === 'ReadyRole') this.failedStarts = 0;
+        if (status === 'ReadyRole') {
+          this.failedStarts = 0;
+          this.readySince ??= { at: this.context.timers.now(), realAt: performance.now() };
+        }
         this.report(status, details);
       },
       exited: (reason) => this.roleExited(reason),
@@ -130,7 +137,17 @@ export class GuestAgent {
     const { roleRestartBackoff, roleRestartBackoffMax, failedStartsBeforeFailedStartingRole } = this.context.timings;
     const wait = Math.min(roleRestartBackoff * 2 ** (this.failedStarts - 1), roleRestartBackoffMax);
     const retry = `Restarting the role in ${Math.round(wait / 1000)} s (attempt ${this.failedStarts + 1}).`;
-    if (this.failedStarts >= failedStartsBeforeFailedStartingRole) {
+    // A role that starts, reaches Ready and soon ends again, over and over, is cycling (not failing to start).
+    // Soon: within 30 emulated minutes or 30 real seconds of Ready (role code runs in real time).
+    const ready = this.readySince;
+    this.readySince = null;
+    if (ready) {
+      const stable = this.context.timers.now() - ready.at >= stableRun && performance.now() - ready.realAt >= stableRunRealMs;
+      this.shortRuns = stable ? 1 : this.shortRuns + 1;
+    }
+    if (this.shortRuns >= cyclingAfterRuns) {
+      this.report('CyclingRole', `${reason} The role ended soon after reaching Ready ${this.shortRuns} times in a row: it keeps cycling. ${retry}`);
+    } else if (this.failedStarts >= failedStartsBeforeFailedStartingRole) {
       this.report('FailedStartingRole', `${reason} The role failed to start ${this.failedStarts} times in a row. ${retry}`);
     } else {
       this.report('RestartingRole', `${reason} ${retry}`);
@@ -166,3 +183,9 @@ export class GuestAgent {
     this.vmBus.postMessage(message);
   }
 }
+
+/** Ends in a row, each soon after Ready, that make a role CyclingRole rather than RestartingRole... */
+const cyclingAfterRuns = 3;
+/** ...where a run as long as both of these is not soon: it resets the count. */
+const stableRun = 30 * 60_000;
+const stableRunRealMs = 30_000;

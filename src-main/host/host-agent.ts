@@ -13,6 +13,7 @@ import type { InstanceWebServer } from './instance-web-server';
 import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import { noRoleFaults, type RoleFaults } from './role-faults';
+import { roleFilesOf, type RoleFiles } from './role-stack';
 import { vmBus, type VmBusEnd } from './vm-bus';
 
 interface GuestVm {
@@ -47,6 +48,10 @@ interface GuestVm {
   bound: BoundEndpoint[];
   /** The goal state an in-place upgrade starts the role with once it has stopped (the new package's role files). */
   upgradeTo: InstanceSpec | null;
+  /** The role's files in the package, which E: is laid out from (role-drive.ts)... */
+  roleFiles: RoleFiles;
+  /** ...and whether E: must be laid out (again) before the VM is created or booted. */
+  driveStale: boolean;
 }
 
 type WebServerModule = typeof import('./instance-web-server');
@@ -60,6 +65,12 @@ let webServerLoaded: WebServerModule | null = null;
  */
 function loadWebServer(): Promise<WebServerModule> {
   return (webServerLoading ??= import('./instance-web-server').then((module) => (webServerLoaded = module)));
+}
+
+/** host/role-drive.ts (node:fs/promises), loaded when the first VM of this host is prepared. */
+let roleDriveLoading: Promise<typeof import('./role-drive')> | null = null;
+function loadRoleDrive(): Promise<typeof import('./role-drive')> {
+  return (roleDriveLoading ??= import('./role-drive'));
 }
 
 /** Whether the VM needs listeners at boot: IIS for a web role, and any endpoint that is not udp. */
@@ -124,10 +135,52 @@ export class HostAgent {
       listeners: null,
       bound: [],
       upgradeTo: null,
+      roleFiles: roleFilesOf(spec),
+      driveStale: true,
     };
     this.vms.set(spec.instanceId, vm);
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
-    this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
+    // Seed step 3: the package and configuration are copied to the host, and the role's files laid out on E:.
+    this.setStatus(vm, 'Preparing', `Copying the package and configuration to ${this.context.hostId}.`);
+    this.layOutDrive(vm, () => {
+      vm.step = this.context.timers.after(phaseDuration(this.context, 'copyPackage'), () => this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`));
+    });
+  }
+
+  /**
+   * Lay the role's files out on the VM's E: (role-drive.ts: wiped first) and run the role from there, then
+   * `next`. Real time, no emulated time: the VM goes on at the instant the files are in place. The step is
+   * the VM's, so stopping it meanwhile cancels it; a failure fails the VM's start with the reason.
+   */
+  private layOutDrive(vm: GuestVm, next: () => void): void {
+    let cancelled = false;
+    const step: TimerHandle = { cancel: () => void (cancelled = true) };
+    vm.step = step;
+    const files = vm.roleFiles;
+    const current = () => {
+      if (vm.step === step) vm.step = null;
+      return !cancelled && this.vms.get(vm.spec.instanceId) === vm;
+    };
+    loadRoleDrive()
+      .then((drive) => drive.layOutRoleDrive(files, vm.logs.root))
+      .then(
+        (layout) =>
+          this.context.timers.atOnce(() => {
+            if (!current()) return;
+            // In place: the guest's components share the spec object.
+            Object.assign(vm.spec, layout.files);
+            vm.driveStale = false;
+            const how = [layout.cloned && `${layout.cloned} cloned`, layout.linked && `${layout.linked} hard-linked`, layout.copied && `${layout.copied} copied`].filter(Boolean).join(', ');
+            this.log.write('INFO', `${vm.spec.instanceId}: E: holds the role's ${layout.count} file(s)${how ? ` (${how})` : ''}.`);
+            next();
+          }),
+        (error: Error) =>
+          this.context.timers.atOnce(() => {
+            if (!current()) return;
+            this.log.write('ERROR', `${vm.spec.instanceId}: the role's files could not be laid out on E:: ${error.message}`);
+            this.setStatus(vm, 'FailedStartingVM', `The host agent could not put the role's files on E:: ${error.message}`);
+          }),
+      );
   }
 
   /** The lowest free address of the host's DIP range; 127.0.0.1 for every VM where the OS has no other loopback address. */
@@ -151,6 +204,7 @@ export class HostAgent {
   }
 
   private createVm(vm: GuestVm, details: string): void {
+    if (vm.driveStale) return this.layOutDrive(vm, () => this.createVm(vm, details));
     this.setStatus(vm, 'CreatingVM', details);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'createVm'), () => this.bootVm(vm, 'Starting the guest OS.'));
   }
@@ -185,8 +239,10 @@ export class HostAgent {
     if (!vm) return this.log.write('WARN', `Upgrade of ${spec.instanceId}: no such VM on ${this.context.hostId}.`, requestId);
     this.log.write('INFO', `Upgrade ${spec.instanceId}: new role files${spec.roleDirectory ? ` from ${spec.roleDirectory}` : ''}.`, requestId);
     if (vm.stopping || vm.status === 'StoppedVM' || !vm.vmBus || vm.frozen) {
-      // Nothing to stop gracefully: the next boot (or the one under way) uses the new spec.
+      // Nothing to stop gracefully: the next boot (or the one under way) uses the new spec and lays E: out again.
       vm.spec = spec;
+      vm.roleFiles = roleFilesOf(spec);
+      vm.driveStale = true;
       if (vm.stopping || vm.status === 'StoppedVM') return;
       vm.upgradeTo = null;
       this.stopInstance(spec.instanceId, 'reboot', requestId);
@@ -251,6 +307,7 @@ export class HostAgent {
 
   /** Power on (or reboot) the VM: the guest OS boots, then WaAppAgent starts the guest agent. */
   private bootVm(vm: GuestVm, details: string, at = this.context.timers.now()): void {
+    if (vm.driveStale) return this.layOutDrive(vm, () => this.bootVm(vm, details));
     this.setStatus(vm, 'StartingVM', details, at);
     vm.step = this.context.timers.after(phaseDuration(this.context, 'bootGuest'), () => {
       vm.step = null;
@@ -377,7 +434,7 @@ export class HostAgent {
         break;
       case 'status':
         // Each failed start restarts the role, also once it reads FailedStartingRole (the details count those).
-        if (message.status === 'RestartingRole' || message.status === 'FailedStartingRole') vm.restarts++;
+        if (message.status === 'RestartingRole' || message.status === 'CyclingRole' || message.status === 'FailedStartingRole') vm.restarts++;
         this.setStatus(vm, message.status, message.details, message.at);
         break;
       case 'stopped':
@@ -415,6 +472,8 @@ export class HostAgent {
       if (then === 'upgrade' && vm.upgradeTo) {
         // E: replaced: the guest's components read the new role files and goal state from the new spec.
         vm.spec = vm.upgradeTo;
+        vm.roleFiles = roleFilesOf(vm.spec);
+        vm.driveStale = true;
         vm.upgradeTo = null;
         this.bootVm(vm, 'Restarting the guest OS with the upgraded role (E: replaced).');
         return;
@@ -428,11 +487,18 @@ export class HostAgent {
       if (then === 'reimage') {
         vm.restarts++;
         vm.logs.rotateAll();
+        // A fresh image: E: is laid out again from the package.
+        vm.driveStale = true;
         this.createVm(vm, `Host agent on ${this.context.hostId} is re-creating the VM from a fresh OS image (reimage).`);
         return;
       }
-      this.setStatus(vm, 'StoppedVM', then === 'keep' ? 'Stopped; the VM and its cores are kept for the deployment.' : '');
-      if (then === 'delete') this.deleteVm(vm);
+      if (then === 'keep') return this.setStatus(vm, 'StoppedVM', 'Stopped; the VM and its cores are kept for the deployment.');
+      // Deleted: the VM and its disks go, then the instance is gone.
+      this.setStatus(vm, 'DeletingVM', 'Deleting the VM and its disks.');
+      this.context.timers.after(phaseDuration(this.context, 'stopVm') / 3, () => {
+        this.setStatus(vm, 'StoppedVM', '');
+        this.deleteVm(vm);
+      });
     });
   }
 

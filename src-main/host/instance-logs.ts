@@ -4,7 +4,7 @@
 // E:\RoleModel.xml. The components call one method per thing that happened; the line shapes are in
 // src-main/logs/. Lines reach the files at the end of the turn that logged them, and before the host agent
 // tells the controller anything (logs/append-batch.ts), so a killed worker loses no line of a turn it finished.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { InstanceSpec } from '../common/host-protocol';
 import { iisLogHeader, iisRequestLine, type IisRequest } from '../logs/iis-log-format';
@@ -26,12 +26,11 @@ import { turnBatch } from '../logs/append-batch';
 import { inFolder } from '../logs/created-folders';
 import { LogFiles } from '../logs/log-files';
 import { eventLine, guestAgentInitialised, iisConfiguratorEvent, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
-import { roleConfigXml, roleModelXml } from './instance-xml';
+// WaHostBootstrapper ships with the Azure SDK, not with the guest agent: its version is the SDK build.
+import { roleConfigXml, roleModelXml, sdkBuild } from './instance-xml';
 import { hostProcessFor, iisVersionFor } from './role-stack';
 
 export const guestAgentVersion = '2.7.41491.949';
-/** WaHostBootstrapper ships with the Azure SDK runtime, not with the guest agent: the SDK 2.9.6 one. */
-export const bootstrapperVersion = '2.9.6.0';
 
 /** Startup task types as WaHostBootstrapper prints them (Executing Startup Task type=0 ...). */
 const taskTypeNumber: Record<StartupTask['taskType'], number> = { simple: 0, background: 1, foreground: 2 };
@@ -95,7 +94,7 @@ export class InstanceLogs {
   /** Role status as the guest agent reports it; AppAgentRuntime.log keeps only the changes. */
   roleStatus(status: string, details: string): void {
     this.appAgent(status.startsWith('Failed') ? 'ERROR' : 'INFO', `Role ${this.spec.instanceName} status: ${status}.${details ? ` ${details}` : ''}`);
-    this.runtime(status.startsWith('Failed') ? 'ERROR' : status === 'RestartingRole' ? 'WARN' : 'INFO', `Role state changed to ${status}.${details ? ` ${details}` : ''}`);
+    this.runtime(status.startsWith('Failed') ? 'ERROR' : status === 'RestartingRole' || status === 'CyclingRole' ? 'WARN' : 'INFO', `Role state changed to ${status}.${details ? ` ${details}` : ''}`);
   }
 
   runtime(level: AppAgentLevel, message: string): void {
@@ -114,7 +113,7 @@ export class InstanceLogs {
     this.bootstrapperPid = processId(`${this.spec.instanceId}#wahb${this.starts}`);
     this.hostPid = processId(`${this.spec.instanceId}#host${this.starts}`);
     this.files.open(this.bootstrapperLog).rotate();
-    this.bootstrapper('INFO', `Bootstrapper is starting. Version ${bootstrapperVersion}`);
+    this.bootstrapper('INFO', `Bootstrapper is starting. Version ${sdkBuild}`);
     this.bootstrapper('INFO', `Role model: ${roleModelPath}, ${this.spec.startupTasks.length} startup task(s).`);
     this.writeFile(roleModelPath, this.roleModel());
   }
@@ -234,9 +233,15 @@ export class InstanceLogs {
     return roleModelXml(this.spec);
   }
 
-  /** Whole files that are rewritten, not appended (configuration, role model). */
+  /**
+   * Whole files that are rewritten, not appended (configuration, role model): written beside and renamed over,
+   * so a file of E: hard-linked to the package's (role-drive.ts) is replaced, never written through.
+   */
   private writeFile(vmPath: string, text: string): void {
     const file = vmPathToFile(this.root, vmPath);
-    inFolder(dirname(file), () => writeFileSync(file, text));
+    inFolder(dirname(file), () => {
+      writeFileSync(`${file}.new`, text);
+      renameSync(`${file}.new`, file);
+    });
   }
 }

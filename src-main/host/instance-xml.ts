@@ -21,13 +21,16 @@ export function roleConfigXml(spec: InstanceSpec): string {
   ].join('\r\n');
 }
 
+/** The Azure SDK build cspack stamps on RoleModel.xml (one the fact sheet lists: 2.9.8999.45). */
+export const sdkBuild = '2.9.8999.45';
+
 export function roleModelXml(spec: InstanceSpec): string {
   const tasks = spec.startupTasks.map(
     (t) => `      <Task commandLine="${esc(t.commandLine)}" executionContext="${t.executionContext}" taskType="${t.taskType}" relativePath="${esc(t.relativePath ?? 'approot')}" />`,
   );
   return [
     '<?xml version="1.0" encoding="utf-8"?>',
-    `<RoleModel xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" name="${esc(spec.roleName)}" version="2.9.8999.43" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">`,
+    `<RoleModel xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" name="${esc(spec.roleName)}" version="${sdkBuild}" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">`,
     '  <Startup>',
     ...tasks,
     '  </Startup>',

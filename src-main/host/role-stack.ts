@@ -27,6 +27,18 @@ export function iisVersionFor(osFamily: string | undefined): string {
   return ({ '2': '7.5', '3': '8.0', '4': '8.5' } as Record<string, string>)[osFamily ?? ''] ?? '10.0';
 }
 
+/** Where a role's files are: the package's folders as the controller sends them, or their places on E:. */
+export type RoleFiles = Pick<InstanceSpec, 'roleDirectory' | 'roleEntryModule' | 'sites'>;
+
+/** The role files of a goal state. */
+export function roleFilesOf(spec: InstanceSpec): RoleFiles {
+  return {
+    ...(spec.roleDirectory ? { roleDirectory: spec.roleDirectory } : {}),
+    ...(spec.roleEntryModule ? { roleEntryModule: spec.roleEntryModule } : {}),
+    ...(spec.sites ? { sites: spec.sites } : {}),
+  };
+}
+
 /** The path WaWebHost asks for once it hosts the site, so the runtime is initialised before the first user request. */
 export const warmUpPath = '/do.rd_runtime_init';
 

@@ -37,6 +37,9 @@ export const joinTokenFile = 'host-node.token';
 /** The Service Management API's CA key, management certificates' keys and tokens with --session: never exported. */
 export const managementFolderName = 'management';
 
+/** instances/<deployment>/<instance>/E: the folder of an instance's E: drive, relative to the session. */
+const roleDriveFolder = /^instances\/[^/]+\/[^/]+\/E$/;
+
 /** Files of the session folder as they are now, in a stable order; symlinks are not followed or archived. */
 export async function walkSession(sessionDir: string, exclude: string[]): Promise<ArchiveEntry[]> {
   const skip = new Set([...exclude, join(sessionDir, browserTokenFile), join(sessionDir, joinTokenFile), join(sessionDir, managementFolderName)]);
@@ -47,6 +50,8 @@ export async function walkSession(sessionDir: string, exclude: string[]): Promis
     for (const entry of entries) {
       const file = join(dir, entry.name);
       if (skip.has(file) || isLevelIndex(entry.name)) continue; // a log's level index is the viewer's, derived from the log
+      // An instance's E: holds the role's files from the package (host/role-drive.ts): only E:\RoleModel.xml is the session's.
+      if (entry.isDirectory() && roleDriveFolder.test(relative(sessionDir, dir).split(sep).join('/'))) continue;
       if (entry.isDirectory()) await visit(file);
       else if (entry.isFile()) {
         try {

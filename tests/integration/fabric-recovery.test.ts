@@ -123,7 +123,7 @@ describe('service healing by the fabric controller', () => {
       expect(snap.hosts.reduce((sum, h) => sum + h.usedCores, 0)).toBe(2);
       const lost = history.firstInto(target!.id, 'RoleStateUnknown', failedAt)!;
       expect(lost.at - failedAt).toBeGreaterThanOrEqual(defaultTimings.hostHeartbeatTimeout - defaultTimings.hostHeartbeat);
-      expect(history.of(target!.id).slice(-7)).toEqual(['RoleStateUnknown', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
+      expect(history.of(target!.id).slice(-8)).toEqual(['RoleStateUnknown', 'Preparing', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
       expect(snap.instances.find((i) => i.id === other!.id)?.status).toBe('ReadyRole');
     });
   }

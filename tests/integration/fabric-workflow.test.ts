@@ -49,7 +49,7 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     // The records arrive a batch after the snapshot shows the state: wait for the last one, not a fixed time.
     await waitFor('every record', async () => ready.every((i) => statuses.get(i.id)?.at(-1) === 'ReadyRole'));
     for (const instance of ready) {
-      expect(statuses.get(instance.id)).toEqual(['RoleStateUnknown', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
+      expect(statuses.get(instance.id)).toEqual(['RoleStateUnknown', 'Preparing', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole', 'BusyRole', 'ReadyRole']);
     }
   });
 
@@ -91,7 +91,7 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     expect(snap.hosts.every((h) => h.usedCores === 0)).toBe(true);
     expect(snap.operations.find((o) => o.requestId === del.requestId)?.status).toBe('Succeeded');
     await waitFor('every record', async () => [...statuses.values()].every((l) => l.at(-1) === 'StoppedVM') && removed.length > 0);
-    for (const list of statuses.values()) expect(list.slice(-3)).toEqual(['StoppingRole', 'StoppingVM', 'StoppedVM']);
+    for (const list of statuses.values()) expect(list.slice(-4)).toEqual(['StoppingRole', 'StoppingVM', 'DeletingVM', 'StoppedVM']);
     expect(removed).toHaveLength(1);
   });
 
@@ -103,7 +103,7 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     await fabric.deleteDeployment({ deploymentId });
     await waitFor('deployment gone', async () => (await fabric!.getSnapshot()).deployments.length === 0);
     await waitFor('every record', async () => statuses.size === 2 && [...statuses.values()].every((l) => l.at(-1) === 'StoppedVM'));
-    for (const list of statuses.values()) expect(list).toEqual(['RoleStateUnknown', 'CreatingVM', 'StoppingVM', 'StoppedVM']);
+    for (const list of statuses.values()) expect(list).toEqual(['RoleStateUnknown', 'Preparing', 'StoppingVM', 'DeletingVM', 'StoppedVM']);
   });
 
   it('takes phase durations overridden for the session, exactly when jitter is off', async () => {

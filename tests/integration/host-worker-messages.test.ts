@@ -1,6 +1,6 @@
 // What a real host worker (out/main/host-worker.js) posts to the controller: the messages of one turn together
 // as one array, at most one host heartbeat in it, and only once the lines they report are in the files.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,7 @@ describe('a host worker’s messages to the controller', () => {
       expect(Array.isArray(p)).toBe(true);
       expect((p as FromHost[]).filter((m) => m.type === 'host-heartbeat').length).toBeLessThanOrEqual(1);
     }
-    expect(statuses.slice(0, 4)).toEqual(['CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole']);
+    expect(statuses.slice(0, 5)).toEqual(['Preparing', 'CreatingVM', 'StartingVM', 'CreatingRole', 'StartingRole']);
     expect(onDiskAtReady).toContain('status: ReadyRole.');
 
     // Told to stop, it writes what it holds before the thread ends.
@@ -93,10 +93,13 @@ describe('a host worker’s messages to the controller', () => {
 
   it('fails a web role VM with the reason when its lazily loaded web server cannot be loaded', async () => {
     session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
-    // The host worker and the chunks it imports statically, without host/instance-web-server.ts's chunk.
+    // The host worker and the chunks it imports statically (and role-drive.ts's, which prepares every VM),
+    // without host/instance-web-server.ts's chunk.
     const built = dirname(fileURLToPath(hostWorkerUrl));
     const entry = readFileSync(join(built, 'host-worker.js'), 'utf8');
-    for (const file of ['host-worker.js', ...[...entry.matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!)]) {
+    const roleDrive = readdirSync(built).filter((f) => /^role-drive.*\.js$/.test(f));
+    expect(roleDrive).toHaveLength(1);
+    for (const file of ['host-worker.js', ...roleDrive, ...[...entry.matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!)]) {
       copyFileSync(join(built, file), join(session, file));
     }
     const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });

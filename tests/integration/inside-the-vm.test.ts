@@ -1,6 +1,6 @@
 // Issue 14, "Inside the VM as the seed tells it": what an instance's own drives and logs show, read as a
 // support engineer reads them, against the seed (/work/shared/reference). Real host workers, real role processes.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { Fabric } from '../../src-main/fabric/fabric';
 import { instanceFolder } from '../../src-main/logs/instance-paths';
 import { parseHostProcessLine } from '../../src-main/logs/log-formats';
 import { hostWorkerUrl } from '../support/built';
-import { StatusHistory, waitFor } from '../support/fabric-helpers';
+import { instance, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let history: StatusHistory;
@@ -134,6 +134,95 @@ describe('9. consistent details', () => {
       const configureSteps = configurator.slice(-6);
       expect(new Set(configureSteps).size).toBeGreaterThan(3);
       expect([...configureSteps].sort((a, b) => a - b)).toEqual(configureSteps);
+    }
+  });
+});
+
+describe('1. the package reaches the VM', () => {
+  it("lays the role's files out on E: (Preparing), runs tasks and role code from there, and a reimage lays them out afresh", async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'startup-tasks', serviceName: 'on-e' });
+    const id = `${deploymentId}/Worker_IN_0`;
+    await history.reach(id, 'ReadyRole');
+    const statuses = history.of(id);
+    expect(statuses.indexOf('Preparing')).toBeGreaterThanOrEqual(0);
+    expect(statuses.indexOf('Preparing')).toBeLessThan(statuses.indexOf('CreatingVM'));
+    const sample = join(import.meta.dirname, '../../resources/samples/startup-tasks/roles/Worker/approot');
+    const setup = onInstance(deploymentId, 'Worker_IN_0', 'E', 'approot', 'setup.cmd');
+    // The file the bootstrapper's log cites exists on the instance's E:, with the package's bytes.
+    expect(await waitForLine(id, 'WaHostBootstrapper', 'cmd="E:\\approot\\.\\setup.cmd"')).toBeDefined();
+    expect(readFileSync(setup, 'utf8')).toBe(readFileSync(join(sample, 'setup.cmd'), 'utf8'));
+    // Reimage wipes E: and lays it out again: a file left there is gone.
+    const stray = onInstance(deploymentId, 'Worker_IN_0', 'E', 'approot', 'left-behind.txt');
+    writeFileSync(stray, 'written on the VM');
+    const since = (await fabric.getSnapshot()).clock.now;
+    await fabric.reimageInstance({ instanceId: id });
+    await waitFor('Ready after the reimage', async () => history.firstInto(id, 'ReadyRole', since));
+    expect(existsSync(stray)).toBe(false);
+    expect(existsSync(setup)).toBe(true);
+    await fabric.deleteDeployment({ deploymentId });
+  });
+
+  it("role code runs from E:\\approot, and a package whose files are gone fails with FailedStartingVM, the fabric serving on", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fabric-lab-on-e-'));
+    const csx = join(root, 'OnE.csx');
+    mkdirSync(join(csx, 'roles/Worker/approot'), { recursive: true });
+    const ns = 'http://schemas.microsoft.com/ServiceHosting/2008/10/';
+    writeFileSync(join(csx, 'ServiceDefinition.csdef'), `<ServiceDefinition name="OnE" xmlns="${ns}ServiceDefinition"><WorkerRole name="Worker" vmsize="Small" /></ServiceDefinition>`);
+    writeFileSync(join(root, 'ServiceConfiguration.cscfg'), `<ServiceConfiguration serviceName="OnE" xmlns="${ns}ServiceConfiguration"><Role name="Worker"><Instances count="1" /></Role></ServiceConfiguration>`);
+    writeFileSync(join(csx, 'roles/Worker/approot/RoleEntryPoint.mjs'), "export function onStart() { console.log(`cwd=${process.cwd()} module=${import.meta.url}`); return true; }\nexport function run() { return new Promise(() => {}); }\n");
+    const pkg = await fabric.packages.openFromDisk(csx, join(root, 'ServiceConfiguration.cscfg'));
+    const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId, serviceName: 'code-on-e' });
+    const id = `${deploymentId}/Worker_IN_0`;
+    const line = await waitForLine(id, 'WaWorkerHost', 'cwd=');
+    const approot = onInstance(deploymentId, 'Worker_IN_0', 'E', 'approot');
+    expect(line).toContain(`cwd=${approot}`);
+    expect(line).toContain(`module=file://${join(approot, 'RoleEntryPoint.mjs')}`);
+
+    // The package's folder is gone before a second deployment is prepared: the VM cannot be made.
+    rmSync(root, { recursive: true, force: true });
+    const gone = await fabric.deploy({ packageId: pkg.packageId, serviceName: 'code-gone', slot: 'staging' });
+    const failed = await waitFor('FailedStartingVM', async () => history.firstInto(`${gone.deploymentId}/Worker_IN_0`, 'FailedStartingVM'));
+    expect(failed.details).toMatch(/could not put the role's files on E:: .*ENOENT/);
+    expect((await fabric.getSnapshot()).instances.find((i) => i.id === id)?.status).toBe('ReadyRole');
+    await fabric.deleteDeployment({ deploymentId });
+    await fabric.deleteDeployment({ deploymentId: gone.deploymentId });
+  });
+});
+
+describe('10. every InstanceStatus by its cause', () => {
+  it('CyclingRole: a role that keeps ending after Ready; DeletingVM: a deleted deployment\'s VMs', async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'run-throws', serviceName: 'cycling' });
+    const id = `${deploymentId}/WorkerRole1_IN_0`;
+    const cycling = await waitFor('CyclingRole', async () => history.firstInto(id, 'CyclingRole'), 40_000);
+    expect(cycling.details).toMatch(/ended soon after reaching Ready 3 times in a row: it keeps cycling/);
+    expect(history.of(id).filter((s) => s === 'RestartingRole').length).toBe(2);
+    const deletedAt = (await fabric.getSnapshot()).clock.now;
+    await fabric.deleteDeployment({ deploymentId });
+    await waitFor('gone', async () => !(await fabric.getSnapshot()).instances.some((i) => i.id === id));
+    const after = history.changes.filter((c) => c.instanceId === id && c.at >= deletedAt).map((c) => c.to);
+    expect(after.slice(-3)).toEqual(['StoppingVM', 'DeletingVM', 'StoppedVM']);
+    expect(after).toContain('StoppingRole');
+  }, 60_000); // run-throws' Run fails after 2 real seconds, three times
+
+  it('StoppedDeallocated: a lost host\'s instance with no room anywhere, until the host is repaired', async () => {
+    const tight = await Fabric.start({
+      hostWorkerUrl, timeScale: 1000, seed: 10, batchIntervalMs: 10,
+      pools: [{ name: 'Tight', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 1, faultDomains: 2 }],
+      sessionDir: mkdtempSync(join(tmpdir(), 'fabric-lab-deallocated-')),
+    });
+    try {
+      const seen = new StatusHistory(tight);
+      const { deploymentId } = await tight.deploy({ sample: 'hello-worker' });
+      const id = `${deploymentId}/WorkerRole1_IN_0`;
+      await seen.reach(id, 'ReadyRole');
+      const hostId = (await instance(tight, id))!.hostId!;
+      await tight.injectFault({ kind: 'kill-host', hostId });
+      const deallocated = await waitFor('StoppedDeallocated', async () => seen.firstInto(id, 'StoppedDeallocated'), 30_000);
+      expect(deallocated.details).toMatch(/no healthy host in pool Tight has 1 free core\(s\); deallocated until one has room/);
+      await tight.repairHost({ hostId });
+      await seen.reach(id, 'ReadyRole', deallocated.at);
+    } finally {
+      await tight.close();
     }
   });
 });

@@ -281,7 +281,7 @@ export function run() { return new Promise(() => setInterval(() => {}, 1000)); }
 
 describe('foreground startup tasks', () => {
   it('hold a recycle until they exit (visibly, however long), while background tasks do not', async () => {
-    // The foreground task runs until the test drops a "release" file in approot; the background one never ends
+    // The foreground task runs until the test drops a "release" file in the instance's approot; the background one never ends
     // on its own (it is ended with the role, and does not hold the recycle).
     const foreground = `const { existsSync } = require('node:fs'); console.log('foreground task up'); setInterval(() => { if (existsSync('release')) process.exit(0); }, 20);`;
     const background = `console.log('background task up'); setInterval(() => {}, 1000);`;
@@ -315,8 +315,8 @@ export function run() { return new Promise(() => setInterval(() => {}, 1000)); }
     expect(still.stateDetails).toContain('Waiting for foreground startup task(s) to exit');
     expect(history.firstInto(id, 'StartingRole', waiting.at)).toBeUndefined();
 
-    // The foreground task exits: the role restarts.
-    writeFileSync(join(s.approot, 'release'), '');
+    // The foreground task exits: the role restarts. It runs in the instance's own E:\approot (the package's files laid out there).
+    writeFileSync(join(instanceFolder(fabric.sessionDir, deploymentId, 'W_IN_0'), 'E', 'approot', 'release'), '');
     await waitForLine(id, 'WaHostBootstrapper', 'Foreground task 1 "node fg.cjs" exited with code 0');
     await waitForLine(id, 'WaHostBootstrapper', 'Every foreground startup task has exited; the role restarts.');
     const restarted = await history.reach(id, 'ReadyRole', waiting.at);

@@ -33,7 +33,7 @@ describe('phase timings', () => {
   });
 
   it.each([
-    ['warpDrive', 1, /unknown phase "warpDrive"; phases: createVm, bootGuest/],
+    ['warpDrive', 1, /unknown phase "warpDrive"; phases: copyPackage, createVm, bootGuest/],
     ['toString', 1, /unknown phase "toString"/],
     ['createVm', -1, /phase createVm needs a number from 0 to 86400000 \(emulated ms\), got "-1"/],
     ['createVm', 86_400_001, /phase createVm needs a number from 0 to 86400000/],

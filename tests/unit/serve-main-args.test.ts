@@ -41,7 +41,7 @@ describe('npm run serve arguments', () => {
   });
 
   it.each([
-    [['--phase', 'createVM=10'], /--phase: unknown phase "createVM"; phases: createVm, bootGuest/],
+    [['--phase', 'createVM=10'], /--phase: unknown phase "createVM"; phases: copyPackage, createVm, bootGuest/],
     [['--phase', 'createVm=-5'], /--phase: phase createVm needs a number from 0 to 86400000 \(emulated ms\), got "-5"/],
     [['--phase', 'createVm'], /got ""/],
     [['--phase', 'jitter=2'], /from 0 to 1, got "2"/],
