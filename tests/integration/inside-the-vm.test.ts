@@ -198,7 +198,7 @@ describe('10. every InstanceStatus by its cause', () => {
     expect(history.of(id).filter((s) => s === 'RestartingRole').length).toBe(2);
     const deletedAt = (await fabric.getSnapshot()).clock.now;
     await fabric.deleteDeployment({ deploymentId });
-    await waitFor('gone', async () => !(await fabric.getSnapshot()).instances.some((i) => i.id === id));
+    await waitFor('StoppedVM in the history', async () => history.firstInto(id, 'StoppedVM', deletedAt));
     const after = history.changes.filter((c) => c.instanceId === id && c.at >= deletedAt).map((c) => c.to);
     expect(after.slice(-3)).toEqual(['StoppingVM', 'DeletingVM', 'StoppedVM']);
     expect(after).toContain('StoppingRole');
