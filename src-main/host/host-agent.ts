@@ -14,6 +14,8 @@ import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol'
 import { phaseDuration, type HostContext } from './host-context';
 import { noRoleFaults, type RoleFaults } from './role-faults';
 import { roleFilesOf, type RoleFiles } from './role-stack';
+import { roleModelXml } from './instance-xml';
+import { loadRoleModelReader } from './wa-host-bootstrapper';
 import { vmBus, type VmBusEnd } from './vm-bus';
 
 interface GuestVm {
@@ -142,9 +144,26 @@ export class HostAgent {
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
     // Seed step 3: the package and configuration are copied to the host, and the role's files laid out on E:.
     this.setStatus(vm, 'Preparing', `Copying the package and configuration to ${this.context.hostId}.`);
-    this.layOutDrive(vm, () => {
-      vm.step = this.context.timers.after(phaseDuration(this.context, 'copyPackage'), () => this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`));
+    // The copy's emulated time runs from now, drawn in message order so a seed replays whatever the disk's speed;
+    // the VM is created once it has passed and the files are in place.
+    let copied = false;
+    let laidOut = false;
+    const create = () => copied && laidOut && this.createVm(vm, `Host agent on ${this.context.hostId} is creating the VM (${spec.vmSize}).`);
+    const copy = this.context.timers.after(phaseDuration(this.context, 'copyPackage'), () => {
+      copied = true;
+      create();
     });
+    this.layOutDrive(vm, () => {
+      laidOut = true;
+      create();
+    });
+    const layout = vm.step;
+    vm.step = {
+      cancel: () => {
+        copy.cancel();
+        layout?.cancel();
+      },
+    };
   }
 
   /**
@@ -161,8 +180,10 @@ export class HostAgent {
       if (vm.step === step) vm.step = null;
       return !cancelled && this.vms.get(vm.spec.instanceId) === vm;
     };
+    // The bootstrapper will read E:\RoleModel.xml: have its reader loaded by then.
+    void loadRoleModelReader().catch(() => undefined);
     loadRoleDrive()
-      .then((drive) => drive.layOutRoleDrive(files, vm.logs.root))
+      .then((drive) => drive.layOutRoleDrive(files, vm.logs.root, () => roleModelXml({ ...vm.spec, ...files })))
       .then(
         (layout) =>
           this.context.timers.atOnce(() => {

@@ -10,9 +10,9 @@ import type { InstanceWebServer } from './instance-web-server';
 import type { IisSite } from './role-stack';
 
 /** The sites a role's IIS runs: one per csdef Site (full IIS), or WaWebHost's one site over approot (HWC). */
-export function iisSitesOf(spec: InstanceSpec): IisSite[] {
-  if (spec.sites && spec.sites.length > 0) {
-    return spec.sites.map((site, index) => ({
+export function iisSitesOf(spec: InstanceSpec, roleSites: InstanceSpec['sites'] = spec.sites): IisSite[] {
+  if (roleSites && roleSites.length > 0) {
+    return roleSites.map((site, index) => ({
       id: index + 1,
       // Azure names each site and its pool after the instance, so two instances' configurations never clash.
       name: `${spec.instanceName}_${site.name}`,
@@ -32,6 +32,8 @@ export class IISConfigurator {
     private readonly spec: InstanceSpec,
     private readonly logs: InstanceLogs,
     private readonly iis: InstanceWebServer,
+    /** The sites E:\RoleModel.xml names (the bootstrapper's input); absent: the goal state's. */
+    private readonly roleSites: InstanceSpec['sites'] = spec.sites,
   ) {}
 
   /** Before the startup tasks: the application pools of the role's earlier start go (their w3wp with them). */
@@ -48,7 +50,7 @@ export class IISConfigurator {
    * stamps are when it happened; `done` runs after the last.
    */
   configure(later: (delay: number, step: () => void) => void, done: () => void): void {
-    const sites = iisSitesOf(this.spec);
+    const sites = iisSitesOf(this.spec, this.roleSites);
     const steps: (() => void)[] = [];
     steps.push(() => {
       this.logs.iisConfiguratorEvent('started', `IISConfigurator is configuring ${sites.length} site(s) for ${this.spec.instanceName}.`);

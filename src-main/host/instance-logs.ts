@@ -27,7 +27,7 @@ import { inFolder } from '../logs/created-folders';
 import { LogFiles } from '../logs/log-files';
 import { eventLine, guestAgentInitialised, iisConfiguratorEvent, roleCrashed, startupTaskFinished, startupTaskStarted, type WindowsAzureEvent } from '../logs/windows-azure-events';
 // WaHostBootstrapper ships with the Azure SDK, not with the guest agent: its version is the SDK build.
-import { roleConfigXml, roleModelXml, sdkBuild } from './instance-xml';
+import { roleConfigXml, sdkBuild } from './instance-xml';
 import { hostProcessFor, iisVersionFor } from './role-stack';
 
 export const guestAgentVersion = '2.7.41491.949';
@@ -114,8 +114,11 @@ export class InstanceLogs {
     this.hostPid = processId(`${this.spec.instanceId}#host${this.starts}`);
     this.files.open(this.bootstrapperLog).rotate();
     this.bootstrapper('INFO', `Bootstrapper is starting. Version ${sdkBuild}`);
-    this.bootstrapper('INFO', `Role model: ${roleModelPath}, ${this.spec.startupTasks.length} startup task(s).`);
-    this.writeFile(roleModelPath, this.roleModel());
+  }
+
+  /** The bootstrapper read E:\RoleModel.xml (its tasks and sites are what it runs). */
+  roleModelRead(version: string | null, tasks: number, sites: number): void {
+    this.bootstrapper('INFO', `Role model: ${roleModelPath} (version ${version ?? 'none'}), ${tasks} startup task(s)${sites ? `, ${sites} site(s)` : ''}.`);
   }
 
   startupTaskStarted(index: number, task: StartupTask): void {
@@ -227,12 +230,6 @@ export class InstanceLogs {
   }
 
   /** The package's own RoleModel.xml (cspack puts it beside approot) when there is one, else one written from the spec. */
-  private roleModel(): string {
-    const packaged = this.spec.roleDirectory ? join(dirname(this.spec.roleDirectory), 'RoleModel.xml') : null;
-    if (packaged && existsSync(packaged)) return readFileSync(packaged, 'utf8');
-    return roleModelXml(this.spec);
-  }
-
   /**
    * Whole files that are rewritten, not appended (configuration, role model): written beside and renamed over,
    * so a file of E: hard-linked to the package's (role-drive.ts) is replaced, never written through.

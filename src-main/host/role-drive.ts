@@ -4,7 +4,7 @@
 // link to the package's copy, else a copy: 2,048 instances of one package cost 2,048 directory trees, not
 // 2,048 copies of its bytes. E: is wiped and laid out again where Azure rebuilds it (reimage, in-place upgrade).
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { RoleFiles } from './role-stack';
 
@@ -27,7 +27,7 @@ export function roleDriveFolder(instanceRoot: string): string {
  * they are on E:, so everything the guest runs reads the instance's own files. A role with no files in the
  * package (a .csdef alone) gets an empty E:.
  */
-export async function layOutRoleDrive(spec: RoleFiles, instanceRoot: string): Promise<RoleDriveLayout> {
+export async function layOutRoleDrive(spec: RoleFiles, instanceRoot: string, roleModelXml: () => string): Promise<RoleDriveLayout> {
   const drive = roleDriveFolder(instanceRoot);
   await rm(drive, { recursive: true, force: true });
   await mkdir(drive, { recursive: true });
@@ -55,6 +55,9 @@ export async function layOutRoleDrive(spec: RoleFiles, instanceRoot: string): Pr
     }
     moved.sites = sites;
   }
+  // A package without RoleModel.xml (a .csdef alone) gets the one cspack would have written.
+  const roleModel = join(drive, 'RoleModel.xml');
+  if (!(await stat(roleModel).catch(() => null))) await writeFile(roleModel, roleModelXml());
   return { files: moved, ...counts };
 }
 

@@ -21,6 +21,18 @@ import type { ProgramEntryPointHost } from './program-entry-point';
 import type * as GuestProcesses from './guest-processes';
 
 type Processes = typeof GuestProcesses;
+type RoleModelReader = typeof import('./role-model-reader');
+let readerLoading: Promise<RoleModelReader> | null = null;
+let readerLoaded: RoleModelReader | null = null;
+
+/**
+ * host/role-model-reader.ts (saxes), loaded once per host worker: the host agent asks for it while it prepares
+ * its first VM, so that a bootstrapper reads E:\RoleModel.xml at once, at the same emulated instant whatever
+ * the machine's speed (a seed replays the same timestamps).
+ */
+export function loadRoleModelReader(): Promise<RoleModelReader> {
+  return (readerLoading ??= import('./role-model-reader').then((reader) => (readerLoaded = reader)));
+}
 let processesLoading: Promise<Processes> | null = null;
 let processesLoaded: Processes | null = null;
 
@@ -51,6 +63,9 @@ export class WaHostBootstrapper {
   private program: ProgramEntryPointHost | null = null;
   /** Processes paused by a guest freeze: killed outright when the VM restarts. */
   private frozen: ChildProcess[] = [];
+  /** What E:\RoleModel.xml says this start runs: the startup tasks in order, and the sites. */
+  private tasks: StartupTask[] = [];
+  private sites: InstanceSpec['sites'] = undefined;
   /** HWC: WaWebHost has sent its warm-up request since the host process started. */
   private warmedUp = false;
 
@@ -69,7 +84,36 @@ export class WaHostBootstrapper {
   start(): void {
     this.logs.bootstrapperStarted();
     if (this.web && hostProcessFor(this.spec) === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).deleteOldAppPools();
-    this.runStartupTask(0);
+    this.readRoleModel(() => this.runStartupTask(0));
+  }
+
+  /**
+   * Seed step 7: the bootstrapper reads E:\RoleModel.xml, and runs the startup tasks and sites it names. A file
+   * it cannot use ends this start with the reason (file, line, rule), as a failed simple task would.
+   */
+  private readRoleModel(then: () => void): void {
+    const fail = (message: string) => {
+      this.logs.bootstrapper('ERROR', message);
+      this.exit(`WaHostBootstrapper cannot start the role: ${message}`);
+    };
+    const read = (reader: RoleModelReader) => {
+      let model: ReturnType<RoleModelReader['readRoleModelFile']>;
+      try {
+        model = reader.readRoleModelFile(this.logs.root);
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+      this.tasks = model.tasks;
+      // A site's files are where the goal state laid them out (E:\sitesroot\<index>).
+      this.sites = model.sites.length ? model.sites.map((site) => ({ ...site, ...directoryOf(this.spec, site.name) })) : undefined;
+      this.logs.roleModelRead(model.version, model.tasks.length, model.sites.length);
+      then();
+    };
+    if (readerLoaded) return read(readerLoaded);
+    loadRoleModelReader().then(
+      (reader) => this.context.timers.atOnce(() => !this.ended && read(reader)),
+      (error: Error) => this.context.timers.atOnce(() => !this.ended && fail(`The host worker could not load host/role-model-reader.ts: ${error.message}`)),
+    );
   }
 
   /**
@@ -178,7 +222,7 @@ export class WaHostBootstrapper {
   }
 
   private runStartupTask(index: number): void {
-    const tasks = this.spec.startupTasks;
+    const tasks = this.tasks;
     const task = tasks[index];
     if (!task) return this.startHostProcess();
     this.events.report('StartingRole', `Waiting for role to start... Startup task ${index + 1} of ${tasks.length} (${task.taskType}) is running: ${task.commandLine}`);
@@ -227,7 +271,7 @@ export class WaHostBootstrapper {
     const process = hostProcessFor(this.spec);
     this.events.report('StartingRole', `Waiting for role to start... Starting ${process}.`);
     // IISConfigurator's steps take their time; the host process starts once it is done.
-    if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web).configure((delay, step) => this.later(delay, step), () => this.launchHostProcess());
+    if (this.web && process === 'WaIISHost') new IISConfigurator(this.spec, this.logs, this.web, this.sites).configure((delay, step) => this.later(delay, step), () => this.launchHostProcess());
     else this.launchHostProcess();
   }
 
@@ -390,4 +434,10 @@ function crashException(spec: InstanceSpec, method: 'OnStart' | 'Run'): string {
     `   at ${roleClass}.${method}()`,
     `   at Microsoft.WindowsAzure.ServiceRuntime.RoleEnvironment.InitializeRoleInternal(RoleType roleTypeEnum)`,
   ].join('\n');
+}
+
+/** The folder the goal state gives the named site, if any. */
+function directoryOf(spec: InstanceSpec, siteName: string): { directory?: string } {
+  const directory = spec.sites?.find((s) => s.name === siteName)?.directory;
+  return directory ? { directory } : {};
 }

@@ -23,7 +23,9 @@ async function logLines(instanceId: string, process: string): Promise<string[]> 
   const files = await fabric.listLogs({ instanceId }).catch(() => []);
   const lines: string[] = [];
   for (const log of files.filter((f) => f.process === process)) {
-    lines.push(...(await fabric.readLog({ file: log.file, fromLine: 0, count: Math.max(1, Math.min(log.lines, 10_000)) })).lines);
+    // A file listed a moment ago may have been rotated since (a bootstrapper start): read what is there.
+    const page = await fabric.readLog({ file: log.file, fromLine: 0, count: Math.max(1, Math.min(log.lines, 10_000)) }).catch(() => null);
+    lines.push(...(page?.lines ?? []));
   }
   return lines;
 }
@@ -224,5 +226,38 @@ describe('10. every InstanceStatus by its cause', () => {
     } finally {
       await tight.close();
     }
+  });
+});
+
+describe('2. E:\\RoleModel.xml is the bootstrapper\'s input', () => {
+  it('runs the tasks the file names (an edit shows at the next start), and refuses a file it cannot use with its line and rule', async () => {
+    const { deploymentId } = await fabric.deploy({ sample: 'startup-tasks', serviceName: 'role-model' });
+    const id = `${deploymentId}/Worker_IN_0`;
+    const ready = await history.reach(id, 'ReadyRole');
+    const file = onInstance(deploymentId, 'Worker_IN_0', 'E', 'RoleModel.xml');
+    const written = readFileSync(file, 'utf8');
+    expect(written).toContain('version="2.9.8999.45"');
+    expect(written).toContain('<RoleInstanceValue xpath="/RoleEnvironment/Deployment/@emulated" />');
+    expect(await waitForLine(id, 'WaHostBootstrapper', /Role model: E:\\RoleModel\.xml \(version 2\.9\.8999\.45\), 4 startup task\(s\)\./)).toBeDefined();
+
+    // The file, not the fabric's goal state, is what the next start runs.
+    const approot = onInstance(deploymentId, 'Worker_IN_0', 'E', 'approot');
+    writeFileSync(join(approot, 'warmup-edited.cmd'), readFileSync(join(approot, 'warmup.cmd')));
+    writeFileSync(file, written.replace('commandLine="warmup.cmd"', 'commandLine="warmup-edited.cmd"'));
+    await fabric.injectFault({ kind: 'crash-role', instanceId: id });
+    const restarted = await waitFor('Ready again', async () => history.firstInto(id, 'ReadyRole', ready.at + 1));
+    expect(await waitForLine(id, 'WaHostBootstrapper', 'cmd="E:\\approot\\.\\warmup-edited.cmd"')).toBeDefined();
+
+    // A file the bootstrapper cannot run from: the role does not start, the details say where and why.
+    writeFileSync(file, written.replace('<Task commandLine="monitor.cmd"', '<Task'));
+    await fabric.injectFault({ kind: 'crash-role', instanceId: id });
+    const refused = await waitFor('a start refused', async () => history.changes.find((c) => c.instanceId === id && c.at > restarted.at && /RoleModel\.xml:\d+:\d+: \[rolemodel\.task-command\]/.test(c.details)));
+    expect(refused.details).toContain('A startup <Task> needs a commandLine.');
+    expect(await waitForLine(id, 'WaHostBootstrapper', /ERROR ?\] E:\\RoleModel\.xml:\d+:\d+: \[rolemodel\.task-command\]/)).toBeDefined();
+    // The fabric keeps serving: another deployment still deploys.
+    const other = await fabric.deploy({ sample: 'hello-worker', serviceName: 'still-serving' });
+    await history.reach(`${other.deploymentId}/WorkerRole1_IN_0`, 'ReadyRole');
+    await fabric.deleteDeployment({ deploymentId });
+    await fabric.deleteDeployment({ deploymentId: other.deploymentId });
   });
 });
