@@ -11,7 +11,8 @@ import { phaseDuration, type HostContext } from './host-context';
 import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
 import type { RoleCodeHost } from './role-code-host';
-import { emulateCommand, runnableCommand, taskEnvironment } from './startup-task-command';
+import { commandProgram, emulateCommand, runnableCommand, taskEnvironment } from './startup-task-command';
+import { BackgroundAgents } from './background-agents';
 import { IISConfigurator, iisSitesOf } from './iis-configurator';
 import { hostProcessFor, statusCheckTimeout, warmUpPath } from './role-stack';
 import type { InstanceWebServer } from './instance-web-server';
@@ -59,6 +60,8 @@ export class WaHostBootstrapper {
   private readonly taskProcesses = new Set<ChildProcess>();
   /** Running foreground tasks: a recycle waits for them to exit. */
   private readonly foreground: ForegroundTasks;
+  /** The agents background tasks started, which /blockStartup tasks wait for. */
+  private readonly agents: BackgroundAgents;
   /** A worker role's ProgramEntryPoint process, when the role has one. */
   private program: ProgramEntryPointHost | null = null;
   /** Processes paused by a guest freeze: killed outright when the VM restarts. */
@@ -79,6 +82,7 @@ export class WaHostBootstrapper {
     private readonly web: InstanceWebServer | null = null,
   ) {
     this.foreground = new ForegroundTasks(logs);
+    this.agents = new BackgroundAgents(logs);
   }
 
   start(): void {
@@ -131,6 +135,7 @@ export class WaHostBootstrapper {
     if (!keepForegroundTasks) this.foreground.endAll();
     for (const child of this.taskProcesses) child.kill();
     this.taskProcesses.clear();
+    this.agents.clear();
     this.web?.stopSites();
     this.ended = true;
     for (const timer of this.pending) timer.cancel();
@@ -231,12 +236,28 @@ export class WaHostBootstrapper {
     const runnable = injected ? null : runnableCommand(task, this.spec.roleDirectory);
     if (runnable) return this.withProcesses((processes) => this.runTaskProcess(processes, index, task, runnable));
     if (task.taskType !== 'simple') {
-      // background and foreground tasks are started and not waited for; an emulated foreground one runs for the task's duration.
+      // background and foreground tasks are started and not waited for; an emulated foreground one runs for the task's duration,
+      // an emulated background one is an agent that initialises after it and keeps running.
+      if (task.taskType === 'background') {
+        const program = commandProgram(task.commandLine);
+        this.agents.started(index, program, true);
+        this.later(phaseDuration(this.context, 'startupTask'), () => this.agents.initialised(program));
+      }
       if (task.taskType === 'foreground') {
         const command = emulateCommand(task, this.spec.roleDirectory);
         this.foreground.startedEmulated(index, task, this.context.timers, phaseDuration(this.context, 'startupTask'), command.exitCode, command.note);
       }
       return this.runStartupTask(index + 1);
+    }
+    // Seed H: a plugin's /blockStartup task waits for the agent its background task started to initialise.
+    if (!injected && /\/blockStartup\b/i.test(task.commandLine)) {
+      const program = commandProgram(task.commandLine);
+      this.logs.bootstrapper('INFO', `Task ${index + 1} waits for ${program} to initialise (/blockStartup).`);
+      const waiting = this.agents.whenInitialised(program, (error) => {
+        if (!this.ended) this.startupTaskEnded(index, task, error ? 1 : 0, error ?? `${program} has initialised`);
+      });
+      if (waiting) return;
+      this.logs.bootstrapper('WARN', `No ${program} runs to wait for: task ${index + 1} goes on as a plain task.`);
     }
     const command = injected ? { exitCode: 1, note: 'injected fault' } : emulateCommand(task, this.spec.roleDirectory);
     this.later(phaseDuration(this.context, 'startupTask'), () => this.startupTaskEnded(index, task, command.exitCode, command.note));
@@ -244,12 +265,19 @@ export class WaHostBootstrapper {
 
   /** A task that can run on this OS runs for real; a simple one is waited for, the others are not. */
   private runTaskProcess(processes: Processes, index: number, task: StartupTask, command: NonNullable<ReturnType<typeof runnableCommand>>): void {
+    const program = commandProgram(task.commandLine);
+    if (task.taskType === 'background') this.agents.started(index, program, false);
     const child = processes.startTaskProcess(
       command,
       taskEnvironment(task, this.spec, localStoragePaths(this.logs.root, this.spec)),
-      (stream, line) => this.logs.bootstrapper(stream === 'stderr' ? 'WARN' : 'INFO', `Startup task ${index + 1}: ${line}`),
+      (stream, line) => {
+        this.logs.bootstrapper(stream === 'stderr' ? 'WARN' : 'INFO', `Startup task ${index + 1}: ${line}`);
+        // A real agent has initialised once it says something.
+        if (task.taskType === 'background' && stream === 'stdout') this.agents.initialised(program);
+      },
       (code) => {
         this.taskProcesses.delete(child);
+        if (task.taskType === 'background' && !this.ended) this.agents.exited(program, code);
         if (task.taskType === 'foreground') this.foreground.exited(index, code, `ran ${command.file} ${command.args.join(' ')}`);
         if (task.taskType === 'simple' && !this.ended) this.startupTaskEnded(index, task, code, `ran ${command.file} ${command.args.join(' ')}`);
       },

@@ -261,3 +261,32 @@ describe('2. E:\\RoleModel.xml is the bootstrapper\'s input', () => {
     await fabric.deleteDeployment({ deploymentId: other.deploymentId });
   });
 });
+
+describe('5. /blockStartup blocks', () => {
+  it("a plugin's /blockStartup task waits for the agent its background task started, which keeps running; without an agent it says so", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fabric-lab-block-startup-'));
+    const ns = 'http://schemas.microsoft.com/ServiceHosting/2008/10/';
+    writeFileSync(join(root, 'Diag.csdef'), `<ServiceDefinition name="Diag" xmlns="${ns}ServiceDefinition"><WorkerRole name="Worker" vmsize="Small"><Startup><Task commandLine="Lonely.exe /blockStartup" taskType="simple" /></Startup><Imports><Import moduleName="Diagnostics" /></Imports></WorkerRole></ServiceDefinition>`);
+    writeFileSync(join(root, 'Diag.cscfg'), `<ServiceConfiguration serviceName="Diag" xmlns="${ns}ServiceConfiguration"><Role name="Worker"><Instances count="1" /><ConfigurationSettings><Setting name="Microsoft.WindowsAzure.Plugins.Diagnostics.ConnectionString" value="UseDevelopmentStorage=true" /></ConfigurationSettings></Role></ServiceConfiguration>`);
+    const pkg = await fabric.packages.openFromDisk(join(root, 'Diag.csdef'), join(root, 'Diag.cscfg'));
+    expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId, serviceName: 'block-startup' });
+    const id = `${deploymentId}/Worker_IN_0`;
+    await history.reach(id, 'ReadyRole');
+    const lines = await logLines(id, 'WaHostBootstrapper');
+    const at = (text: string) => lines.findIndex((l) => l.includes(text));
+    const started = at('started DiagnosticsAgent.exe (emulated); it keeps running with the role.');
+    const waits = at('waits for DiagnosticsAgent.exe to initialise (/blockStartup).');
+    const initialised = at('DiagnosticsAgent.exe (task 1) has initialised.');
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(waits).toBeGreaterThan(started);
+    expect(initialised).toBeGreaterThan(waits);
+    // The blocked task ends when the agent has initialised, not before.
+    expect(lines.slice(waits, initialised).some((l) => l.includes('Task 2 done'))).toBe(false);
+    expect(lines.slice(initialised).some((l) => l.includes('Task 2 done'))).toBe(true);
+    // A /blockStartup task with no agent to wait for goes on, and says so.
+    expect(at('No Lonely.exe runs to wait for: task 3 goes on as a plain task.')).toBeGreaterThan(initialised);
+    await fabric.deleteDeployment({ deploymentId });
+    rmSync(root, { recursive: true, force: true });
+  });
+});
