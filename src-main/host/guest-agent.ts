@@ -1,11 +1,11 @@
 // Inside one guest VM: WaAppAgent installs WindowsAzureGuestAgent, which configures the guest (firewall,
-// local storage, configuration file), starts WaHostBootstrapper, reports role status, and sends the
-// host agent a heartbeat every 2-3 seconds over the VM's channel. Its one recovery is restarting the role
+// local storage, configuration file), starts WaHostBootstrapper, reports role status, and answers the host
+// agent's heartbeat requests (every 2-3 seconds, seed step 4) over the VM's channel. It works from its own copy
+// of the goal state, which the host agent hands it at boot and changes only by message. Its one recovery is restarting the role
 // stack when it ends, with a back-off that doubles; it never reboots the VM.
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
-import { between } from '../common/seeded-random';
 import type { FromGuest, ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import type { InstanceLogs } from './instance-logs';
@@ -17,7 +17,8 @@ import { prepareLocalStorage } from './local-storage';
 
 export class GuestAgent {
   private bootstrapper: WaHostBootstrapper | null = null;
-  private heartbeat: TimerHandle | null = null;
+  /** Whether the guest answers the host agent's heartbeat requests: from its start until it stops, freezes or halts. */
+  private answering = false;
   /** The next step on the way to a running role (configuring, or a restart after back-off). */
   private nextStart: TimerHandle | null = null;
   /** Role starts that ended without reaching Ready, in a row. */
@@ -38,15 +39,21 @@ export class GuestAgent {
     private readonly web: InstanceWebServer | null = null,
   ) {
     vmBus.on('message', (message: ToGuest) => {
-      if (message.type === 'stop') this.stopRole();
-      else if (message.type === 'configuration') void this.changeConfiguration(message.version, message.changed, message.requestId);
+      if (message.type === 'heartbeat-request') this.context.timers.atInstant(message.at, () => this.answerHeartbeat());
+      else if (message.type === 'stop') this.stopRole();
+      else if (message.type === 'configuration') {
+        // The guest's own copy of its goal state takes the new values (the host sends them; nothing is shared).
+        this.spec.roleEnvironment = { ...this.spec.roleEnvironment, settings: { ...message.settings } };
+        this.spec.configurationVersion = message.version;
+        void this.changeConfiguration(message.version, message.changed, message.requestId);
+      }
     });
   }
 
   /** WaAppAgent has started; it installs the guest agent, which takes over from here. */
   start(): void {
     this.logs.guestAgentStarted('the guest OS booted');
-    this.beat();
+    this.answering = true;
     this.report('CreatingRole', 'WindowsAzureGuestAgent is configuring the guest: firewall rules, local storage, role configuration.');
     this.setUpLocalStorage(false);
     this.nextStart = this.context.timers.after(phaseDuration(this.context, 'configureGuest'), () => this.startRole());
@@ -70,7 +77,7 @@ export class GuestAgent {
   /** Injected: the guest OS freezes. Nothing in it runs any more, heartbeats included. */
   freeze(): void {
     this.frozen = true;
-    this.heartbeat?.cancel();
+    this.answering = false;
     this.nextStart?.cancel();
     // Kept: when the host agent restarts the VM, halt() ends what froze.
     this.bootstrapper?.freeze();
@@ -78,7 +85,7 @@ export class GuestAgent {
 
   /** The VM is going away under the guest (reboot or power off by the host agent). */
   halt(): void {
-    this.heartbeat?.cancel();
+    this.answering = false;
     this.nextStart?.cancel();
     this.bootstrapper?.stop(false);
     this.bootstrapper = null;
@@ -160,11 +167,11 @@ export class GuestAgent {
     this.send({ type: 'status', status, details, at: this.context.timers.now() });
   }
 
-  private beat(): void {
+  /** The host agent asked: a running guest answers at once (a frozen or stopped one does not). */
+  private answerHeartbeat(): void {
+    if (!this.answering) return;
     this.logs.heartbeat();
     this.send({ type: 'heartbeat', at: this.context.timers.now(), beats: 1 });
-    const { guestHeartbeatMin, guestHeartbeatMax } = this.context.timings;
-    this.heartbeat = this.context.timers.after(between(this.context.random, guestHeartbeatMin, guestHeartbeatMax), () => this.beat());
   }
 
   private stopRole(): void {
@@ -174,7 +181,7 @@ export class GuestAgent {
     this.bootstrapper = null;
     this.report('StoppingRole', 'Stopping the role: OnStop, then the host process exits.');
     this.context.timers.after(phaseDuration(this.context, 'stopRole'), () => {
-      this.heartbeat?.cancel();
+      this.answering = false;
       this.send({ type: 'stopped' });
     });
   }

@@ -12,8 +12,10 @@ export type FromGuest =
 
 export type ToGuest =
   | { type: 'stop' }
-  /** A new configuration (its values are in the VM's spec by now); `changed`: the settings whose value changed. */
-  | { type: 'configuration'; version: number; changed: string[]; requestId?: string };
+  /** Seed step 4: the host agent asks; a guest working towards its goal state answers with a heartbeat stamped `at`. */
+  | { type: 'heartbeat-request'; at: number }
+  /** A new configuration: its setting values, and `changed`, the settings whose value changed. */
+  | { type: 'configuration'; version: number; settings: Record<string, string>; changed: string[]; requestId?: string };
 
 /** Heartbeats the host agent has not taken yet become one: the latest time, and how many beats it stands for. */
 export function mergeHeartbeats(queued: FromGuest, next: FromGuest): FromGuest | null {

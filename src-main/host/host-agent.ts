@@ -12,6 +12,7 @@ import type { BoundEndpoint, EndpointListeners } from './endpoint-listeners';
 import type { InstanceWebServer } from './instance-web-server';
 import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
+import { between } from '../common/seeded-random';
 import { noRoleFaults, type RoleFaults } from './role-faults';
 import { roleFilesOf, type RoleFiles } from './role-stack';
 import { roleModelXml } from './instance-xml';
@@ -322,7 +323,7 @@ export class HostAgent {
     vm.spec.roleEnvironment = { ...vm.spec.roleEnvironment, settings: { ...settings } };
     vm.spec.configurationVersion = version;
     this.log.write('INFO', `Configuration version ${version} for ${instanceId}${changed.length ? ` (changed: ${changed.join(', ')})` : ''}.`, requestId);
-    if (vm.vmBus && vm.guest && !vm.frozen && !vm.stopping) vm.vmBus.postMessage({ type: 'configuration', version, changed, ...(requestId ? { requestId } : {}) });
+    if (vm.vmBus && vm.guest && !vm.frozen && !vm.stopping) vm.vmBus.postMessage({ type: 'configuration', version, settings: { ...settings }, changed, ...(requestId ? { requestId } : {}) });
     else applied();
   }
 
@@ -442,8 +443,24 @@ export class HostAgent {
     const bus = vmBus<FromGuest, ToGuest>(mergeHeartbeats);
     vm.vmBus = bus.host;
     bus.host.on('message', (message) => this.context.timers.atOnce(() => this.fromGuest(vm, message)));
-    vm.guest = new GuestAgent(this.context, vm.spec, vm.faults, bus.guest, vm.logs, vm.web);
+    // The goal state goes to the guest as its own copy (a message, not a shared object).
+    vm.guest = new GuestAgent(this.context, structuredClone(vm.spec), vm.faults, bus.guest, vm.logs, vm.web);
     vm.guest.start();
+    this.askForHeartbeat(vm, bus.host);
+  }
+
+  /**
+   * Seed step 4: the host agent sends the guest a heartbeat request every 2-3 s, and the guest answers while it
+   * works towards its goal state; a guest that does not answer is silent, which the 10-minute rule judges.
+   * Asks for as long as this boot's channel is open.
+   */
+  private askForHeartbeat(vm: GuestVm, bus: VmBusEnd<FromGuest, ToGuest>): void {
+    const { guestHeartbeatMin, guestHeartbeatMax } = this.context.timings;
+    this.context.timers.after(between(this.context.random, guestHeartbeatMin, guestHeartbeatMax), () => {
+      if (vm.vmBus !== bus) return;
+      bus.postMessage({ type: 'heartbeat-request', at: this.context.timers.now() });
+      this.askForHeartbeat(vm, bus);
+    });
   }
 
   private fromGuest(vm: GuestVm, message: FromGuest): void {

@@ -459,6 +459,31 @@ async function nodes(count: number, hostsPerMachine: number, cores: number): Pro
   }
 }
 
+/**
+ * CPU per guest heartbeat (issue 14: the host agent asks, the guest answers): 256 Ready instances on 8 hosts at
+ * 1000x, then the whole process's CPU (main thread and host workers) over 10 real seconds of steady running,
+ * divided by the heartbeats the fabric heard meanwhile. Most of a steady fabric's work is heartbeats.
+ */
+async function heartbeatCost(): Promise<void> {
+  const count = 256;
+  const fabric = await startFabric(8, 32);
+  const allReady = waitReady(fabric, count, 120_000);
+  await deployMany(fabric, count);
+  const readyCount = await allReady;
+  const beats = async () => (await fabric.getSnapshot()).instances.reduce((n, i) => n + i.guestHeartbeats, 0);
+  await new Promise((r) => setTimeout(r, 2_000)); // settle after the bring-up
+  const beats0 = await beats();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 10_000));
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - t0;
+  const heard = (await beats()) - beats0;
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  emit({ figure: 'heartbeat-cost', instances: count, readyCount, wallMs, heartbeats: heard, heartbeatsPerSecond: (heard * 1000) / wallMs, cpuMs, cpuUsPerHeartbeat: (cpuMs * 1000) / Math.max(1, heard) });
+  await fabric.close();
+}
+
 const [figure, arg1, arg2] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
@@ -472,6 +497,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   'fleet-2048': () => fleet(2048),
   'load-balancer': loadBalancerFigure,
   nodes: () => nodes(Number(arg1 ?? 384), Number(arg2 ?? 8), 16),
+  'heartbeat-cost': heartbeatCost,
 };
 const run = runs[figure ?? ''];
 if (!run) {

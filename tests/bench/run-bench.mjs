@@ -141,6 +141,7 @@ const step = async (name, run) => {
 
 await step('hostStart', async () => (await figure(['host-start'], { timeoutMs: 120_000 }))[0]);
 await step('loadBalancer', async () => (await figure(['load-balancer'], { timeoutMs: 300_000 }))[0]);
+await step('heartbeatCost', async () => (await figure(['heartbeat-cost'], { timeoutMs: 200_000 }))[0]);
 await step('ready512', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_TIMEOUT_MS: '60000' } }))[0]);
 await step('nodes', async () => (await figure(['nodes'], { timeoutMs: 600_000 }))[0]);
 await step('ready512At100x', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_SCALE: '100', BENCH_READY_TIMEOUT_MS: '120000' } }))[0]);
@@ -169,6 +170,7 @@ const mb = (b) => (b / 2 ** 20).toFixed(1);
 const fix = (x, d = 1) => (typeof x === 'number' ? x.toFixed(d) : 'n/a');
 const lines = [];
 const { hostStart, ready512, ready512At100x, ready2048At10x, rss, lag2048, frames2048, nodes, lagByScale2048, ready10000, soak2048 } = results;
+if (results.heartbeatCost?.cpuUsPerHeartbeat) lines.push(`heartbeats, host agent asking (256 Ready at 1000x): ${fix(results.heartbeatCost.heartbeatsPerSecond, 0)} a second, ${fix(results.heartbeatCost.cpuUsPerHeartbeat, 1)} us of CPU (all threads) per heartbeat`);
 if (nodes?.error) lines.push(`host nodes: not measured: ${nodes.error}`);
 else if (nodes?.oneProcess) {
   const side = (r) => `${r.readyCount}/${nodes.instances} Ready in ${fix(r.wallMs / 1000)} s, ${fix(r.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance, lag p99 ${fix(r.lagBringUp.p99Ms)} ms (steady ${fix(r.lagSteady.p99Ms)} ms)`;
