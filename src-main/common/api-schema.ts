@@ -85,6 +85,7 @@ export const fabricCommandArgs = {
       mode: z.enum(['Auto', 'Manual', 'Simultaneous']),
     })
     .refine((d) => (d.sample === undefined) !== (d.packageId === undefined), 'give either sample or packageId'),
+  swapDeployment: z.strictObject({ serviceName: name }),
   walkUpgradeDomain: z.strictObject({ deploymentId: name, upgradeDomain: z.number().int('an upgrade domain is a whole number').min(0).max(19, 'upgrade domains are 0-19') }),
   sendInstanceRequest: z.strictObject({
     instanceId: name,

@@ -425,6 +425,11 @@ export interface FabricCommands extends LogCommands {
   upgradeDeployment(request: CommandRequest<'upgradeDeployment'>): Promise<OperationRef>;
   /** Walk the next upgrade domain of a Manual upgrade (its number must be the current one). */
   walkUpgradeDomain(request: CommandRequest<'walkUpgradeDomain'>): Promise<OperationRef>;
+  /**
+   * VIP swap: the service's production and staging deployments trade slots and VIPs (a lone deployment moves to
+   * the other slot). Refused when their input endpoints differ or either is busy with another operation.
+   */
+  swapDeployment(request: CommandRequest<'swapDeployment'>): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
   /** The load balancer's counters per endpoint and instance, and the traffic runs, read now. */
@@ -466,6 +471,7 @@ export const fabricCommandNames = [
   'updateConfiguration',
   'upgradeDeployment',
   'walkUpgradeDomain',
+  'swapDeployment',
   'sendInstanceRequest',
   'getTraffic',
   'startTraffic',

@@ -245,6 +245,9 @@ export const FabricErrors = {
       `The certificate with thumbprint ${thumbprint} was not found: role ${roleName} names it (${certificateName}) but hosted service ${service} does not hold it; add it with Add Service Certificate first.`,
       requestId,
     ),
+  swapNothingToSwap: (service: string, requestId?: string) => new FabricError('NotFound', `Hosted service ${service} has no deployment in either slot: there is nothing to swap.`, requestId),
+  swapEndpointsDiffer: (service: string, production: string, staging: string, difference: string, requestId?: string) =>
+    new FabricError('BadRequest', `The deployments of ${service} cannot be swapped: ${production} (production) and ${staging} (staging) have different input endpoints (${difference}). A VIP swap needs the same endpoints in both.`, requestId),
   noDeploymentInSlot: (service: string, slot: string) => new FabricError('NotFound', `No deployments were found in the ${slot} slot of hosted service ${service}.`),
   noDeploymentNamed: (service: string, name: string) => new FabricError('NotFound', `No deployment named ${name} was found in hosted service ${service}.`),
   hostedServiceSlotTaken: (service: string, slot: string, deploymentId: string, requestId?: string) =>

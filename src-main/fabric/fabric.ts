@@ -309,6 +309,11 @@ export class Fabric implements FabricApi {
     return this.frontEnd.walkUpgradeDomain(request.deploymentId, request.upgradeDomain);
   }
 
+  async swapDeployment(request: CommandRequest<'swapDeployment'>): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.swapDeployment(request.serviceName);
+  }
+
   async getManagementConnection(): Promise<ManagementConnection | null> {
     return this.managementConnection;
   }

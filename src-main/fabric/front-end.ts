@@ -26,6 +26,8 @@ export interface DeploymentNetwork {
   detach(deploymentId: string): void;
   /** Resolves once the load balancer sends the instances nothing and holds no connection to them (an upgrade drains them). */
   drained(instanceIds: string[]): Promise<void>;
+  /** VIP swap: each VIP now serves the other deployment; the views' vip and input endpoints follow. */
+  swap(aId: string, bId: string): void;
 }
 
 /** An in-place upgrade under way: its walk, the lock it holds, and the package it rolls out. */
@@ -263,6 +265,55 @@ export class FrontEnd {
     return { requestId, deploymentId };
   }
 
+  /**
+   * Swap Deployment (VIP swap): the production and staging deployments of a service trade slots. The load
+   * balancer keeps its listeners on each VIP and puts the other deployment's instances behind them, so a
+   * connection under way finishes where it is and the next one reaches the new deployment: no request is lost.
+   * With one slot empty, the deployment moves to the other slot and gets that slot's VIP. Refused when the two
+   * deployments' input endpoints differ, or while either is busy with another operation.
+   */
+  swapDeployment(serviceName: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const inService = [...this.deployments.values()].filter((d) => d.view.serviceName === serviceName);
+    const production = inService.find((d) => d.view.slot === 'production');
+    const staging = inService.find((d) => d.view.slot === 'staging');
+    if (!production && !staging) throw FabricErrors.swapNothingToSwap(serviceName, requestId);
+    const both = [production, staging].filter((d): d is Deployment => d !== undefined);
+    for (const d of both) this.assertIdle(d, 'SwapDeployment', requestId);
+    if (production && staging) {
+      const difference = endpointDifference(production.model, staging.model);
+      if (difference) {
+        this.operations.end(this.operations.start('SwapDeployment', serviceName, requestId, staging.view.id), FabricErrors.swapEndpointsDiffer(serviceName, production.view.id, staging.view.id, difference).message);
+        throw FabricErrors.swapEndpointsDiffer(serviceName, production.view.id, staging.view.id, difference, requestId);
+      }
+    }
+    const leases = both.map((d) => this.locks.acquire(d.view.id, 'SwapDeployment', requestId));
+    const target = (staging ?? production)!.view.id;
+    const operation = this.operations.start('SwapDeployment', serviceName, requestId, target, production && staging ? `${production.view.id} <-> ${staging.view.id}` : `${target} to ${staging ? 'production' : 'staging'}`);
+    try {
+      if (production && staging) {
+        this.network?.swap(production.view.id, staging.view.id);
+        production.view.slot = 'staging';
+        staging.view.slot = 'production';
+      } else {
+        // One slot empty: the deployment moves, and takes the VIP of the slot it moves to.
+        const moving = (production ?? staging)!;
+        moving.view.slot = production ? 'staging' : 'production';
+        this.network?.detach(moving.view.id);
+        this.network?.attach(moving.view, moving.model, () => this.publish(moving));
+      }
+      for (const d of both) this.publish(d);
+      this.logs?.frontEnd.write('INFO', `VIP swap of ${serviceName}: ${both.map((d) => `${d.view.id} is now ${d.view.slot} (VIP ${d.view.vip})`).join('; ')}.`, requestId);
+      this.operations.end(operation, null);
+    } catch (error) {
+      this.operations.end(operation, toErrorInfo(error).message);
+      throw error;
+    } finally {
+      for (const lease of leases) lease.release();
+    }
+    return { requestId, deploymentId: target };
+  }
+
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
@@ -498,4 +549,17 @@ function coresOf(roles: RoleModel[]): number {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** How two deployments' load-balanced endpoints differ (role/name protocol:port), or '' when they are the same. */
+function endpointDifference(a: ServiceModel, b: ServiceModel): string {
+  const list = (m: ServiceModel) =>
+    m.roles.flatMap((r) => [
+      ...r.endpoints.input.map((e) => `${r.name}/${e.name} ${e.protocol}:${e.port}`),
+      ...r.endpoints.instanceInput.map((e) => `${r.name}/${e.name} ${e.protocol}:${e.publicPortRange.min}-${e.publicPortRange.max}`),
+    ]);
+  const [left, right] = [list(a), list(b)];
+  const onlyA = left.filter((e) => !right.includes(e));
+  const onlyB = right.filter((e) => !left.includes(e));
+  return [onlyA.length ? `only in production: ${onlyA.join(', ')}` : '', onlyB.length ? `only in staging: ${onlyB.join(', ')}` : ''].filter(Boolean).join('; ');
 }

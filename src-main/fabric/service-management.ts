@@ -287,6 +287,17 @@ export class ServiceManagement {
     this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: request.label, configuration: request.configuration });
   }
 
+  /** Swap Deployment: `source` names a deployment of the service, and `production` (when given) its production one. */
+  swapDeployment(subscriptionId: string, serviceName: string, production: string | undefined, source: string, requestId: string): void {
+    const deployments = this.deployments(subscriptionId, serviceName);
+    this.attempt(subscriptionId, 'SwapDeployment', serviceName, requestId, () => {
+      const named = deployments.find((d) => d.name === source);
+      if (!named) throw FabricErrors.noDeploymentNamed(serviceName, source);
+      if (production !== undefined && !deployments.some((d) => d.name === production && d.view.slot === 'production')) throw FabricErrors.noDeploymentNamed(serviceName, `${production} (in production)`);
+      this.frontEnd.swapDeployment(named.view.serviceName, requestId);
+    });
+  }
+
   walkUpgradeDomain(subscriptionId: string, deployment: ManagedDeployment, upgradeDomain: number, requestId: string): void {
     this.attempt(subscriptionId, 'WalkUpgradeDomain', deployment.view.id, requestId, () => this.frontEnd.walkUpgradeDomain(deployment.view.id, upgradeDomain, requestId));
   }

@@ -92,10 +92,12 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       return ok();
     }
     if (r.method === 'POST') {
-      // Swap Deployment is a POST of <Swap> to the service itself.
-      parseRequestXml(r.body, 'Swap');
+      // Swap Deployment is a POST of <Swap> to the service itself: <Production> (absent when that slot is empty)
+      // and <SourceDeployment>, the deployments' names.
+      const body = parseRequestXml(r.body, 'Swap');
       sm.service(sub, serviceName);
-      return refuse(sm, r, 'SwapDeployment', serviceName, 'Swap Deployment (VIP swap)');
+      sm.swapDeployment(sub, serviceName, text(body, 'Production'), required(body, 'SourceDeployment', 'Swap'), r.requestId);
+      return accepted();
     }
     if (r.query.get('comp') === 'media') {
       sm.service(sub, serviceName);

@@ -184,6 +184,22 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
       }, options)(),
     );
 
+  withConnection(program.command('swap').description("VIP swap: the service's staging deployment becomes production and production staging (a lone deployment moves to the other slot)"))
+    .argument('<service>', 'the hosted service')
+    .option('--json', 'print JSON')
+    .action(async (service: string, options: RemoteOptions) =>
+      run(async (client) => {
+        const path = `/services/hostedservices/${encodeURIComponent(service)}`;
+        const detail = (await client.call('GET', `${path}?embed-detail=true`)).body.HostedService as Record<string, unknown>;
+        const deployments = listOf<{ Name: string; DeploymentSlot: string }>((detail.Deployments as Record<string, unknown> | undefined)?.Deployment);
+        const production = deployments.find((d) => d.DeploymentSlot === 'Production');
+        const source = deployments.find((d) => d.DeploymentSlot === 'Staging') ?? production;
+        if (!source) throw new UsageError(`hosted service ${service} has no deployment to swap`);
+        const body = xml('Swap', `${production ? `<Production>${escape(production.Name)}</Production>` : ''}<SourceDeployment>${escape(source.Name)}</SourceDeployment>`);
+        await operate(client, 'POST', path, body, `Swap the deployments of ${service}`, options.json);
+      }, options)(),
+    );
+
   withConnection(program.command('status').description("a deployment's status and every role instance's, as Get Deployment answers them"))
     .argument('<service>', 'the hosted service')
     .option('--slot <slot>', 'production or staging', 'production')

@@ -68,3 +68,23 @@ describe('fabric-lab upgrade and walk', () => {
     expect(done).toMatchObject({ status: 'Running', upgrade: null });
   }, 120_000);
 });
+
+describe('fabric-lab swap', () => {
+  it('moves a lone staging deployment to production, swaps it back with a new staging one, and refuses a service with nothing to swap', async () => {
+    expect((await cli('deploy', 'swapsvc', sample, cscfg, '--slot', 'staging', '--name', 'first')).code).toBe(0);
+    const moved = await cli('swap', 'swapsvc');
+    expect([moved.code, moved.out]).toEqual([0, expect.stringContaining('Swap the deployments of swapsvc: Succeeded.')]);
+    expect(JSON.parse((await cli('status', 'swapsvc', '--slot', 'production', '--json')).out)).toMatchObject({ name: 'first' });
+    expect((await cli('deploy', 'swapsvc', sample, cscfg, '--slot', 'staging', '--name', 'second')).code).toBe(0);
+    expect((await cli('swap', 'swapsvc', '--json')).code).toBe(0);
+    expect(JSON.parse((await cli('status', 'swapsvc', '--slot', 'production', '--json')).out)).toMatchObject({ name: 'second' });
+    expect(JSON.parse((await cli('status', 'swapsvc', '--slot', 'staging', '--json')).out)).toMatchObject({ name: 'first' });
+
+    expect((await cli('deploy', 'emptysvc', sample, cscfg)).code).toBe(0);
+    expect((await cli('delete', 'emptysvc')).code).toBe(0);
+    const nothing = await cli('swap', 'emptysvc');
+    expect([nothing.code, nothing.err]).toEqual([2, expect.stringContaining('has no deployment to swap')]);
+    const unknown = await cli('swap', 'nosuchsvc');
+    expect(unknown.code).toBe(1);
+  }, 120_000);
+});

@@ -466,3 +466,27 @@ describe('addresses through the API', () => {
     expect(answer.status).toBeLessThan(500);
   }, 120_000);
 });
+
+describe('Swap Deployment through the API', () => {
+  it('swaps production and staging with azure-asm-compute, and refuses a swap that names no deployment of the service', async () => {
+    await createService('swapped');
+    const hello = new URL('../../resources/samples/hello-worker/', import.meta.url);
+    const configuration = readFileSync(new URL('ServiceConfiguration.cscfg', hello), 'utf8');
+    for (const [slot, name] of [['Production', 'blue'], ['Staging', 'green']] as const) {
+      const deployed = await call<{ status: string }>(client.deployments, 'create', 'swapped', slot, { name, packageUri: pathToFileURL(hello.pathname).href, label: name, configuration, startDeployment: true });
+      expect(deployed.status).toBe('Succeeded');
+    }
+    const swapped = await call<{ status: string }>(client.deployments, 'swap', 'swapped', { productionDeployment: 'blue', sourceDeployment: 'green' });
+    expect(swapped.status).toBe('Succeeded');
+    const production = await call<{ name: string; deploymentSlot: string }>(client.deployments, 'getBySlot', 'swapped', 'Production');
+    expect(production).toMatchObject({ name: 'green', deploymentSlot: 'Production' });
+    const staging = await call<{ name: string }>(client.deployments, 'getBySlot', 'swapped', 'Staging');
+    expect(staging.name).toBe('blue');
+
+    const unknown = await rest(api(alice, '/services/hostedservices/swapped'), { caPem, ...asAlice, method: 'POST', body: '<Swap xmlns="http://schemas.microsoft.com/windowsazure"><SourceDeployment>nobody</SourceDeployment></Swap>' });
+    expect(unknown.status).toBe(404);
+    expect(errorOf(unknown.body)).toMatchObject({ code: 'ResourceNotFound', message: expect.stringContaining('No deployment named nobody') });
+    const empty = await rest(api(alice, '/services/hostedservices/swapped'), { caPem, ...asAlice, method: 'POST', body: '<Swap xmlns="http://schemas.microsoft.com/windowsazure"><Production>green</Production></Swap>' });
+    expect(empty.status).toBe(400);
+  }, 120_000);
+});

@@ -64,6 +64,9 @@ function fakeFabric() {
     walkUpgradeDomain: async () => {
       throw new Error('not used');
     },
+    swapDeployment: async () => {
+      throw new Error('not used');
+    },
     rebootInstance: async () => {
       throw new Error('not used');
     },

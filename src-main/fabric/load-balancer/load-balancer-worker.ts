@@ -92,6 +92,22 @@ function handle(message: ToLoadBalancer): void {
       deployments.delete(message.deploymentId);
       touched();
       break;
+    case 'swap': {
+      // The listeners stay on their VIPs; each takes the other deployment's instances, in one step, so no new
+      // connection meets an endpoint with nobody behind it. Connections under way keep their instance.
+      const a = deployments.get(message.a) ?? [];
+      const b = deployments.get(message.b) ?? [];
+      for (const endpoint of a) {
+        const partner = b.find((e) => e.config.name === endpoint.config.name);
+        if (partner) endpoint.swapBackends(partner);
+      }
+      for (const endpoint of a) endpoint.config.deploymentId = message.b;
+      for (const endpoint of b) endpoint.config.deploymentId = message.a;
+      deployments.set(message.a, b);
+      deployments.set(message.b, a);
+      touched();
+      break;
+    }
     case 'backends':
       deployments
         .get(message.deploymentId)

@@ -169,6 +169,27 @@ export class LoadBalancer {
     changed();
   }
 
+  /**
+   * VIP swap: the listeners stay on their VIPs and each takes the other deployment's instances (the worker swaps
+   * them at once, connections under way keep their instance), so the views trade their VIP and input endpoints.
+   */
+  swap(aId: string, bId: string): void {
+    const a = this.deployments.get(aId);
+    const b = this.deployments.get(bId);
+    if (!a || !b) return;
+    [a.configs, b.configs] = [b.configs.map((c) => ({ ...c, deploymentId: aId })), a.configs.map((c) => ({ ...c, deploymentId: bId }))];
+    [a.view.vip, b.view.vip] = [b.view.vip, a.view.vip];
+    [a.view.inputEndpoints, b.view.inputEndpoints] = [b.view.inputEndpoints.map((e) => ({ ...e })), a.view.inputEndpoints.map((e) => ({ ...e }))];
+    a.sent.clear();
+    b.sent.clear();
+    this.post({ type: 'swap', a: aId, b: bId });
+    this.log.write('INFO', `VIP swap: ${aId} is now behind ${a.view.vip}, ${bId} behind ${b.view.vip}.`);
+    this.sendBackends(aId, true);
+    this.sendBackends(bId, true);
+    a.changed();
+    b.changed();
+  }
+
   detach(deploymentId: string): void {
     if (!this.deployments.delete(deploymentId)) return;
     this.post({ type: 'close', deploymentId });

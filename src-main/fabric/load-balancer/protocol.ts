@@ -37,6 +37,8 @@ export type ToLoadBalancer =
   | { type: 'init'; clock: SharedArrayBuffer; maxConnectionsPerEndpoint: number }
   | { type: 'open'; deploymentId: string; endpoints: VipEndpointConfig[] }
   | { type: 'close'; deploymentId: string }
+  /** VIP swap: the endpoints of `a` and of `b` trade the instances behind them (each pair matched by name). */
+  | { type: 'swap'; a: string; b: string }
   | { type: 'backends'; deploymentId: string; endpointName: string; backends: BackendConfig[] }
   | { type: 'read'; id: number }
   | { type: 'start-run'; id: string; plan: TrafficPlan; deploymentId: string; endpointName: string }

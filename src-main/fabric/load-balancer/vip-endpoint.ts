@@ -48,7 +48,7 @@ export class VipEndpoint {
   private readonly server: Server;
   port: number | null = null;
   note = '';
-  private readonly backends = new Map<string, Backend>();
+  private backends = new Map<string, Backend>();
   /** In-rotation backends with an address, in a stable order; rebuilt when the fabric sends a change. */
   private rotation: Backend[] = [];
   private readonly open = new Set<Forwarded>();
@@ -58,7 +58,7 @@ export class VipEndpoint {
   private malformed = 0;
   private closed = false;
   /** The endpoint's custom LoadBalancerProbe, which then decides rotation instead of the guest agent. */
-  private readonly probe: CustomProbe | null;
+  private probe: CustomProbe | null;
 
   constructor(
     readonly config: VipEndpointConfig,
@@ -96,6 +96,14 @@ export class VipEndpoint {
       f.backend.destroy();
     }
     this.open.clear();
+  }
+
+  /** VIP swap: this endpoint and `other` (the same endpoint of the other slot's deployment) trade their instances. */
+  swapBackends(other: VipEndpoint): void {
+    [this.backends, other.backends] = [other.backends, this.backends];
+    [this.probe, other.probe] = [other.probe, this.probe];
+    this.rebuildRotation();
+    other.rebuildRotation();
   }
 
   setBackends(list: BackendConfig[]): void {
