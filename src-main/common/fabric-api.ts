@@ -430,6 +430,8 @@ export interface FabricCommands extends LogCommands {
    * the other slot). Refused when their input endpoints differ or either is busy with another operation.
    */
   swapDeployment(request: CommandRequest<'swapDeployment'>): Promise<OperationRef>;
+  /** Planned maintenance: the host OS under the deployment is updated one upgrade domain at a time (a PlatformUpdate operation). */
+  platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
   /** The load balancer's counters per endpoint and instance, and the traffic runs, read now. */
@@ -472,6 +474,7 @@ export const fabricCommandNames = [
   'upgradeDeployment',
   'walkUpgradeDomain',
   'swapDeployment',
+  'platformUpdate',
   'sendInstanceRequest',
   'getTraffic',
   'startTraffic',

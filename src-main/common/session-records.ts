@@ -28,7 +28,9 @@ export type OperationKind =
   | 'UpgradeDeployment'
   | 'WalkUpgradeDomain'
   | 'RollbackUpdateOrUpgrade'
-  | 'SwapDeployment';
+  | 'SwapDeployment'
+  /** The fabric updating the host OS under a deployment, one upgrade domain at a time (planned maintenance). */
+  | 'PlatformUpdate';
 
 /** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
 export interface StatusChangeRecord {

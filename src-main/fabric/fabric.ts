@@ -314,6 +314,11 @@ export class Fabric implements FabricApi {
     return this.frontEnd.swapDeployment(request.serviceName);
   }
 
+  async platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.platformUpdate(request.deploymentId);
+  }
+
   async getManagementConnection(): Promise<ManagementConnection | null> {
     return this.managementConnection;
   }

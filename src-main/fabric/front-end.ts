@@ -314,6 +314,45 @@ export class FrontEnd {
     return { requestId, deploymentId: target };
   }
 
+  /**
+   * A platform update (Azure's planned maintenance): the fabric updates the host OS under the deployment one
+   * upgrade domain at a time. Each domain's instances leave rotation, get Stopping (OnStop), go down while their
+   * host is updated and come back Ready, then the next domain; the other domains keep serving throughout. One
+   * operation, holding the deployment, with its progress in domains walked.
+   */
+  platformUpdate(deploymentId: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, 'PlatformUpdate', requestId);
+    this.assertRunning(deployment, 'given a platform update', requestId);
+    const lease = this.locks.acquire(deploymentId, 'PlatformUpdate', requestId);
+    const controller = deployment.controller;
+    let operation: OperationView | null = null;
+    const walk: UpgradeWalk = new UpgradeWalk('Auto', {
+      instances: () => controller.instancesOf(deploymentId),
+      hold: (ids, held) => controller.holdOutOfRotation(ids, held),
+      drained: (ids) => this.network?.drained(ids) ?? Promise.resolve(),
+      upgrade: async (ids) => {
+        this.logs?.frontEnd.write('INFO', `Platform update of ${deploymentId}: updating the host OS under upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, requestId);
+        await Promise.all(ids.map((id) => controller.restartInstance(id, 'reboot', requestId)));
+      },
+      changed: () => operation && this.operations.progress(operation, walk.status.walked.length / walk.status.upgradeDomainCount),
+    });
+    operation = this.operations.start('PlatformUpdate', deploymentId, requestId, deploymentId, `host OS update, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
+    deployment.operation = operation;
+    this.setStatus(deployment, 'RunningTransitioning');
+    const ended = (error: string | null) => {
+      lease.release();
+      if (this.deployments.has(deploymentId)) this.setStatus(deployment, 'Running');
+      this.operations.end(operation!, error);
+    };
+    walk.walkAll().then(
+      () => ended(null),
+      (error: unknown) => ended(toErrorInfo(error).message),
+    );
+    return { requestId, deploymentId };
+  }
+
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();

@@ -59,6 +59,12 @@ export class OperationTracker {
     this.events.publish({ type: 'operation', operation: { ...operation } });
   }
 
+  /** How far an operation under way has got (0..1), published with it. */
+  progress(operation: OperationView, fraction: number): void {
+    operation.progress = fraction;
+    this.events.publish({ type: 'operation', operation: { ...operation } });
+  }
+
   /** An operation outside a deployment's lifecycle (a session export), whose owner reports its progress. */
   trackOperation(kind: OperationKind, target: string): TrackedOperation {
     const operation = this.start(kind, target);

@@ -34,3 +34,15 @@ test('swap VIPs from a deployment card, after a confirmation', async ({ page }) 
   await expect(dashboard.deployment('HelloWorker', 'staging')).toHaveAttribute('data-deployment', firstId!);
   await page.screenshot({ path: 'test-results/screenshots/vip-swap-done.png', fullPage: true });
 });
+
+test('a platform update from a deployment card walks its upgrade domains and ends Succeeded', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  const production = dashboard.deployment('HelloWorker', 'production');
+  await expect(production.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+  await production.getByRole('button', { name: 'Platform update' }).click();
+  await production.getByRole('button', { name: 'Yes, platform update' }).click();
+  await expect(page.getByText(/Succeeded\s*PlatformUpdate/)).toBeVisible({ timeout: 30_000 });
+  await expect(production.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+  await page.screenshot({ path: 'test-results/screenshots/platform-update-done.png', fullPage: true });
+});

@@ -229,3 +229,36 @@ describe('in-place upgrade', () => {
     expect(await get(vip)).toContain('all 2');
   });
 });
+
+describe('platform update (planned maintenance)', () => {
+  it('updates the host OS one upgrade domain at a time while the VIP keeps serving, and is refused where it cannot run', async () => {
+    const { deployment, instances } = await deployReady(await openService('maintained'), 'production', 3);
+    await fabric.setTimings({ phases: { stopRole: 0 } });
+    const run = await fabric.startTraffic({ deploymentId: deployment.id, path: '/index.html', rate: 300, concurrency: 16, durationSeconds: 120 });
+    await waitFor('traffic flowing', async () => ((await fabric.getTraffic()).runs.find((r) => r.id === run.id)?.served ?? 0) > 5);
+    const since = (await fabric.getSnapshot()).clock.now;
+    const update = await fabric.platformUpdate({ deploymentId: deployment.id });
+    // One operation at a time: a second one is refused while the update holds the deployment.
+    expect(await refusal(fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 4 }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`(PlatformUpdate, request ${update.requestId})`) });
+    expect(await operation(update.requestId)).toMatchObject({ status: 'Succeeded', kind: 'PlatformUpdate', progress: 1 });
+    const counted = (await fabric.getTraffic()).runs.find((r) => r.id === run.id)!;
+    await fabric.stopTraffic({ runId: run.id });
+    await fabric.setTimings({ phases: { stopRole: 5_000 } });
+    expect(counted.served).toBeGreaterThan(10);
+    expect({ refused: counted.refused, failed: counted.failed }).toEqual({ refused: 0, failed: 0 });
+    // Each instance was stopped (Stopping, OnStop) and came back, one domain after the other.
+    const times = await waitFor('every instance back in the history', async () => {
+      const walked = walkTimes(instances, since);
+      return walked.size === 3 && walked;
+    });
+    expect(times.get('Web_IN_1')!.left).toBeGreaterThanOrEqual(times.get('Web_IN_0')!.back);
+    expect(times.get('Web_IN_2')!.left).toBeGreaterThanOrEqual(times.get('Web_IN_1')!.back);
+    for (const i of instances) expect(history.changes.some((c) => c.instanceId === i.id && c.at >= since && c.to === 'StoppingRole')).toBe(true);
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running' });
+
+    await operation((await fabric.updateDeploymentStatus({ deploymentId: deployment.id, status: 'Suspended' })).requestId);
+    expect(await refusal(fabric.platformUpdate({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
+    expect(await refusal(fabric.platformUpdate({ deploymentId: 'deployment999(999)' }))).toMatchObject({ code: 'NotFound' });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+});

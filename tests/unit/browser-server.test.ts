@@ -67,6 +67,9 @@ function fakeFabric() {
     swapDeployment: async () => {
       throw new Error('not used');
     },
+    platformUpdate: async () => {
+      throw new Error('not used');
+    },
     rebootInstance: async () => {
       throw new Error('not used');
     },
