@@ -76,6 +76,8 @@ export const fabricCommandArgs = {
     // A .cscfg is small; the package reader refuses anything larger than its XML limit anyway.
     configuration: z.string().min(1, 'the configuration is empty').max(8 * 1024 * 1024),
     fileName: z.string().min(1).max(260).optional(),
+    /** Auto (default): one upgrade domain after the other, as Azure walks a configuration change; Simultaneous: all at once. */
+    mode: z.enum(['Auto', 'Simultaneous']).optional(),
   }),
   upgradeDeployment: z
     .strictObject({

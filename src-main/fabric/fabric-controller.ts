@@ -303,8 +303,9 @@ export class FabricController {
    * host agents of running ones hand them to their guests. Resolves once each has taken them (an instance
    * whose role code cancelled Changing recycles, and counts once it is Ready again).
    */
-  changeConfiguration(deploymentId: string, roleName: string, settings: Record<string, string>, version: number, requestId?: string): Promise<void> {
-    const list = [...(this.roles.get(`${deploymentId}/${roleName}`) ?? [])];
+  changeConfiguration(deploymentId: string, roleName: string, settings: Record<string, string>, version: number, requestId?: string, only?: ReadonlySet<string>): Promise<void> {
+    // `only`: the instances of one upgrade domain, when the change walks the domains.
+    const list = [...(this.roles.get(`${deploymentId}/${roleName}`) ?? [])].filter((i) => !only || only.has(i.view.id));
     this.log.write('INFO', `Configuration version ${version} for ${list.length} instance(s) of ${deploymentId}/${roleName}.`, requestId);
     return Promise.all(
       list.map((instance) => {

@@ -294,9 +294,9 @@ export class Fabric implements FabricApi {
     return this.loadBalancer.stopTraffic(request.runId);
   }
 
-  async updateConfiguration(request: { deploymentId: string; configuration: string; fileName?: string }): Promise<OperationRef> {
+  async updateConfiguration(request: CommandRequest<'updateConfiguration'>): Promise<OperationRef> {
     this.assertOpen();
-    return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName);
+    return this.frontEnd.updateConfiguration(request.deploymentId, request.configuration, request.fileName, undefined, request.mode);
   }
 
   async upgradeDeployment(request: CommandRequest<'upgradeDeployment'>): Promise<OperationRef> {

@@ -51,6 +51,8 @@ interface Deployment {
   /** The version of the configuration the instances run: C:\Config\<deploymentID>.<role>.<version>.xml. */
   configurationVersion: number;
   upgrade: Upgrade | null;
+  /** A configuration change walking the upgrade domains (shown as the deployment's UpgradeStatus meanwhile). */
+  configurationWalk?: UpgradeWalk | null;
 }
 
 export class FrontEnd {
@@ -177,7 +179,7 @@ export class FrontEnd {
    * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
-  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string): OperationRef {
+  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string, mode: 'Auto' | 'Simultaneous' = 'Auto'): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
@@ -209,9 +211,31 @@ export class FrontEnd {
       }
       deployment.view.roles = roleViews(deployment.model);
       this.publish(deployment);
+      const apply = (only?: ReadonlySet<string>) => Promise.all(changes.map((change) => deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId, only)));
+      if (mode === 'Simultaneous') await apply();
+      else {
+        // As Azure walks it: one upgrade domain takes the new configuration (Changing, Changed, a recycle where
+        // role code cancels) before the next; the deployment shows the walk as its UpgradeStatus.
+        const walk: UpgradeWalk = new UpgradeWalk('Auto', {
+          instances: () => deployment.controller.instancesOf(deploymentId),
+          hold: () => undefined,
+          drained: () => Promise.resolve(),
+          upgrade: async (ids) => {
+            this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, requestId);
+            await apply(new Set(ids));
+          },
+          changed: () => this.publish(deployment),
+        });
+        deployment.configurationWalk = walk;
+        try {
+          await walk.walkAll();
+        } finally {
+          deployment.configurationWalk = null;
+          this.publish(deployment);
+        }
+      }
       await Promise.all(
         changes.map(async (change) => {
-          await deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId);
           const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
           const now = deployment.controller.instancesOf(deploymentId, change.roleName).length;
           if (change.instanceCount !== now) await this.scaleRole(deployment, role, change.instanceCount, requestId);
@@ -557,7 +581,7 @@ export class FrontEnd {
   }
 
   private publish(deployment: Deployment): void {
-    const status = deployment.upgrade?.walk.status;
+    const status = (deployment.upgrade?.walk ?? deployment.configurationWalk)?.status;
     const upgradeStatus = status ? { ...status, walked: [...status.walked] } : null;
     deployment.view.upgradeStatus = upgradeStatus;
     this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model), upgradeStatus } });

@@ -250,9 +250,9 @@ export class ServiceManagement {
     this.attempt(subscriptionId, 'UpdateDeploymentStatus', deployment.view.id, requestId, () => this.frontEnd.updateDeploymentStatus(deployment.view.id, status, requestId));
   }
 
-  changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string): void {
+  changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string, mode: 'Auto' | 'Simultaneous' = 'Auto'): void {
     this.attempt(subscriptionId, 'ChangeDeploymentConfiguration', deployment.view.id, requestId, () =>
-      this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId),
+      this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId, mode),
     );
     const names = this.deploymentNames.get(deployment.view.id);
     this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: deployment.label, ...names, configuration });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, InstanceView, OperationView, UpgradeMode } from '../../src-main/common/fabric-api';
+import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
 import { refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
@@ -232,7 +233,7 @@ describe('in-place upgrade', () => {
 
 describe('platform update (planned maintenance)', () => {
   it('updates the host OS one upgrade domain at a time while the VIP keeps serving, and is refused where it cannot run', async () => {
-    const { deployment, instances } = await deployReady(await openService('maintained'), 'production', 3);
+    const { deployment, instances } = await deployReady(await openService('maintained'), 'staging', 3);
     await fabric.setTimings({ phases: { stopRole: 0 } });
     const run = await fabric.startTraffic({ deploymentId: deployment.id, path: '/index.html', rate: 300, concurrency: 16, durationSeconds: 120 });
     await waitFor('traffic flowing', async () => ((await fabric.getTraffic()).runs.find((r) => r.id === run.id)?.served ?? 0) > 5);
@@ -259,6 +260,43 @@ describe('platform update (planned maintenance)', () => {
     await operation((await fabric.updateDeploymentStatus({ deploymentId: deployment.id, status: 'Suspended' })).requestId);
     expect(await refusal(fabric.platformUpdate({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
     expect(await refusal(fabric.platformUpdate({ deploymentId: 'deployment999(999)' }))).toMatchObject({ code: 'NotFound' });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+});
+
+describe('configuration change by upgrade domain', () => {
+  async function openGreeter(): Promise<{ packageId: string; cscfg: (greeting: string) => string }> {
+    const dir = join(root, `pkg-${++packages}`);
+    const csx = join(dir, 'Greeter.csx');
+    mkdirSync(join(csx, 'roles/Web/approot'), { recursive: true });
+    writeFileSync(join(csx, 'roles/Web/approot/index.html'), '<p>hi</p>');
+    writeFileSync(join(csx, 'ServiceDefinition.csdef'), `<ServiceDefinition name="Greeter" upgradeDomainCount="3" xmlns="${ns}ServiceDefinition"><WebRole name="Web" vmsize="Small"><Endpoints><InputEndpoint name="HttpIn" protocol="http" port="80" /></Endpoints><ConfigurationSettings><Setting name="Greeting" /></ConfigurationSettings></WebRole></ServiceDefinition>`);
+    const cscfg = (greeting: string) => `<?xml version="1.0" encoding="utf-8"?>\n<ServiceConfiguration serviceName="Greeter" xmlns="${ns}ServiceConfiguration"><Role name="Web"><Instances count="3" /><ConfigurationSettings><Setting name="Greeting" value="${greeting}" /></ConfigurationSettings></Role></ServiceConfiguration>`;
+    writeFileSync(join(dir, 'ServiceConfiguration.cscfg'), cscfg('hello'));
+    return { packageId: (await fabric.packages.openFromDisk(csx, join(dir, 'ServiceConfiguration.cscfg'))).packageId, cscfg };
+  }
+
+  it('Auto walks the upgrade domains one after the other; Simultaneous takes them all at once; a bad mode is refused', async () => {
+    const { packageId, cscfg } = await openGreeter();
+    const { deployment } = await deployReady(packageId, 'production', 3);
+    const auto = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('bonjour') });
+    expect(await operation(auto.requestId)).toMatchObject({ status: 'Succeeded', kind: 'ChangeDeploymentConfiguration' });
+    const log = (await fabric.listLogs({ component: 'front-end' }))[0]!;
+    const lines = (await fabric.readLog({ file: log.file, fromLine: 0, count: 10_000 })).lines.filter((l) => l.includes(`${deployment.id}: upgrade domain`));
+    expect(lines.map((l) => /upgrade domain (\d)/.exec(l)![1])).toEqual(['0', '1', '2']);
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    // The controller applied it to one domain's instance at a time.
+    const applied = async (version: number) => {
+      const file = (await fabric.listLogs({ component: 'fabric-controller', poolId: deployment.poolId }))[0]!;
+      return (await fabric.readLog({ file: file.file, fromLine: 0, count: 10_000 })).lines.filter((l) => l.includes(`Configuration version ${version} for`) && l.includes(deployment.id)).map((l) => /for (\d+) instance/.exec(l)![1]);
+    };
+    expect(await applied(2)).toEqual(['1', '1', '1']);
+
+    const all = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('hola'), mode: 'Simultaneous' });
+    expect(await operation(all.requestId)).toMatchObject({ status: 'Succeeded' });
+    expect(await applied(3)).toEqual(['3']);
+    // Over a shell the mode is checked first: only Azure's.
+    expect(() => parseCommandArgs('updateConfiguration', { deploymentId: deployment.id, configuration: cscfg('x'), mode: 'Sideways' })).toThrow(/mode/);
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
 });
