@@ -430,6 +430,8 @@ export interface FabricCommands extends LogCommands {
    * the other slot). Refused when their input endpoints differ or either is busy with another operation.
    */
   swapDeployment(request: CommandRequest<'swapDeployment'>): Promise<OperationRef>;
+  /** Roll back the in-place upgrade in progress: the domains it walked return to the package before (Auto). */
+  rollbackUpgrade(request: CommandRequest<'rollbackUpgrade'>): Promise<OperationRef>;
   /** Planned maintenance: the host OS under the deployment is updated one upgrade domain at a time (a PlatformUpdate operation). */
   platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
@@ -474,6 +476,7 @@ export const fabricCommandNames = [
   'upgradeDeployment',
   'walkUpgradeDomain',
   'swapDeployment',
+  'rollbackUpgrade',
   'platformUpdate',
   'sendInstanceRequest',
   'getTraffic',

@@ -314,6 +314,11 @@ export class Fabric implements FabricApi {
     return this.frontEnd.swapDeployment(request.serviceName);
   }
 
+  async rollbackUpgrade(request: CommandRequest<'rollbackUpgrade'>): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.rollbackUpgrade(request.deploymentId);
+  }
+
   async platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.platformUpdate(request.deploymentId);

@@ -38,6 +38,12 @@ interface Upgrade {
   definition: PackageReadResult['definition'];
   /** The operation of the walk under way (the upgrade's own in Auto and Simultaneous, a Walk Upgrade Domain in Manual). */
   walking: OperationView | null;
+  /** Settles when the walk under way has ended (a rollback waits for it). */
+  walked: Promise<void> | null;
+  /** The configuration version the upgrade rolls out (a rollback rolls out the next one, with the old package). */
+  version: number;
+  /** A rollback has taken over the upgrade. */
+  rollingBack?: boolean;
 }
 
 interface Deployment {
@@ -265,7 +271,7 @@ export class FrontEnd {
       this.operations.end(this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode`), toErrorInfo(error).message);
       throw error;
     }
-    const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, ['WalkUpgradeDomain']);
+    const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, ['WalkUpgradeDomain', 'RollbackUpdateOrUpgrade']);
     const version = ++deployment.configurationVersion;
     const walk = new UpgradeWalk(request.mode, {
       instances: () => deployment.controller.instancesOf(deploymentId),
@@ -274,7 +280,7 @@ export class FrontEnd {
       upgrade: (ids) => deployment.controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), deployment.upgrade?.walking?.requestId ?? requestId),
       changed: () => this.publish(deployment),
     });
-    const upgrade: Upgrade = { walk, lease, model, definition: this.packages.definitionFor(request), walking: null };
+    const upgrade: Upgrade = { walk, lease, model, definition: this.packages.definitionFor(request), walking: null, walked: null, version };
     deployment.upgrade = upgrade;
     const operation = this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
     deployment.operation = operation;
@@ -377,6 +383,58 @@ export class FrontEnd {
     return { requestId, deploymentId };
   }
 
+  /**
+   * Rollback Update Or Upgrade: an in-place upgrade in progress stops after the domain under way, and the domains
+   * it walked are walked back to the package the deployment ran before, one after the other (Auto), each out of
+   * rotation while its instances restart. The deployment keeps its old package; the lock is let go at the end.
+   */
+  rollbackUpgrade(deploymentId: string, chosenId?: string): OperationRef {
+    const requestId = chosenId ?? randomUUID();
+    const deployment = this.deployment(deploymentId, requestId);
+    this.assertIdle(deployment, 'RollbackUpdateOrUpgrade', requestId);
+    const upgrade = deployment.upgrade;
+    if (!upgrade || upgrade.rollingBack) {
+      const error = upgrade ? FabricErrors.operationInProgress(deploymentId, 'RollbackUpdateOrUpgrade', upgrade.lease.holder.requestId, requestId) : FabricErrors.noUpgradeInProgress(deploymentId, requestId);
+      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId), error.message);
+      throw error;
+    }
+    upgrade.rollingBack = true;
+    upgrade.walk.stop();
+    const operation = this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `of ${upgrade.lease.holder.kind} ${upgrade.lease.holder.requestId}`);
+    deployment.operation = operation;
+    this.setStatus(deployment, 'RunningTransitioning');
+    const controller = deployment.controller;
+    const version = ++deployment.configurationVersion;
+    const walkBack = async () => {
+      await upgrade.walked;
+      const domains = [...upgrade.walk.status.walked];
+      this.logs?.frontEnd.write('INFO', `Rolling back the upgrade of ${deploymentId}: upgrade domain(s) ${domains.join(', ') || 'none'} return to ${deployment.model.name}.`, requestId);
+      for (const domain of domains) {
+        const ids = controller.instancesOf(deploymentId).filter((i) => i.upgradeDomain === domain).map((i) => i.id);
+        controller.holdOutOfRotation(ids, true);
+        try {
+          await (this.network?.drained(ids) ?? Promise.resolve());
+          await controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, deployment.model, version), requestId);
+        } finally {
+          controller.holdOutOfRotation(ids, false);
+        }
+        upgrade.walk.status.walked = upgrade.walk.status.walked.filter((d) => d !== domain);
+        this.publish(deployment);
+      }
+    };
+    walkBack().then(
+      () => this.endRollback(deployment, upgrade, operation, null),
+      (error: unknown) => this.endRollback(deployment, upgrade, operation, toErrorInfo(error).message),
+    );
+    return { requestId, deploymentId };
+  }
+
+  private endRollback(deployment: Deployment, upgrade: Upgrade, operation: OperationView, error: string | null): void {
+    this.finishUpgrade(deployment, upgrade, false);
+    if (this.deployments.has(deployment.view.id)) this.setStatus(deployment, 'Running');
+    this.operations.end(operation, error);
+  }
+
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
@@ -406,8 +464,13 @@ export class FrontEnd {
   private walkUpgrade(deployment: Deployment, upgrade: Upgrade, operation: OperationView, work: () => Promise<void>): void {
     upgrade.walking = operation;
     this.setStatus(deployment, 'RunningTransitioning');
+    let settle: () => void = () => undefined;
+    upgrade.walked = new Promise((resolve) => (settle = resolve));
     const ended = (error: string | null) => {
       upgrade.walking = null;
+      settle();
+      // A rollback took over: it finishes the upgrade once it has walked back.
+      if (upgrade.rollingBack) return this.operations.end(operation, error ?? 'Stopped by a rollback after the upgrade domain under way; the domains walked return to the package before.');
       const gone = !this.deployments.has(deployment.view.id);
       if (!gone && (error !== null || upgrade.walk.done)) this.finishUpgrade(deployment, upgrade, error === null);
       if (!gone) this.setStatus(deployment, 'Running');

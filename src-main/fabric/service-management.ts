@@ -298,6 +298,10 @@ export class ServiceManagement {
     });
   }
 
+  rollbackUpgrade(subscriptionId: string, deployment: ManagedDeployment, requestId: string): void {
+    this.attempt(subscriptionId, 'RollbackUpdateOrUpgrade', deployment.view.id, requestId, () => this.frontEnd.rollbackUpgrade(deployment.view.id, requestId));
+  }
+
   walkUpgradeDomain(subscriptionId: string, deployment: ManagedDeployment, upgradeDomain: number, requestId: string): void {
     this.attempt(subscriptionId, 'WalkUpgradeDomain', deployment.view.id, requestId, () => this.frontEnd.walkUpgradeDomain(deployment.view.id, upgradeDomain, requestId));
   }

@@ -24,6 +24,8 @@ export interface UpgradeTarget {
 
 export class UpgradeWalk {
   readonly status: UpgradeStatusView;
+  /** Set by a rollback: the walk goes no further than the domain under way. */
+  private stopped = false;
 
   constructor(
     mode: UpgradeMode,
@@ -44,7 +46,12 @@ export class UpgradeWalk {
       await this.walk(range(this.status.currentUpgradeDomain, this.status.upgradeDomainCount));
       return;
     }
-    while (!this.done) await this.walk([this.status.currentUpgradeDomain]);
+    while (!this.done && !this.stopped) await this.walk([this.status.currentUpgradeDomain]);
+  }
+
+  /** A rollback: no domain after the one under way is walked. */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Manual: walk `domain`, which must be the current one (the next not yet walked). */

@@ -148,9 +148,14 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
         sm.walkUpgradeDomain(sub, deployment, Number(domain), r.requestId);
         return accepted();
       }
-      case 'rollback':
-        parseRequestXml(r.body, 'RollbackUpdateOrUpgrade');
-        return refuse(sm, r, 'RollbackUpdateOrUpgrade', deployment.view.id, 'Rollback Update Or Upgrade');
+      case 'rollback': {
+        const body = parseRequestXml(r.body, 'RollbackUpdateOrUpgrade');
+        const mode = required(body, 'Mode', 'RollbackUpdateOrUpgrade');
+        if (mode === 'Manual') return refuse(sm, r, 'RollbackUpdateOrUpgrade', deployment.view.id, 'Rollback Update Or Upgrade in Manual mode');
+        if (mode !== 'Auto') throw FabricErrors.managementRequestInvalid(`<RollbackUpdateOrUpgrade><Mode> must be Auto or Manual, not "${mode}".`);
+        sm.rollbackUpgrade(sub, deployment, r.requestId);
+        return accepted();
+      }
       default:
         throw FabricErrors.managementRequestInvalid(`POST to a deployment needs ?comp=status, config, upgrade, walkupgradedomain or rollback${comp ? `, not "${comp}"` : ''}.`);
     }

@@ -184,6 +184,18 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
       }, options)(),
     );
 
+  withConnection(program.command('rollback').description('roll back the in-place upgrade in progress: the upgrade domains it walked return to the package before'))
+    .argument('<service>', 'the hosted service')
+    .option('--slot <slot>', 'production or staging', 'production')
+    .option('--json', 'print JSON')
+    .action(async (service: string, options: RemoteOptions) =>
+      run(async (client) => {
+        const slot = slotOf(options.slot);
+        const body = xml('RollbackUpdateOrUpgrade', '<Mode>Auto</Mode><Force>false</Force>');
+        await operate(client, 'POST', `/services/hostedservices/${encodeURIComponent(service)}/deploymentslots/${slot}/?comp=rollback`, body, `Roll back the upgrade of ${service} (${slot})`, options.json);
+      }, options)(),
+    );
+
   withConnection(program.command('swap').description("VIP swap: the service's staging deployment becomes production and production staging (a lone deployment moves to the other slot)"))
     .argument('<service>', 'the hosted service')
     .option('--json', 'print JSON')

@@ -39,3 +39,21 @@ test('upgrade in place: refused when the roles differ, then walked domain by dom
   await expect(deployment.getByText('Upgrade in place')).toBeVisible();
   await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
 });
+
+test('roll back a Manual upgrade from its panel: the walked domain returns and the upgrade is gone', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+  await deployment.getByText('Upgrade in place').click();
+  await deployment.getByLabel('Upgrade mode').selectOption('Manual');
+  await deployment.getByLabel('Upgrade to sample').selectOption({ label: 'Hello worker' });
+  await deployment.getByRole('button', { name: 'Upgrade', exact: true }).click();
+  const progress = deployment.getByRole('progressbar', { name: 'Upgrade domains walked' });
+  await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
+  await expect(progress).toContainText('1 of 2 upgrade domain(s) walked', { timeout: 30_000 });
+  await deployment.getByRole('button', { name: 'Roll back' }).click();
+  await expect(progress).toHaveCount(0, { timeout: 30_000 });
+  await expect(page.getByText(/Succeeded\s*RollbackUpdateOrUpgrade/)).toBeVisible();
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+});

@@ -66,6 +66,14 @@ describe('fabric-lab upgrade and walk', () => {
     expect([last.code, JSON.parse(last.out)]).toEqual([0, { requestId: expect.any(String), status: 'Succeeded' }]);
     const done = JSON.parse((await cli('status', 'clisvc', '--json')).out) as { status: string; upgrade: unknown };
     expect(done).toMatchObject({ status: 'Running', upgrade: null });
+    // Nothing left to roll back: refused with the reason, exit 1; then a Manual upgrade walked once is rolled back.
+    const nothing = await cli('rollback', 'clisvc');
+    expect([nothing.code, nothing.err]).toEqual([1, expect.stringContaining('no upgrade in progress')]);
+    expect((await cli('upgrade', 'clisvc', sample, cscfg, '--mode', 'manual')).code).toBe(0);
+    expect((await cli('walk', 'clisvc', '0')).code).toBe(0);
+    const back = await cli('rollback', 'clisvc');
+    expect([back.code, back.out]).toEqual([0, expect.stringContaining('Roll back the upgrade of clisvc (production): Succeeded.')]);
+    expect(JSON.parse((await cli('status', 'clisvc', '--json')).out)).toMatchObject({ status: 'Running', upgrade: null });
   }, 120_000);
 });
 

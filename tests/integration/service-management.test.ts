@@ -259,12 +259,12 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect(errorOf(meanwhile.body).message).toContain(`x-ms-requestid ${String(running.headers['x-ms-request-id'])}`);
     expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === meanwhile.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebootRoleInstance', status: 'Failed' });
 
-    // Rollback is not emulated yet: refused by name, and shown as a failed operation.
+    // A Manual rollback is not emulated yet: refused by name, and shown as a failed operation.
     const rollback = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=rollback'), {
       method: 'POST',
       caPem,
       ...asAlice,
-      body: '<RollbackUpdateOrUpgrade xmlns="http://schemas.microsoft.com/windowsazure"><Mode>Auto</Mode><Force>false</Force></RollbackUpdateOrUpgrade>',
+      body: '<RollbackUpdateOrUpgrade xmlns="http://schemas.microsoft.com/windowsazure"><Mode>Manual</Mode><Force>false</Force></RollbackUpdateOrUpgrade>',
     });
     expect([rollback.status, errorOf(rollback.body).code]).toEqual([501, 'NotImplemented']);
     const refused = (await fabric.getSnapshot()).operations.find((o) => o.requestId === rollback.headers['x-ms-request-id']);

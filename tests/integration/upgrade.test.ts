@@ -300,3 +300,31 @@ describe('configuration change by upgrade domain', () => {
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
 });
+
+describe('rollback of an in-place upgrade', () => {
+  it('walks the domains already upgraded back to the package before, and is refused with nothing in progress', async () => {
+    const { deployment } = await deployReady(await openService('before', { count: 2, domains: 2 }), 'staging', 2);
+    const vip = `http://${deployment.vip}:${deployment.inputEndpoints[0]!.port}/index.html`;
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('no upgrade in progress') });
+
+    await operation((await fabric.upgradeDeployment({ deploymentId: deployment.id, packageId: await openService('after', { count: 2, domains: 2 }), mode: 'Manual' })).requestId);
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId);
+    // Domain 0 serves the new package, domain 1 the old.
+    const served = async () => {
+      const answers = new Set<string>();
+      for (let n = 0; n < 20; n++) answers.add(await get(vip));
+      return [...answers].map((a) => /<p>(.*)<\/p>/.exec(a)![1]).sort();
+    };
+    expect(await served()).toEqual(['after', 'before']);
+
+    const rollback = await fabric.rollbackUpgrade({ deploymentId: deployment.id });
+    expect(await operation(rollback.requestId)).toMatchObject({ status: 'Succeeded', kind: 'RollbackUpdateOrUpgrade' });
+    const state = await snapshotOf(deployment.id);
+    expect(state.deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    await waitFor('both instances in rotation', async () => (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deployment.id)?.instances.filter((i) => i.inRotation).length === 2);
+    expect(await served()).toEqual(['before']);
+    // Nothing left to roll back, and the deployment is free again.
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+});

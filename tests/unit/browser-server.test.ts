@@ -70,6 +70,9 @@ function fakeFabric() {
     platformUpdate: async () => {
       throw new Error('not used');
     },
+    rollbackUpgrade: async () => {
+      throw new Error('not used');
+    },
     rebootInstance: async () => {
       throw new Error('not used');
     },
