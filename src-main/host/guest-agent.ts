@@ -1,8 +1,8 @@
 // Inside one guest VM: WaAppAgent installs WindowsAzureGuestAgent, which configures the guest (firewall,
 // local storage, configuration file), starts WaHostBootstrapper, reports role status, and answers the host
 // agent's heartbeat requests (every 2-3 seconds, seed step 4) over the VM's channel. It works from its own copy
-// of the goal state, which the host agent hands it at boot and changes only by message. Its one recovery is restarting the role
-// stack when it ends, with a back-off that doubles; it never reboots the VM.
+// of the goal state, which the host agent hands it at boot and changes only by message. Its one recovery is
+// restarting the role stack when it ends, with a back-off that doubles; it never reboots the VM.
 import type { InstanceSpec } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';

@@ -2,7 +2,6 @@
 // deployment, and in-place upgrades walking upgrade domains (Auto, Manual, Simultaneous) while the VIP keeps
 // serving: during an Auto upgrade of a role with three instances, no request through the load balancer fails.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import type { DeploymentView, InstanceView, OperationView, UpgradeMode } from '.
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { get, refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let history: StatusHistory;
@@ -66,19 +65,6 @@ async function deployReady(packageId: string, slot: 'production' | 'staging', co
   }, 40_000);
 }
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function operation(requestId: string): Promise<OperationView> {
   return waitFor(`operation ${requestId} ended`, async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId && o.status !== 'InProgress'), 60_000);

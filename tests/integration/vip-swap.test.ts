@@ -2,7 +2,6 @@
 // traffic runs through the production VIP, and no request is lost; a lone deployment moves to the other slot;
 // deployments whose endpoints differ, and a swap while another operation holds either one, are refused.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import type { DeploymentView, OperationView } from '../../src-main/common/fabric
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { refusal, waitFor } from '../support/fabric-helpers';
+import { get, refusal, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let root = '';
@@ -50,19 +49,6 @@ async function deployReady(packageId: string, serviceName: string, slot: 'produc
 const viewOf = async (id: string) => (await fabric.getSnapshot()).deployments.find((d) => d.id === id)!;
 const urlOf = (d: DeploymentView) => `http://${d.vip}:${d.inputEndpoints[0]!.port}/index.html`;
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 async function operation(requestId: string): Promise<OperationView> {
   return waitFor(`operation ${requestId}`, async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === requestId && o.status !== 'InProgress'), 30_000);

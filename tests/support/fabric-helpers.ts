@@ -1,5 +1,6 @@
 // Helpers for integration tests that drive a real fabric: wait for a condition, and keep every status
 // change each instance went through (from the ordered records, which are never coalesced).
+import { request } from 'node:http';
 import { expect } from 'vitest';
 import { FabricError, type FabricApi, type InstanceView, type StatusChangeRecord } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
@@ -61,4 +62,19 @@ export async function refusal(request: Promise<unknown>): Promise<FabricError> {
   );
   expect(error).toBeInstanceOf(FabricError);
   return error as FabricError;
+}
+
+/** One GET on a fresh connection (no keep-alive, so the load balancer picks an instance each time): the body. */
+export function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
