@@ -77,7 +77,7 @@ export const fabricCommandArgs = {
     configuration: z.string().min(1, 'the configuration is empty').max(8 * 1024 * 1024),
     fileName: z.string().min(1).max(260).optional(),
     /** Auto (default): one upgrade domain after the other, as Azure walks a configuration change; Simultaneous: all at once. */
-    mode: z.enum(['Auto', 'Simultaneous']).optional(),
+    mode: z.enum(['Auto', 'Manual', 'Simultaneous']).optional(),
   }),
   upgradeDeployment: z
     .strictObject({

@@ -266,6 +266,8 @@ export const FabricErrors = {
   /** `differences`: what changed, in words ("its VM size (Small -> Large)"). */
   upgradeRoleChanged: (roleName: string, differences: readonly string[], requestId?: string) =>
     new FabricError('BadRequest', `An in-place upgrade keeps role ${roleName} as it runs; the package changes ${differences.join(' and ')}. Deploy it to the other slot instead.`, requestId),
+  manualConfigurationScales: (deploymentId: string, roleName: string, requestId?: string) =>
+    new FabricError('BadRequest', `A configuration that changes ${roleName}'s instance count cannot be walked in Manual mode on ${deploymentId}: use Auto or Simultaneous, or change the count first.`, requestId),
   noUpgradeInProgress: (deploymentId: string, requestId?: string) => new FabricError('Conflict', `Deployment ${deploymentId} has no upgrade in progress.`, requestId),
   upgradeNotManual: (deploymentId: string, mode: string, requestId?: string) =>
     new FabricError('Conflict', `The upgrade of deployment ${deploymentId} is in ${mode} mode; only a Manual upgrade is walked one upgrade domain at a time.`, requestId),

@@ -44,6 +44,8 @@ interface Upgrade {
   version: number;
   /** A rollback has taken over the upgrade. */
   rollingBack?: boolean;
+  /** A Manual configuration change walked like an upgrade (its lock admits no rollback: there is no package to go back to). */
+  configuration?: boolean;
 }
 
 interface Deployment {
@@ -185,7 +187,7 @@ export class FrontEnd {
    * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
-  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string, mode: 'Auto' | 'Simultaneous' = 'Auto'): OperationRef {
+  updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string, mode: 'Auto' | 'Manual' | 'Simultaneous' = 'Auto'): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     if (deployment.view.status === 'Deleting') throw FabricErrors.configurationWhileDeleting(deploymentId, deployment.operation.requestId, requestId);
@@ -207,8 +209,17 @@ export class FrontEnd {
       return sum + vmSizeCores[role.vmSize] * Math.max(0, c.instanceCount - now);
     }, 0);
     if (growth > 0) this.checkQuota(growth, requestId);
+    if (mode === 'Manual') {
+      const resized = changes.find((c) => c.instanceCount !== deployment.controller.instancesOf(deploymentId, c.roleName).length);
+      if (resized) {
+        const error = FabricErrors.manualConfigurationScales(deploymentId, resized.roleName, requestId);
+        this.operations.end(this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, 'Manual mode'), error.message);
+        throw error;
+      }
+    }
     const version = ++deployment.configurationVersion;
-    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
+    const apply = (only?: ReadonlySet<string>) => Promise.all(changes.map((change) => deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId, only)));
+    const takeValues = () => {
       this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: ${describeChanges(changes)}.`, requestId);
       for (const change of changes) {
         const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
@@ -217,7 +228,10 @@ export class FrontEnd {
       }
       deployment.view.roles = roleViews(deployment.model);
       this.publish(deployment);
-      const apply = (only?: ReadonlySet<string>) => Promise.all(changes.map((change) => deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId, only)));
+    };
+    if (mode === 'Manual') return this.changeConfigurationManually(deployment, takeValues, apply, version, requestId);
+    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
+      takeValues();
       if (mode === 'Simultaneous') await apply();
       else {
         // As Azure walks it: one upgrade domain takes the new configuration (Changing, Changed, a recycle where
@@ -248,6 +262,33 @@ export class FrontEnd {
         }),
       );
     }, requestId);
+  }
+
+  /**
+   * Change Deployment Configuration in Manual mode: the new values are taken, and each upgrade domain gets them
+   * when the user walks it (walkUpgradeDomain), as an in-place upgrade's domains are walked; the operation ends
+   * once it is set up, and the deployment's lock admits only the walks until the last domain.
+   */
+  private changeConfigurationManually(deployment: Deployment, takeValues: () => void, apply: (only: ReadonlySet<string>) => Promise<unknown>, version: number, requestId: string): OperationRef {
+    const deploymentId = deployment.view.id;
+    const lease = this.locks.acquire(deploymentId, 'ChangeDeploymentConfiguration', requestId, ['WalkUpgradeDomain']);
+    const walk: UpgradeWalk = new UpgradeWalk('Manual', {
+      instances: () => deployment.controller.instancesOf(deploymentId),
+      hold: () => undefined,
+      drained: () => Promise.resolve(),
+      upgrade: async (ids) => {
+        this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, requestId);
+        await apply(new Set(ids));
+      },
+      changed: () => this.publish(deployment),
+    });
+    takeValues();
+    deployment.upgrade = { walk, lease, model: deployment.model, definition: deployment.definition, walking: null, walked: null, version, configuration: true };
+    const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, `Manual mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
+    deployment.operation = operation;
+    this.publish(deployment);
+    this.operations.end(operation, null);
+    return { requestId, deploymentId };
   }
 
   /**
@@ -487,7 +528,8 @@ export class FrontEnd {
       deployment.model = upgrade.model;
       deployment.definition = upgrade.definition;
       deployment.view.roles = roleViews(deployment.model);
-      this.logs?.frontEnd.write('INFO', `${deployment.view.id} runs ${upgrade.model.name} in every upgrade domain: the upgrade is complete.`, upgrade.lease.holder.requestId);
+      const what = upgrade.configuration ? `configuration version ${upgrade.version}` : upgrade.model.name;
+      this.logs?.frontEnd.write('INFO', `${deployment.view.id} runs ${what} in every upgrade domain: the ${upgrade.configuration ? 'change' : 'upgrade'} is complete.`, upgrade.lease.holder.requestId);
     }
     deployment.upgrade = null;
     upgrade.lease.release();

@@ -250,7 +250,7 @@ export class ServiceManagement {
     this.attempt(subscriptionId, 'UpdateDeploymentStatus', deployment.view.id, requestId, () => this.frontEnd.updateDeploymentStatus(deployment.view.id, status, requestId));
   }
 
-  changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string, mode: 'Auto' | 'Simultaneous' = 'Auto'): void {
+  changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string, mode: 'Auto' | 'Manual' | 'Simultaneous' = 'Auto'): void {
     this.attempt(subscriptionId, 'ChangeDeploymentConfiguration', deployment.view.id, requestId, () =>
       this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId, mode),
     );

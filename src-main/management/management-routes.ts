@@ -133,10 +133,10 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       case 'config': {
         const body = parseRequestXml(r.body, 'ChangeConfiguration');
         const mode = text(body, 'Mode');
-        if (mode !== undefined && mode !== '' && mode !== 'Auto' && mode !== 'Simultaneous') {
-          return refuse(sm, r, 'WalkUpgradeDomain', deployment.view.id, `Change Deployment Configuration in ${mode} mode (upgrade domain by upgrade domain)`);
+        if (mode !== undefined && mode !== '' && mode !== 'Auto' && mode !== 'Manual' && mode !== 'Simultaneous') {
+          throw FabricErrors.managementRequestInvalid(`<ChangeConfiguration><Mode> must be Auto, Manual or Simultaneous, not "${mode}".`);
         }
-        sm.changeConfiguration(sub, deployment, base64Text(body, 'Configuration', 'ChangeConfiguration')!, r.requestId, mode === 'Simultaneous' ? 'Simultaneous' : 'Auto');
+        sm.changeConfiguration(sub, deployment, base64Text(body, 'Configuration', 'ChangeConfiguration')!, r.requestId, mode === 'Simultaneous' || mode === 'Manual' ? mode : 'Auto');
         return accepted();
       }
       case 'upgrade':

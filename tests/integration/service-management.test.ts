@@ -367,9 +367,18 @@ describe('deployment operations through the API', () => {
       method: 'POST',
       caPem,
       ...asAlice,
-      body: `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(threeInstances).toString('base64')}</Configuration><Mode>Manual</Mode></ChangeConfiguration>`,
+      body: `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(threeInstances.replace('<Instances count="3" />', '<Instances count="4" />')).toString('base64')}</Configuration><Mode>Manual</Mode></ChangeConfiguration>`,
     });
-    expect([manual.status, errorOf(manual.body).code]).toEqual([501, 'NotImplemented']);
+    // Manual mode walks domains by hand; a new instance count cannot be walked so, and an unknown mode is refused.
+    expect([manual.status, errorOf(manual.body).code]).toEqual([400, 'BadRequest']);
+    expect(errorOf(manual.body).message).toContain('cannot be walked in Manual mode');
+    const sideways = await rest(byName('/?comp=config'), {
+      method: 'POST',
+      caPem,
+      ...asAlice,
+      body: `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(threeInstances).toString('base64')}</Configuration><Mode>Sideways</Mode></ChangeConfiguration>`,
+    });
+    expect([sideways.status, errorOf(sideways.body).code]).toEqual([400, 'BadRequest']);
 
     const deleteInstances = await rest(byName('/roleinstances/?comp=delete'), {
       method: 'POST',

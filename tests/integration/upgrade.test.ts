@@ -314,3 +314,35 @@ describe('rollback of an in-place upgrade', () => {
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
 });
+
+describe('configuration change in Manual mode', () => {
+  it('takes each upgrade domain when it is walked, holds the deployment meanwhile, and is not rolled back', async () => {
+    const dir = join(root, `pkg-${++packages}`);
+    const csx = join(dir, 'Manual.csx');
+    mkdirSync(join(csx, 'roles/Web/approot'), { recursive: true });
+    writeFileSync(join(csx, 'roles/Web/approot/index.html'), '<p>m</p>');
+    writeFileSync(join(csx, 'ServiceDefinition.csdef'), `<ServiceDefinition name="Manual" upgradeDomainCount="2" xmlns="${ns}ServiceDefinition"><WebRole name="Web" vmsize="Small"><Endpoints><InputEndpoint name="HttpIn" protocol="http" port="80" /></Endpoints><ConfigurationSettings><Setting name="Greeting" /></ConfigurationSettings></WebRole></ServiceDefinition>`);
+    const cscfg = (greeting: string, count = 2) => `<?xml version="1.0" encoding="utf-8"?>\n<ServiceConfiguration serviceName="Manual" xmlns="${ns}ServiceConfiguration"><Role name="Web"><Instances count="${count}" /><ConfigurationSettings><Setting name="Greeting" value="${greeting}" /></ConfigurationSettings></Role></ServiceConfiguration>`;
+    writeFileSync(join(dir, 'ServiceConfiguration.cscfg'), cscfg('hello'));
+    const { deployment } = await deployReady((await fabric.packages.openFromDisk(csx, join(dir, 'ServiceConfiguration.cscfg'))).packageId, 'production', 2);
+
+    expect(await refusal(fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('x', 3), mode: 'Manual' }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('cannot be walked in Manual mode') });
+    const change = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('bonjour'), mode: 'Manual' });
+    expect(await operation(change.requestId)).toMatchObject({ status: 'Succeeded' });
+    expect((await snapshotOf(deployment.id)).deployment?.upgradeStatus).toMatchObject({ upgradeType: 'Manual', currentUpgradeDomain: 0, walked: [] });
+    expect(await refusal(fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 3 }))).toMatchObject({ code: 'Conflict' });
+    // Its lock admits only its walks: no rollback (Fabric Lab does not roll configuration changes back).
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`(ChangeDeploymentConfiguration, request ${change.requestId})`) });
+    const applied = async () => {
+      const file = (await fabric.listLogs({ component: 'fabric-controller', poolId: deployment.poolId }))[0]!;
+      return (await fabric.readLog({ file: file.file, fromLine: 0, count: 10_000 })).lines.filter((l) => l.includes('Configuration version 2 for') && l.includes(deployment.id)).length;
+    };
+    expect(await applied()).toBe(0);
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId);
+    expect(await applied()).toBe(1);
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 })).requestId);
+    expect(await applied()).toBe(2);
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+});
