@@ -192,6 +192,8 @@ test('views that follow the fabric: the scale box after a configuration change, 
   await deployment.getByRole('button', { name: 'Suspend' }).click();
   await deployment.getByRole('button', { name: 'Yes, suspend' }).click();
   await expect(activity.locator('li', { hasText: 'UpdateDeploymentStatus' }).first()).toContainText('to Suspended');
+  // The target and what was asked read as words, not run together ("deployment1(1) to Suspended").
+  await expect(activity.locator('li', { hasText: 'UpdateDeploymentStatus' }).first()).toContainText(/\(\d+\) to Suspended/);
 });
 
 test('layout: the longest status and every header fit their cells, and an open instance leaves the host tiles in view', async ({ page }) => {
