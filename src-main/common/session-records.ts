@@ -24,13 +24,15 @@ export type OperationKind =
   | 'AddCertificate'
   | 'DeleteCertificate'
   | 'DeleteRoleInstances'
-  /** Service Management API operations the fabric does not have yet: recorded, then failed by name. */
+  /** In-place upgrades, their walk and rollback, and VIP swap (front end and Service Management API). */
   | 'UpgradeDeployment'
   | 'WalkUpgradeDomain'
   | 'RollbackUpdateOrUpgrade'
   | 'SwapDeployment'
   /** The fabric updating the host OS under a deployment, one upgrade domain at a time (planned maintenance). */
-  | 'PlatformUpdate';
+  | 'PlatformUpdate'
+  /** A Service Management API call that started no operation (a read, or a refusal before any): shown, never resumed. */
+  | 'ApiCall';
 
 /** One thing that happened, kept in order (unlike entity states, records are never coalesced). */
 export interface StatusChangeRecord {

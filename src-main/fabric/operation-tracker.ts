@@ -9,6 +9,8 @@ import type { FabricLogs } from './fabric-logs';
 
 /** Operations kept for the UI; older ended ones are dropped. */
 const keptOperations = 500;
+/** API calls kept beside them: a client polling Get Operation Status makes one a second. */
+const keptCalls = 200;
 
 /** One running operation as its owner drives it. */
 export interface TrackedOperation {
@@ -19,6 +21,8 @@ export interface TrackedOperation {
 
 export class OperationTracker {
   private readonly operations = new Map<string, OperationView>();
+  /** API calls that started no operation, kept apart so that a polling client never pushes operations out. */
+  private readonly calls = new Map<string, OperationView>();
   /** The deployment each running operation acts on, for its events (its target may be an instance). */
   private readonly deployments = new Map<string, string>();
 
@@ -29,8 +33,30 @@ export class OperationTracker {
     private readonly logs?: FabricLogs,
   ) {}
 
+  /** Operations and API calls, in the order they started. */
   views(): OperationView[] {
-    return [...this.operations.values()];
+    return [...this.operations.values(), ...this.calls.values()].sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /** The operation a request started, if it started one (API calls are not operations). */
+  get(requestId: string): OperationView | undefined {
+    return this.operations.get(requestId);
+  }
+
+  /**
+   * A Service Management API call that started no operation (a read, or one refused before it could):
+   * ended as it is recorded, pushed to the UI; its FrontEnd.log line is the API's own.
+   */
+  recordCall(requestId: string, target: string, detail: string, error: string | null): void {
+    if (this.operations.has(requestId)) return;
+    const at = this.now();
+    const call: OperationView = { requestId, kind: 'ApiCall', target, status: error ? 'Failed' : 'Succeeded', error, startedAt: at, endedAt: at, detail };
+    this.calls.set(requestId, call);
+    for (const id of this.calls.keys()) {
+      if (this.calls.size <= keptCalls) break;
+      this.calls.delete(id);
+    }
+    this.events.publish({ type: 'operation', operation: { ...call } });
   }
 
   /** Accept an operation: InProgress from now. `deploymentId`: the deployment it acts on, when its target is not one. */

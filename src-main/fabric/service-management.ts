@@ -104,6 +104,11 @@ export class ServiceManagement {
     this.logs?.frontEnd.write(level, line, requestId);
   }
 
+  /** An answered API call in the operations list: as the operation it started, else as a call of its own. */
+  recordCall(requestId: string, method: string, path: string, status: number, error: string | null): void {
+    this.operations.recordCall(requestId, `${method} ${path}`, `→ ${status}`, error);
+  }
+
   subscription(id: string): SubscriptionView {
     const info = this.subscriptions.get(id);
     if (!info) throw FabricErrors.subscriptionNotFound(id);
@@ -348,7 +353,7 @@ export class ServiceManagement {
   }
 
   private operation(requestId: string): OperationView | undefined {
-    return this.operations.views().find((o) => o.requestId === requestId);
+    return this.operations.get(requestId);
   }
 
   private instanceOf(deployment: ManagedDeployment, name: string): InstanceView {

@@ -86,6 +86,7 @@ export async function startManagementServer(options: ManagementServerOptions): P
       const request: ManagementRequest = { method, segments: segments.slice(1), query: url.searchParams, body, subscriptionId, requestId, version, baseUrl };
       const answer = await routeRequest(management, request, options.extensions);
       management.logRequest('INFO', `Service Management API: ${method} ${url.pathname}${url.search} -> ${answer.status}`, answer.requestId ?? requestId);
+      management.recordCall(answer.requestId ?? requestId, method, callPath(url), answer.status, null);
       if (answer.file) sendFile(res, requestId, answer.file, log);
       else send(res, answer.status, answer.requestId ?? requestId, answer.body, answer.headers);
     } catch (thrown) {
@@ -93,6 +94,7 @@ export async function startManagementServer(options: ManagementServerOptions): P
       if (error.status >= 500) log(`Service Management API: ${method} ${url.pathname}: ${error.message}`);
       // Refusals before the subscription is known are logged too: a support engineer looks for them first.
       management.logRequest(error.status >= 500 ? 'ERROR' : 'WARN', `Service Management API: ${method} ${url.pathname}${url.search} -> ${error.status} ${error.code}: ${error.message}`, requestId);
+      management.recordCall(requestId, method, callPath(url), error.status, `${error.code}: ${error.message}`);
       sendError(res, error, requestId);
     }
   }
@@ -128,6 +130,12 @@ export async function startManagementServer(options: ManagementServerOptions): P
       await once(server, 'close').catch(() => {});
     },
   };
+}
+
+/** What the operations list names a call by: its path after the subscription, with the query. */
+function callPath(url: URL): string {
+  const afterSubscription = url.pathname.replace(/^\/[^/]*/, '');
+  return `${afterSubscription || '/'}${url.search}`;
 }
 
 function decodeSegment(segment: string): string {

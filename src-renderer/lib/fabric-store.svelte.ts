@@ -50,6 +50,8 @@ export class FabricStore {
   deployments = $state.raw(new Map<string, DeploymentView>());
   instances = $state.raw(new Map<string, InstanceView>());
   operations = $state.raw<OperationView[]>([]);
+  /** Service Management API calls that started no operation (reads, early refusals), newest first, kept apart. */
+  apiCalls = $state.raw<OperationView[]>([]);
   records = $state.raw<FabricRecord[]>([]);
   samples = $state.raw<SampleInfo[]>([]);
   /** The subscription's core quota (from the snapshot; it does not change while the fabric runs). */
@@ -116,7 +118,8 @@ export class FabricStore {
     this.hosts = new Map(snapshot.hosts.map((h) => [h.id, h]));
     this.deployments = new Map(snapshot.deployments.map((d) => [d.id, d]));
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
-    this.operations = snapshot.operations.slice(-keptOperations).reverse();
+    this.operations = snapshot.operations.filter((o) => o.kind !== 'ApiCall').slice(-keptOperations).reverse();
+    this.apiCalls = snapshot.operations.filter((o) => o.kind === 'ApiCall').slice(-keptOperations).reverse();
     this.samples = samples;
     this.coreQuota = snapshot.coreQuota;
     // The fabric's samples: a reloaded page draws the session so far, not only what it sees from now on.
@@ -179,6 +182,7 @@ export class FabricStore {
     let deployments: Map<string, DeploymentView> | null = null;
     let instances: Map<string, InstanceView> | null = null;
     let operations: OperationView[] | null = null;
+    let apiCalls: OperationView[] | null = null;
     const removedDeployments: string[] = [];
     for (const event of batch.events) {
       switch (event.type) {
@@ -215,6 +219,10 @@ export class FabricStore {
           this.traffic = event.traffic;
           break;
         case 'operation': {
+          if (event.operation.kind === 'ApiCall') {
+            (apiCalls ??= [...this.apiCalls]).unshift(event.operation);
+            break;
+          }
           operations ??= [...this.operations];
           const at = operations.findIndex((o) => o.requestId === event.operation.requestId);
           if (at >= 0) operations[at] = event.operation;
@@ -227,6 +235,7 @@ export class FabricStore {
     if (deployments) this.deployments = deployments;
     if (instances) this.instances = instances;
     if (operations) this.operations = operations.slice(0, keptOperations);
+    if (apiCalls) this.apiCalls = apiCalls.slice(0, keptOperations);
     if (batch.records.length > 0) {
       this.records = [...batch.records.slice(-keptRecords).reverse(), ...this.records].slice(0, keptRecords);
       const timelines = new Map(this.timelines);

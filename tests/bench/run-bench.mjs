@@ -119,11 +119,9 @@ async function frames() {
   }
 }
 
-// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, loadBalancer, ready512, ready512At100x,
-// rss, logs, frames2048: the last also gives lag2048 and ready2048At10x), written to results-only.json.
-// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, ready512, nodes, ready512At100x, rss,
-// logs, frames2048: the last also gives lag2048 and ready2048At10x; lagByScale2048, ready10000, soak2048),
-// written to results-only.json.
+// `npm run bench -- --only ready512,rss`: only the named figures (hostStart, loadBalancer, heartbeatCost, ready512,
+// nodes, ready512At100x, rss, logs, frames2048: the last also gives lag2048 and ready2048At10x; lagByScale2048,
+// ready10000, soak2048), written to results-only.json.
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
 

@@ -14,9 +14,9 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => serve?.stop());
 
-function post(url: string, token: string, caPem: string, body: string): Promise<{ status: number; requestId: string }> {
+function call(method: 'GET' | 'POST', url: string, token: string, caPem: string, body = ''): Promise<{ status: number; requestId: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: 'POST', ca: caPem, headers: { 'x-ms-version': '2017-01-01', Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' } }, (res) => {
+    const req = httpsRequest(url, { method, ca: caPem, headers: { 'x-ms-version': '2017-01-01', Authorization: `Bearer ${token}`, 'Content-Type': 'application/xml' } }, (res) => {
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: String(res.headers['x-ms-request-id']) }));
     });
@@ -50,7 +50,8 @@ test('the panel shows the API, downloads the publish settings, and API calls sho
   await panel.getByRole('button', { name: 'Close' }).click();
 
   const caPem = readFileSync(join(folder, 'ca.pem'), 'utf8');
-  const created = await post(
+  const created = await call(
+    'POST',
     `${serve.managementUrl}/${subscriptionId}/services/hostedservices`,
     token,
     caPem,
@@ -60,4 +61,14 @@ test('the panel shows the API, downloads the publish settings, and API calls sho
   const activity = page.getByRole('region', { name: 'Activity' });
   await expect(activity.locator(`[data-request-id="${created.requestId}"]`)).toBeVisible();
   await expect(activity).toContainText('CreateHostedService fromtools');
+
+  // A read starts no operation: it is listed as an API call, which the user can hide.
+  const read = await call('GET', `${serve.managementUrl}/${subscriptionId}/services/hostedservices`, token, caPem);
+  expect(read.status).toBe(200);
+  const readRow = activity.locator('li', { has: page.locator(`[data-request-id="${read.requestId}"]`) });
+  await expect(readRow).toContainText('Succeeded GET /services/hostedservices → 200');
+  await activity.screenshot({ path: 'test-results/screenshots/activity-api-calls.png' });
+  await activity.getByRole('checkbox', { name: /API calls/ }).uncheck();
+  await expect(readRow).toHaveCount(0);
+  await expect(activity.locator(`[data-request-id="${created.requestId}"]`)).toBeVisible();
 });

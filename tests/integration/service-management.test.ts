@@ -185,6 +185,28 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect(oldest.status).toBe(200);
   });
 
+  it('shows every call in the operations list with its request id: reads, refusals, and the operations calls start', async () => {
+    const calls = () => fabric.getSnapshot().then((s) => s.operations);
+    const read = await rest(api(alice, '/services/hostedservices'), { caPem, ...asAlice });
+    const badVersion = await rest(api(alice, '/locations'), { caPem, ...asAlice, version: '2018-01-01' });
+    const unknownUri = await rest(api(alice, '/services/nothing'), { caPem, ...asAlice });
+    const listed = await calls();
+    const byId = (answer: { headers: Record<string, unknown> }) => listed.find((o) => o.requestId === answer.headers['x-ms-request-id']);
+    expect(byId(read)).toMatchObject({ kind: 'ApiCall', target: 'GET /services/hostedservices', status: 'Succeeded', detail: '→ 200', error: null });
+    expect(byId(badVersion)).toMatchObject({ kind: 'ApiCall', target: 'GET /locations', status: 'Failed', detail: '→ 400' });
+    expect(byId(badVersion)!.error).toMatch(/^MissingOrIncorrectVersionHeader: .*2018-01-01/);
+    expect(byId(unknownUri)).toMatchObject({ kind: 'ApiCall', status: 'Failed', detail: '→ 404' });
+
+    // A call that starts an operation is listed once, as that operation.
+    const body = '<CreateHostedService xmlns="http://schemas.microsoft.com/windowsazure"><ServiceName>listed</ServiceName><Label>bA==</Label><Location>Local</Location></CreateHostedService>';
+    const created = await rest(api(alice, '/services/hostedservices'), { method: 'POST', body, caPem, ...asAlice });
+    const entries = (await calls()).filter((o) => o.requestId === created.headers['x-ms-request-id']);
+    expect(entries.map((o) => [o.kind, o.status])).toEqual([['CreateHostedService', 'Succeeded']]);
+    // A read is not an operation: Get Operation Status does not know its request id.
+    const status = await rest(api(alice, `/operations/${String(read.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
+    expect([status.status, errorOf(status.body).code]).toEqual([404, 'ResourceNotFound']);
+  });
+
   it('keeps subscriptions apart: another subscription sees none of the services and cannot reach them', async () => {
     await createService('alices');
     const bobs = { cert: { certificatePem: bob.certificatePem, keyPem: bob.keyPem } };
@@ -252,12 +274,15 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     }, 60_000);
 
     const suspend = `<UpdateDeploymentStatus xmlns="http://schemas.microsoft.com/windowsazure"><Status>Suspended</Status></UpdateDeploymentStatus>`;
+    // The clock stands still while the second call comes: at 1000x a suspend could end before it on a busy machine.
+    await fabric.setClock({ paused: true });
     const running = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=status'), { method: 'POST', caPem, ...asAlice, body: suspend });
     expect(running.status).toBe(202);
     const meanwhile = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/roleinstances/WorkerRole1_IN_0?comp=reboot'), { method: 'POST', caPem, ...asAlice });
     expect([meanwhile.status, errorOf(meanwhile.body).code]).toEqual([409, 'ConflictError']);
     expect(errorOf(meanwhile.body).message).toContain(`x-ms-requestid ${String(running.headers['x-ms-request-id'])}`);
     expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === meanwhile.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebootRoleInstance', status: 'Failed' });
+    await fabric.setClock({ paused: false });
 
     // A Manual rollback is not emulated yet: refused by name, and shown as a failed operation.
     const rollback = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=rollback'), {
