@@ -88,7 +88,7 @@ export const fabricCommandArgs = {
     })
     .refine((d) => (d.sample === undefined) !== (d.packageId === undefined), 'give either sample or packageId'),
   swapDeployment: z.strictObject({ serviceName: name }),
-  rollbackUpgrade: z.strictObject({ deploymentId: name }),
+  rollbackUpgrade: z.strictObject({ deploymentId: name, mode: z.enum(['Auto', 'Manual']).optional() }),
   platformUpdate: z.strictObject({ deploymentId: name }),
   walkUpgradeDomain: z.strictObject({ deploymentId: name, upgradeDomain: z.number().int('an upgrade domain is a whole number').min(0).max(19, 'upgrade domains are 0-19') }),
   sendInstanceRequest: z.strictObject({

@@ -9,6 +9,7 @@ import type { PhaseTimings } from './timings';
 import type { RoleModel, ValidationDiagnostic, VmSize } from './service-model';
 import { logCommandNames, type LogCommands } from './log-api';
 import type { FabricRecord, OperationKind, OperationStatus } from './session-records';
+import type { FabricErrorCode } from './fabric-errors';
 
 export type { CommandRequest, DeployRequest, FaultRequest, InstanceRequest, TrafficRequest } from './api-schema';
 export { trafficBounds } from './traffic-bounds';
@@ -107,6 +108,10 @@ export interface UpgradeStatusView {
   upgradeDomainCount: number;
   /** Domains already walked, in order (a progress bar: walked / upgradeDomainCount). */
   walked: number[];
+  /** The walk changes the configuration, not the package (Change Deployment Configuration by upgrade domain). */
+  configuration?: boolean;
+  /** A rollback's walk back: the domains the upgrade or change had walked return to what ran before. */
+  rollingBack?: boolean;
 }
 
 /** One input endpoint on the deployment's VIP: Vip and Port as the Service Management API names them. */
@@ -196,6 +201,8 @@ export interface OperationView {
   target: string;
   status: OperationStatus;
   error: string | null;
+  /** The code of the refusal that failed it, where the fabric refused it (the Service Management API's error code). */
+  errorCode?: FabricErrorCode;
   startedAt: number;
   endedAt: number | null;
   /** 0..1 while an operation that can tell (an export) runs. */

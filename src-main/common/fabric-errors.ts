@@ -269,6 +269,8 @@ export const FabricErrors = {
   manualConfigurationScales: (deploymentId: string, roleName: string, requestId?: string) =>
     new FabricError('BadRequest', `A configuration that changes ${roleName}'s instance count cannot be walked in Manual mode on ${deploymentId}: use Auto or Simultaneous, or change the count first.`, requestId),
   noUpgradeInProgress: (deploymentId: string, requestId?: string) => new FabricError('Conflict', `Deployment ${deploymentId} has no upgrade in progress.`, requestId),
+  rollbackTooLate: (deploymentId: string, requestId?: string) =>
+    new FabricError('Conflict', `Deployment ${deploymentId}'s upgrade has walked every upgrade domain: there is nothing left to roll back (Azure allows a rollback only while some domain has not taken the change).`, requestId),
   upgradeNotManual: (deploymentId: string, mode: string, requestId?: string) =>
     new FabricError('Conflict', `The upgrade of deployment ${deploymentId} is in ${mode} mode; only a Manual upgrade is walked one upgrade domain at a time.`, requestId),
   upgradeDomainNotFound: (domain: number, count: number, requestId?: string) =>

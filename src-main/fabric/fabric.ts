@@ -316,7 +316,7 @@ export class Fabric implements FabricApi {
 
   async rollbackUpgrade(request: CommandRequest<'rollbackUpgrade'>): Promise<OperationRef> {
     this.assertOpen();
-    return this.frontEnd.rollbackUpgrade(request.deploymentId);
+    return this.frontEnd.rollbackUpgrade(request.deploymentId, undefined, request.mode);
   }
 
   async platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef> {

@@ -17,7 +17,7 @@ import type { PackageStore } from './package-store';
 import type { PackageReadResult } from '../package/index';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
 import { DeploymentLocks, type DeploymentLease } from './deployment-lock';
-import { checkUpgrade, UpgradeWalk } from './upgrade-walk';
+import { checkUpgrade, UpgradeWalk, type UpgradeTarget } from './upgrade-walk';
 import { instanceSpecOf } from './placement';
 
 /** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
@@ -42,11 +42,18 @@ interface Upgrade {
   walked: Promise<void> | null;
   /** The configuration version the upgrade rolls out (a rollback rolls out the next one, with the old package). */
   version: number;
-  /** A rollback has taken over the upgrade. */
+  /** A rollback has taken over the upgrade: `walk` is now its walk back. */
   rollingBack?: boolean;
-  /** A Manual configuration change walked like an upgrade (its lock admits no rollback: there is no package to go back to). */
+  /** A configuration change walked like an upgrade. */
   configuration?: boolean;
+  /** Walk one domain's instances back to what they ran before, as configuration `version`. */
+  back(instanceIds: string[], version: number, requestId: string): Promise<void>;
+  /** A rollback's first step: the deployment's model takes back what the change had given it (a configuration's values). */
+  undo?(): void;
 }
+
+/** The lock an upgrade or a configuration change walked by domain holds: its walks and a rollback go on under it. */
+const upgradeAdmits: readonly OperationKind[] = ['WalkUpgradeDomain', 'RollbackUpdateOrUpgrade'];
 
 interface Deployment {
   view: DeploymentView;
@@ -58,9 +65,8 @@ interface Deployment {
   definition: PackageReadResult['definition'];
   /** The version of the configuration the instances run: C:\Config\<deploymentID>.<role>.<version>.xml. */
   configurationVersion: number;
+  /** An in-place upgrade, or a configuration change walking the upgrade domains (the deployment's UpgradeStatus). */
   upgrade: Upgrade | null;
-  /** A configuration change walking the upgrade domains (shown as the deployment's UpgradeStatus meanwhile). */
-  configurationWalk?: UpgradeWalk | null;
 }
 
 export class FrontEnd {
@@ -132,7 +138,7 @@ export class FrontEnd {
       this.network?.detach(view.id);
       this.events.publish({ type: 'deployment-removed', id: view.id });
       lease.release();
-      this.operations.end(deployment.operation, toErrorInfo(error).message);
+      this.operations.end(deployment.operation, toErrorInfo(error));
       return { requestId: deployment.operation.requestId, deploymentId: view.id };
     }
     // As in Azure, the deployment is Running once created; its instances report their own progress.
@@ -200,7 +206,7 @@ export class FrontEnd {
     } catch (error) {
       // The refusal is an operation of its own, failed, as the Service Management API reports it.
       const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId);
-      this.operations.end(operation, toErrorInfo(error).message);
+      this.operations.end(operation, toErrorInfo(error));
       throw error;
     }
     const growth = changes.reduce((sum, c) => {
@@ -213,81 +219,79 @@ export class FrontEnd {
       const resized = changes.find((c) => c.instanceCount !== deployment.controller.instancesOf(deploymentId, c.roleName).length);
       if (resized) {
         const error = FabricErrors.manualConfigurationScales(deploymentId, resized.roleName, requestId);
-        this.operations.end(this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, 'Manual mode'), error.message);
+        this.operations.end(this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, 'Manual mode'), error.toInfo());
         throw error;
       }
     }
     const version = ++deployment.configurationVersion;
-    const apply = (only?: ReadonlySet<string>) => Promise.all(changes.map((change) => deployment.controller.changeConfiguration(deploymentId, change.roleName, change.settings, version, requestId, only)));
-    const takeValues = () => {
-      this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: ${describeChanges(changes)}.`, requestId);
-      for (const change of changes) {
-        const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
-        role.settings = role.settings.map((s) => ({ ...s, value: change.settings[s.name] ?? s.value }));
-        role.certificates = change.certificates;
+    const controller = deployment.controller;
+    const settingsOf = (role: RoleModel) => Object.fromEntries(role.settings.map((s) => [s.name, s.value]));
+    const roleOf = (name: string) => deployment.model.roles.find((r) => r.name === name)!;
+    // What a rollback gives back: each changed role's values and certificates as they were.
+    const before = changes.map((c) => ({ roleName: c.roleName, settings: settingsOf(roleOf(c.roleName)), certificates: roleOf(c.roleName).certificates }));
+    const apply = (values: { roleName: string; settings: Record<string, string> }[], as: number, id: string, only?: ReadonlySet<string>) =>
+      Promise.all(values.map((v) => controller.changeConfiguration(deploymentId, v.roleName, v.settings, as, id, only))).then(() => undefined);
+    const takeValues = (values: { roleName: string; settings: Record<string, string>; certificates: RoleModel['certificates'] }[]) => {
+      for (const v of values) {
+        const role = roleOf(v.roleName);
+        role.settings = role.settings.map((s) => ({ ...s, value: v.settings[s.name] ?? s.value }));
+        role.certificates = v.certificates;
       }
       deployment.view.roles = roleViews(deployment.model);
       this.publish(deployment);
     };
-    if (mode === 'Manual') return this.changeConfigurationManually(deployment, takeValues, apply, version, requestId);
-    return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
-      takeValues();
-      if (mode === 'Simultaneous') await apply();
-      else {
-        // As Azure walks it: one upgrade domain takes the new configuration (Changing, Changed, a recycle where
-        // role code cancels) before the next; the deployment shows the walk as its UpgradeStatus.
-        const walk: UpgradeWalk = new UpgradeWalk('Auto', {
-          instances: () => deployment.controller.instancesOf(deploymentId),
-          hold: () => undefined,
-          drained: () => Promise.resolve(),
-          upgrade: async (ids) => {
-            this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, requestId);
-            await apply(new Set(ids));
-          },
-          changed: () => this.publish(deployment),
-        });
-        deployment.configurationWalk = walk;
-        try {
-          await walk.walkAll();
-        } finally {
-          deployment.configurationWalk = null;
-          this.publish(deployment);
-        }
-      }
-      await Promise.all(
-        changes.map(async (change) => {
-          const role = deployment.model.roles.find((r) => r.name === change.roleName)!;
-          const now = deployment.controller.instancesOf(deploymentId, change.roleName).length;
-          if (change.instanceCount !== now) await this.scaleRole(deployment, role, change.instanceCount, requestId);
-        }),
-      );
-    }, requestId);
-  }
-
-  /**
-   * Change Deployment Configuration in Manual mode: the new values are taken, and each upgrade domain gets them
-   * when the user walks it (walkUpgradeDomain), as an in-place upgrade's domains are walked; the operation ends
-   * once it is set up, and the deployment's lock admits only the walks until the last domain.
-   */
-  private changeConfigurationManually(deployment: Deployment, takeValues: () => void, apply: (only: ReadonlySet<string>) => Promise<unknown>, version: number, requestId: string): OperationRef {
-    const deploymentId = deployment.view.id;
-    const lease = this.locks.acquire(deploymentId, 'ChangeDeploymentConfiguration', requestId, ['WalkUpgradeDomain']);
-    const walk: UpgradeWalk = new UpgradeWalk('Manual', {
-      instances: () => deployment.controller.instancesOf(deploymentId),
+    const scale = () =>
+      Promise.all(changes.filter((c) => c.instanceCount !== controller.instancesOf(deploymentId, c.roleName).length).map((c) => this.scaleRole(deployment, roleOf(c.roleName), c.instanceCount, requestId)));
+    this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId} (${mode}): ${describeChanges(changes)}.`, requestId);
+    if (mode === 'Simultaneous') {
+      return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
+        takeValues(changes);
+        await apply(changes, version, requestId);
+        await scale();
+      }, requestId, 'Simultaneous mode');
+    }
+    // As Azure walks it: one upgrade domain takes the new configuration (Changing, Changed, a recycle where role
+    // code cancels) before the next, Auto by itself, Manual as the user walks each; a rollback walks back the
+    // domains that took it. The instances stay in rotation: a configuration change does not stop them.
+    const lease = this.locks.acquire(deploymentId, 'ChangeDeploymentConfiguration', requestId, upgradeAdmits);
+    const walk: UpgradeWalk = new UpgradeWalk(mode, {
+      instances: () => controller.instancesOf(deploymentId),
       hold: () => undefined,
       drained: () => Promise.resolve(),
       upgrade: async (ids) => {
-        this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, requestId);
-        await apply(new Set(ids));
+        const id = upgrade.walking?.requestId ?? requestId;
+        this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, id);
+        await apply(changes, version, id, new Set(ids));
       },
       changed: () => this.publish(deployment),
     });
-    takeValues();
-    deployment.upgrade = { walk, lease, model: deployment.model, definition: deployment.definition, walking: null, walked: null, version, configuration: true };
-    const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, `Manual mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
+    walk.status.configuration = true;
+    const upgrade: Upgrade = {
+      walk,
+      lease,
+      model: deployment.model,
+      definition: deployment.definition,
+      walking: null,
+      walked: null,
+      version,
+      configuration: true,
+      back: (ids, as, id) => apply(before, as, id, new Set(ids)),
+      undo: () => takeValues(before),
+    };
+    deployment.upgrade = upgrade;
+    takeValues(changes);
+    const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, `${mode} mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
     deployment.operation = operation;
-    this.publish(deployment);
-    this.operations.end(operation, null);
+    if (mode === 'Manual') {
+      // Set up: the user walks each domain (walkUpgradeDomain); the lock admits only the walks and a rollback.
+      this.publish(deployment);
+      this.operations.end(operation, null);
+    } else {
+      this.walkUpgrade(deployment, upgrade, operation, async () => {
+        await walk.walkAll();
+        if (!upgrade.rollingBack) await scale();
+      });
+    }
     return { requestId, deploymentId };
   }
 
@@ -309,19 +313,24 @@ export class FrontEnd {
       checkUpgrade(deployment.model, model, requestId);
     } catch (error) {
       // The refusal is an operation of its own, failed, as the Service Management API reports it.
-      this.operations.end(this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode`), toErrorInfo(error).message);
+      this.operations.end(this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode`), toErrorInfo(error));
       throw error;
     }
-    const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, ['WalkUpgradeDomain', 'RollbackUpdateOrUpgrade']);
+    const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, upgradeAdmits);
     const version = ++deployment.configurationVersion;
-    const walk = new UpgradeWalk(request.mode, {
-      instances: () => deployment.controller.instancesOf(deploymentId),
-      hold: (ids, held) => deployment.controller.holdOutOfRotation(ids, held),
-      drained: (ids) => this.network?.drained(ids) ?? Promise.resolve(),
-      upgrade: (ids) => deployment.controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), deployment.upgrade?.walking?.requestId ?? requestId),
-      changed: () => this.publish(deployment),
-    });
-    const upgrade: Upgrade = { walk, lease, model, definition: this.packages.definitionFor(request), walking: null, walked: null, version };
+    const controller = deployment.controller;
+    const walk = new UpgradeWalk(request.mode, this.packageWalkTarget(deployment, (ids) => controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), upgrade.walking?.requestId ?? requestId)));
+    const upgrade: Upgrade = {
+      walk,
+      lease,
+      model,
+      definition: this.packages.definitionFor(request),
+      walking: null,
+      walked: null,
+      version,
+      // Back to the package the deployment runs (deployment.model: an upgrade takes the new one only when complete).
+      back: (ids, as, id) => controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, deployment.model, as), id),
+    };
     deployment.upgrade = upgrade;
     const operation = this.operations.start('UpgradeDeployment', deploymentId, requestId, deploymentId, `${request.mode} mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
     deployment.operation = operation;
@@ -354,7 +363,7 @@ export class FrontEnd {
     if (production && staging) {
       const difference = endpointDifference(production.model, staging.model);
       if (difference) {
-        this.operations.end(this.operations.start('SwapDeployment', serviceName, requestId, staging.view.id), FabricErrors.swapEndpointsDiffer(serviceName, production.view.id, staging.view.id, difference).message);
+        this.operations.end(this.operations.start('SwapDeployment', serviceName, requestId, staging.view.id), FabricErrors.swapEndpointsDiffer(serviceName, production.view.id, staging.view.id, difference).toInfo());
         throw FabricErrors.swapEndpointsDiffer(serviceName, production.view.id, staging.view.id, difference, requestId);
       }
     }
@@ -377,7 +386,7 @@ export class FrontEnd {
       this.logs?.frontEnd.write('INFO', `VIP swap of ${serviceName}: ${both.map((d) => `${d.view.id} is now ${d.view.slot} (VIP ${d.view.vip})`).join('; ')}.`, requestId);
       this.operations.end(operation, null);
     } catch (error) {
-      this.operations.end(operation, toErrorInfo(error).message);
+      this.operations.end(operation, toErrorInfo(error));
       throw error;
     } finally {
       for (const lease of leases) lease.release();
@@ -425,46 +434,71 @@ export class FrontEnd {
   }
 
   /**
-   * Rollback Update Or Upgrade: an in-place upgrade in progress stops after the domain under way, and the domains
-   * it walked are walked back to the package the deployment ran before, one after the other (Auto), each out of
-   * rotation while its instances restart. The deployment keeps its old package; the lock is let go at the end.
+   * Rollback Update Or Upgrade: an in-place upgrade or a configuration change walked by domain stops after the
+   * domain under way, and the domains it walked return to what the deployment ran before (the old package, the
+   * old values): one after the other by themselves (Auto), or as the user walks each (Manual: one Walk Upgrade
+   * Domain per domain, from 0). Allowed while some domain has not taken the change, as Azure allows it. The
+   * deployment keeps what it ran before; the lock is let go once the last domain is walked back.
    */
-  rollbackUpgrade(deploymentId: string, chosenId?: string): OperationRef {
+  rollbackUpgrade(deploymentId: string, chosenId?: string, mode: 'Auto' | 'Manual' = 'Auto'): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
     this.assertIdle(deployment, 'RollbackUpdateOrUpgrade', requestId);
     const upgrade = deployment.upgrade;
-    if (!upgrade || upgrade.rollingBack) {
-      const error = upgrade ? FabricErrors.operationInProgress(deploymentId, 'RollbackUpdateOrUpgrade', upgrade.lease.holder.requestId, requestId) : FabricErrors.noUpgradeInProgress(deploymentId, requestId);
-      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId), error.message);
-      throw error;
+    const refusal = !upgrade
+      ? FabricErrors.noUpgradeInProgress(deploymentId, requestId)
+      : upgrade.rollingBack
+        ? FabricErrors.operationInProgress(deploymentId, 'RollbackUpdateOrUpgrade', upgrade.lease.holder.requestId, requestId)
+        : upgrade.walk.done
+          ? FabricErrors.rollbackTooLate(deploymentId, requestId)
+          : null;
+    if (refusal || !upgrade) {
+      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode`), refusal!.toInfo());
+      throw refusal!;
     }
     upgrade.rollingBack = true;
     upgrade.walk.stop();
-    const operation = this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `of ${upgrade.lease.holder.kind} ${upgrade.lease.holder.requestId}`);
+    const what = upgrade.configuration ? `configuration version ${upgrade.version}` : `the upgrade to ${upgrade.model.name}`;
+    const operation = this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode, of ${upgrade.lease.holder.kind} ${upgrade.lease.holder.requestId}`);
     deployment.operation = operation;
     this.setStatus(deployment, 'RunningTransitioning');
-    const controller = deployment.controller;
+    upgrade.undo?.();
     const version = ++deployment.configurationVersion;
-    const walkBack = async () => {
+    /** Resolves true when a Manual walk back is set up and waits for the user's walks. */
+    const setUp = async (): Promise<boolean> => {
       await upgrade.walked;
-      const domains = [...upgrade.walk.status.walked];
-      this.logs?.frontEnd.write('INFO', `Rolling back the upgrade of ${deploymentId}: upgrade domain(s) ${domains.join(', ') || 'none'} return to ${deployment.model.name}.`, requestId);
-      for (const domain of domains) {
-        const ids = controller.instancesOf(deploymentId).filter((i) => i.upgradeDomain === domain).map((i) => i.id);
-        controller.holdOutOfRotation(ids, true);
-        try {
-          await (this.network?.drained(ids) ?? Promise.resolve());
-          await controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, deployment.model, version), requestId);
-        } finally {
-          controller.holdOutOfRotation(ids, false);
-        }
-        upgrade.walk.status.walked = upgrade.walk.status.walked.filter((d) => d !== domain);
-        this.publish(deployment);
-      }
+      const domains = upgrade.walk.status.walked.length;
+      this.logs?.frontEnd.write('INFO', `Rolling back ${what} of ${deploymentId} (${mode}): ${domains} upgrade domain(s) to walk back${domains === 0 ? ' (none had taken it)' : ''}.`, requestId);
+      if (domains === 0) return false;
+      const backTarget = upgrade.configuration ? { hold: () => undefined, drained: () => Promise.resolve() } : this.packageWalkTarget(deployment, () => Promise.resolve());
+      const back: UpgradeWalk = new UpgradeWalk(
+        mode,
+        {
+          ...backTarget,
+          instances: () => deployment.controller.instancesOf(deploymentId),
+          upgrade: (ids) => {
+            const id = upgrade.walking?.requestId ?? requestId;
+            this.logs?.frontEnd.write('INFO', `Rolling back ${what} of ${deploymentId}: upgrade domain ${back.status.currentUpgradeDomain} (${ids.length} instance(s)) returns to what it ran before.`, id);
+            return upgrade.back(ids, version, id);
+          },
+          changed: () => this.publish(deployment),
+        },
+        domains,
+      );
+      back.status.configuration = upgrade.configuration;
+      back.status.rollingBack = true;
+      upgrade.walk = back;
+      if (mode === 'Manual') return true;
+      await back.walkAll();
+      return false;
     };
-    walkBack().then(
-      () => this.endRollback(deployment, upgrade, operation, null),
+    setUp().then(
+      (waitsForWalks) => {
+        if (!waitsForWalks) return this.endRollback(deployment, upgrade, operation, null);
+        // Manual: set up; the walks go on under the lock until the last domain is back.
+        this.setStatus(deployment, 'Running');
+        this.operations.end(operation, null);
+      },
       (error: unknown) => this.endRollback(deployment, upgrade, operation, toErrorInfo(error).message),
     );
     return { requestId, deploymentId };
@@ -474,6 +508,18 @@ export class FrontEnd {
     this.finishUpgrade(deployment, upgrade, false);
     if (this.deployments.has(deployment.view.id)) this.setStatus(deployment, 'Running');
     this.operations.end(operation, error);
+  }
+
+  /** How a package walk treats a domain: out of rotation and drained of connections while `upgrade` restarts it. */
+  private packageWalkTarget(deployment: Deployment, upgrade: (ids: string[]) => Promise<void>): UpgradeTarget {
+    const controller = deployment.controller;
+    return {
+      instances: () => controller.instancesOf(deployment.view.id),
+      hold: (ids, held) => controller.holdOutOfRotation(ids, held),
+      drained: (ids) => this.network?.drained(ids) ?? Promise.resolve(),
+      upgrade,
+      changed: () => this.publish(deployment),
+    };
   }
 
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
@@ -489,7 +535,7 @@ export class FrontEnd {
     try {
       walked = upgrade.walk.walkDomain(upgradeDomain, requestId);
     } catch (error) {
-      this.operations.end(this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`), toErrorInfo(error).message);
+      this.operations.end(this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`), toErrorInfo(error));
       throw error;
     }
     const operation = this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`);
@@ -504,16 +550,18 @@ export class FrontEnd {
    */
   private walkUpgrade(deployment: Deployment, upgrade: Upgrade, operation: OperationView, work: () => Promise<void>): void {
     upgrade.walking = operation;
+    const walk = upgrade.walk;
     this.setStatus(deployment, 'RunningTransitioning');
     let settle: () => void = () => undefined;
     upgrade.walked = new Promise((resolve) => (settle = resolve));
     const ended = (error: string | null) => {
       upgrade.walking = null;
       settle();
-      // A rollback took over: it finishes the upgrade once it has walked back.
-      if (upgrade.rollingBack) return this.operations.end(operation, error ?? 'Stopped by a rollback after the upgrade domain under way; the domains walked return to the package before.');
+      // A rollback stopped this walk: it finishes the upgrade once it has walked back.
+      if (walk.isStopped) return this.operations.end(operation, error ?? 'Stopped by a rollback after the upgrade domain under way; the domains walked return to what ran before.');
       const gone = !this.deployments.has(deployment.view.id);
-      if (!gone && (error !== null || upgrade.walk.done)) this.finishUpgrade(deployment, upgrade, error === null);
+      // A walk back (Manual rollback) that is done leaves the deployment as it was; a forward one completes it.
+      if (!gone && (error !== null || walk.done)) this.finishUpgrade(deployment, upgrade, error === null && !upgrade.rollingBack);
       if (!gone) this.setStatus(deployment, 'Running');
       this.operations.end(operation, error);
     };
@@ -630,7 +678,7 @@ export class FrontEnd {
       (error: unknown) => {
         if (this.deployments.has(deployment.view.id) && deployment.view.status === during) this.setStatus(deployment, after ?? before);
         lease.release();
-        this.operations.end(operation, toErrorInfo(error).message);
+        this.operations.end(operation, toErrorInfo(error));
       },
     );
     return { requestId: operation.requestId, deploymentId: deployment.view.id };
@@ -686,7 +734,7 @@ export class FrontEnd {
   }
 
   private publish(deployment: Deployment): void {
-    const status = (deployment.upgrade?.walk ?? deployment.configurationWalk)?.status;
+    const status = deployment.upgrade?.walk.status;
     const upgradeStatus = status ? { ...status, walked: [...status.walked] } : null;
     deployment.view.upgradeStatus = upgradeStatus;
     this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model), upgradeStatus } });

@@ -3,7 +3,7 @@
 // the UI. Kept apart from RDFE so that anything that runs as an operation (the session exporter) is
 // tracked the same way.
 import { randomUUID } from 'node:crypto';
-import type { OperationKind, OperationView } from '../common/fabric-api';
+import type { FabricErrorInfo, OperationKind, OperationView } from '../common/fabric-api';
 import type { EventHub } from './event-hub';
 import type { FabricLogs } from './fabric-logs';
 
@@ -74,10 +74,12 @@ export class OperationTracker {
     return operation;
   }
 
-  /** Succeeded (`error` null) or Failed with the reason. */
-  end(operation: OperationView, error: string | null): void {
+  /** Succeeded (`error` null) or Failed with the reason (and its code, when the fabric refused it). */
+  end(operation: OperationView, failure: string | FabricErrorInfo | null): void {
+    const error = typeof failure === 'string' || failure === null ? failure : failure.message;
     operation.status = error ? 'Failed' : 'Succeeded';
     operation.error = error;
+    if (failure !== null && typeof failure !== 'string' && failure.code !== 'Internal') operation.errorCode = failure.code;
     operation.endedAt = this.now();
     this.logs?.frontEnd.write(error ? 'ERROR' : 'INFO', `${operation.kind} ${operation.target}: ${operation.status}${error ? `: ${error}` : '.'}`, operation.requestId);
     this.logs?.operation(operation, this.deployments.get(operation.requestId) || undefined);

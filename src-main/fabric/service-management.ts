@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { DeploymentView, InstanceView, OperationKind, OperationView, PackageView, Slot, UpgradeMode } from '../common/fabric-api';
-import { FabricErrors } from '../common/fabric-errors';
+import { FabricErrors, toErrorInfo } from '../common/fabric-errors';
 import { vmSizeCores, type ValidationDiagnostic } from '../common/service-model';
 import type { FabricLogs } from './fabric-logs';
 import type { FrontEnd } from './front-end';
@@ -303,8 +303,8 @@ export class ServiceManagement {
     });
   }
 
-  rollbackUpgrade(subscriptionId: string, deployment: ManagedDeployment, requestId: string): void {
-    this.attempt(subscriptionId, 'RollbackUpdateOrUpgrade', deployment.view.id, requestId, () => this.frontEnd.rollbackUpgrade(deployment.view.id, requestId));
+  rollbackUpgrade(subscriptionId: string, deployment: ManagedDeployment, mode: 'Auto' | 'Manual', requestId: string): void {
+    this.attempt(subscriptionId, 'RollbackUpdateOrUpgrade', deployment.view.id, requestId, () => this.frontEnd.rollbackUpgrade(deployment.view.id, requestId, mode));
   }
 
   walkUpgradeDomain(subscriptionId: string, deployment: ManagedDeployment, upgradeDomain: number, requestId: string): void {
@@ -393,7 +393,7 @@ export class ServiceManagement {
   /** The failed operation of a call refused before its operation started (the front end may have made one already). */
   private refused(kind: OperationKind, target: string, requestId: string, error: unknown): void {
     if (this.operation(requestId)) return;
-    this.operations.end(this.operations.start(kind, target, requestId), error instanceof Error ? error.message : String(error));
+    this.operations.end(this.operations.start(kind, target, requestId), toErrorInfo(error));
   }
 
   /** A synchronous call that changes something: an operation in the list, Succeeded or Failed as it ended. */
@@ -405,7 +405,7 @@ export class ServiceManagement {
       this.operations.end(operation, null);
       return result;
     } catch (error) {
-      this.operations.end(operation, error instanceof Error ? error.message : String(error));
+      this.operations.end(operation, toErrorInfo(error));
       throw error;
     }
   }

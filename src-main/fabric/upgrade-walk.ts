@@ -30,9 +30,16 @@ export class UpgradeWalk {
   constructor(
     mode: UpgradeMode,
     private readonly target: UpgradeTarget,
+    /** Walk only the first `domainCount` domains (a rollback walks back those an upgrade had walked). */
+    domainCount?: number,
   ) {
-    const domains = Math.max(1, ...target.instances().map((i) => i.upgradeDomain + 1));
+    const domains = domainCount ?? Math.max(1, ...target.instances().map((i) => i.upgradeDomain + 1));
     this.status = { upgradeType: mode, currentUpgradeDomainState: 'Before', currentUpgradeDomain: 0, upgradeDomainCount: domains, walked: [] };
+  }
+
+  /** A rollback stopped this walk. */
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   /** Every domain walked: the upgrade is complete. */

@@ -8,7 +8,7 @@ import type { ExportInfo } from '../common/log-api';
 import { readPfxCertificate, thumbprintOf } from './management-credentials';
 import type { ManagedDeployment, ServiceManagement } from '../fabric/service-management';
 import type { HostedService } from '../fabric/hosted-services';
-import { FabricErrors } from '../common/fabric-errors';
+import { FabricErrors, serviceManagementCodes } from '../common/fabric-errors';
 import { managementErrors } from './management-errors';
 import { base64Text, booleanText, extendedProperties, parseRequestXml, required, text, xmlDocument, type XmlElement } from './management-xml';
 import { fetchPackage } from './package-url';
@@ -151,9 +151,8 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
       case 'rollback': {
         const body = parseRequestXml(r.body, 'RollbackUpdateOrUpgrade');
         const mode = required(body, 'Mode', 'RollbackUpdateOrUpgrade');
-        if (mode === 'Manual') return refuse(sm, r, 'RollbackUpdateOrUpgrade', deployment.view.id, 'Rollback Update Or Upgrade in Manual mode');
-        if (mode !== 'Auto') throw FabricErrors.managementRequestInvalid(`<RollbackUpdateOrUpgrade><Mode> must be Auto or Manual, not "${mode}".`);
-        sm.rollbackUpgrade(sub, deployment, r.requestId);
+        if (mode !== 'Auto' && mode !== 'Manual') throw FabricErrors.managementRequestInvalid(`<RollbackUpdateOrUpgrade><Mode> must be Auto or Manual, not "${mode}".`);
+        sm.rollbackUpgrade(sub, deployment, mode, r.requestId);
         return accepted();
       }
       default:
@@ -395,7 +394,8 @@ function deploymentElement(service: HostedService, d: ManagedDeployment): XmlEle
     RoleList: { Role: v.roles.map((role) => ({ RoleName: role.name, OsVersion: '', RoleType: role.type === 'WebRole' ? 'WebRole' : 'WorkerRole' })) },
     SdkVersion: '2.9.6',
     Locked: d.locked,
-    RollbackAllowed: false,
+    // Azure allows a rollback while an upgrade or configuration change has domains left to walk.
+    RollbackAllowed: v.upgradeStatus !== undefined && v.upgradeStatus !== null && !v.upgradeStatus.rollingBack,
     CreatedTime: iso(v.createdAt),
     LastModifiedTime: iso(v.createdAt),
     ExtendedProperties: {},
@@ -433,7 +433,7 @@ function roleInstanceElement(i: InstanceView, vip: string | null): XmlElement {
 
 function operationXml(op: OperationView): string {
   const failed = op.status === 'Failed';
-  const code = failed ? failureCode(op.error ?? '') : undefined;
+  const code = failed ? (op.errorCode ? serviceManagementCodes[op.errorCode] : failureCode(op.error ?? '')) : undefined;
   return xmlDocument('Operation', {
     ID: op.requestId,
     Status: op.status,
@@ -442,7 +442,7 @@ function operationXml(op: OperationView): string {
   });
 }
 
-/** Operation errors are sentences; the code is read from what the sentence says went wrong. */
+/** A failure the fabric gave no code (work that went wrong, not a refusal): read from what the sentence says. */
 function failureCode(message: string): { code: string; status: number } {
   if (/does not emulate/.test(message)) return { code: 'NotImplemented', status: 501 };
   if (/Cancelled/.test(message)) return { code: 'ConflictError', status: 409 };

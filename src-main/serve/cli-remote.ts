@@ -36,6 +36,13 @@ async function connect(options: RemoteOptions): Promise<ManagementClient> {
   return new ManagementClient(subscription, ca);
 }
 
+/** --mode as the API spells it, whatever its case; a usage error names the modes taken. */
+function upgradeModeOf(text: string, modes: string[]): string {
+  const mode = modes.find((m) => m.toLowerCase() === text.toLowerCase());
+  if (!mode) throw new UsageError(`--mode must be ${modes.slice(0, -1).join(', ')} or ${modes.at(-1)}, not "${text}"`);
+  return mode;
+}
+
 function slotOf(text: string): string {
   const slot = text.toLowerCase();
   if (slot !== 'production' && slot !== 'staging') throw new UsageError(`--slot must be production or staging, not "${text}"`);
@@ -155,8 +162,7 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
     .action(async (service: string, pkg: string, cscfg: string, options: RemoteOptions & { mode: string; label?: string }) =>
       run(async (client) => {
         const slot = slotOf(options.slot);
-        const mode = ['Auto', 'Manual', 'Simultaneous'].find((m) => m.toLowerCase() === options.mode.toLowerCase());
-        if (!mode) throw new UsageError(`--mode must be Auto, Manual or Simultaneous, not "${options.mode}"`);
+        const mode = upgradeModeOf(options.mode, ['Auto', 'Manual', 'Simultaneous']);
         const configuration = await readFile(cscfg, 'utf8').catch((error: NodeJS.ErrnoException) => {
           throw new UsageError(`cannot read the configuration ${cscfg}: ${error.code ?? error.message}`);
         });
@@ -184,14 +190,16 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
       }, options)(),
     );
 
-  withConnection(program.command('rollback').description('roll back the in-place upgrade in progress: the upgrade domains it walked return to the package before'))
+  withConnection(program.command('rollback').description('roll back the upgrade or configuration change in progress: the upgrade domains it walked return to what ran before'))
     .argument('<service>', 'the hosted service')
     .option('--slot <slot>', 'production or staging', 'production')
+    .option('--mode <mode>', 'Auto (walk back by itself) or Manual (walk each domain back with `walk`)', 'Auto')
     .option('--json', 'print JSON')
-    .action(async (service: string, options: RemoteOptions) =>
+    .action(async (service: string, options: RemoteOptions & { mode: string }) =>
       run(async (client) => {
         const slot = slotOf(options.slot);
-        const body = xml('RollbackUpdateOrUpgrade', '<Mode>Auto</Mode><Force>false</Force>');
+        const mode = upgradeModeOf(options.mode, ['Auto', 'Manual']);
+        const body = xml('RollbackUpdateOrUpgrade', `<Mode>${mode}</Mode><Force>false</Force>`);
         await operate(client, 'POST', `/services/hostedservices/${encodeURIComponent(service)}/deploymentslots/${slot}/?comp=rollback`, body, `Roll back the upgrade of ${service} (${slot})`, options.json);
       }, options)(),
     );

@@ -57,3 +57,27 @@ test('roll back a Manual upgrade from its panel: the walked domain returns and t
   await expect(page.getByText(/Succeeded\s*RollbackUpdateOrUpgrade/)).toBeVisible();
   await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
 });
+
+test('roll back a Manual upgrade by hand: the walk back waits for each domain, shown on the map', async ({ page }) => {
+  const dashboard = new DashboardPage(page);
+  await dashboard.open(serve.url);
+  const deployment = dashboard.deployment('HelloWorker');
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+  await deployment.getByText('Upgrade in place').click();
+  await deployment.getByLabel('Upgrade mode').selectOption('Manual');
+  await deployment.getByLabel('Upgrade to sample').selectOption({ label: 'Hello worker' });
+  await deployment.getByRole('button', { name: 'Upgrade', exact: true }).click();
+  const progress = deployment.getByRole('progressbar', { name: 'Upgrade domains walked' });
+  await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
+  await expect(progress).toContainText('1 of 2 upgrade domain(s) walked', { timeout: 30_000 });
+  await deployment.getByLabel('Rollback mode').selectOption('Manual');
+  await deployment.getByRole('button', { name: 'Roll back' }).click();
+  await expect(progress).toContainText('Rollback of the upgrade (Manual): 0 of 1 upgrade domain(s) walked back', { timeout: 30_000 });
+  const map = deployment.getByRole('table', { name: 'Fault domain by upgrade domain map' });
+  await expect(map.locator('[data-walk="waiting"]')).toContainText('to roll back');
+  await expect(deployment.getByRole('button', { name: 'Roll back' })).toHaveCount(0);
+  await deployment.screenshot({ path: 'test-results/screenshots/manual-rollback.png' });
+  await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
+  await expect(progress).toHaveCount(0, { timeout: 30_000 });
+  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
+});

@@ -74,6 +74,15 @@ describe('fabric-lab upgrade and walk', () => {
     const back = await cli('rollback', 'clisvc');
     expect([back.code, back.out]).toEqual([0, expect.stringContaining('Roll back the upgrade of clisvc (production): Succeeded.')]);
     expect(JSON.parse((await cli('status', 'clisvc', '--json')).out)).toMatchObject({ status: 'Running', upgrade: null });
+    // Manual: the rollback is set up, and `walk` walks the domain back.
+    expect((await cli('upgrade', 'clisvc', sample, cscfg, '--mode', 'manual')).code).toBe(0);
+    expect((await cli('walk', 'clisvc', '0')).code).toBe(0);
+    const badMode = await cli('rollback', 'clisvc', '--mode', 'sideways');
+    expect([badMode.code, badMode.err]).toEqual([2, expect.stringContaining('--mode must be Auto or Manual, not "sideways"')]);
+    expect((await cli('rollback', 'clisvc', '--mode', 'manual')).code).toBe(0);
+    expect((await cli('status', 'clisvc')).out).toContain('upgrade domain 0 waits to be walked');
+    expect((await cli('walk', 'clisvc', '0')).code).toBe(0);
+    expect(JSON.parse((await cli('status', 'clisvc', '--json')).out)).toMatchObject({ status: 'Running', upgrade: null });
   }, 120_000);
 });
 

@@ -51,7 +51,9 @@ function service(version: string, extraRole = false): { packageUri: string; conf
 
 interface Deployment {
   status: string;
+  privateId: string;
   locked: boolean;
+  rollbackAllowed: boolean;
   label: string;
   upgradeStatus?: { upgradeType: string; currentUpgradeDomainState: string; currentUpgradeDomain: number };
   upgradeDomainCount: number;
@@ -111,8 +113,26 @@ describe('Upgrade Deployment through the Service Management API', () => {
     const walk1 = await call<{ status: string }>(client.deployments, 'walkUpgradeDomainByDeploymentSlot', 'walks', 'Production', { upgradeDomain: 1 });
     expect(walk1.status).toBe('Succeeded');
     d = await get();
+    expect(d).toMatchObject({ status: 'Running', locked: false, rollbackAllowed: false });
+    expect(d.upgradeStatus).toBeUndefined();
+
+    // Rollback in Manual mode: the domain walked goes back when it is walked again.
+    await call(client.deployments, 'upgradeBySlot', 'walks', 'Production', { mode: 'Manual', label: 'two-b', force: false, ...service('2b') });
+    await call(client.deployments, 'walkUpgradeDomainByDeploymentSlot', 'walks', 'Production', { upgradeDomain: 0 });
+    expect(await get()).toMatchObject({ rollbackAllowed: true, upgradeStatus: { upgradeType: 'Manual', currentUpgradeDomain: 1 } });
+    const rollback = await call<{ statusCode: number }>(client.deployments, 'rollbackUpdateOrUpgradeByDeploymentSlot', 'walks', 'Production', { mode: 'Manual', force: false });
+    expect(rollback.statusCode).toBe(202);
+    d = await waitFor('the rollback set up', async () => {
+      const now = await get();
+      return now.upgradeStatus?.currentUpgradeDomain === 0 && now.status === 'Running' && now;
+    });
+    expect(d).toMatchObject({ locked: true, rollbackAllowed: false, upgradeStatus: { upgradeType: 'Manual', currentUpgradeDomainState: 'Before', currentUpgradeDomain: 0 } });
+    await call(client.deployments, 'walkUpgradeDomainByDeploymentSlot', 'walks', 'Production', { upgradeDomain: 0 });
+    d = await get();
     expect(d).toMatchObject({ status: 'Running', locked: false });
     expect(d.upgradeStatus).toBeUndefined();
+    const versions = d.roleInstances.map((i) => readFileSync(join(fabric.sessionDir, 'instances', d.privateId, i.instanceName, 'E', 'approot', 'version.txt'), 'utf8'));
+    expect(versions).toEqual(['2', '2']);
 
     // Auto: one call, every domain walked, the instances Ready again.
     const third = await call<{ status: string }>(client.deployments, 'upgradeBySlot', 'walks', 'Production', { mode: 'Auto', label: 'three', force: true, ...service('3') });

@@ -258,7 +258,7 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect((await fabric.getSnapshot()).deployments.filter((d) => d.serviceName === 'bad')).toEqual([]);
   });
 
-  it('answers ConflictError for a second deployment in a taken slot and a second operation while one runs; refuses rollback by name', async () => {
+  it('answers ConflictError for a second deployment in a taken slot and a second operation while one runs; refuses a rollback with nothing to roll back', async () => {
     await createService('busy');
     const sample = pathToFileURL(sampleDir.pathname).href;
     const first = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production'), { method: 'POST', caPem, ...asAlice, body: createDeploymentXml({ name: 'one', packageUrl: sample }) });
@@ -284,18 +284,23 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
     expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === meanwhile.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebootRoleInstance', status: 'Failed' });
     await fabric.setClock({ paused: false });
 
-    // A Manual rollback is not emulated yet: refused by name, and shown as a failed operation.
-    const rollback = await rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=rollback'), {
-      method: 'POST',
-      caPem,
-      ...asAlice,
-      body: '<RollbackUpdateOrUpgrade xmlns="http://schemas.microsoft.com/windowsazure"><Mode>Manual</Mode><Force>false</Force></RollbackUpdateOrUpgrade>',
-    });
-    expect([rollback.status, errorOf(rollback.body).code]).toEqual([501, 'NotImplemented']);
+    // A rollback with no upgrade or configuration change to roll back: ConflictError, a failed operation; a Mode
+    // Azure does not have: BadRequest.
+    const rollbackIn = (mode: string) =>
+      rest(api(alice, '/services/hostedservices/busy/deploymentslots/production/?comp=rollback'), {
+        method: 'POST',
+        caPem,
+        ...asAlice,
+        body: `<RollbackUpdateOrUpgrade xmlns="http://schemas.microsoft.com/windowsazure"><Mode>${mode}</Mode><Force>false</Force></RollbackUpdateOrUpgrade>`,
+      });
+    const rollback = await rollbackIn('Manual');
+    expect([rollback.status, errorOf(rollback.body).code]).toEqual([409, 'ConflictError']);
     const refused = (await fabric.getSnapshot()).operations.find((o) => o.requestId === rollback.headers['x-ms-request-id']);
     expect(refused).toMatchObject({ kind: 'RollbackUpdateOrUpgrade', status: 'Failed' });
     const status = await rest(api(alice, `/operations/${String(rollback.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
-    expect(status.body).toMatch(/<Status>Failed<\/Status>.*<Code>NotImplemented<\/Code>/s);
+    expect(status.body).toMatch(/<Status>Failed<\/Status>.*<Code>ConflictError<\/Code>/s);
+    const sideways = await rollbackIn('Sideways');
+    expect([sideways.status, errorOf(sideways.body).code, errorOf(sideways.body).message]).toEqual([400, 'BadRequest', expect.stringContaining('Auto or Manual')]);
     // Bob cannot read Alice's operation.
     const bobs = await rest(api(bob, `/operations/${String(first.headers['x-ms-request-id'])}`), { caPem, cert: { certificatePem: bob.certificatePem, keyPem: bob.keyPem } });
     expect(bobs.status).toBe(404);

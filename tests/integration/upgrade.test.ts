@@ -1,13 +1,14 @@
 // Changing a running service the way Azure does (real host workers, 1000x): one operation at a time per
 // deployment, and in-place upgrades walking upgrade domains (Auto, Manual, Simultaneous) while the VIP keeps
 // serving: during an Auto upgrade of a role with three instances, no request through the load balancer fails.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, InstanceView, OperationView, UpgradeMode } from '../../src-main/common/fabric-api';
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { instanceFolder } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
 import { get, refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
 
@@ -311,12 +312,29 @@ describe('rollback of an in-place upgrade', () => {
     expect(await served()).toEqual(['before']);
     // Nothing left to roll back, and the deployment is free again.
     expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
+
+    // Manual: the rollback is set up, and each domain returns when the user walks it back.
+    await operation((await fabric.upgradeDeployment({ deploymentId: deployment.id, packageId: await openService('after', { count: 2, domains: 2 }), mode: 'Manual' })).requestId);
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId);
+    const manual = await fabric.rollbackUpgrade({ deploymentId: deployment.id, mode: 'Manual' });
+    expect(await operation(manual.requestId)).toMatchObject({ status: 'Succeeded', detail: expect.stringContaining('Manual mode') });
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: { upgradeType: 'Manual', rollingBack: true, upgradeDomainCount: 1, walked: [] } });
+    expect(await served()).toEqual(['after', 'before']);
+    // Only the domains the upgrade had walked are walked back; a second rollback is refused meanwhile.
+    expect(await refusal(fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('Upgrade domain 1 does not exist') });
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
+    expect(await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId)).toMatchObject({ status: 'Succeeded' });
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    await waitFor('both instances in rotation', async () => (await fabric.getTraffic()).endpoints.find((e) => e.deploymentId === deployment.id)?.instances.filter((i) => i.inRotation).length === 2);
+    expect(await served()).toEqual(['before']);
+    // Over a shell only Azure's rollback modes are taken.
+    expect(() => parseCommandArgs('rollbackUpgrade', { deploymentId: deployment.id, mode: 'Simultaneous' })).toThrow(/mode/);
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
 });
 
-describe('configuration change in Manual mode', () => {
-  it('takes each upgrade domain when it is walked, holds the deployment meanwhile, and is not rolled back', async () => {
+describe('configuration change in Manual mode, and rolled back', () => {
+  async function openManual(): Promise<{ deployment: DeploymentView; cscfg: (greeting: string, count?: number) => string }> {
     const dir = join(root, `pkg-${++packages}`);
     const csx = join(dir, 'Manual.csx');
     mkdirSync(join(csx, 'roles/Web/approot'), { recursive: true });
@@ -325,24 +343,65 @@ describe('configuration change in Manual mode', () => {
     const cscfg = (greeting: string, count = 2) => `<?xml version="1.0" encoding="utf-8"?>\n<ServiceConfiguration serviceName="Manual" xmlns="${ns}ServiceConfiguration"><Role name="Web"><Instances count="${count}" /><ConfigurationSettings><Setting name="Greeting" value="${greeting}" /></ConfigurationSettings></Role></ServiceConfiguration>`;
     writeFileSync(join(dir, 'ServiceConfiguration.cscfg'), cscfg('hello'));
     const { deployment } = await deployReady((await fabric.packages.openFromDisk(csx, join(dir, 'ServiceConfiguration.cscfg'))).packageId, 'production', 2);
+    return { deployment, cscfg };
+  }
+  /** How many instances of `deploymentId` the controller gave configuration `version`. */
+  async function applied(deployment: DeploymentView, version: number): Promise<number> {
+    const file = (await fabric.listLogs({ component: 'fabric-controller', poolId: deployment.poolId }))[0]!;
+    const lines = (await fabric.readLog({ file: file.file, fromLine: 0, count: 10_000 })).lines.filter((l) => l.includes(`Configuration version ${version} for`) && l.includes(deployment.id));
+    return lines.reduce((sum, l) => sum + Number(/for (\d+) instance/.exec(l)![1]), 0);
+  }
+  /** The Greeting an instance's guest agent wrote in C:\Config for `version`, or null when it never took that version. */
+  function greetingIn(deployment: DeploymentView, instance: string, version: number): string | null {
+    const file = join(instanceFolder(join(root, 'session'), deployment.id, instance), 'C', 'Config', `${deployment.id}.Web.${version}.xml`);
+    return existsSync(file) ? (/name="Greeting" value="([^"]*)"/.exec(readFileSync(file, 'utf8'))?.[1] ?? null) : null;
+  }
+  const greetingOf = async (deployment: DeploymentView) => (await snapshotOf(deployment.id)).deployment!.roles[0]!.settings.find((s) => s.name === 'Greeting')!.value;
 
+  it('takes each upgrade domain when it is walked, holds the deployment meanwhile, and walks back in Manual mode', async () => {
+    const { deployment, cscfg } = await openManual();
     expect(await refusal(fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('x', 3), mode: 'Manual' }))).toMatchObject({ code: 'BadRequest', message: expect.stringContaining('cannot be walked in Manual mode') });
     const change = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('bonjour'), mode: 'Manual' });
     expect(await operation(change.requestId)).toMatchObject({ status: 'Succeeded' });
-    expect((await snapshotOf(deployment.id)).deployment?.upgradeStatus).toMatchObject({ upgradeType: 'Manual', currentUpgradeDomain: 0, walked: [] });
-    expect(await refusal(fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 3 }))).toMatchObject({ code: 'Conflict' });
-    // Its lock admits only its walks: no rollback (Fabric Lab does not roll configuration changes back).
-    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`(ChangeDeploymentConfiguration, request ${change.requestId})`) });
-    const applied = async () => {
-      const file = (await fabric.listLogs({ component: 'fabric-controller', poolId: deployment.poolId }))[0]!;
-      return (await fabric.readLog({ file: file.file, fromLine: 0, count: 10_000 })).lines.filter((l) => l.includes('Configuration version 2 for') && l.includes(deployment.id)).length;
-    };
-    expect(await applied()).toBe(0);
+    expect((await snapshotOf(deployment.id)).deployment?.upgradeStatus).toMatchObject({ upgradeType: 'Manual', configuration: true, currentUpgradeDomain: 0, walked: [] });
+    expect(await refusal(fabric.changeInstanceCount({ deploymentId: deployment.id, roleName: 'Web', count: 3 }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining(`(ChangeDeploymentConfiguration, request ${change.requestId})`) });
+    expect(await applied(deployment, 2)).toBe(0);
     await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId);
-    expect(await applied()).toBe(1);
-    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 1 })).requestId);
-    expect(await applied()).toBe(2);
+    expect(await applied(deployment, 2)).toBe(1);
+    expect(greetingIn(deployment, 'Web_IN_0', 2)).toBe('bonjour');
+
+    // Rolled back by hand: the deployment's values are the old ones at once; the domain that took the change
+    // gets them back (as configuration version 3) when it is walked back; the other never took it.
+    const rollback = await fabric.rollbackUpgrade({ deploymentId: deployment.id, mode: 'Manual' });
+    expect(await operation(rollback.requestId)).toMatchObject({ status: 'Succeeded' });
+    expect((await snapshotOf(deployment.id)).deployment?.upgradeStatus).toMatchObject({ upgradeType: 'Manual', configuration: true, rollingBack: true, upgradeDomainCount: 1, walked: [] });
+    expect(await greetingOf(deployment)).toBe('hello');
+    expect(await applied(deployment, 3)).toBe(0);
+    await operation((await fabric.walkUpgradeDomain({ deploymentId: deployment.id, upgradeDomain: 0 })).requestId);
+    expect(await applied(deployment, 3)).toBe(1);
+    expect(greetingIn(deployment, 'Web_IN_0', 3)).toBe('hello');
+    expect(greetingIn(deployment, 'Web_IN_1', 2)).toBeNull();
     expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('no upgrade in progress') });
+    await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
+  });
+
+  it('an Auto change rolled back stops after the domain under way and walks it back', async () => {
+    const { deployment, cscfg } = await openManual();
+    const change = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('bonjour') });
+    // At once: the walk is in upgrade domain 0, waiting for its instance to take the change.
+    const rollback = await fabric.rollbackUpgrade({ deploymentId: deployment.id });
+    expect(await operation(change.requestId)).toMatchObject({ status: 'Failed', error: expect.stringContaining('Stopped by a rollback') });
+    expect(await operation(rollback.requestId)).toMatchObject({ status: 'Succeeded', kind: 'RollbackUpdateOrUpgrade' });
+    expect(await applied(deployment, 2)).toBe(1);
+    expect(await applied(deployment, 3)).toBe(1);
+    expect(greetingIn(deployment, 'Web_IN_0', 3)).toBe('hello');
+    expect(await greetingOf(deployment)).toBe('hello');
+    expect((await snapshotOf(deployment.id)).deployment).toMatchObject({ status: 'Running', upgradeStatus: null });
+    // A Simultaneous change holds no walk: there is nothing to roll back once it is under way.
+    const all = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg('hola'), mode: 'Simultaneous' });
+    expect(await refusal(fabric.rollbackUpgrade({ deploymentId: deployment.id }))).toMatchObject({ code: 'Conflict' });
+    expect(await operation(all.requestId)).toMatchObject({ status: 'Succeeded' });
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
 });
