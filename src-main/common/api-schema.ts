@@ -90,6 +90,9 @@ export const fabricCommandArgs = {
   swapDeployment: z.strictObject({ serviceName: name }),
   rollbackUpgrade: z.strictObject({ deploymentId: name, mode: z.enum(['Auto', 'Manual']).optional() }),
   platformUpdate: z.strictObject({ deploymentId: name }),
+  setPlatformUpdateSchedule: z.strictObject({
+    everyHours: z.number().min(0.1, 'platform updates come at most every 0.1 emulated hours').max(8760, 'platform updates come at least once a year (8760 hours)').nullable(),
+  }),
   walkUpgradeDomain: z.strictObject({ deploymentId: name, upgradeDomain: z.number().int('an upgrade domain is a whole number').min(0).max(19, 'upgrade domains are 0-19') }),
   sendInstanceRequest: z.strictObject({
     instanceId: name,

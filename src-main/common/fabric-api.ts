@@ -252,6 +252,15 @@ export interface FabricSnapshot {
   history: ChartSample[];
   /** The subscription's core quota; the deployments' roles (instances x VM size) say how much is used. */
   coreQuota: number;
+  /** Scheduled planned maintenance (setPlatformUpdateSchedule). */
+  platformUpdates: PlatformUpdateScheduleView;
+}
+
+/** Scheduled platform updates: how often (emulated hours; null: only when asked) and when the next round is due. */
+export interface PlatformUpdateScheduleView {
+  everyHours: number | null;
+  /** Emulated time of the next round, or null. */
+  nextAt: number | null;
 }
 
 export type FabricEvent =
@@ -441,6 +450,8 @@ export interface FabricCommands extends LogCommands {
   rollbackUpgrade(request: CommandRequest<'rollbackUpgrade'>): Promise<OperationRef>;
   /** Planned maintenance: the host OS under the deployment is updated one upgrade domain at a time (a PlatformUpdate operation). */
   platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef>;
+  /** Planned maintenance by itself: a platform update of every Running deployment each `everyHours` emulated hours (null: off). */
+  setPlatformUpdateSchedule(request: CommandRequest<'setPlatformUpdateSchedule'>): Promise<PlatformUpdateScheduleView>;
   /** A real HTTP request from the fabric to an instance's own endpoint listener (fabric/instance-request.ts). */
   sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse>;
   /** The load balancer's counters per endpoint and instance, and the traffic runs, read now. */
@@ -485,6 +496,7 @@ export const fabricCommandNames = [
   'swapDeployment',
   'rollbackUpgrade',
   'platformUpdate',
+  'setPlatformUpdateSchedule',
   'sendInstanceRequest',
   'getTraffic',
   'startTraffic',

@@ -1,6 +1,6 @@
 // The datacenter: one emulated clock, the machine pools with their fabric controllers and host
 // workers, and the front end. This is the one implementation of FabricApi; every shell adapts it.
-import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, SampleInfo } from '../common/fabric-api';
+import type { ClockState, TimingsView, DeployRequest, FabricApi, FabricEventBatch, FabricSnapshot, FaultRequest, OperationRef, PackageView, PlatformUpdateScheduleView, SampleInfo } from '../common/fabric-api';
 import type { CommandRequest, InstanceRequest, InstanceResponse, ManagementConnection, TrafficRequest, TrafficRunView, TrafficView } from '../common/fabric-api';
 import { FabricError, FabricErrors } from '../common/fabric-errors';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
 import { LoadBalancer } from './load-balancer/load-balancer';
+import { PlatformUpdateSchedule } from './platform-update-schedule';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
 import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
 import { ClockGovernor, type GovernorOptions, type PaceJudgement } from './clock-governor';
@@ -31,6 +32,8 @@ import { ServiceManagement } from './service-management';
 export interface FabricOptions {
   /** The built host worker entry (out/main/host-worker.js). */
   hostWorkerUrl: URL;
+  /** Scheduled platform updates from the start: every this many emulated hours (setPlatformUpdateSchedule). */
+  platformUpdateEveryHours?: number;
   /** The load balancer's worker; default: load-balancer-worker.js beside the host worker (a test's stand-in host has no folder). */
   loadBalancerWorkerUrl?: URL;
   /** The session folder every log is written under (default: a new fabric-lab-session-<timestamp> in the OS temp folder). */
@@ -100,6 +103,7 @@ export class Fabric implements FabricApi {
   readonly sessionDir: string;
   private readonly logs: FabricLogs;
   private readonly exporter: SessionExporter;
+  private readonly platformUpdates: PlatformUpdateSchedule;
   /** RDFE as the Service Management API sees it (src-main/management serves it over HTTPS). */
   readonly management: ServiceManagement;
   private readonly startedAt = { emulated: 0, wall: new Date().toISOString() };
@@ -188,6 +192,9 @@ export class Fabric implements FabricApi {
       this.logs,
     );
     this.started.add(() => this.exporter.close());
+    this.platformUpdates = new PlatformUpdateSchedule(this.timers, () => this.frontEnd.deploymentViews(), (id) => this.frontEnd.platformUpdate(id), this.logs.frontEnd);
+    this.started.add(() => this.platformUpdates.stop());
+    if (options.platformUpdateEveryHours) this.platformUpdates.set(options.platformUpdateEveryHours);
     if (options.keepPace) this.keepPace(options.keepPace === true ? {} : options.keepPace);
     // The timers run the controllers' host watchdogs: added last, they stop first, before any host shuts down.
     this.started.add(() => this.timers.clear());
@@ -220,6 +227,7 @@ export class Fabric implements FabricApi {
       operations: this.operations.views().map((o) => ({ ...o })),
       history: this.charts.samples(),
       coreQuota: this.frontEnd.coreQuota,
+      platformUpdates: this.platformUpdates.view(),
     };
   }
 
@@ -322,6 +330,11 @@ export class Fabric implements FabricApi {
   async platformUpdate(request: CommandRequest<'platformUpdate'>): Promise<OperationRef> {
     this.assertOpen();
     return this.frontEnd.platformUpdate(request.deploymentId);
+  }
+
+  async setPlatformUpdateSchedule(request: CommandRequest<'setPlatformUpdateSchedule'>): Promise<PlatformUpdateScheduleView> {
+    this.assertOpen();
+    return this.platformUpdates.set(request.everyHours);
   }
 
   async getManagementConnection(): Promise<ManagementConnection | null> {

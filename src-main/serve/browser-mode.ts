@@ -56,7 +56,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     } else tokenNote = `nodes present the join token from ${options.joinTokenFile ?? joinTokenEnv}`;
     nats = { ...options.nats, joinToken };
   }
-  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir, timings: options.timings, nats, keepPace: !options.exactPace });
+  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir, timings: options.timings, nats, keepPace: !options.exactPace, platformUpdateEveryHours: options.platformUpdateEveryHours });
   const server = await (async () => {
     // A session named with --session keeps its token, so a page left open works again after a restart.
     const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);

@@ -32,6 +32,8 @@ export interface ServeOptions {
   joinTokenFile?: string;
   /** The Service Management API's port (0: any free port). */
   managementPort?: number;
+  /** Scheduled platform updates: every this many emulated hours (--platform-updates). */
+  platformUpdateEveryHours?: number;
 }
 
 export { maxCoresPerHost, maxHosts } from './pool-spec';
@@ -57,6 +59,7 @@ interface ServeFlags extends NatsFlags {
   phase?: Partial<PhaseTimings>;
   pool?: string[];
   exactPace?: boolean;
+  platformUpdates?: number;
 }
 
 /**
@@ -93,6 +96,7 @@ function defineServeOptions(command: Command, refusal: { message: string | null 
       check((t) => sessionFolder(t)),
     )
     .option('--phase <NAME=MS>', 'override one phase duration for this session, in emulated ms (repeatable), e.g. --phase createVm=10000 --phase bootGuest=20000', check(phaseOverride))
+    .option('--platform-updates <HOURS>', 'planned maintenance by itself: a platform update of every Running deployment each HOURS emulated hours, 0.1..8760', check((t) => hoursIn('--platform-updates', t)))
     .option('--exact-pace', 'run the clock at the asked time scale even when the machine cannot keep it (default: the clock slows to a scale the machine keeps, and shows both)');
 }
 
@@ -109,6 +113,7 @@ function serveOptions(flags: ServeFlags): ServeOptions {
   if (flags.session !== undefined) options.session = flags.session;
   if (flags.phase !== undefined) options.timings = flags.phase;
   if (flags.exactPace) options.exactPace = true;
+  if (flags.platformUpdates !== undefined) options.platformUpdateEveryHours = flags.platformUpdates;
   try {
     const nats = natsSettings(flags);
     if (nats) options.nats = nats;
@@ -172,6 +177,12 @@ function integerIn(option: string, text: string, min: number, max: number): numb
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) throw new ServeArgsError(`${option} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
+}
+
+function hoursIn(option: string, text: string): number {
+  const hours = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(hours >= 0.1 && hours <= 8760)) throw new ServeArgsError(`${option} must be a number of emulated hours from 0.1 to 8760, got "${text}"`);
+  return hours;
 }
 
 function timeScale(text: string): number {

@@ -10,6 +10,7 @@ import type {
   HostView,
   InstanceView,
   OperationView,
+  PlatformUpdateScheduleView,
   PoolView,
   SampleInfo,
   TrafficView,
@@ -56,6 +57,8 @@ export class FabricStore {
   samples = $state.raw<SampleInfo[]>([]);
   /** The subscription's core quota (from the snapshot; it does not change while the fabric runs). */
   coreQuota = $state(0);
+  /** Scheduled platform updates (from the snapshot, then as this window sets them). */
+  platformUpdates = $state.raw<PlatformUpdateScheduleView>({ everyHours: null, nextAt: null });
   /** Every status each instance passed through since this window opened (bounded per instance). */
   timelines = $state.raw(new Map<string, TimelineEntry[]>());
   /** The instance whose detail panel is open. */
@@ -122,6 +125,7 @@ export class FabricStore {
     this.apiCalls = snapshot.operations.filter((o) => o.kind === 'ApiCall').slice(-keptOperations).reverse();
     this.samples = samples;
     this.coreQuota = snapshot.coreQuota;
+    this.platformUpdates = snapshot.platformUpdates;
     // The fabric's samples: a reloaded page draws the session so far, not only what it sees from now on.
     this.history = snapshot.history.map(toHistoryPoint);
     this.connected = true;

@@ -31,6 +31,21 @@ test('the settings panel shows and sets the seed and phase durations, refusing b
   await expect(settings.locator('[data-current-seed]')).toHaveText('77');
   await expect(page.getByTitle("Seed of this session's random jitter")).toHaveText('seed 77');
 
+  // Scheduled platform updates: a bad number is refused here, the fabric's range there; Off stops them.
+  const every = settings.getByLabel('Platform updates every (emulated hours)');
+  await every.fill('monthly');
+  await settings.getByRole('button', { name: 'Schedule' }).click();
+  await expect(settings.getByRole('alert')).toContainText('Platform updates every: "monthly" is not a number');
+  await every.fill('0');
+  await settings.getByRole('button', { name: 'Schedule' }).click();
+  await expect(settings.getByRole('alert')).toContainText('platform updates come at most every 0.1 emulated hours');
+  await every.fill('720');
+  await settings.getByRole('button', { name: 'Schedule' }).click();
+  await expect(settings.locator('[data-platform-updates]')).toContainText('every 720 h; next at');
+  await settings.getByRole('region', { name: 'Platform updates' }).screenshot({ path: 'test-results/screenshots/platform-updates.png' });
+  await settings.getByRole('button', { name: 'Off' }).click();
+  await expect(settings.locator('[data-platform-updates]')).toHaveText('off');
+
   const createVm = settings.getByRole('row').filter({ has: page.getByText('createVm', { exact: true }) });
   await expect(createVm).toContainText('45000');
   await settings.getByLabel('New value of createVm', { exact: true }).fill('-5');

@@ -249,6 +249,31 @@ describe('platform update (planned maintenance)', () => {
     expect(await refusal(fabric.platformUpdate({ deploymentId: 'deployment999(999)' }))).toMatchObject({ code: 'NotFound' });
     await operation((await fabric.deleteDeployment({ deploymentId: deployment.id })).requestId);
   });
+
+  it('comes by itself on a schedule: each round updates every Running deployment, and one that is busy waits for the next', async () => {
+    const a = await deployReady(await openService('scheduled a', { count: 2, domains: 2 }), 'production', 2);
+    const b = await deployReady(await openService('scheduled b', { count: 2, domains: 2 }), 'staging', 2);
+    // b is busy: a Manual upgrade holds it.
+    await operation((await fabric.upgradeDeployment({ deploymentId: b.deployment.id, packageId: await openService('scheduled b2', { count: 2, domains: 2 }), mode: 'Manual' })).requestId);
+    expect(() => parseCommandArgs('setPlatformUpdateSchedule', { everyHours: 0 })).toThrow(/at most every 0.1 emulated hours/);
+    expect(() => parseCommandArgs('setPlatformUpdateSchedule', { everyHours: 'monthly' })).toThrow(/everyHours/);
+
+    const set = await fabric.setPlatformUpdateSchedule({ everyHours: 0.5 });
+    expect(set).toEqual({ everyHours: 0.5, nextAt: expect.any(Number) });
+    expect((await fabric.getSnapshot()).platformUpdates).toEqual(set);
+    const scheduled = await waitFor('a scheduled platform update of a, ended', async () =>
+      (await fabric.getSnapshot()).operations.find((o) => o.kind === 'PlatformUpdate' && o.target === a.deployment.id && o.startedAt >= set.nextAt! && o.status !== 'InProgress'),
+    30_000);
+    expect(scheduled.status).toBe('Succeeded');
+    const frontEnd = async () => (await fabric.readLog({ file: (await fabric.listLogs({ component: 'front-end' }))[0]!.file, fromLine: 0, count: 10_000 })).lines.join('\n');
+    const skipped = await waitFor('b skipped in FrontEnd.log', async () => (await frontEnd()).includes(`Scheduled platform update of ${b.deployment.id} skipped until the next round: `) && frontEnd());
+    expect(skipped).toContain('Scheduled platform updates: every 0.5 emulated hour(s).');
+    expect((await fabric.getSnapshot()).operations.some((o) => o.kind === 'PlatformUpdate' && o.target === b.deployment.id)).toBe(false);
+
+    expect(await fabric.setPlatformUpdateSchedule({ everyHours: null })).toEqual({ everyHours: null, nextAt: null });
+    await operation((await fabric.rollbackUpgrade({ deploymentId: b.deployment.id })).requestId);
+    for (const d of [a, b]) await operation((await fabric.deleteDeployment({ deploymentId: d.deployment.id })).requestId);
+  });
 });
 
 describe('configuration change by upgrade domain', () => {

@@ -70,6 +70,9 @@ function fakeFabric() {
     platformUpdate: async () => {
       throw new Error('not used');
     },
+    setPlatformUpdateSchedule: async () => {
+      throw new Error('not used');
+    },
     rollbackUpgrade: async () => {
       throw new Error('not used');
     },

@@ -33,6 +33,13 @@ describe('npm run serve arguments', () => {
     expect(() => parseServeArgs(['--exact-pace=yes'])).toThrow(ServeArgsError);
   });
 
+  it('schedules platform updates every --platform-updates emulated hours, within 0.1 to 8760', () => {
+    expect(parseServeArgs(['--platform-updates', '2.5'])).toEqual({ kind: 'run', options: { platformUpdateEveryHours: 2.5 } });
+    for (const bad of ['0', '0.05', '9000', 'weekly', '-1']) {
+      expect(() => parseServeArgs(['--platform-updates', bad])).toThrow(`--platform-updates must be a number of emulated hours from 0.1 to 8760, got "${bad}"`);
+    }
+  });
+
   it('overrides phase durations for the session with --phase, repeatable', () => {
     expect(parseServeArgs(['--phase', 'createVm=10000', '--phase=bootGuest=2500', '--phase', 'jitter=0'])).toEqual({
       kind: 'run',
