@@ -19,6 +19,7 @@ import { checkConfigurationChange, type RoleConfigurationChange } from './config
 import { DeploymentLocks, type DeploymentLease } from './deployment-lock';
 import { checkUpgrade, UpgradeWalk, type UpgradeTarget } from './upgrade-walk';
 import { instanceSpecOf } from './placement';
+import { standInTlsNote } from './load-balancer/load-balancer';
 
 /** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
 export interface DeploymentNetwork {
@@ -48,6 +49,8 @@ interface Upgrade {
   configuration?: boolean;
   /** Walk one domain's instances back to what they ran before, as configuration `version`. */
   back(instanceIds: string[], version: number, requestId: string): Promise<void>;
+  /** What keeps requests off the instances a walk restarts (every instance for a package; a configuration's restarts only). */
+  shield: Pick<UpgradeTarget, 'hold' | 'drained'>;
   /** A rollback's first step: the deployment's model takes back what the change had given it (a configuration's values). */
   undo?(): void;
 }
@@ -193,6 +196,13 @@ export class FrontEnd {
    * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
    * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
    */
+  /** What a new configuration would change, role by role, checked as updateConfiguration checks it (nothing is changed). */
+  previewConfiguration(deploymentId: string, configuration: string, fileName?: string, requestId?: string): RoleConfigurationChange[] {
+    const deployment = this.deployment(deploymentId, requestId ?? '');
+    if (!deployment.definition) throw FabricErrors.definitionNotKept(deploymentId, requestId);
+    return checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName, requestId);
+  }
+
   updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string, mode: 'Auto' | 'Manual' | 'Simultaneous' = 'Auto'): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
@@ -229,8 +239,23 @@ export class FrontEnd {
     const roleOf = (name: string) => deployment.model.roles.find((r) => r.name === name)!;
     // What a rollback gives back: each changed role's values and certificates as they were.
     const before = changes.map((c) => ({ roleName: c.roleName, settings: settingsOf(roleOf(c.roleName)), certificates: roleOf(c.roleName).certificates }));
-    const apply = (values: { roleName: string; settings: Record<string, string> }[], as: number, id: string, only?: ReadonlySet<string>) =>
-      Promise.all(values.map((v) => controller.changeConfiguration(deploymentId, v.roleName, v.settings, as, id, only))).then(() => undefined);
+    // Certificate changes are applied off-line, as Azure applies them: the instances of a role whose certificates
+    // changed restart (out of rotation while the walk does them) to install the new ones, instead of Changing.
+    const thumbprints = (certificates: RoleModel['certificates']) => certificates.map((c) => `${c.name}=${c.thumbprint.toUpperCase()}`).sort().join(',');
+    const offline = new Set(changes.filter((c) => thumbprints(c.certificates) !== thumbprints(roleOf(c.roleName).certificates)).map((c) => c.roleName));
+    const offlineIds = (ids: string[]) => {
+      const roleById = new Map(controller.instancesOf(deploymentId).map((i) => [i.id, i.roleName]));
+      return ids.filter((id) => offline.has(roleById.get(id) ?? ''));
+    };
+    const apply = async (values: { roleName: string; settings: Record<string, string> }[], as: number, id: string, only?: ReadonlySet<string>) => {
+      const restart = offlineIds(only ? [...only] : controller.instancesOf(deploymentId).map((i) => i.id));
+      await Promise.all([
+        ...values.filter((v) => !offline.has(v.roleName)).map((v) => controller.changeConfiguration(deploymentId, v.roleName, v.settings, as, id, only)),
+        // The spec comes from the deployment's model, which holds the values (and certificates) being given.
+        restart.length > 0 ? controller.upgradeInstances(restart, (spec) => upgradedSpec(spec, deployment.model, as), id) : undefined,
+      ]);
+    };
+    if (offline.size > 0) this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: the certificates of ${[...offline].join(', ')} changed; their instances restart to install them (certificate changes are applied off-line).`, requestId);
     const takeValues = (values: { roleName: string; settings: Record<string, string>; certificates: RoleModel['certificates'] }[]) => {
       for (const v of values) {
         const role = roleOf(v.roleName);
@@ -238,6 +263,13 @@ export class FrontEnd {
         role.certificates = v.certificates;
       }
       deployment.view.roles = roleViews(deployment.model);
+      // An https endpoint's card names the certificate its instances present.
+      deployment.view.inputEndpoints = deployment.view.inputEndpoints.map((e) => {
+        if (e.tls === null) return e;
+        const role = roleOf(e.roleName);
+        const name = role.endpoints.input.find((i) => i.name === e.name)?.certificate;
+        return { ...e, tls: standInTlsNote(name, role.certificates.find((c) => c.name === name)?.thumbprint) };
+      });
       this.publish(deployment);
     };
     const scale = () =>
@@ -254,10 +286,14 @@ export class FrontEnd {
     // code cancels) before the next, Auto by itself, Manual as the user walks each; a rollback walks back the
     // domains that took it. The instances stay in rotation: a configuration change does not stop them.
     const lease = this.locks.acquire(deploymentId, 'ChangeDeploymentConfiguration', requestId, upgradeAdmits);
+    // Only the instances that restart for new certificates leave rotation; the others take the change live.
+    const shield: Upgrade['shield'] = {
+      hold: (ids, held) => controller.holdOutOfRotation(offlineIds(ids), held),
+      drained: (ids) => this.network?.drained(offlineIds(ids)) ?? Promise.resolve(),
+    };
     const walk: UpgradeWalk = new UpgradeWalk(mode, {
+      ...shield,
       instances: () => controller.instancesOf(deploymentId),
-      hold: () => undefined,
-      drained: () => Promise.resolve(),
       upgrade: async (ids) => {
         const id = upgrade.walking?.requestId ?? requestId;
         this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, id);
@@ -275,6 +311,7 @@ export class FrontEnd {
       walked: null,
       version,
       configuration: true,
+      shield,
       back: (ids, as, id) => apply(before, as, id, new Set(ids)),
       undo: () => takeValues(before),
     };
@@ -319,7 +356,13 @@ export class FrontEnd {
     const lease = this.locks.acquire(deploymentId, 'UpgradeDeployment', requestId, upgradeAdmits);
     const version = ++deployment.configurationVersion;
     const controller = deployment.controller;
-    const walk = new UpgradeWalk(request.mode, this.packageWalkTarget(deployment, (ids) => controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), upgrade.walking?.requestId ?? requestId)));
+    const shield: Upgrade['shield'] = { hold: (ids, held) => controller.holdOutOfRotation(ids, held), drained: (ids) => this.network?.drained(ids) ?? Promise.resolve() };
+    const walk = new UpgradeWalk(request.mode, {
+      ...shield,
+      instances: () => controller.instancesOf(deploymentId),
+      upgrade: (ids) => controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, model, version), upgrade.walking?.requestId ?? requestId),
+      changed: () => this.publish(deployment),
+    });
     const upgrade: Upgrade = {
       walk,
       lease,
@@ -328,6 +371,7 @@ export class FrontEnd {
       walking: null,
       walked: null,
       version,
+      shield,
       // Back to the package the deployment runs (deployment.model: an upgrade takes the new one only when complete).
       back: (ids, as, id) => controller.upgradeInstances(ids, (spec) => upgradedSpec(spec, deployment.model, as), id),
     };
@@ -470,11 +514,10 @@ export class FrontEnd {
       const domains = upgrade.walk.status.walked.length;
       this.logs?.frontEnd.write('INFO', `Rolling back ${what} of ${deploymentId} (${mode}): ${domains} upgrade domain(s) to walk back${domains === 0 ? ' (none had taken it)' : ''}.`, requestId);
       if (domains === 0) return false;
-      const backTarget = upgrade.configuration ? { hold: () => undefined, drained: () => Promise.resolve() } : this.packageWalkTarget(deployment, () => Promise.resolve());
       const back: UpgradeWalk = new UpgradeWalk(
         mode,
         {
-          ...backTarget,
+          ...upgrade.shield,
           instances: () => deployment.controller.instancesOf(deploymentId),
           upgrade: (ids) => {
             const id = upgrade.walking?.requestId ?? requestId;
@@ -510,17 +553,6 @@ export class FrontEnd {
     this.operations.end(operation, error);
   }
 
-  /** How a package walk treats a domain: out of rotation and drained of connections while `upgrade` restarts it. */
-  private packageWalkTarget(deployment: Deployment, upgrade: (ids: string[]) => Promise<void>): UpgradeTarget {
-    const controller = deployment.controller;
-    return {
-      instances: () => controller.instancesOf(deployment.view.id),
-      hold: (ids, held) => controller.holdOutOfRotation(ids, held),
-      drained: (ids) => this.network?.drained(ids) ?? Promise.resolve(),
-      upgrade,
-      changed: () => this.publish(deployment),
-    };
-  }
 
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {

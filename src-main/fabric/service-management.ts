@@ -256,9 +256,16 @@ export class ServiceManagement {
   }
 
   changeConfiguration(subscriptionId: string, deployment: ManagedDeployment, configuration: string, requestId: string, mode: 'Auto' | 'Manual' | 'Simultaneous' = 'Auto'): void {
-    this.attempt(subscriptionId, 'ChangeDeploymentConfiguration', deployment.view.id, requestId, () =>
-      this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId, mode),
-    );
+    this.attempt(subscriptionId, 'ChangeDeploymentConfiguration', deployment.view.id, requestId, () => {
+      // As for Create Deployment: every certificate the configuration names must be in the hosted service.
+      const service = this.hostedServices.get(subscriptionId, deployment.view.serviceName);
+      for (const change of this.frontEnd.previewConfiguration(deployment.view.id, configuration, configurationFileName, requestId)) {
+        for (const certificate of change.certificates) {
+          if (!service.certificates.has(certificate.thumbprint.toUpperCase())) throw FabricErrors.deploymentCertificateMissing(certificate.thumbprint, change.roleName, certificate.name, service.name, requestId);
+        }
+      }
+      this.frontEnd.updateConfiguration(deployment.view.id, configuration, configurationFileName, requestId, mode);
+    });
     const names = this.deploymentNames.get(deployment.view.id);
     this.deploymentNames.set(deployment.view.id, { name: deployment.name, label: deployment.label, ...names, configuration });
   }

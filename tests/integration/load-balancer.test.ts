@@ -16,7 +16,7 @@ import { Fabric } from '../../src-main/fabric/fabric';
 import { parseIisRequest } from '../../src-main/logs/iis-log-format';
 import { instanceFolder } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
-import { refusal, waitFor } from '../support/fabric-helpers';
+import { refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let session = '';
@@ -588,19 +588,22 @@ describe('https endpoints', () => {
       ],
     });
     expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const { deployment } = await deployReady(fabric, { packageId: pkg.packageId }, 2, 45_000);
+    const history = new StatusHistory(fabric);
+    const { deployment, instances } = await deployReady(fabric, { packageId: pkg.packageId }, 2, 45_000);
     const https = deployment.inputEndpoints.find((e) => e.name === 'Https')!;
     expect(https.tls).toContain(`self-signed stand-in for certificate SSL (thumbprint ${thumbprint})`);
-    const answer = await new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {
-      const req = httpsRequest({ host: https.vip, port: https.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
-        let body = '';
-        const { subject } = (res.socket as TLSSocket).getPeerCertificate();
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, subject: `${String(subject.CN)} / ${String(subject.O)} / ${String(subject.OU)}` }));
+    const fetchOverTls = () =>
+      new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {
+        const req = httpsRequest({ host: https.vip, port: https.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+          let body = '';
+          const { subject } = (res.socket as TLSSocket).getPeerCertificate();
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, subject: `${String(subject.CN)} / ${String(subject.O)} / ${String(subject.OU)}` }));
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
+    const answer = await fetchOverTls();
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('secure front');
     expect(answer.subject).toBe(`SSL / Fabric Lab stand-in certificate / ${thumbprint}`);
@@ -615,6 +618,20 @@ describe('https endpoints', () => {
     expect(view.totals.connections).toBeGreaterThanOrEqual(2);
     expect(view.totals.requests).toBe(0); // TLS bytes are forwarded, not read
     expectCountersAddUp(view);
+
+    // A new thumbprint in the configuration is installed off-line, as Azure installs certificates: each instance
+    // restarts (one upgrade domain after the other) and then presents the stand-in for the new certificate.
+    const renewed = 'FEDCBA9876543210FEDCBA9876543210FEDCBA98';
+    const since = (await fabric.getSnapshot()).clock.now;
+    const change = await fabric.updateConfiguration({ deploymentId: deployment.id, configuration: cscfg.replace(thumbprint, renewed) });
+    const ended = await waitFor('the certificate change ended', async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === change.requestId && o.status !== 'InProgress'), 45_000);
+    expect(ended.status).toBe('Succeeded');
+    for (const i of instances) expect(history.changes.some((c) => c.instanceId === i.id && c.at >= since && c.from === 'ReadyRole')).toBe(true);
+    await waitFor('both instances back in rotation', async () => (await endpointTraffic(deployment.id, 'Https')).instances.filter((i) => i.inRotation).length === 2);
+    expect((await fetchOverTls()).subject).toBe(`SSL / Fabric Lab stand-in certificate / ${renewed}`);
+    const card = (await fabric.getSnapshot()).deployments.find((d) => d.id === deployment.id)!;
+    expect(card.inputEndpoints.find((e) => e.name === 'Https')!.tls).toContain(`(thumbprint ${renewed})`);
+    expect(card.roles[0]!.certificates).toEqual([expect.objectContaining({ name: 'SSL', thumbprint: renewed })]);
   });
 });
 

@@ -348,6 +348,11 @@ describe('the Service Management API refuses bad input as Azure did, and keeps s
         const status = await rest(api(alice, `/operations/${String(deployed.headers['x-ms-request-id'])}`), { caPem, ...asAlice });
         return /<Status>Succeeded<\/Status>/.test(status.body);
       }, 60_000);
+      // A new configuration naming a certificate the service does not hold is refused as Create Deployment is.
+      const other = 'AB'.repeat(20);
+      const changeXml = `<ChangeConfiguration xmlns="http://schemas.microsoft.com/windowsazure"><Configuration>${Buffer.from(cscfg.replace(thumbprint, other)).toString('base64')}</Configuration></ChangeConfiguration>`;
+      const unheld = await rest(api(alice, '/services/hostedservices/certs/deploymentslots/staging/?comp=config'), { method: 'POST', caPem, ...asAlice, body: changeXml });
+      expect([unheld.status, errorOf(unheld.body).code, errorOf(unheld.body).message]).toEqual([400, 'BadRequest', expect.stringContaining(other)]);
       const removeCert = await rest(api(alice, `/services/hostedservices/certs/certificates/sha1-${thumbprint}`), { method: 'DELETE', caPem, ...asAlice });
       expect(removeCert.status).toBe(200);
       const busyService = await rest(api(alice, '/services/hostedservices/certs'), { method: 'DELETE', caPem, ...asAlice });

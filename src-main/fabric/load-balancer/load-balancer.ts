@@ -37,6 +37,11 @@ const maxRuns = 4;
 /** Connections one VIP endpoint holds at once; more are reset and counted (each costs three sockets here). */
 export const defaultMaxConnectionsPerEndpoint = 1_000;
 
+/** What an https endpoint's card says of its certificate (`tls`): the stand-in for the one the package names. */
+export function standInTlsNote(certificateName: string | undefined, thumbprint: string | undefined): string {
+  return `self-signed stand-in for certificate ${certificateName ?? '(none named)'}${thumbprint ? ` (thumbprint ${thumbprint})` : ''}: Fabric Lab does not hold the real one, so clients see an untrusted certificate`;
+}
+
 export class LoadBalancer {
   private readonly worker: Worker;
   private vips = new VipAddresses(false);
@@ -152,10 +157,7 @@ export class LoadBalancer {
           requestedPort: e.port,
           note: e.protocol === 'udp' ? 'udp endpoints are not load-balanced by Fabric Lab' : '',
           // TLS ends on the instances, as in Azure (the load balancer forwards the bytes); their certificate is a stand-in.
-          tls:
-            e.protocol !== 'https'
-              ? null
-              : `self-signed stand-in for certificate ${e.certificate ?? '(none named)'}${certificate ? ` (thumbprint ${certificate.thumbprint})` : ''}: Fabric Lab does not hold the real one, so clients see an untrusted certificate`,
+          tls: e.protocol !== 'https' ? null : standInTlsNote(e.certificate, certificate?.thumbprint),
           instanceName: null,
         };
       }),
