@@ -71,6 +71,7 @@ export const fabricCommandArgs = {
   changeInstanceCount: z.strictObject({ deploymentId: name, roleName: name, count: z.number().int().min(1).max(100_000) }),
   rebootInstance: z.strictObject({ instanceId: name }),
   reimageInstance: z.strictObject({ instanceId: name }),
+  rebuildInstance: z.strictObject({ instanceId: name }),
   updateConfiguration: z.strictObject({
     deploymentId: name,
     // A .cscfg is small; the package reader refuses anything larger than its XML limit anyway.

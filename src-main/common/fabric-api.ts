@@ -425,8 +425,10 @@ export interface FabricCommands extends LogCommands {
   changeInstanceCount(request: CommandRequest<'changeInstanceCount'>): Promise<OperationRef>;
   /** Restart an instance's guest OS. */
   rebootInstance(request: CommandRequest<'rebootInstance'>): Promise<OperationRef>;
-  /** Re-create an instance's VM from a fresh OS image. */
+  /** Re-create an instance's VM from a fresh OS image (its D: and E: wiped; C:, with local storage, kept). */
   reimageInstance(request: CommandRequest<'reimageInstance'>): Promise<OperationRef>;
+  /** A reimage that also empties the instance's local storage (Rebuild Role Instance). */
+  rebuildInstance(request: CommandRequest<'rebuildInstance'>): Promise<OperationRef>;
   /**
    * Change Deployment Configuration: `configuration` is the new .cscfg's text (`fileName` names it in errors).
    * Refused with every validation error's file, line and rule; otherwise each instance takes the new values
@@ -490,6 +492,7 @@ export const fabricCommandNames = [
   'changeInstanceCount',
   'rebootInstance',
   'reimageInstance',
+  'rebuildInstance',
   'updateConfiguration',
   'upgradeDeployment',
   'walkUpgradeDomain',

@@ -178,7 +178,7 @@ export const FabricErrors = {
   definitionNotKept: (deploymentId: string, requestId?: string) =>
     new FabricError('Conflict', `Deployment ${deploymentId} was not made from a package whose definition Fabric Lab kept.`, requestId),
   /** `state`: its status, or why it has none to speak of ("waiting for a host"). */
-  instanceNotRunning: (instanceName: string, state: string, how: 'reboot' | 'reimage', requestId?: string) =>
+  instanceNotRunning: (instanceName: string, state: string, how: 'reboot' | 'reimage' | 'rebuild', requestId?: string) =>
     new FabricError('Conflict', `Instance ${instanceName} is ${state}; only running instances can be ${how === 'reboot' ? 'rebooted' : 'reimaged'}.`, requestId),
   faultTargetStopping: (instanceName: string, status: string) =>
     new FabricError('Conflict', `Instance ${instanceName} is being stopped (${status}); faults go to running instances.`),

@@ -83,7 +83,10 @@ export type ToHost =
   | { type: 'shutdown' };
 
 /** `upgrade`: restart with the spec of an upgrade-instance (its role files replaced). */
-export type AfterStop = 'delete' | 'keep' | 'reboot' | 'reimage' | 'upgrade';
+export type AfterStop = 'delete' | 'keep' | InstanceRestart | 'upgrade';
+
+/** How a role instance is restarted: its guest OS (reboot), a fresh OS image (reimage), and its local storage emptied too (rebuild). */
+export type InstanceRestart = 'reboot' | 'reimage' | 'rebuild';
 
 /** A fault as the host agent applies it to one guest (defined with the fault kinds). */
 export type { InstanceFault } from './fault-kinds';

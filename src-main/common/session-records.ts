@@ -13,6 +13,8 @@ export type OperationKind =
   | 'ChangeInstanceCount'
   | 'RebootRoleInstance'
   | 'ReimageRoleInstance'
+  /** A reimage that also empties the instance's local storage (the Service Management API's Rebuild Role Instance). */
+  | 'RebuildRoleInstance'
   /** A new .cscfg for a running deployment (the Service Management API's Change Deployment Configuration). */
   | 'ChangeDeploymentConfiguration'
   /** Writing the session's logs to one .zip (log-api.ts exportSession). */

@@ -8,7 +8,7 @@ import type { DeploymentView, FabricRecord, FaultRequest, HostView, InstanceView
 import { FabricErrors } from '../common/fabric-errors';
 import { instanceFaultMessage, isHostFault } from '../common/fault-kinds';
 import type { EmulatedTimers } from '../common/emulated-timers';
-import type { AfterStop, FromHost, InstanceSpec, ToHost } from '../common/host-protocol';
+import type { AfterStop, FromHost, InstanceRestart, InstanceSpec, ToHost } from '../common/host-protocol';
 import { assertTransition, canTransition, isFinal, powerStateOf, type InstanceStatus } from '../common/instance-status';
 import { vmSizeCores, type RoleModel } from '../common/service-model';
 import type { PhaseTimings } from '../common/timings';
@@ -285,15 +285,15 @@ export class FabricController {
     return this.whenStatus(instanceIds, readyOrFailed);
   }
 
-  /** Reboot (restart the guest OS) or reimage (re-create the VM) one instance; resolves once it is Ready again. */
-  restartInstance(instanceId: string, how: 'reboot' | 'reimage', requestId?: string): Promise<void> {
+  /** Reboot (restart the guest OS), reimage or rebuild (re-create the VM) one instance; resolves once it is Ready again. */
+  restartInstance(instanceId: string, how: InstanceRestart, requestId?: string): Promise<void> {
     const instance = this.instances.get(instanceId)!;
     const orphaned = instance.lifecycle.state === 'Orphaned';
     if (!goalIsStarted(instance.lifecycle) || orphaned || isFinal(instance.view.status)) {
       throw FabricErrors.instanceNotRunning(instance.view.name, orphaned ? 'waiting for a host' : instance.view.status, how, requestId);
     }
     const done = this.waiters.status(instanceId, readyOrFailed);
-    this.log.write('INFO', `${how === 'reboot' ? 'Rebooting' : 'Reimaging'} ${instanceId} on ${instance.view.hostId}.`, requestId);
+    this.log.write('INFO', `${{ reboot: 'Rebooting', reimage: 'Reimaging', rebuild: 'Rebuilding' }[how]} ${instanceId} on ${instance.view.hostId}.`, requestId);
     this.hosts.send(instance.view.hostId, { type: 'stop-instance', instanceId, then: how satisfies AfterStop, requestId });
     return done;
   }

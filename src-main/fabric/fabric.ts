@@ -282,6 +282,11 @@ export class Fabric implements FabricApi {
     return this.frontEnd.restartInstance(request.instanceId, 'reimage');
   }
 
+  async rebuildInstance(request: { instanceId: string }): Promise<OperationRef> {
+    this.assertOpen();
+    return this.frontEnd.restartInstance(request.instanceId, 'rebuild');
+  }
+
   async sendInstanceRequest(request: InstanceRequest): Promise<InstanceResponse> {
     this.assertOpen();
     const instance = this.controllers.map((c) => c.instance(request.instanceId)).find((i) => i !== undefined);

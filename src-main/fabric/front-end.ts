@@ -4,7 +4,7 @@
 // fabric controller.
 import { randomUUID } from 'node:crypto';
 import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView, UpgradeMode } from '../common/fabric-api';
-import type { InstanceSpec } from '../common/host-protocol';
+import type { InstanceRestart, InstanceSpec } from '../common/host-protocol';
 import { toErrorInfo } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { isHostFault } from '../common/fault-kinds';
@@ -71,6 +71,9 @@ interface Deployment {
   /** An in-place upgrade, or a configuration change walking the upgrade domains (the deployment's UpgradeStatus). */
   upgrade: Upgrade | null;
 }
+
+/** The operation each way of restarting an instance is (the Service Management API's names). */
+const restartKinds = { reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const satisfies Record<InstanceRestart, OperationKind>;
 
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
@@ -635,15 +638,16 @@ export class FrontEnd {
     }
   }
 
-  restartInstance(instanceId: string, how: 'reboot' | 'reimage', chosenId?: string): OperationRef {
+  restartInstance(instanceId: string, how: InstanceRestart, chosenId?: string): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const controller = this.controllers.find((c) => c.instance(instanceId));
     if (!controller) throw FabricErrors.instanceNotFound(instanceId, requestId);
     const deployment = this.deployment(controller.instance(instanceId)!.deploymentId, requestId);
-    this.assertIdle(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', requestId);
-    this.assertRunning(deployment, how === 'reboot' ? 'have an instance rebooted' : 'have an instance reimaged', requestId);
+    const kind = restartKinds[how];
+    this.assertIdle(deployment, kind, requestId);
+    this.assertRunning(deployment, `have an instance ${how === 'reboot' ? 'rebooted' : `${how}ed`}`, requestId);
     const done = controller.restartInstance(instanceId, how, requestId);
-    return this.run(deployment, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
+    return this.run(deployment, kind, instanceId, 'RunningTransitioning', 'Running', () => done, requestId);
   }
 
   /**

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import type { DeploymentView, InstanceView, OperationKind, OperationView, PackageView, Slot, UpgradeMode } from '../common/fabric-api';
 import { FabricErrors, toErrorInfo } from '../common/fabric-errors';
 import { vmSizeCores, type ValidationDiagnostic } from '../common/service-model';
+import type { InstanceRestart } from '../common/host-protocol';
 import type { FabricLogs } from './fabric-logs';
 import type { FrontEnd } from './front-end';
 import type { OperationTracker } from './operation-tracker';
@@ -318,9 +319,10 @@ export class ServiceManagement {
     this.attempt(subscriptionId, 'WalkUpgradeDomain', deployment.view.id, requestId, () => this.frontEnd.walkUpgradeDomain(deployment.view.id, upgradeDomain, requestId));
   }
 
-  restartInstance(subscriptionId: string, deployment: ManagedDeployment, instanceName: string, how: 'reboot' | 'reimage', requestId: string): void {
+  restartInstance(subscriptionId: string, deployment: ManagedDeployment, instanceName: string, how: InstanceRestart, requestId: string): void {
     const instance = this.instanceOf(deployment, instanceName);
-    this.attempt(subscriptionId, how === 'reboot' ? 'RebootRoleInstance' : 'ReimageRoleInstance', instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
+    const kind = ({ reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const)[how];
+    this.attempt(subscriptionId, kind, instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
   }
 
   deleteInstances(subscriptionId: string, deployment: ManagedDeployment, instanceNames: string[], requestId: string): void {

@@ -4,6 +4,7 @@
 import type { AfterStop, FromHost, GuestHeartbeatReport, InstanceFault, InstanceSpec } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
+import { emptyLocalStorage } from './local-storage';
 import { GuestAgent } from './guest-agent';
 import { HostAgentLog } from './host-agent-log';
 import { InstanceLogs } from './instance-logs';
@@ -516,18 +517,26 @@ export class HostAgent {
         this.bootVm(vm, 'Restarting the guest OS with the upgraded role (E: replaced).');
         return;
       }
+      // A reboot wipes E: as Azure's does: the role's files are laid out again from the package.
+      vm.driveStale = true;
       this.bootVm(vm, 'Rebooting the guest OS.');
       return;
     }
-    this.setStatus(vm, 'StoppingVM', then === 'reimage' ? 'Shutting down the guest OS to reimage it.' : 'Shutting down the guest OS.');
+    const fresh = then === 'reimage' || then === 'rebuild';
+    this.setStatus(vm, 'StoppingVM', fresh ? `Shutting down the guest OS to ${then} it.` : 'Shutting down the guest OS.');
     this.context.timers.after(phaseDuration(this.context, 'stopVm'), () => {
       vm.stopping = null;
-      if (then === 'reimage') {
+      if (fresh) {
         vm.restarts++;
-        vm.logs.rotateAll();
-        // A fresh image: E: is laid out again from the package.
+        // A fresh OS image wipes D: (its logs start anew) and E: (laid out again from the package); C: is kept,
+        // unless a rebuild empties the local storage on it too.
+        vm.logs.rotateOsDrive();
         vm.driveStale = true;
-        this.createVm(vm, `Host agent on ${this.context.hostId} is re-creating the VM from a fresh OS image (reimage).`);
+        if (then === 'rebuild') {
+          const emptied = emptyLocalStorage(vm.logs.root, vm.spec);
+          this.log.write('INFO', `${vm.spec.instanceId}: rebuild: local storage emptied (${emptied.join(', ') || 'none declared'}).`, vm.requestId ?? undefined);
+        }
+        this.createVm(vm, `Host agent on ${this.context.hostId} is re-creating the VM from a fresh OS image (${then}).`);
         return;
       }
       if (then === 'keep') return this.setStatus(vm, 'StoppedVM', 'Stopped; the VM and its cores are kept for the deployment.');

@@ -216,9 +216,12 @@ export class InstanceLogs {
 
   // ---- Whole instance -------------------------------------------------------------------------------
 
-  /** A reimage: the VM starts from a fresh image, so every log starts a new file and the old ones are kept. */
-  rotateAll(): void {
-    for (const vmPath of this.files.vmPaths()) this.files.open(vmPath).rotate();
+  /**
+   * A reimage: the VM starts from a fresh OS image, so what it logged on its OS drive (D:, the Windows event log)
+   * starts a new file; the old one is kept in the session. C: (the resource disk: C:\Logs, local storage) is kept.
+   */
+  rotateOsDrive(): void {
+    for (const vmPath of this.files.vmPaths()) if (/^D:\\/i.test(vmPath)) this.files.open(vmPath).rotate();
   }
 
   close(): void {

@@ -25,6 +25,24 @@ export interface LocalStorageReport {
   kept: string[];
 }
 
+/** Rebuild: every local resource emptied, whatever its cleanOnRoleRecycle (the DiagnosticStore's logs kept); returns the names emptied. */
+export function emptyLocalStorage(instanceRoot: string, spec: InstanceSpec): string[] {
+  const paths = localStoragePaths(instanceRoot, spec);
+  const emptied: string[] = [];
+  for (const name of Object.keys(spec.roleEnvironment.localResources)) {
+    if (name.toLowerCase() === diagnosticStore) continue;
+    let entries: string[];
+    try {
+      entries = readdirSync(paths[name]!);
+    } catch {
+      continue; // never created: nothing to empty
+    }
+    for (const entry of entries) rmSync(join(paths[name]!, entry), { recursive: true, force: true });
+    emptied.push(name);
+  }
+  return emptied;
+}
+
 /**
  * Make sure every folder exists; on a recycle, empty those marked cleanOnRoleRecycle. Says what it did,
  * for AppAgentRuntime.log.

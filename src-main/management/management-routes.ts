@@ -174,8 +174,7 @@ async function serviceRoute(sm: ServiceManagement, r: ManagementRequest, service
     }
     if (more.length) throw FabricErrors.managementUriUnknown(r.method, `.../roleinstances/${childName}/${more.join('/')}`);
     if (comp === 'reboot') sm.restartInstance(sub, deployment, childName, 'reboot', r.requestId);
-    // Rebuild is a reimage that also wipes local resources; Fabric Lab's reimage is the nearest (docs/DIFFERENCES.md).
-    else if (comp === 'reimage' || comp === 'rebuild') sm.restartInstance(sub, deployment, childName, 'reimage', r.requestId);
+    else if (comp === 'reimage' || comp === 'rebuild') sm.restartInstance(sub, deployment, childName, comp, r.requestId);
     else throw FabricErrors.managementRequestInvalid(`POST to a role instance needs ?comp=reboot, reimage or rebuild${comp ? `, not "${comp}"` : ''}.`);
     return accepted();
   }

@@ -1,4 +1,4 @@
-// `fabric-lab services | deploy | upgrade | walk | status | reboot | reimage | delete | export`: a client of a running Fabric
+// `fabric-lab services | deploy | upgrade | walk | status | reboot | reimage | rebuild | delete | export`: a client of a running Fabric
 // Lab through its Service Management API, the way csrun drove the old emulator. Each verb reads the publish
 // settings (the subscription, the URL and the management certificate) and trusts the CA beside them, so it works
 // against any Fabric Lab the user can reach. Exit status: 0 done, 1 the API refused or the operation failed,
@@ -248,8 +248,13 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
       }, options)(),
     );
 
-  for (const verb of ['reboot', 'reimage'] as const) {
-    withConnection(program.command(verb).description(verb === 'reboot' ? "restart a role instance's guest OS and wait until it is Ready again" : 'give a role instance a fresh OS image and wait until it is Ready again'))
+  const restarts = {
+    reboot: ['Reboot', "restart a role instance's guest OS and wait until it is Ready again"],
+    reimage: ['Reimage', 'give a role instance a fresh OS image (D: and E: wiped) and wait until it is Ready again'],
+    rebuild: ['Rebuild', 'reimage a role instance and empty its local storage too, and wait until it is Ready again'],
+  } as const;
+  for (const verb of ['reboot', 'reimage', 'rebuild'] as const) {
+    withConnection(program.command(verb).description(restarts[verb][1]))
       .argument('<service>', 'the hosted service')
       .argument('<instance>', 'the role instance, e.g. WorkerRole1_IN_0')
       .option('--slot <slot>', 'production or staging', 'production')
@@ -258,7 +263,7 @@ export function addRemoteCommands(program: Command, io: CliIo, setStatus: (code:
         run(async (client) => {
           const slot = slotOf(options.slot);
           const path = `/services/hostedservices/${encodeURIComponent(service)}/deploymentslots/${slot}/roleinstances/${encodeURIComponent(instance)}?comp=${verb}`;
-          await operate(client, 'POST', path, undefined, `${verb === 'reboot' ? 'Reboot' : 'Reimage'} ${instance}`, options.json);
+          await operate(client, 'POST', path, undefined, `${restarts[verb][0]} ${instance}`, options.json);
         }, options)(),
       );
   }

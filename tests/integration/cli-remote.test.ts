@@ -81,6 +81,8 @@ describe('fabric-lab against a running Fabric Lab', () => {
     const reimage = await cli('reimage', 'hello', 'WorkerRole1_IN_1', '--publish-settings', settings, '--json');
     expect(reimage.code).toBe(0);
     expect(JSON.parse(reimage.out)).toMatchObject({ status: 'Succeeded' });
+    const rebuild = await cli('rebuild', 'hello', 'WorkerRole1_IN_1', '--publish-settings', settings);
+    expect([rebuild.code, rebuild.out]).toEqual([0, expect.stringMatching(/Rebuild WorkerRole1_IN_1: Succeeded\./)]);
 
     const zip = join(folder, 'session.zip');
     const exported = await cli('export', zip, '--publish-settings', settings);

@@ -110,7 +110,7 @@ describe('instance logs on disk', () => {
     expect(events.some((l) => parseEventRecord(l)?.eventId === 1000 && l.includes('InvalidOperationException'))).toBe(true);
   });
 
-  it('keeps the old files when an instance is reimaged, and starts new ones', async () => {
+  it('starts the OS drive\'s logs anew when an instance is reimaged, keeping the old ones, and goes on writing C:\'s', async () => {
     const api = await start(34);
     const history = new StatusHistory(api);
     const [target] = await deployReady(api);
@@ -120,10 +120,16 @@ describe('instance logs on disk', () => {
     const ready = await history.reach(target!.id, 'ReadyRole', since);
     expect(ready.at).toBeGreaterThan(since);
     const files = await api.listLogs({ instanceId: target!.id });
+    // D: (the Windows event log) is wiped by the fresh image: a new file, the old one kept in the session.
+    const events = files.filter((f) => f.vmPath?.startsWith('D:\\'));
+    expect(events.map((f) => f.rotation)).toEqual([0, 1]);
+    // C:\Logs is on the resource disk, which a reimage keeps: one file, from the first start to the second.
     const agent = files.filter((f) => f.process === 'WaAppAgent');
-    expect(agent.map((f) => f.rotation)).toEqual([0, 1]);
-    expect(read(agent[0]!.file)[0]).toContain('WindowsAzureGuestAgent starting');
-    expect(read(agent[1]!.file).some((l) => l.includes('status: StoppingRole'))).toBe(true);
+    expect(agent.map((f) => f.rotation)).toEqual([0]);
+    const lines = read(agent[0]!.file);
+    const stopping = lines.findIndex((l) => l.includes('status: StoppingRole'));
+    expect(stopping).toBeGreaterThan(0);
+    expect(lines.slice(stopping).some((l) => l.includes('WindowsAzureGuestAgent starting'))).toBe(true);
   });
 
   it('loses no line when a host worker is killed', async () => {

@@ -191,6 +191,18 @@ export function run() { return new Promise(() => setInterval(() => {}, 1000)); }
     expect((await logLines(id, 'WaWorkerHost')).some((l) => l.includes('Unhandled Exception'))).toBe(false);
     expect(readdirSync(folder('Clean'))).toEqual([]);
     expect(readdirSync(folder('Keep')).sort()).toEqual(['cache.txt', 'recycled-once']);
+
+    // A reimage keeps local storage (it is on C:, the resource disk); a rebuild empties all of it.
+    const since = fabric.clock.now();
+    await operationEnd(await fabric.reimageInstance({ instanceId: id }));
+    await history.reach(id, 'ReadyRole', since);
+    expect(readdirSync(folder('Keep')).sort()).toEqual(['cache.txt', 'recycled-once']);
+    const rebuilt = fabric.clock.now();
+    expect((await operationEnd(await fabric.rebuildInstance({ instanceId: id }))).kind).toBe('RebuildRoleInstance');
+    await history.reach(id, 'ReadyRole', rebuilt);
+    // OnStart finds Keep empty again (and fills it, and recycles, as at its first start).
+    const emptyAtStart = async () => (await logLines(id, 'WaWorkerHost')).filter((l) => l.includes('Clean holds [], Keep holds []')).length;
+    await waitFor('OnStart to find the local storage empty after the rebuild', async () => (await emptyAtStart()) === 2);
   });
 });
 

@@ -430,6 +430,7 @@ describe('deployment operations through the API', () => {
     const rebuild = await rest(byName('/roleinstances/WorkerRole1_IN_1?comp=rebuild'), { method: 'POST', caPem, ...asAlice });
     expect(rebuild.status).toBe(202);
     expect(await until(String(rebuild.headers['x-ms-request-id']))).toMatch(/<Status>Succeeded<\/Status>/);
+    expect((await fabric.getSnapshot()).operations.find((o) => o.requestId === rebuild.headers['x-ms-request-id'])).toMatchObject({ kind: 'RebuildRoleInstance', status: 'Succeeded' });
 
     const changed = await change(sampleConfiguration);
     expect(changed.status).toBe(202);

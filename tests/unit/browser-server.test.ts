@@ -79,6 +79,9 @@ function fakeFabric() {
     rebootInstance: async () => {
       throw new Error('not used');
     },
+    rebuildInstance: async () => {
+      throw new Error('not used');
+    },
     reimageInstance: async () => {
       throw new Error('not used');
     },
