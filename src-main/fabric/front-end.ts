@@ -770,7 +770,9 @@ export class FrontEnd {
   }
 
   private publish(deployment: Deployment): void {
-    const status = deployment.upgrade?.walk.status;
+    // A walk that has covered every domain is over for the user (a configuration change may still be scaling).
+    const walk = deployment.upgrade?.walk;
+    const status = walk && !walk.done ? walk.status : undefined;
     const upgradeStatus = status ? { ...status, walked: [...status.walked] } : null;
     deployment.view.upgradeStatus = upgradeStatus;
     this.events.publish({ type: 'deployment', deployment: { ...deployment.view, roles: roleViews(deployment.model), upgradeStatus } });

@@ -79,7 +79,7 @@ test('the service tree follows the ARIA tree pattern, and skip links put Deploy 
   }
   expect(tabs).toBeLessThanOrEqual(4);
   await page.keyboard.press('Enter');
-  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
 
   // The tree is one Tab stop; arrows walk it: service, deployment, role, then the instances.
   const tree = dashboard.tree();

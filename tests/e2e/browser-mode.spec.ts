@@ -24,7 +24,7 @@ test('deploy the sample, see both instances ReadyRole on their hosts, then delet
   await expect(rows).toHaveCount(2);
   await expect(rows.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
   await expect(deployment.locator('[data-deployment-status]')).toHaveText('Running');
-  await expect(deployment.getByRole('progressbar')).toContainText('2 / 2 ready');
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready');
   await expect(pool).toContainText('2/32 cores used');
   await expect(page.getByRole('region', { name: 'Activity' })).toContainText('→ ReadyRole');
   await page.screenshot({ path: 'test-results/screenshots/dashboard-ready.png', fullPage: true });

@@ -15,12 +15,12 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await dashboard.open(serve.url);
   await dashboard.deployButton('Hello worker').click();
   const deployment = dashboard.deployment('HelloWorker');
-  await expect(deployment.getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
 
   // Scale out: the quota (64) and the pool (6 x 8 cores) have room for 30.
   await deployment.getByLabel('Instance count for WorkerRole1').fill('30');
   await deployment.getByRole('button', { name: 'Scale', exact: true }).click();
-  await expect(deployment.getByRole('progressbar')).toContainText('30 / 30 ready', { timeout: 60_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('30 / 30 ready', { timeout: 60_000 });
   await expect(deployment.locator('[data-deployment-status]')).toHaveText('Running');
 
   // The FD x UD map holds every instance, spread over both fault domains and all five upgrade domains.
@@ -57,7 +57,7 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await detail.getByRole('button', { name: 'Reboot' }).click();
   await detail.getByRole('button', { name: 'Yes, reboot' }).click();
   await expect(page.getByRole('region', { name: 'Activity' })).toContainText('RebootRoleInstance');
-  await expect(deployment.getByRole('progressbar')).toContainText('30 / 30 ready', { timeout: 60_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('30 / 30 ready', { timeout: 60_000 });
 
   // Suspend (confirmed): every instance stops; Run brings them back.
   await deployment.getByRole('button', { name: 'Suspend' }).click();
@@ -69,11 +69,11 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await page.screenshot({ path: 'test-results/screenshots/dashboard-suspended.png' });
   await deployment.getByRole('button', { name: 'Run' }).click();
   await expect(deployment.locator('[data-deployment-status]')).toHaveText('Running', { timeout: 60_000 });
-  await expect(deployment.getByRole('progressbar')).toContainText('30 / 30 ready', { timeout: 60_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('30 / 30 ready', { timeout: 60_000 });
 
   // Beyond the quota: refused with the reason on the card, and nothing changes.
   await deployment.getByLabel('Instance count for WorkerRole1').fill('100');
   await deployment.getByRole('button', { name: 'Scale', exact: true }).click();
   await expect(deployment.getByRole('alert')).toContainText('quota');
-  await expect(deployment.getByRole('progressbar')).toContainText('30 / 30 ready');
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('30 / 30 ready');
 });

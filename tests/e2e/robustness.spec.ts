@@ -34,7 +34,7 @@ test('Hello worker in production and in staging: both show everywhere, keyed by 
   await page.getByLabel('Slot').selectOption('staging');
   await dashboard.deployButton('Hello worker').click();
   for (const slot of ['production', 'staging']) {
-    await expect(dashboard.deployment('HelloWorker', slot).getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+    await expect(dashboard.deployment('HelloWorker', slot).getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
   }
   // Four VMs on the pool's tiles (two of each name), the tree lists both slots' instances.
   await expect(dashboard.pool('Pool A').locator('.vm')).toHaveCount(4);
@@ -83,7 +83,7 @@ test('a dropped connection: a banner, frozen and greyed views, then a reconnect 
   await expect(page.locator('main')).not.toHaveAttribute('inert', '');
   // Only a fresh snapshot can show the deployment made while the page was away.
   await expect(dashboard.deployment('HelloWorker')).toBeVisible();
-  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
   await expect(clock).not.toHaveText(frozenAt!);
 });
 
@@ -115,7 +115,7 @@ test('a reload redraws the charts from the fabric’s history, not from the mome
   const dashboard = new DashboardPage(page);
   await dashboard.open(url);
   await dashboard.deployButton('Hello worker').click();
-  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(dashboard.deployment('HelloWorker').getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
   const charts = dashboard.charts();
   await expect(charts.locator('[data-chart-latest="status"]')).toContainText('● 2 ready');
   const since = Number(await charts.getAttribute('data-since'));
@@ -160,7 +160,7 @@ test('views that follow the fabric: the scale box after a configuration change, 
   await dashboard.open(url);
   await dashboard.deployButton('Worker role with role code').click();
   const deployment = dashboard.deployment('WorkerWithCode');
-  await expect(deployment.getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
 
   // A count typed but not applied gives way to the count a new configuration sets.
   const box = deployment.getByLabel('Instance count for WorkerRole1');
@@ -171,7 +171,7 @@ test('views that follow the fabric: the scale box after a configuration change, 
   await deployment.getByText('Change configuration').click();
   await deployment.getByLabel('New configuration file').setInputFiles(three);
   await deployment.getByRole('button', { name: 'Apply configuration' }).click();
-  await expect(deployment.getByRole('progressbar')).toContainText('3 / 3 ready', { timeout: 30_000 });
+  await expect(deployment.getByRole('progressbar', { name: 'Instances ready' })).toContainText('3 / 3 ready', { timeout: 30_000 });
   await expect(box).toHaveValue('3');
 
   // A scheduled export (started by no click) shows up in the panel by itself.
@@ -232,7 +232,7 @@ test('a page left open across a restart of the same session reconnects by itself
     const dashboard = new DashboardPage(page);
     await dashboard.open(first.url);
     await dashboard.deployButton('Hello worker').click();
-    await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+    await expect(dashboard.deployment('HelloWorker').getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
 
     await first.stop();
     first = null;
@@ -244,7 +244,7 @@ test('a page left open across a restart of the same session reconnects by itself
     // A fresh snapshot of the restarted fabric, which has deployed nothing yet (its batches count from 1 again).
     await expect(page.getByText('No deployments.')).toBeVisible();
     await dashboard.deployButton('Hello worker').click();
-    await expect(dashboard.deployment('HelloWorker').getByRole('progressbar')).toContainText('2 / 2 ready', { timeout: 30_000 });
+    await expect(dashboard.deployment('HelloWorker').getByRole('progressbar', { name: 'Instances ready' })).toContainText('2 / 2 ready', { timeout: 30_000 });
   } finally {
     await first?.stop();
     await serve?.stop();

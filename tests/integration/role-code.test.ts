@@ -100,12 +100,15 @@ describe('role code in real host processes', () => {
     const restarting = await waitFor('RestartingRole after Busy', async () => history.firstInto(id, 'RestartingRole', busy.at), 30_000);
     expect(restarting.details).toMatch(/answered no status probe for \d+ minutes: WaHostBootstrapper recycles it/);
     expect(restarting.at - busy.at).toBeGreaterThanOrEqual(5 * 60_000 - 30_000);
-    // Each bootstrapper start writes a new file: read them all.
-    const lines: string[] = [];
-    for (const file of (await fabric.listLogs({ instanceId: id })).filter((f) => f.process === 'WaHostBootstrapper')) {
-      lines.push(...(await fabric.readLog({ file: file.file, fromLine: 0, count: Math.max(1, Math.min(file.lines, 10_000)) })).lines);
-    }
-    expect(lines.some((l) => /WARN .*Client WaWorkerHost\.exe \(\d+\) did not answer the status probe within 30 s; read as Busy\./.test(l))).toBe(true);
+    // Each bootstrapper start writes a new file: read them all (again, if one was rotated between listing and reading).
+    const readAll = async () => {
+      const lines: string[] = [];
+      for (const file of (await fabric.listLogs({ instanceId: id })).filter((f) => f.process === 'WaHostBootstrapper')) {
+        lines.push(...(await fabric.readLog({ file: file.file, fromLine: 0, count: Math.max(1, Math.min(file.lines, 10_000)) })).lines);
+      }
+      return lines;
+    };
+    await waitFor('the Busy reading in WaHostBootstrapper.log', async () => (await readAll()).some((l) => /WARN .*Client WaWorkerHost\.exe \(\d+\) did not answer the status probe within 30 s; read as Busy\./.test(l)));
     await fabric.deleteDeployment({ deploymentId });
   });
 });
