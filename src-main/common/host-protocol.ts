@@ -28,7 +28,7 @@ export interface InstanceSpec {
     settings: Record<string, string>;
     localResources: Record<string, { maximumSizeInMegabytes: number; cleanOnRoleRecycle: boolean }>;
     /** Input and internal endpoints: the csdef's port until the host binds; then the instance's real DIP and port. */
-    endpoints: Record<string, { protocol: string; port: number; address?: string }>;
+    endpoints: Record<string, RoleEndpoint>;
   };
   /** The deployment acts as the old local emulator did: Deployment/@emulated answers "true" (absent: false, the cloud). */
   emulated?: boolean;
@@ -44,6 +44,8 @@ export interface InstanceSpec {
   roleCodeListens?: boolean;
   /** Full IIS web roles: one site per csdef Site, served from its sitesroot\<index> folder (absent: HWC or worker). */
   sites?: { name: string; directory?: string; endpointNames: string[] }[];
+  /** RoleEnvironment.Roles as the fabric last sent it (the topology message); absent until it has. */
+  topology?: RoleTopology[];
 }
 
 export type ToHost =
@@ -80,7 +82,25 @@ export type ToHost =
   | { type: 'hang-host' }
   /** Change Deployment Configuration: the role's new setting values, as configuration `version`. */
   | { type: 'update-configuration'; instanceId: string; settings: Record<string, string>; version: number; requestId?: string }
+  /** The deployment's topology as RoleEnvironment shows it; `changedRoles`: the roles whose instances changed since the last. */
+  | { type: 'topology'; instanceId: string; roles: RoleTopology[]; changedRoles: string[] }
   | { type: 'shutdown' };
+
+/** An endpoint as RoleEnvironment names it: its protocol, and where it listens (the instance's DIP and port). */
+export interface RoleEndpoint {
+  protocol: string;
+  port: number;
+  address?: string;
+}
+
+/**
+ * One role in RoleEnvironment.Roles: its instances with their domains and endpoints at their DIPs. As in Azure,
+ * only roles with an internal endpoint list their instances (role-topology.ts).
+ */
+export interface RoleTopology {
+  name: string;
+  instances: { id: string; updateDomain: number; faultDomain: number; endpoints: Record<string, RoleEndpoint & { address: string }> }[];
+}
 
 /** `upgrade`: restart with the spec of an upgrade-instance (its role files replaced). */
 export type AfterStop = 'delete' | 'keep' | InstanceRestart | 'upgrade';
@@ -105,7 +125,7 @@ export type FromHost =
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
   /** The instance's endpoint listeners changed (bound at boot, closed when the VM stops) or their serving process did. */
-  | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[]; ipAddress?: string | null }
+  | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[]; ipAddress?: string | null; roleEndpoints?: Record<string, RoleEndpoint> }
   /** The guest took configuration `version`: live (Changed raised) or by recycling the role (Changing cancelled). */
   | { type: 'configuration-applied'; instanceId: string; version: number; recycled: boolean; requestId?: string }
   /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */

@@ -2,6 +2,8 @@
 // WaWebHost or WaIISHost): a child process that runs the package's own JavaScript role entry point, so that
 // a crash or an infinite loop in role code is a real process death or a real hang, and never the host's.
 
+import type { RoleTopology } from './host-protocol';
+
 /** What role code can learn about itself through RoleEnvironment. */
 export interface RoleEnvironmentData {
   deploymentId: string;
@@ -13,6 +15,8 @@ export interface RoleEnvironmentData {
   settings: Record<string, string>;
   localResources: Record<string, { rootPath: string; maximumSizeInMegabytes: number }>;
   endpoints: Record<string, { protocol: string; address: string; port: number }>;
+  /** RoleEnvironment.Roles: the roles that list their instances (those with an internal endpoint). */
+  roles: RoleTopology[];
 }
 
 export type ToRoleHost =
@@ -22,6 +26,8 @@ export type ToRoleHost =
   | { type: 'status-check'; id: number }
   /** Configuration change: raise Changing (cancellable) and, unless cancelled, Changed. */
   | { type: 'changing'; id: number; settings: Record<string, string> }
+  /** Topology change: raise Changing with a topology change per role (cancellable), then Changed with the new Roles. */
+  | { type: 'topology'; id: number; roles: RoleTopology[]; changedRoles: string[] }
   /** The instance is leaving the load balancer: raise Stopping, call OnStop, then exit. */
   | { type: 'stop' }
   /** Sent every second: a host process that hears nothing for 5 s ends, as its host worker is gone. */

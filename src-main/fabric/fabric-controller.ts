@@ -22,6 +22,7 @@ import { newInstanceView, planInstances } from './placement';
 import type { HostBooter } from './host-link';
 import { PoolHosts, type Host, type PoolConfig } from './pool-hosts';
 import { HostRecovery } from './host-recovery';
+import { DeploymentTopologies } from './role-topology';
 import { ServiceHealing } from './service-healing';
 
 export type { PoolConfig } from './pool-hosts';
@@ -57,6 +58,7 @@ export class FabricController {
   private readonly rotation = new RoleRotation<PoolInstance>((instance) => this.publish(instance));
   private readonly healing: ServiceHealing;
   private readonly recovery: HostRecovery;
+  private readonly topologies: DeploymentTopologies;
 
   constructor(options: FabricControllerOptions) {
     const { id, config, events, timers } = options;
@@ -69,6 +71,10 @@ export class FabricController {
       onBadMessage: (host, message, error) => this.badMessage(host, message, error),
     });
     this.pool = { id, name: config.name, region: config.region, hostIds: [...this.hosts.all()].map((h) => h.view.id) };
+    this.topologies = new DeploymentTopologies(
+      (deploymentId) => [...this.instances.values()].filter((i) => i.view.deploymentId === deploymentId),
+      (hostId, message) => this.hosts.send(hostId, message),
+    );
     this.healing = new ServiceHealing({
       name: config.name,
       hosts: this.hosts,
@@ -194,6 +200,7 @@ export class FabricController {
           spec,
           lifecycle: { state: 'Placed' },
           inputEndpoints: role.endpoints.input.map((e) => ({ name: e.name, ignoreRoleInstanceStatus: e.ignoreRoleInstanceStatus })),
+          listed: role.endpoints.internal.length > 0,
         };
         this.instances.set(spec.instanceId, instance);
         const key = roleKey(instance.view);
@@ -202,6 +209,7 @@ export class FabricController {
         this.assign(instance, host, true, requestId);
       }
       for (const { role } of roles) this.updateRotation(`${deployment.id}/${role.name}`);
+      this.topologies.changed(deployment.id);
       return plan.map((p) => p.spec.instanceId);
     }
   }
@@ -429,7 +437,9 @@ export class FabricController {
         if (!instance || instance.view.hostId !== host.view.id || instance.lifecycle.state === 'Orphaned') return;
         instance.view.endpoints = message.endpoints;
         if (message.ipAddress !== undefined) instance.view.ipAddress = message.ipAddress;
+        if (message.roleEndpoints) instance.roleEndpoints = message.roleEndpoints;
         this.publish(instance);
+        this.topologies.changed(instance.view.deploymentId);
         break;
       }
       case 'configuration-applied': {
@@ -509,6 +519,7 @@ export class FabricController {
       this.hosts.publish(host);
     }
     this.instances.delete(view.id);
+    this.topologies.changed(view.deploymentId);
     this.healing.delete(instance);
     const key = roleKey(view);
     this.roles.get(key)?.delete(instance);

@@ -3,7 +3,7 @@
 // components report; the lifecycle says what the controller holds for it: a host and its cores, a VM on
 // that host, and where it drives the instance next (its goal state). Pure: the controller acts on it.
 import type { InstanceView } from '../common/fabric-api';
-import type { InstanceSpec } from '../common/host-protocol';
+import type { InstanceSpec, RoleEndpoint } from '../common/host-protocol';
 import type { RotationEndpoint } from './load-balancer-rotation';
 
 export type InstanceLifecycle =
@@ -82,4 +82,8 @@ export interface PoolInstance {
   inputEndpoints: RotationEndpoint[];
   /** Held out of rotation by an upgrade walking its domain (load-balancer-rotation.ts). */
   held?: boolean;
+  /** Its role has an internal endpoint, so RoleEnvironment.Roles lists its instances (role-topology.ts). */
+  listed?: boolean;
+  /** Its endpoints as its host bound them, as RoleEnvironment names them (instance-endpoints). */
+  roleEndpoints?: Record<string, RoleEndpoint>;
 }

@@ -46,6 +46,9 @@ export class GuestAgent {
         this.spec.roleEnvironment = { ...this.spec.roleEnvironment, settings: { ...message.settings } };
         this.spec.configurationVersion = message.version;
         void this.changeConfiguration(message.version, message.changed, message.requestId);
+      } else if (message.type === 'topology') {
+        this.spec.topology = message.roles;
+        void this.changeTopology(message.changedRoles);
       }
     });
   }
@@ -103,6 +106,14 @@ export class GuestAgent {
     const recycled = outcome === 'cancelled' && this.bootstrapper !== null;
     if (recycled) this.bootstrapper!.recycle(`The role's code cancelled RoleEnvironment.Changing, so the role recycles to apply configuration version ${version}.`);
     this.send({ type: 'configuration-applied', version, recycled, ...(requestId ? { requestId } : {}) });
+  }
+
+  /** The deployment's topology changed: running role code hears it, and a cancelled Changing recycles the role. */
+  private async changeTopology(changedRoles: string[]): Promise<void> {
+    if (!this.bootstrapper) return;
+    const outcome = await this.bootstrapper.changeTopology(changedRoles);
+    if (this.frozen || outcome !== 'cancelled' || !this.bootstrapper) return;
+    this.bootstrapper.recycle(`The role's code cancelled RoleEnvironment.Changing for a topology change (${changedRoles.join(', ')}), so the role recycles.`);
   }
 
   /** Local storage folders: created while configuring the guest; on a recycle, emptied where cleanOnRoleRecycle says so. */

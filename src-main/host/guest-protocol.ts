@@ -1,5 +1,6 @@
 // Messages between a guest VM and its host agent. They cross the VM's own channel, the emulated VMBus
 // (vm-bus.ts): a guest that stops sending heartbeats is silent on this channel and nowhere else.
+import type { RoleTopology } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 
 export type FromGuest =
@@ -15,7 +16,9 @@ export type ToGuest =
   /** Seed step 4: the host agent asks; a guest working towards its goal state answers with a heartbeat stamped `at`. */
   | { type: 'heartbeat-request'; at: number }
   /** A new configuration: its setting values, and `changed`, the settings whose value changed. */
-  | { type: 'configuration'; version: number; settings: Record<string, string>; changed: string[]; requestId?: string };
+  | { type: 'configuration'; version: number; settings: Record<string, string>; changed: string[]; requestId?: string }
+  /** The deployment's topology (RoleEnvironment.Roles), and the roles whose instances changed. */
+  | { type: 'topology'; roles: RoleTopology[]; changedRoles: string[] };
 
 /** Heartbeats the host agent has not taken yet become one: the latest time, and how many beats it stands for. */
 export function mergeHeartbeats(queued: FromGuest, next: FromGuest): FromGuest | null {

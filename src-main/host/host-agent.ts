@@ -1,7 +1,7 @@
 // The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
 // guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
 // heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
-import type { AfterStop, FromHost, GuestHeartbeatReport, InstanceFault, InstanceSpec } from '../common/host-protocol';
+import type { AfterStop, FromHost, GuestHeartbeatReport, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { emptyLocalStorage } from './local-storage';
@@ -328,6 +328,18 @@ export class HostAgent {
     else applied();
   }
 
+  /**
+   * The deployment's topology changed: the goal state takes it (a later start reads it) and a running guest
+   * hears it now, so that role code sees RoleEnvironment.Changing with a topology change.
+   */
+  updateTopology(instanceId: string, roles: RoleTopology[], changedRoles: string[]): void {
+    const vm = this.vms.get(instanceId);
+    if (!vm) return;
+    vm.spec.topology = roles;
+    if (vm.upgradeTo) vm.upgradeTo.topology = roles;
+    if (vm.vmBus && vm.guest && !vm.frozen && !vm.stopping) vm.vmBus.postMessage({ type: 'topology', roles, changedRoles });
+  }
+
   /** Power on (or reboot) the VM: the guest OS boots, then WaAppAgent starts the guest agent. */
   private bootVm(vm: GuestVm, details: string, at = this.context.timers.now()): void {
     if (vm.driveStale) return this.layOutDrive(vm, () => this.bootVm(vm, details));
@@ -436,7 +448,7 @@ export class HostAgent {
       const bound = vm.bound.find((b) => b.name === e.name);
       endpoints.push({ name: e.name, protocol: e.protocol, publicPort: e.publicPort ?? 0, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null });
     }
-    this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints, ipAddress: vm.ipAddress });
+    this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints, ipAddress: vm.ipAddress, roleEndpoints: vm.spec.roleEnvironment.endpoints });
   }
 
   /** WaAppAgent starts the guest agent, which talks to the host agent over the VM's own channel. */

@@ -122,6 +122,9 @@ function handle(message: ToHost): void {
     case 'update-configuration':
       agent?.updateConfiguration(message.instanceId, message.settings, message.version, message.requestId);
       break;
+    case 'topology':
+      agent?.updateTopology(message.instanceId, message.roles, message.changedRoles);
+      break;
     case 'hang-host':
       hung = true;
       timers?.clear();

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TimerHandle } from '../common/emulated-timers';
-import type { InstanceSpec } from '../common/host-protocol';
+import type { InstanceSpec, RoleTopology } from '../common/host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { HostContext } from './host-context';
 import { RoleHostProcess, roleHostScript } from './role-host-process';
@@ -79,6 +79,7 @@ export class RoleCodeHost {
       settings: this.spec.roleEnvironment.settings,
       localResources,
       endpoints: Object.fromEntries(Object.entries(this.spec.roleEnvironment.endpoints).map(([name, e]) => [name, { ...e, address: e.address ?? '127.0.0.1' }])),
+      roles: this.spec.topology ?? [],
     });
   }
 
@@ -95,6 +96,12 @@ export class RoleCodeHost {
   async changing(settings: Record<string, string>): Promise<boolean> {
     if (!this.running) return false;
     return this.process!.changing(settings);
+  }
+
+  /** Raise Changing for a topology change (then Changed with `roles` unless cancelled); true when cancelled. */
+  async topologyChanging(roles: RoleTopology[], changedRoles: string[]): Promise<boolean> {
+    if (!this.running) return false;
+    return this.process!.topologyChanging(roles, changedRoles);
   }
 
   /** Injected fault: the host process is killed, exactly as an unhandled exception would end it. */

@@ -3,6 +3,7 @@
 // that nothing in the host notices, as on Azure.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { RoleTopology } from '../common/host-protocol';
 import type { FromRoleHost, RoleEnvironmentData, ToRoleHost } from '../common/role-host-protocol';
 import { trackChildProcess } from './child-processes';
 
@@ -92,6 +93,18 @@ export class RoleHostProcess {
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       if (!this.send({ type: 'changing', id, settings })) {
+        this.pending.delete(id);
+        resolve(false);
+      }
+    });
+  }
+
+  /** Raise Changing for a topology change (then Changed unless cancelled); resolves true when role code cancelled. */
+  topologyChanging(roles: RoleTopology[], changedRoles: string[]): Promise<boolean> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      if (!this.send({ type: 'topology', id, roles, changedRoles })) {
         this.pending.delete(id);
         resolve(false);
       }

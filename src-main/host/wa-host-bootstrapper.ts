@@ -195,6 +195,20 @@ export class WaHostBootstrapper {
     return cancelled ? 'cancelled' : 'applied';
   }
 
+  /**
+   * The deployment's topology changed (an instance of a role with an internal endpoint came, went or moved):
+   * running role code sees RoleEnvironment.Changing with a topology change (it may cancel: a recycle), then Changed.
+   */
+  async changeTopology(changedRoles: string[]): Promise<'applied' | 'cancelled'> {
+    if (!this.roleCode?.running) return 'applied';
+    const roles = this.spec.topology ?? [];
+    const what = `a topology change (${changedRoles.map((name) => `${name}: ${roles.find((r) => r.name === name)?.instances.length ?? 0} instance(s)`).join(', ')})`;
+    this.logs.host('INFO', `Raising RoleEnvironment.Changing for ${what}.`);
+    const cancelled = await this.roleCode.topologyChanging(roles, changedRoles);
+    this.logs.host(cancelled ? 'WARN' : 'INFO', cancelled ? 'RoleEnvironment.Changing was cancelled by role code: the role recycles to take the new topology.' : 'RoleEnvironment.Changed raised; RoleEnvironment.Roles now lists the new topology.');
+    return cancelled ? 'cancelled' : 'applied';
+  }
+
   private exit(reason: string): void {
     this.hostProcessRunning = false;
     if (this.foreground.size > 0 && !this.ended) {

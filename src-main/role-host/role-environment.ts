@@ -1,6 +1,7 @@
-// RoleEnvironment as role code sees it inside its host process: the current instance, configuration
-// settings, local resources, and the StatusCheck, Changing, Changed and Stopping events. Names follow the
-// .NET API, in JavaScript's case.
+// RoleEnvironment as role code sees it inside its host process: the current instance, the deployment's roles
+// (with the instances of those that have an internal endpoint), configuration settings, local resources, and
+// the StatusCheck, Changing, Changed and Stopping events. Names follow the .NET API, in JavaScript's case.
+import type { RoleTopology } from '../common/host-protocol';
 import type { RoleEnvironmentData } from '../common/role-host-protocol';
 
 type Listener<T> = (event: T) => void;
@@ -10,22 +11,40 @@ export interface StatusCheckEvent {
   setBusy(): void;
 }
 
+/** One change in a Changing or Changed event: a setting's new value, or a role whose instances changed (.NET's RoleEnvironmentConfigurationSettingChange and RoleEnvironmentTopologyChange). */
+export type RoleEnvironmentChange = { type: 'setting'; name: string; value: string } | { type: 'topology'; roleName: string };
+
 export interface ChangingEvent {
-  changes: { name: string; value: string }[];
+  changes: RoleEnvironmentChange[];
   /** Recycle the role to apply the change instead of taking it live. */
   cancel(): void;
+}
+
+export interface RoleInstance {
+  id: string;
+  role: { name: string };
+  updateDomain: number;
+  faultDomain: number;
+  instanceEndpoints: Readonly<Record<string, { protocol: string; ipEndpoint: { address: string; port: number } }>>;
+}
+
+export interface Role {
+  name: string;
+  /** Listed only for a role with an internal endpoint, as in Azure. */
+  instances: readonly RoleInstance[];
 }
 
 export class RoleEnvironment {
   readonly isAvailable = true;
   readonly isEmulated: boolean;
   readonly deploymentId: string;
-  readonly currentRoleInstance;
+  readonly currentRoleInstance: RoleInstance;
   private settings: Record<string, string>;
+  private topology: Readonly<Record<string, Role>>;
   private readonly listeners = {
     statusCheck: new Set<Listener<StatusCheckEvent>>(),
     changing: new Set<Listener<ChangingEvent>>(),
-    changed: new Set<Listener<{ changes: { name: string; value: string }[] }>>(),
+    changed: new Set<Listener<{ changes: RoleEnvironmentChange[] }>>(),
     stopping: new Set<Listener<void>>(),
   };
 
@@ -36,15 +55,20 @@ export class RoleEnvironment {
     this.isEmulated = data.isEmulated;
     this.deploymentId = data.deploymentId;
     this.settings = { ...data.settings };
-    this.currentRoleInstance = Object.freeze({
-      id: data.instanceId,
-      role: Object.freeze({ name: data.roleName }),
-      updateDomain: data.updateDomain,
-      faultDomain: data.faultDomain,
-      instanceEndpoints: Object.freeze(
-        Object.fromEntries(Object.entries(data.endpoints).map(([name, e]) => [name, Object.freeze({ protocol: e.protocol, ipEndpoint: Object.freeze({ address: e.address, port: e.port }) })])),
-      ),
-    });
+    this.currentRoleInstance = roleInstance(data.roleName, { id: data.instanceId, updateDomain: data.updateDomain, faultDomain: data.faultDomain, endpoints: data.endpoints });
+    this.topology = rolesOf(data.roleName, data.roles);
+  }
+
+  /** Every role of the deployment by name; a role with an internal endpoint lists its instances (this one too). */
+  get roles(): Readonly<Record<string, Role>> {
+    return this.topology;
+  }
+
+  getRole(name: string): Role {
+    const role = this.topology[name];
+    // As in .NET: a role the deployment does not have is an error, not undefined.
+    if (!role) throw new Error(`RoleEnvironment: the deployment has no role "${name}" (its roles: ${Object.keys(this.topology).join(', ')}).`);
+    return role;
   }
 
   getConfigurationSettingValue(name: string): string {
@@ -66,7 +90,7 @@ export class RoleEnvironment {
 
   on(event: 'statusCheck', listener: Listener<StatusCheckEvent>): void;
   on(event: 'changing', listener: Listener<ChangingEvent>): void;
-  on(event: 'changed', listener: Listener<{ changes: { name: string; value: string }[] }>): void;
+  on(event: 'changed', listener: Listener<{ changes: RoleEnvironmentChange[] }>): void;
   on(event: 'stopping', listener: Listener<void>): void;
   on(event: keyof RoleEnvironment['listeners'], listener: Listener<never>): void {
     (this.listeners[event] as Set<Listener<never>>).add(listener);
@@ -81,11 +105,21 @@ export class RoleEnvironment {
 
   /** Raise Changing, then (unless a handler cancelled) apply the values and raise Changed; true when cancelled. */
   raiseChanging(settings: Record<string, string>): boolean {
-    const changes = Object.entries(settings).map(([name, value]) => ({ name, value }));
+    const changes = Object.entries(settings).map(([name, value]): RoleEnvironmentChange => ({ type: 'setting', name, value }));
+    return this.change(changes, () => (this.settings = { ...this.settings, ...settings }));
+  }
+
+  /** Raise Changing with a topology change per role, then (unless cancelled) take the new Roles and raise Changed. */
+  raiseTopologyChanging(roles: RoleTopology[], changedRoles: string[]): boolean {
+    const changes = changedRoles.map((roleName): RoleEnvironmentChange => ({ type: 'topology', roleName }));
+    return this.change(changes, () => (this.topology = rolesOf(this.currentRoleInstance.role.name, roles)));
+  }
+
+  private change(changes: RoleEnvironmentChange[], take: () => void): boolean {
     let cancelled = false;
     for (const listener of this.listeners.changing) listener({ changes, cancel: () => void (cancelled = true) });
     if (cancelled) return true;
-    this.settings = { ...this.settings, ...settings };
+    take();
     for (const listener of this.listeners.changed) listener({ changes });
     return false;
   }
@@ -93,4 +127,24 @@ export class RoleEnvironment {
   raiseStopping(): void {
     for (const listener of this.listeners.stopping) listener();
   }
+}
+
+function roleInstance(roleName: string, i: { id: string; updateDomain: number; faultDomain: number; endpoints: Record<string, { protocol: string; address: string; port: number }> }): RoleInstance {
+  return Object.freeze({
+    id: i.id,
+    role: Object.freeze({ name: roleName }),
+    updateDomain: i.updateDomain,
+    faultDomain: i.faultDomain,
+    instanceEndpoints: Object.freeze(
+      Object.fromEntries(Object.entries(i.endpoints).map(([name, e]) => [name, Object.freeze({ protocol: e.protocol, ipEndpoint: Object.freeze({ address: e.address, port: e.port }) })])),
+    ),
+  });
+}
+
+/** Roles by name: the listed ones with their instances; the current role always, if only with no instances listed. */
+function rolesOf(currentRole: string, roles: RoleTopology[]): Readonly<Record<string, Role>> {
+  const listed = roles.some((r) => r.name === currentRole) ? roles : [...roles, { name: currentRole, instances: [] }];
+  const byName: Record<string, Role> = {};
+  for (const role of listed) byName[role.name] = Object.freeze({ name: role.name, instances: Object.freeze(role.instances.map((i) => roleInstance(role.name, i))) });
+  return Object.freeze(byName);
 }

@@ -81,6 +81,9 @@ process.on('message', (message: ToRoleHost) => {
     case 'changing':
       send({ type: 'changing-answer', id: message.id, cancelled: environment?.raiseChanging(message.settings) ?? false });
       break;
+    case 'topology':
+      send({ type: 'changing-answer', id: message.id, cancelled: environment?.raiseTopologyChanging(message.roles, message.changedRoles) ?? false });
+      break;
     case 'stop':
       void stop();
       break;

@@ -21,6 +21,10 @@ const environment: RoleEnvironmentData = {
   settings: { Greeting: 'hello' },
   localResources: { Scratch: { rootPath: '/tmp/scratch', maximumSizeInMegabytes: 100 } },
   endpoints: { HttpIn: { protocol: 'http', address: '127.255.0.1', port: 8080 } },
+  roles: [
+    { name: 'Cache', instances: [{ id: 'Cache_IN_0', updateDomain: 0, faultDomain: 0, endpoints: { Peer: { protocol: 'tcp', address: '127.101.0.1', port: 7000 } } }] },
+    { name: 'WorkerRole1', instances: [] },
+  ],
 };
 
 const running: RoleHostProcess[] = [];
@@ -72,6 +76,36 @@ describe('the role host process', () => {
     expect(seen.out[1]).toContain('declares no setting "Nope"');
     expect(await host.statusCheck()).toBe(true);
     expect(seen.ended).toEqual([]);
+  });
+
+  it('lists the roles with their instances\' endpoints, raises a topology change (cancel: a recycle), and refuses a role it does not have', async () => {
+    const { host, seen } = role(`
+      const show = (env) => Object.values(env.roles).map((r) => r.name + '[' + r.instances.map((i) => i.id + '@' + i.instanceEndpoints.Peer.ipEndpoint.address + ':' + i.instanceEndpoints.Peer.ipEndpoint.port).join(' ') + ']').join(' ');
+      export function onStart(env) {
+        console.log('roles ' + show(env));
+        try { env.getRole('Nope'); } catch (e) { console.log(e.message); }
+        let cancelNext = false;
+        env.on('changing', (e) => {
+          console.log('changing ' + e.changes.map((c) => c.type + ':' + c.roleName).join(','));
+          if (cancelNext) e.cancel();
+          cancelNext = true;
+        });
+        env.on('changed', () => console.log('changed roles ' + show(env)));
+        return true;
+      }
+      export function run() { return new Promise(() => {}); }
+    `);
+    await waitFor('OnStart', async () => seen.onStart.length > 0);
+    expect(seen.out).toContain('stdout: roles Cache[Cache_IN_0@127.101.0.1:7000] WorkerRole1[]');
+    expect(seen.out).toContain('stdout: RoleEnvironment: the deployment has no role "Nope" (its roles: Cache, WorkerRole1).');
+    const two = [...environment.roles];
+    two[0] = { name: 'Cache', instances: [...two[0]!.instances, { id: 'Cache_IN_1', updateDomain: 1, faultDomain: 1, endpoints: { Peer: { protocol: 'tcp', address: '127.102.0.1', port: 7000 } } }] };
+    expect(await host.topologyChanging(two, ['Cache'])).toBe(false);
+    expect(seen.out).toContain('stdout: changing topology:Cache');
+    expect(seen.out).toContain('stdout: changed roles Cache[Cache_IN_0@127.101.0.1:7000 Cache_IN_1@127.102.0.1:7000] WorkerRole1[]');
+    // The second is cancelled: the role keeps its Roles (it recycles to take them, the bootstrapper's part).
+    expect(await host.topologyChanging(environment.roles, ['Cache'])).toBe(true);
+    expect(seen.out.filter((l) => l.startsWith('stdout: changed'))).toHaveLength(1);
   });
 
   it('reports a Run that throws as the process dying with the exception', async () => {

@@ -1,0 +1,65 @@
+// RoleEnvironment.Roles as the fabric keeps it for role code: each role's instances, with their upgrade and
+// fault domains and their endpoints at their DIPs. As in Azure, a role lists its instances only when it has an
+// internal endpoint, and a change to such a role's instances (one added or removed, one moved to another DIP)
+// is a topology change every running role hears (RoleEnvironment.Changing with a topology change). Changes are
+// gathered per deployment and sent once per turn, only to deployments that run role code of their own.
+import type { RoleTopology, ToHost } from '../common/host-protocol';
+import { hasVm, type PoolInstance } from './instance-lifecycle';
+
+export class DeploymentTopologies {
+  /** Per deployment, the JSON of each role's topology last sent. */
+  private readonly sent = new Map<string, Map<string, string>>();
+  private readonly dirty = new Set<string>();
+  private scheduled = false;
+
+  constructor(
+    private readonly instancesOf: (deploymentId: string) => PoolInstance[],
+    private readonly send: (hostId: string, message: ToHost) => void,
+  ) {}
+
+  /** Something a deployment's topology is made of changed (an instance placed, moved, bound or removed). */
+  changed(deploymentId: string): void {
+    this.dirty.add(deploymentId);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      for (const id of [...this.dirty]) this.flush(id);
+      this.dirty.clear();
+    });
+  }
+
+  private flush(deploymentId: string): void {
+    const instances = this.instancesOf(deploymentId);
+    // A deployment gone: nothing to keep for it.
+    if (instances.length === 0) return void this.sent.delete(deploymentId);
+    // Only role code reads RoleEnvironment: a deployment of built-in code costs nothing here.
+    const listeners = instances.filter((i) => i.spec.roleEntryModule !== undefined && hasVm(i.lifecycle));
+    if (listeners.length === 0) return;
+    const roles = topologyOf(instances);
+    const before = this.sent.get(deploymentId) ?? new Map<string, string>();
+    const now = new Map(roles.map((r) => [r.name, JSON.stringify(r)]));
+    const changedRoles = [...new Set([...now.keys(), ...before.keys()])].filter((name) => now.get(name) !== before.get(name));
+    this.sent.set(deploymentId, now);
+    if (changedRoles.length === 0) return;
+    for (const i of listeners) this.send(i.view.hostId, { type: 'topology', instanceId: i.view.id, roles, changedRoles });
+  }
+}
+
+/** The roles of a deployment, the listed ones with their instances in instance order and their bound endpoints. */
+export function topologyOf(instances: PoolInstance[]): RoleTopology[] {
+  const roles = new Map<string, RoleTopology>();
+  const indexOf = (name: string) => Number(name.slice(name.lastIndexOf('_') + 1));
+  for (const i of [...instances].sort((a, b) => indexOf(a.view.name) - indexOf(b.view.name))) {
+    const role = roles.get(i.spec.roleName) ?? { name: i.spec.roleName, instances: [] };
+    roles.set(role.name, role);
+    // Every role is in Roles; only one with an internal endpoint lists its instances.
+    if (!i.listed || i.lifecycle.state === 'Removed') continue;
+    const endpoints: RoleTopology['instances'][number]['endpoints'] = {};
+    for (const [name, e] of Object.entries(i.roleEndpoints ?? {})) if (e.address) endpoints[name] = { protocol: e.protocol, port: e.port, address: e.address };
+    // An instance is listed once its VM has bound its endpoints: role code never sees one it cannot reach.
+    if (Object.keys(endpoints).length === 0) continue;
+    role.instances.push({ id: i.view.name, updateDomain: i.view.upgradeDomain, faultDomain: i.view.faultDomain, endpoints });
+  }
+  return [...roles.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ToHost } from '../../src-main/common/host-protocol';
+import type { PoolInstance } from '../../src-main/fabric/instance-lifecycle';
+import { DeploymentTopologies, topologyOf } from '../../src-main/fabric/role-topology';
+
+/** A controller record with what the topology reads. */
+function instance(name: string, options: { listed?: boolean; address?: string; code?: boolean; state?: PoolInstance['lifecycle']['state'] } = {}): PoolInstance {
+  const roleName = name.slice(0, name.indexOf('_'));
+  return {
+    view: { id: `d/${name}`, name, deploymentId: 'd', roleName, hostId: 'h1', upgradeDomain: Number(name.at(-1)), faultDomain: 0 },
+    spec: { roleName, ...(options.code === false ? {} : { roleEntryModule: '/approot/RoleEntryPoint.mjs' }) },
+    lifecycle: { state: options.state ?? 'Running' },
+    listed: options.listed ?? true,
+    ...(options.address ? { roleEndpoints: { Gossip: { protocol: 'tcp', port: 9000, address: options.address } } } : { roleEndpoints: { Gossip: { protocol: 'tcp', port: 9000 } } }),
+  } as unknown as PoolInstance;
+}
+
+describe('role topology', () => {
+  it('lists every role, and the bound instances of a role with an internal endpoint in instance order', () => {
+    const roles = topologyOf([instance('Peer_IN_1', { address: '127.2.0.1' }), instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_2'), instance('Solo_IN_0', { listed: false, address: '127.3.0.1' })]);
+    expect(roles).toEqual([
+      {
+        name: 'Peer',
+        instances: [
+          { id: 'Peer_IN_0', updateDomain: 0, faultDomain: 0, endpoints: { Gossip: { protocol: 'tcp', port: 9000, address: '127.1.0.1' } } },
+          { id: 'Peer_IN_1', updateDomain: 1, faultDomain: 0, endpoints: { Gossip: { protocol: 'tcp', port: 9000, address: '127.2.0.1' } } },
+        ],
+      },
+      { name: 'Solo', instances: [] },
+    ]);
+  });
+
+  it('sends a deployment running role code its topology once per turn, naming the roles that changed, and nothing when none did', async () => {
+    let instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Solo_IN_0', { listed: false })];
+    const sent: ToHost[] = [];
+    const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    topologies.changed('d');
+    topologies.changed('d');
+    await turn();
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
+      ['d/Peer_IN_0', ['Peer', 'Solo']],
+      ['d/Solo_IN_0', ['Peer', 'Solo']],
+    ]);
+    sent.length = 0;
+    topologies.changed('d');
+    await turn();
+    expect(sent).toEqual([]);
+    instances = [...instances, instance('Peer_IN_1', { address: '127.2.0.1' })];
+    topologies.changed('d');
+    await turn();
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
+      ['d/Peer_IN_0', ['Peer']],
+      ['d/Solo_IN_0', ['Peer']],
+      ['d/Peer_IN_1', ['Peer']],
+    ]);
+    // Built-in code reads no RoleEnvironment: a deployment of it is sent nothing.
+    sent.length = 0;
+    instances = [];
+    topologies.changed('d');
+    await turn();
+    instances = [instance('Peer_IN_0', { address: '127.1.0.1', code: false })];
+    topologies.changed('d');
+    await turn();
+    expect(sent).toEqual([]);
+  });
+});
