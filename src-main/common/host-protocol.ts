@@ -29,6 +29,8 @@ export interface InstanceSpec {
     localResources: Record<string, { maximumSizeInMegabytes: number; cleanOnRoleRecycle: boolean }>;
     /** Input and internal endpoints: the csdef's port until the host binds; then the instance's real DIP and port. */
     endpoints: Record<string, RoleEndpoint>;
+    /** The role's certificates, as the .cscfg names them: installed in the VM's store (role code gets a stand-in). */
+    certificates?: { name: string; thumbprint: string; storeName: string; storeLocation: string }[];
   };
   /** The deployment acts as the old local emulator did: Deployment/@emulated answers "true" (absent: false, the cloud). */
   emulated?: boolean;

@@ -17,6 +17,16 @@ export interface RoleEnvironmentData {
   endpoints: Record<string, { protocol: string; address: string; port: number }>;
   /** RoleEnvironment.Roles: the roles that list their instances (those with an internal endpoint). */
   roles: RoleTopology[];
+  /** The role's certificates from the VM's store: the stand-in's key and certificate (PEM), null where none could be made. */
+  certificates?: Record<string, RoleCertificateData>;
+}
+
+export interface RoleCertificateData {
+  thumbprint: string;
+  storeName: string;
+  storeLocation: string;
+  key: string | null;
+  cert: string | null;
 }
 
 export type ToRoleHost =

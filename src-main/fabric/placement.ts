@@ -119,6 +119,7 @@ function roleEnvironmentOf(role: RoleModel): InstanceSpec['roleEnvironment'] {
     settings: Object.fromEntries(role.settings.map((s) => [s.name, s.value])),
     localResources: Object.fromEntries(role.localResources.map((l) => [l.name, { maximumSizeInMegabytes: l.sizeInMB, cleanOnRoleRecycle: l.cleanOnRoleRecycle }])),
     endpoints,
+    ...(role.certificates.length ? { certificates: role.certificates.map((c) => ({ name: c.name, thumbprint: c.thumbprint, storeName: c.storeName, storeLocation: c.storeLocation })) } : {}),
   };
 }
 

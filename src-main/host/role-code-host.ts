@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TimerHandle } from '../common/emulated-timers';
 import type { InstanceSpec, RoleTopology } from '../common/host-protocol';
+import type { RoleEnvironmentData } from '../common/role-host-protocol';
 import type { InstanceStatus } from '../common/instance-status';
 import type { HostContext } from './host-context';
 import { RoleHostProcess, roleHostScript } from './role-host-process';
@@ -69,7 +70,33 @@ export class RoleCodeHost {
       output: (stream, line) => this.events.output(stream, line),
     });
     this.events.report('BusyRole', `Waiting for role to start... ${this.processName} (pid ${this.process.pid}) is calling OnStart.`);
-    this.process.start(this.spec.roleEntryModule, {
+    const hostProcess = this.process;
+    // The role's certificates are in the VM's store before its code starts (stand-ins: host/stand-in-certificate.ts).
+    void this.installCertificates().then((certificates) => {
+      if (this.state === 'ended') return;
+      hostProcess.start(this.spec.roleEntryModule, this.environment(localResources, certificates));
+    });
+  }
+
+  /** Each certificate the role names, with its stand-in's key and certificate (null, and a warning, where openssl cannot make one). */
+  private async installCertificates(): Promise<RoleEnvironmentData['certificates']> {
+    const certificates = this.spec.roleEnvironment.certificates ?? [];
+    if (certificates.length === 0) return undefined;
+    const { standInCertificate } = await import('./stand-in-certificate');
+    const installed = await Promise.all(
+      certificates.map(async (c) => {
+        const tls = await standInCertificate(c.name, c.thumbprint).catch((error: unknown) => {
+          this.events.output('stderr', `Certificate ${c.name} (${c.thumbprint}) has no private key in the store: ${(error as Error).message}`);
+          return null;
+        });
+        return [c.name, { thumbprint: c.thumbprint, storeName: c.storeName, storeLocation: c.storeLocation, key: tls?.key ?? null, cert: tls?.cert ?? null }] as const;
+      }),
+    );
+    return Object.fromEntries(installed);
+  }
+
+  private environment(localResources: RoleEnvironmentData['localResources'], certificates: RoleEnvironmentData['certificates']): RoleEnvironmentData {
+    return {
       deploymentId: this.spec.deploymentId,
       roleName: this.spec.roleName,
       instanceId: this.spec.instanceName,
@@ -80,7 +107,8 @@ export class RoleCodeHost {
       localResources,
       endpoints: Object.fromEntries(Object.entries(this.spec.roleEnvironment.endpoints).map(([name, e]) => [name, { ...e, address: e.address ?? '127.0.0.1' }])),
       roles: this.spec.topology ?? [],
-    });
+      ...(certificates ? { certificates } : {}),
+    };
   }
 
   /** The host process's id once it has started. */

@@ -78,6 +78,17 @@ export class RoleEnvironment {
     return value;
   }
 
+  /**
+   * A certificate the role names, as its code would read it from the VM's store: thumbprint, store, and the
+   * PEM key and certificate (a stand-in: Fabric Lab has no real one), ready for `https.createServer`.
+   */
+  getCertificate(name: string): { name: string; thumbprint: string; storeName: string; storeLocation: string; key: string; cert: string } {
+    const certificate = this.data.certificates?.[name];
+    if (!certificate) throw new Error(`RoleEnvironment: the role declares no certificate "${name}".`);
+    if (certificate.key === null || certificate.cert === null) throw new Error(`RoleEnvironment: certificate "${name}" (${certificate.thumbprint}) has no private key in the store: no stand-in could be made (is openssl installed?).`);
+    return Object.freeze({ name, thumbprint: certificate.thumbprint, storeName: certificate.storeName, storeLocation: certificate.storeLocation, key: certificate.key, cert: certificate.cert });
+  }
+
   getLocalResource(name: string): { name: string; rootPath: string; maximumSizeInMegabytes: number } {
     const resource = this.data.localResources[name];
     if (!resource) throw new Error(`RoleEnvironment: the role declares no local storage "${name}".`);

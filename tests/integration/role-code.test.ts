@@ -1,6 +1,8 @@
 // Packages that carry role code: it runs in real host processes, its output lands in the host process log,
 // and crashes, throwing Runs and hanging OnStarts behave as they do on Azure.
 import { mkdtempSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +69,58 @@ describe('role code in real host processes', () => {
     expect(now.guestHeartbeats).toBeGreaterThan(beatsThen + 100);
     await fabric.deleteDeployment({ deploymentId });
     await waitFor('deleted', async () => !(await fabric.getSnapshot()).deployments.some((d) => d.id === deploymentId), 20_000);
+  });
+
+  it('hands role code the certificates its role names, so it serves https itself through the VIP, and refuses one it does not name', async () => {
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    const thumbprint = 'C0FFEE0123456789ABCDEF0123456789ABCDEF01';
+    const csdef = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceDefinition name="OwnTls" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
+  <WorkerRole name="Api" vmsize="Small">
+    <Certificates><Certificate name="SSL" storeLocation="LocalMachine" storeName="My" /></Certificates>
+    <Endpoints><InputEndpoint name="Secure" protocol="https" port="8443" certificate="SSL" /></Endpoints>
+  </WorkerRole>
+</ServiceDefinition>`;
+    const cscfg = `<?xml version="1.0" encoding="utf-8"?>
+<ServiceConfiguration serviceName="OwnTls" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Api"><Instances count="1" /><Certificates><Certificate name="SSL" thumbprint="${thumbprint}" thumbprintAlgorithm="sha1" /></Certificates></Role>
+</ServiceConfiguration>`;
+    const code = `import { createServer } from 'node:https';
+export function onStart(env) {
+  const at = env.currentRoleInstance.instanceEndpoints.Secure.ipEndpoint;
+  const certificate = env.getCertificate('SSL');
+  createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => res.end('role code, certificate ' + certificate.thumbprint + ' from ' + certificate.storeLocation + '/' + certificate.storeName)).listen(at.port, at.address);
+  try { env.getCertificate('Nope'); } catch (e) { console.log(e.message); }
+  return true;
+}
+export function run() { return new Promise(() => {}); }
+`;
+    const pkg = await fabric.openPackage({
+      files: [
+        { path: 'OwnTls.csx/ServiceDefinition.csdef', data: b64(csdef) },
+        { path: 'OwnTls.csx/roles/Api/approot/RoleEntryPoint.mjs', data: b64(code) },
+        { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
+      ],
+    });
+    const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId });
+    const id = `${deploymentId}/Api_IN_0`;
+    await history.reach(id, 'ReadyRole');
+    const endpoint = await waitFor('the VIP port', async () => (await fabric.getSnapshot()).deployments.find((d) => d.id === deploymentId)?.inputEndpoints.find((e) => e.name === 'Secure' && e.port !== null));
+    const answer = await waitFor('an answer over TLS from role code', () =>
+      new Promise<{ body: string; subject: string } | false>((resolve) => {
+        const req = httpsRequest({ host: endpoint.vip, port: endpoint.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+          let body = '';
+          const { subject } = (res.socket as TLSSocket).getPeerCertificate();
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ body, subject: String(subject.OU) }));
+        });
+        req.on('error', () => resolve(false));
+        req.end();
+      }),
+    );
+    expect(answer).toEqual({ body: `role code, certificate ${thumbprint} from LocalMachine/My`, subject: thumbprint });
+    expect((await hostProcessLog(id)).some((l) => l.includes('RoleEnvironment: the role declares no certificate "Nope".'))).toBe(true);
+    await fabric.deleteDeployment({ deploymentId });
   });
 
   it('a Run that blocks its event loop: the unanswered probe reads as Busy (out of rotation), and 5 unanswered minutes recycle the host process', async () => {
