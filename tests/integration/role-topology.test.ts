@@ -2,6 +2,7 @@
 // role Peer has an internal endpoint, role code lists every Peer instance with its endpoint at that instance's
 // DIP (a role without one lists no instances, as in Azure); scaling Peer out raises RoleEnvironment.Changing with
 // a topology change in the instances that stay, then Changed with the new Roles; code that cancels it recycles.
+// Peers call each other on the internal endpoint at the DIP:port RoleEnvironment lists.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +28,33 @@ afterAll(async () => {
 const ns = 'http://schemas.microsoft.com/ServiceHosting/2008/10/';
 /** Each role's code prints RoleEnvironment.Roles: role[instance@address:port ...] (Gossip, the internal endpoint). */
 const show = `const show = (env) => Object.values(env.roles).map((r) => r.name + '[' + r.instances.map((i) => i.id + '@' + i.instanceEndpoints.Gossip.ipEndpoint.address + ':' + i.instanceEndpoints.Gossip.ipEndpoint.port).join(' ') + ']').join(' ');`;
-const peerCode = `${show}
+// Peer listens on its internal endpoint and, in Run, calls each other peer there once (saying what it heard).
+const peerCode = `import { connect, createServer } from 'node:net';
+${show}
 export function onStart(env) {
+  const me = env.currentRoleInstance;
+  createServer((s) => s.end('hello from ' + me.id)).listen(me.instanceEndpoints.Gossip.ipEndpoint.port, me.instanceEndpoints.Gossip.ipEndpoint.address);
   console.log('roles ' + show(env));
   env.on('changing', (e) => console.log('changing ' + e.changes.map((c) => c.type + ':' + c.roleName).join(',')));
   env.on('changed', () => console.log('changed ' + show(env)));
   return true;
 }
-export function run() { return new Promise(() => {}); }
+export function run(env) {
+  const heard = new Set();
+  setInterval(() => {
+    for (const peer of env.roles.Peer.instances) {
+      if (peer.id === env.currentRoleInstance.id || heard.has(peer.id)) continue;
+      heard.add(peer.id);
+      const at = peer.instanceEndpoints.Gossip.ipEndpoint;
+      const socket = connect(at.port, at.address);
+      let text = '';
+      socket.on('data', (d) => (text += d));
+      socket.on('end', () => console.log('heard ' + text + ' at ' + at.address + ':' + at.port));
+      socket.on('error', (e) => { heard.delete(peer.id); console.log('could not reach ' + peer.id + ': ' + e.message); });
+    }
+  }, 100);
+  return new Promise(() => {});
+}
 `;
 // Solo has no internal endpoint: it sees Peer's instances but lists none of its own, and it cancels every change.
 const soloCode = `${show}
@@ -84,6 +104,9 @@ describe('RoleEnvironment.Roles', () => {
     const bothPeers = new RegExp(`Peer\\[Peer_IN_0@${dip('Peer_IN_0').replace(/\./g, '\\.')}:\\d+ Peer_IN_1@${dip('Peer_IN_1').replace(/\./g, '\\.')}:\\d+\\] Solo\\[\\]`);
     // Peer_IN_0's code lists both peers at their DIPs (at OnStart, or after the other bound, in a Changed).
     await waitFor("Peer_IN_0 lists both peers", async () => (await lines(`${deploymentId}/Peer_IN_0`, 'WaWorkerHost')).some((l) => bothPeers.test(l)));
+    // Peers reach each other at DIP:port on the internal endpoint, where role code listens.
+    const heard = await waitFor('Peer_IN_0 hears Peer_IN_1 on Gossip', async () => (await lines(`${deploymentId}/Peer_IN_0`, 'WaWorkerHost')).find((l) => l.includes('heard hello from Peer_IN_1')));
+    expect(heard).toContain(`at ${dip('Peer_IN_1')}:`);
     // Solo sees Peer's instances too; it lists none of its own (no internal endpoint).
     await waitFor('Solo lists the peers', async () => {
       const solo = await lines(`${deploymentId}/Solo_IN_0`, 'WaWorkerHost');
