@@ -3,23 +3,28 @@
 // receives with these schemas before acting on it: a node is another process, maybe another machine, and a
 // NATS subject anyone with the server's credentials can publish on.
 //
-// Subjects, under a prefix (default `fabric-lab`):
-//   <p>.join                 request/reply, node -> fabric: JoinRequest, answered JoinReply
+// Subjects, under a prefix (default `fabric-lab`). Every subject a node publishes or subscribes to names it, so
+// that a NATS server can give each node a user allowed only its own (natsServerAuthorization below):
+//   <p>.join.<node>          request/reply, node -> fabric: JoinRequest (its node is the subject's), answered JoinReply
 //   <p>.clock                request/reply, node -> fabric: the clock now (the node times the round trip)
 //   <p>.node.<node>.control  fabric -> node: NodeControl batches (boot/stop a host, host messages, clock, rejoin)
 //   <p>.node.<node>.logs     request/reply, fabric -> node: NodeLogRequest (instance logs stay on the node)
 //   <p>.from.<node>          node -> fabric: NodeReport (each host's messages of one turn, hosts that ended)
+//   _INBOX.<p>.<node>.>      the replies to a node's own requests (its connection's inbox prefix)
 import { z } from 'zod';
 import { instanceStatuses } from './instance-status';
 
-export const nodeProtocolVersion = 1;
+export const nodeProtocolVersion = 2;
 export const defaultSubjectPrefix = 'fabric-lab';
 
 /** A node name is a NATS subject token and part of its hosts' ids: letters, digits, '-' and '_'. */
 export const nodeNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
 export const subjects = (prefix: string) => ({
-  join: `${prefix}.join`,
+  join: (node: string) => `${prefix}.join.${node}`,
+  joinAny: `${prefix}.join.*`,
+  /** Where the replies to a node's requests (join, clock) come: only that node may subscribe there. */
+  nodeInbox: (node: string) => `_INBOX.${prefix}.${node}`,
   clock: `${prefix}.clock`,
   control: (node: string) => `${prefix}.node.${node}.control`,
   logs: (node: string) => `${prefix}.node.${node}.logs`,
@@ -125,4 +130,27 @@ export function describeIssues(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`)
     .join('; ');
+}
+
+/**
+ * A nats-server `authorization` block that gives the fabric and each node a user of its own, a node allowed only
+ * its own subjects: it can join only as itself, report only as itself, and read only its own control messages
+ * and replies. `passwords` by user name ('fabric' and each node).
+ */
+export function natsServerAuthorization(prefix: string, fabricUser: string, nodes: string[], passwords: Record<string, string>): string {
+  const s = subjects(prefix);
+  const list = (items: string[]) => `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
+  const user = (name: string, publish: string[], subscribe: string[]) =>
+    `    { user: ${JSON.stringify(name)}, password: ${JSON.stringify(passwords[name] ?? '')}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} }, allow_responses: true } }`;
+  return [
+    'authorization {',
+    '  users = [',
+    [
+      user(fabricUser, [s.control('*'), s.logs('*')], [s.joinAny, s.clock, s.fromAny, '_INBOX.>']),
+      ...nodes.map((node) => user(node, [s.join(node), s.clock, s.from(node)], [`${s.control(node)}`, `${s.logs(node)}`, `${s.nodeInbox(node)}.>`])),
+    ].join(',\n'),
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
 }

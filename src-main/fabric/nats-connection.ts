@@ -72,8 +72,10 @@ export function natsServerName(settings: NatsSettings): string {
   }
 }
 
-export async function connectNats(settings: NatsSettings, name: string): Promise<NatsConnection> {
+export async function connectNats(settings: NatsSettings, name: string, inboxPrefix?: string): Promise<NatsConnection> {
   const options = natsOptions(settings, name);
+  // A node's replies come under its own inbox prefix, the one its NATS user may subscribe to.
+  if (inboxPrefix) options.inboxPrefix = inboxPrefix;
   try {
     return await connect(options);
   } catch (error) {

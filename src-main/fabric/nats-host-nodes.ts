@@ -183,7 +183,7 @@ export class HostNodes {
       },
     });
     this.subscriptions.push(
-      connection.subscribe(this.subjects.join, on('join', (msg) => this.join(msg))),
+      connection.subscribe(this.subjects.joinAny, on('join', (msg) => this.join(msg))),
       connection.subscribe(this.subjects.clock, on('clock', (msg) => void msg.respond(JSON.stringify(this.clockReading())))),
       connection.subscribe(this.subjects.fromAny, on('report', (msg) => this.report(msg))),
     );
@@ -369,6 +369,7 @@ export class HostNodes {
       return answer({ accepted: false, reason });
     }
     const request = parsed.data;
+    const subjectNode = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
     const controller = this.context.controllers.find((c) => c.pool.region.toLowerCase() === request.region.toLowerCase());
     const log = this.context.log(controller?.pool.id ?? firstPool);
     const refuse = (reason: string) => {
@@ -376,6 +377,8 @@ export class HostNodes {
       answer({ accepted: false, reason });
     };
     if (!timingSafeEqual(digest(request.token), this.tokenDigest)) return refuse('wrong join token (a rogue node, or one started for another fabric).');
+    // The subject says who sent it (a NATS server can allow each node only its own): a node joins only as itself.
+    if (subjectNode !== request.node) return refuse(`it asked to join as ${request.node} on ${subjectNode}'s subject.`);
     if (request.protocol !== nodeProtocolVersion) return refuse(`it speaks host-node protocol ${request.protocol}; this fabric speaks ${nodeProtocolVersion} (run the same Fabric Lab version on both).`);
     if (!controller) return refuse(`no machine pool is in region "${request.region}"; this fabric's regions: ${this.context.controllers.map((c) => c.pool.region).join(', ')}.`);
     const known = this.nodes.get(request.node);

@@ -14,7 +14,7 @@ import { exitInvalid, exitUsage, exitValid, processIo, type CliIo } from './cli-
 import { addRemoteCommands } from './cli-remote';
 import { addRunCommand } from './cli-run';
 import { addTrafficCommand } from './cli-traffic';
-import { addHostNodeCommand } from './host-node-args';
+import { addHostNodeCommand, addNatsConfigCommand } from './host-node-args';
 import { closeOnSignals, startBrowserMode } from './browser-mode';
 import { addServeCommand } from './serve-args';
 
@@ -116,6 +116,7 @@ export function buildProgram(io: CliIo, setStatus: (code: number) => void): Comm
     closeOnSignals(await startBrowserMode(options));
   });
   addHostNodeCommand(program, io, setStatus, { usage: exitUsage, failed: exitInvalid });
+  addNatsConfigCommand(program, io, setStatus, { usage: exitUsage });
   // A running Fabric Lab (or anything that speaks the Service Management API), through its publish settings.
   addRemoteCommands(program, io, setStatus);
 

@@ -2,11 +2,12 @@
 // node (serve/host-node.ts). Parsed without side effects, so it can be tested on its own.
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { nodeNamePattern } from '../common/host-node-protocol';
+import { randomBytes } from 'node:crypto';
+import { defaultSubjectPrefix, natsServerAuthorization, nodeNamePattern } from '../common/host-node-protocol';
 import type { NatsSettings } from '../fabric/nats-connection';
 import type { CliIo } from './cli-io';
 import { HostNode } from './host-node';
-import { defineNatsOptions, joinTokenEnv, natsSettings, readJoinToken, type NatsFlags } from './nats-args';
+import { defineNatsOptions, joinTokenEnv, natsPasswordEnv, natsSettings, readJoinToken, type NatsFlags } from './nats-args';
 import { maxCoresPerHost, maxHosts } from './pool-spec';
 
 export interface HostNodeArgs {
@@ -101,4 +102,32 @@ export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code
       process.once('SIGTERM', stop);
     });
   });
+}
+
+/**
+ * `fabric-lab nats-config --node NAME ...`: the nats-server authorization block that gives the fabric and each
+ * node its own user, a node allowed only its own subjects (common/host-node-protocol.ts), with new passwords; and
+ * how to start each side with its password.
+ */
+export function addNatsConfigCommand(program: Command, io: CliIo, setStatus: (code: number) => void, codes: { usage: number }): void {
+  program
+    .command('nats-config')
+    .description("print a nats-server authorization block: a user for the fabric and one per host node, each node allowed only its own subjects")
+    .option('--node <NAME>', 'a host node (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
+    .option('--fabric-user <USER>', "the fabric's NATS user", 'fabric')
+    .action((flags: { node?: string[]; fabricUser: string }) => {
+      const nodes = flags.node ?? [];
+      const bad = [...nodes, flags.fabricUser].find((n) => !nodeNamePattern.test(n));
+      const problem = nodes.length === 0 ? 'give at least one --node NAME' : bad !== undefined ? `"${bad}" is not a node name: letters, digits, "-" and "_" (at most 40), starting with a letter or digit` : new Set([...nodes, flags.fabricUser]).size !== nodes.length + 1 ? 'each --node (and the fabric user) must be named once' : null;
+      if (problem) {
+        io.err(`fabric-lab nats-config: ${problem}`);
+        setStatus(codes.usage);
+        return;
+      }
+      const passwords = Object.fromEntries([flags.fabricUser, ...nodes].map((name) => [name, randomBytes(18).toString('base64url')]));
+      io.out(`# nats-server authorization for Fabric Lab (subjects under "${defaultSubjectPrefix}"): put it in the server's configuration.`);
+      io.out(`# Start the fabric with --nats-user ${flags.fabricUser} and ${natsPasswordEnv}=${passwords[flags.fabricUser]},`);
+      for (const node of nodes) io.out(`# host node ${node} with --name ${node} --nats-user ${node} and ${natsPasswordEnv}=${passwords[node]}`);
+      io.out(natsServerAuthorization(defaultSubjectPrefix, flags.fabricUser, nodes, passwords));
+    });
 }

@@ -100,7 +100,7 @@ export class HostNode {
 
   /** Connect and join; resolves once the fabric accepted the node, throws NodeRefusedError if it refused. */
   async start(): Promise<void> {
-    const connection = await connectNats(this.options, `fabric-lab host-node ${this.options.name}`);
+    const connection = await connectNats(this.options, `fabric-lab host-node ${this.options.name}`, this.subjects.nodeInbox(this.options.name));
     this.connection = connection;
     connection.subscribe(this.subjects.control(this.options.name), {
       callback: (error, msg) => {
@@ -172,8 +172,12 @@ export class HostNode {
       const sentAt = performance.now();
       let raw: unknown;
       try {
-        raw = (await connection.request(this.subjects.join, JSON.stringify(request), { timeout: 5_000 })).json();
+        raw = (await connection.request(this.subjects.join(this.options.name), JSON.stringify(request), { timeout: 5_000 })).json();
       } catch (error) {
+        // The server refuses this user the node's own subjects: another node's user (or a wrong --name). Waiting will not help.
+        if (/permission/i.test(`${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`)) {
+          throw new NodeRefusedError(`the NATS server does not let this user join as ${this.options.name} (${(error as Error).message}); each node joins with its own NATS user, named as its --name`);
+        }
         if (!waited) this.say(`no fabric answers on ${natsServerName(this.options)} yet (${(error as Error).message}); trying again every second.`);
         waited = true;
         await new Promise((resolve) => setTimeout(resolve, joinRetryMs));

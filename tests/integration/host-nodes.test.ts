@@ -279,9 +279,9 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     const api = await startFabric();
     const client = await connect({ servers: `127.0.0.1:${nats!.port}`, user: nats!.user, pass: nats!.password });
     try {
-      const notJson = await client.request('fabric-lab.join', 'not json', { timeout: 5_000 });
+      const notJson = await client.request('fabric-lab.join.x', 'not json', { timeout: 5_000 });
       expect(notJson.json()).toEqual({ accepted: false, reason: 'The join request is not JSON.' });
-      const malformed = await client.request('fabric-lab.join', JSON.stringify({ protocol: 1, node: '../x', hosts: 1e9 }), { timeout: 5_000 });
+      const malformed = await client.request('fabric-lab.join.x', JSON.stringify({ protocol: 2, node: '../x', hosts: 1e9 }), { timeout: 5_000 });
       expect(malformed.json<{ reason: string }>().reason).toMatch(/malformed: node: a node name holds letters/);
       // A report from a node that never joined, and one that is not JSON: dropped and logged once each.
       client.publish('fabric-lab.from.ghost', JSON.stringify({ incarnation: 'ghost-incarnation', hosts: [{ hostId: 'pool-1-host-01', worker: 1, messages: [{ type: 'ready', hostId: 'pool-1-host-01' }] }], exited: [] }));

@@ -126,3 +126,32 @@ describe('host-node protocol schemas', () => {
     expect(nodeControlBatchSchema.safeParse([{ type: 'boot-host', hostId: 'h', worker: 0, init: { seed: 1, timings: {} } }]).success).toBe(false);
   });
 });
+
+describe('fabric-lab nats-config', () => {
+  it('prints a user for the fabric and one per node, each node allowed only its own subjects, with new passwords', async () => {
+    const out = io();
+    expect(await main(['nats-config', '--node', 'rack-2', '--node', 'rack-3'], out)).toBe(0);
+    const text = out.lines.join('\n');
+    const rack2 = text.split('\n').find((l) => l.includes('user: "rack-2"'))!;
+    expect(rack2).toContain('publish: { allow: ["fabric-lab.join.rack-2", "fabric-lab.clock", "fabric-lab.from.rack-2"] }');
+    expect(rack2).toContain('subscribe: { allow: ["fabric-lab.node.rack-2.control", "fabric-lab.node.rack-2.logs", "_INBOX.fabric-lab.rack-2.>"] }');
+    expect(rack2).not.toContain('rack-3');
+    const fabricLine = text.split('\n').find((l) => l.includes('user: "fabric"'))!;
+    expect(fabricLine).toContain('publish: { allow: ["fabric-lab.node.*.control", "fabric-lab.node.*.logs"] }');
+    // Each user its own password, said once in the instructions and once in the block.
+    const passwords = [...text.matchAll(/password: "([^"]+)"/g)].map((m) => m[1]!);
+    expect(new Set(passwords).size).toBe(3);
+    for (const p of passwords) expect(text).toContain(`FABRIC_LAB_NATS_PASSWORD=${p}`);
+  });
+
+  it.each([
+    [[], /give at least one --node NAME/],
+    [['--node', 'rack 2'], /"rack 2" is not a node name/],
+    [['--node', 'a', '--node', 'a'], /each --node \(and the fabric user\) must be named once/],
+    [['--node', 'fabric'], /each --node \(and the fabric user\) must be named once/],
+  ])('refuses %j with exit 2', async (args, message) => {
+    const out = io();
+    expect(await main(['nats-config', ...args], out)).toBe(2);
+    expect(out.lines.join('\n')).toMatch(message);
+  });
+});

@@ -1,0 +1,84 @@
+// Per-node NATS users (issue 17): a real nats-server with the authorization `fabric-lab nats-config` writes gives
+// the fabric and each node a user of its own, a node allowed only its own subjects. A node joins and runs with its
+// own user; with another node's user it cannot join under that other's name (the server refuses the publish), a
+// client publishing as another node is refused by the server, and the fabric, and the node it impersonated, go on.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultSubjectPrefix, natsServerAuthorization } from '../../src-main/common/host-node-protocol';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+import { HostNodeProcess } from '../support/host-node-process';
+import { natsMissing, startNatsServer, type NatsServer } from '../support/nats-server';
+
+const work = mkdtempSync(join(tmpdir(), 'fabric-lab-host-nodes-permissions-'));
+const token = 'join-token-for-the-permission-tests';
+const tokenFile = join(work, 'join.token');
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+const passwords = { fabric: 'fabric-password', 'rack-2': 'rack-2-password', 'rack-3': 'rack-3-password' };
+
+let nats: NatsServer | null = null;
+let fabric: Fabric | null = null;
+const nodes: HostNodeProcess[] = [];
+if (natsMissing) console.warn(`host-node permission tests skipped: ${natsMissing}`);
+
+beforeAll(async () => {
+  if (natsMissing) return;
+  nats = await startNatsServer((port) => `listen: "127.0.0.1:${port}"\n${natsServerAuthorization(defaultSubjectPrefix, 'fabric', ['rack-2', 'rack-3'], passwords)}`);
+});
+afterAll(async () => {
+  await Promise.all(nodes.map((n) => n.stop()));
+  await fabric?.close();
+  await nats?.stop();
+});
+
+function node(name: string, user: keyof typeof passwords): HostNodeProcess {
+  const n = new HostNodeProcess(['--nats', nats!.url, '--nats-user', user, '--pool', 'Local:1x2', '--name', name, '--join-token-file', tokenFile], { FABRIC_LAB_NATS_PASSWORD: passwords[user] });
+  nodes.push(n);
+  return n;
+}
+
+describe.skipIf(natsMissing !== null)('host nodes with a NATS user each', () => {
+  it('lets a node use only its own subjects: it joins as itself, and the server refuses anything it sends as another', async () => {
+    fabric = await Fabric.start({
+      hostWorkerUrl,
+      timeScale: 200,
+      seed: 3,
+      batchIntervalMs: 20,
+      pools: [{ name: 'Pool A', region: 'Local', hosts: 1, spareHosts: 0, coresPerHost: 2, faultDomains: 2 }],
+      nats: { url: nats!.url, user: 'fabric', password: passwords.fabric, joinToken: token },
+    });
+    const rack2 = node('rack-2', 'rack-2');
+    await rack2.says(/joined pool-1/);
+    const nodeHost = async () => (await fabric!.getSnapshot()).hosts.find((h) => h.node === 'rack-2');
+    await waitFor('rack-2 Healthy', async () => (await nodeHost())?.health === 'Healthy');
+
+    // rack-3's user cannot join under rack-2's name: the server refuses the publish on rack-2's join subject.
+    const impostor = node('rack-2', 'rack-3');
+    expect(await impostor.exited).toBe(1);
+    expect(impostor.output).toMatch(/the NATS server does not let this user join as rack-2 \(.*[Pp]ermissions? [Vv]iolation/);
+
+    // A client with rack-3's user that publishes rack-2's report is refused by the server; the fabric never sees it.
+    const errors: string[] = [];
+    const rogue = await connect({ servers: `127.0.0.1:${nats!.port}`, user: 'rack-3', pass: passwords['rack-3'] });
+    const watching = (async () => {
+      for await (const s of rogue.status()) if (s.type === 'error') errors.push(String((s as { error?: unknown }).error ?? JSON.stringify(s)));
+    })();
+    rogue.publish(`${defaultSubjectPrefix}.from.rack-2`, JSON.stringify({ incarnation: 'forged-incarnation', hosts: [], exited: [] }));
+    await rogue.flush().catch(() => undefined);
+    await waitFor('the permission violation', async () => errors.some((e) => /[Pp]ermissions? [Vv]iolation/.test(e)));
+    await rogue.close();
+    await watching;
+    // rack-2 still serves: its host is Healthy, and a deployment reaches Ready on it.
+    const { deploymentId } = await fabric.deploy({ sample: 'hello-worker' });
+    await waitFor('both instances Ready, one on rack-2', async () => {
+      const s = await fabric!.getSnapshot();
+      const mine = s.instances.filter((i) => i.deploymentId === deploymentId);
+      return mine.length === 2 && mine.every((i) => i.status === 'ReadyRole') && mine.some((i) => i.hostId === s.hosts.find((h) => h.node === 'rack-2')?.id);
+    }, 60_000);
+    expect((await nodeHost())?.health).toBe('Healthy');
+  }, 120_000);
+});
