@@ -11,7 +11,7 @@ import type { HostView, InstanceView } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { fabricLogFile } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
-import { waitFor } from '../support/fabric-helpers';
+import { StatusHistory, waitFor } from '../support/fabric-helpers';
 import { HostNodeProcess } from '../support/host-node-process';
 import { natsMissing, startNatsServer, type NatsServer } from '../support/nats-server';
 
@@ -35,11 +35,11 @@ afterEach(async () => {
   fabric = null;
 });
 
-async function startFabric(localCores = 4): Promise<Fabric> {
+async function startFabric(localCores = 4, seed = 17): Promise<Fabric> {
   fabric = await Fabric.start({
     hostWorkerUrl,
     timeScale: 200,
-    seed: 17,
+    seed,
     batchIntervalMs: 20,
     pools: [{ name: 'Pool A', region: 'Local', hosts: 1, spareHosts: 0, coresPerHost: localCores, faultDomains: 2 }],
     nats: { url: nats!.url, user: nats!.user, password: nats!.password, joinToken: token },
@@ -297,4 +297,36 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
     await readyInstances(api, deploymentId, 2);
   }, 60_000);
+
+  it('re-seeds a node\'s hosts as it re-seeds its own: the same seed and actions replay the same jitter on a node host', async () => {
+    /** Start a fabric with `seed` (then set `reseed` while running), join a node, deploy; the node host's instance's timings. */
+    const run = async (seed: number, reseed?: number): Promise<[string, number][]> => {
+      const api = await startFabric(1, seed);
+      const history = new StatusHistory(api);
+      const node = startNode('seeded', 'Local:1x2');
+      await node.says(/joined pool-1/);
+      await waitFor('the node host Healthy', async () => (await hosts(api)).find((h) => h.node === 'seeded')?.health === 'Healthy');
+      if (reseed !== undefined) expect((await api.setClock({ seed: reseed })).seed).toBe(reseed);
+      const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
+      const ready = await readyInstances(api, deploymentId, 2);
+      const onNode = ready.find((i) => i.hostId === 'pool-1-seeded-01')!;
+      expect(onNode).toBeDefined();
+      await history.reach(onNode.id, 'ReadyRole');
+      const mine = history.changes.filter((c) => c.instanceId === onNode.id);
+      const created = mine.find((c) => c.to === 'CreatingVM')!.at;
+      const times = mine.filter((c) => c.at >= created).map((c): [string, number] => [c.to, c.at - created]);
+      await node.stop();
+      nodes.splice(nodes.indexOf(node), 1);
+      await api.close();
+      fabric = null;
+      return times;
+    };
+    const original = await run(4242);
+    const replay = await run(1, 4242);
+    expect(replay.map(([s]) => s)).toEqual(original.map(([s]) => s));
+    replay.forEach(([, at], i) => expect(Math.abs(at - original[i]![1])).toBeLessThan(0.01));
+    // Another seed, other timings: the node host follows the seed it was given.
+    const other = await run(1, 4243);
+    expect(Math.abs(other.at(-1)![1] - original.at(-1)![1])).toBeGreaterThan(1);
+  }, 120_000);
 });
