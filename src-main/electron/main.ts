@@ -2,11 +2,15 @@
 // security locks each live in their own module; this file decides the order and the shutdown.
 import { applySecurityRestrictions } from './security-restrictions';
 import { app, dialog, type BrowserWindow } from 'electron';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fabric } from '../fabric/fabric';
 import { installLastResortHandlers } from '../fabric/last-resort';
+import { natsServerName } from '../fabric/nats-connection';
 import { startManagementFace, type ManagementFace } from '../management/management-face';
+import { fabricHostNodes, natsSettings } from '../serve/nats-args';
+import { desktopNatsFlags } from './desktop-settings';
 import { chooseExportPath, packageDialogs } from './dialogs';
 import { connectFabricIpc } from './ipc-bridge';
 import { createMainWindow, rendererLocation } from './window';
@@ -59,7 +63,13 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   // Each launch is a session of its own under the app's data folder; older sessions stay for the user.
   const sessionDir = join(app.getPath('userData'), 'sessions', new Date().toISOString().replace(/[:.]/g, '-'));
-  const started = (fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true }));
+  // Host nodes, when the command line or settings.json asks for them (desktop-settings.ts); a bad setting stops the start, named.
+  const settingsFile = join(app.getPath('userData'), 'settings.json');
+  const flags = desktopNatsFlags(process.argv.slice(1), readSettings(settingsFile), settingsFile);
+  const settings = natsSettings(flags);
+  const nodes = settings ? await fabricHostNodes(settings, flags.joinTokenFile, () => (mkdirSync(sessionDir, { recursive: true }), sessionDir)) : undefined;
+  const started = (fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true, ...(nodes ? { nats: nodes.options } : {}) }));
+  if (nodes && settings) console.log(`Fabric Lab: host nodes join through NATS at ${natsServerName(settings)}; ${nodes.note}.`);
   installLastResortHandlers((message) => started.reportError('Process', message));
   // The Service Management API, its CA and credentials made once per installation in the app's data folder.
   // The app is useful without it, so a failure here is logged, not fatal.
@@ -85,6 +95,16 @@ async function start(): Promise<void> {
 function fail(error: unknown): void {
   dialog.showErrorBox('Fabric Lab could not start', `The emulated datacenter failed to start:\n\n${describe(error)}`);
   app.quit();
+}
+
+/** settings.json's text, or null when there is none (the app's defaults). */
+function readSettings(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`${file}: ${(error as Error).message}`);
+  }
 }
 
 function describe(error: unknown): string {

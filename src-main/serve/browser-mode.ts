@@ -8,7 +8,7 @@ import { defaultPools, Fabric } from '../fabric/fabric';
 import { createSessionDir } from '../fabric/fabric-logs';
 import type { HostNodesOptions } from '../fabric/nats-host-nodes';
 import { natsServerName } from '../fabric/nats-connection';
-import { joinTokenEnv, readJoinToken, sessionJoinToken } from './nats-args';
+import { fabricHostNodes } from './nats-args';
 import { browserTokenFile, managementFolderName } from '../logs/session-archive';
 import { defaultManagementFolder, startManagementFace } from '../management/management-face';
 import { startBrowserServer } from './browser-server';
@@ -47,14 +47,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   let tokenNote = '';
   if (options.nats) {
     // Host nodes present this token; without one given, the session keeps its own (shown to the user, never exported).
-    let joinToken = await readJoinToken(options.joinTokenFile);
-    if (joinToken === null) {
-      sessionDir = createSessionDir(sessionDir);
-      const kept = await sessionJoinToken(sessionDir);
-      joinToken = kept.token;
-      tokenNote = `the join token is in ${kept.file}; give it to each node with --join-token-file or ${joinTokenEnv}`;
-    } else tokenNote = `nodes present the join token from ${options.joinTokenFile ?? joinTokenEnv}`;
-    nats = { ...options.nats, joinToken };
+    const nodes = await fabricHostNodes(options.nats, options.joinTokenFile, () => (sessionDir = createSessionDir(sessionDir)));
+    nats = nodes.options;
+    tokenNote = nodes.note;
   }
   const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir, timings: options.timings, nats, keepPace: !options.exactPace, platformUpdateEveryHours: options.platformUpdateEveryHours });
   const server = await (async () => {

@@ -6,6 +6,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { NatsSettings } from '../fabric/nats-connection';
+import type { HostNodesOptions } from '../fabric/nats-host-nodes';
 import { joinTokenFile } from '../logs/session-archive';
 
 export interface NatsFlags {
@@ -91,4 +92,15 @@ export async function sessionJoinToken(sessionDir: string): Promise<{ token: str
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return { token, file };
+}
+
+/**
+ * The fabric's side of host nodes: the NATS settings with the join token nodes must present (from the file or
+ * the environment, else one kept in the session folder, made by `sessionDir`), and a sentence saying where it is.
+ */
+export async function fabricHostNodes(nats: NatsSettings, joinTokenFile: string | undefined, sessionDir: () => string): Promise<{ options: HostNodesOptions; note: string }> {
+  const given = await readJoinToken(joinTokenFile);
+  if (given !== null) return { options: { ...nats, joinToken: given }, note: `nodes present the join token from ${joinTokenFile ?? joinTokenEnv}` };
+  const kept = await sessionJoinToken(sessionDir());
+  return { options: { ...nats, joinToken: kept.token }, note: `the join token is in ${kept.file}; give it to each node with --join-token-file or ${joinTokenEnv}` };
 }

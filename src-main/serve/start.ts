@@ -63,12 +63,15 @@ function fetchElectron(): { ok: true } | { ok: false; reason: string } {
   return { ok: true };
 }
 
+/** `npm start -- <args>`: the app's own flags (--nats ... for host nodes), given to Electron or to browser mode alike. */
+const userArgs = process.argv.slice(2);
+
 async function runElectron(binary: string): Promise<never> {
   // out/main/start.js -> the folder holding package.json, whose "main" is the Electron entry.
   const appRoot = fileURLToPath(new URL('../..', import.meta.url));
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE; // set, it would make the binary a plain node
-  const child = spawn(binary, [appRoot], { stdio: 'inherit', env });
+  const child = spawn(binary, [appRoot, ...userArgs], { stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {
@@ -83,7 +86,10 @@ async function runElectron(binary: string): Promise<never> {
 async function runBrowserMode(): Promise<void> {
   // Loaded only here, so the Electron path never starts a second fabric in this process.
   const { closeOnSignals, startBrowserMode } = await import('./browser-mode');
-  closeOnSignals(await startBrowserMode({}));
+  const { parseServeArgs } = await import('./serve-args');
+  const parsed = parseServeArgs(userArgs);
+  if (parsed.kind === 'help') return console.log('npm start -- [the options of npm run serve]: see npm run serve -- --help');
+  closeOnSignals(await startBrowserMode(parsed.options));
 }
 
 async function main(): Promise<void> {

@@ -638,6 +638,26 @@ describe('the main entry', () => {
     expect(fakes.managementStart).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ folder: expect.stringMatching(/userData[/\\]management$/) }));
   });
 
+  it('accepts host nodes when its command line names a NATS server, and refuses a bad one with the reason', async () => {
+    const argv = process.argv;
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'fabric-lab-electron-nodes-')), 'join.token');
+    writeFileSync(tokenFile, 'a-join-token-for-the-electron-test\n', { mode: 0o600 });
+    try {
+      process.argv = [argv[0]!, '.', '--no-sandbox', '--nats', 'nats://127.0.0.1:4222', '--nats-user', 'fabric', '--join-token-file', tokenFile];
+      await startMain(async () => fakeFabric().api);
+      // The join token is read from its file first: wait for the start.
+      await vi.waitFor(() => expect(fakes.fabricStart).toHaveBeenCalled());
+      expect(fakes.fabricStart).toHaveBeenCalledWith(expect.objectContaining({ nats: expect.objectContaining({ url: 'nats://127.0.0.1:4222', user: 'fabric', joinToken: 'a-join-token-for-the-electron-test' }) }));
+      process.argv = [argv[0]!, '.', '--nats', 'http://example.test'];
+      await startMain(async () => fakeFabric().api);
+      expect(fakes.fabricStart).not.toHaveBeenCalled();
+      await vi.waitFor(() => expect(fakes.showErrorBox).toHaveBeenCalled());
+      expect(fakes.showErrorBox).toHaveBeenCalledWith('Fabric Lab could not start', expect.stringContaining('The command line: --nats must be nats://HOST:PORT or tls://HOST:PORT (user:password@ allowed), got "http://example.test"'));
+    } finally {
+      process.argv = argv;
+    }
+  });
+
   it('opens the window even when the Service Management API cannot start', async () => {
     await startMain(async () => fakeFabric().api, {
       management: async () => {
