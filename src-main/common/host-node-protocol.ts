@@ -96,7 +96,13 @@ export const remoteFromHostSchema = z.discriminatedUnion('type', [
     restarts: z.number().int().nonnegative(),
     requestId: id.optional(),
   }),
-  z.strictObject({ type: z.literal('instance-endpoints'), instanceId: id, endpoints: z.array(endpoint).max(100) }),
+  z.strictObject({
+    type: z.literal('instance-endpoints'),
+    instanceId: id,
+    endpoints: z.array(endpoint).max(100),
+    ipAddress: z.string().max(64).nullable().optional(),
+    roleEndpoints: z.record(z.string().max(100), z.strictObject({ protocol: z.string().max(10), port: z.number().int().min(0).max(65535), address: z.string().max(64).optional() })).optional(),
+  }),
   z.strictObject({ type: z.literal('configuration-applied'), instanceId: id, version: z.number().int(), recycled: z.boolean(), requestId: id.optional() }),
   z.strictObject({ type: z.literal('error'), message: z.string().max(10_000) }),
 ]);

@@ -61,6 +61,8 @@ export type ToHost =
       sessionDir?: string;
       /** The host's DIP range: its guests get <dipPrefix>.1 ... .254; absent or null: every guest on 127.0.0.1 (ports walk). */
       dipPrefix?: string | null;
+      /** A host node's one routable address: every guest listens there (ports walk), where the fabric's load balancer reaches it. */
+      dipAddress?: string;
     }
   | { type: 'clock-changed' }
   /** Re-seed the host's jitter generator (each host derives its own stream from the fabric's seed and its id). */

@@ -209,7 +209,7 @@ export class HostAgent {
   /** The lowest free address of the host's DIP range; 127.0.0.1 for every VM where the OS has no other loopback address. */
   private allocateDip(): string {
     const prefix = this.context.dipPrefix;
-    if (!prefix) return '127.0.0.1';
+    if (!prefix) return this.context.dipAddress ?? '127.0.0.1';
     for (let n = 1; n <= 254; n++) {
       if (this.dips.has(n)) continue;
       this.dips.add(n);

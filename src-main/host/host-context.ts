@@ -13,6 +13,8 @@ export interface HostContext {
   sessionDir: string;
   /** The host's DIP range (<prefix>.1 ... .254); null: every guest on 127.0.0.1, ports walking. */
   dipPrefix: string | null;
+  /** Every guest on this one address instead of a range (a host node's routable address, host-node --dip-address). */
+  dipAddress?: string;
 }
 
 /** How long a phase takes this time: its default moved by the session's seeded jitter. */

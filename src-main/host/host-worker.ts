@@ -89,7 +89,7 @@ function handle(message: ToHost): void {
       timers = new EmulatedTimers(new EmulatedClock(message.clock), { wakeSpacingMs: hostWakeSpacingMs });
       const random = seededRandom(hashSeed(message.seed, message.hostId));
       const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
-      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null };
+      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null, ...(message.dipAddress ? { dipAddress: message.dipAddress } : {}) };
       agent = new HostAgent(context, send);
       agent.start();
       send({ type: 'ready', hostId: message.hostId });

@@ -1,5 +1,6 @@
 // `fabric-lab host-node --nats URL --pool "REGION:HOSTSxCORES" [--name NODE]`: the command line of a host
 // node (serve/host-node.ts). Parsed without side effects, so it can be tested on its own.
+import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
@@ -18,12 +19,14 @@ export interface HostNodeArgs {
   name: string;
   joinTokenFile?: string;
   session?: string;
+  dipAddress?: string;
 }
 
 interface HostNodeFlags extends NatsFlags {
   pool?: string;
   name?: string;
   session?: string;
+  dipAddress?: string;
 }
 
 const nodePoolPattern = /^([A-Za-z0-9][A-Za-z0-9 ._-]{0,59}):(\d+)x(\d+)$/;
@@ -55,6 +58,10 @@ export function hostNodeArgs(flags: HostNodeFlags): HostNodeArgs {
   const args: HostNodeArgs = { nats, ...parseNodePool(flags.pool), name };
   if (flags.joinTokenFile !== undefined) args.joinTokenFile = flags.joinTokenFile;
   if (flags.session !== undefined) args.session = flags.session;
+  if (flags.dipAddress !== undefined) {
+    if (!isIPv4(flags.dipAddress)) throw new Error(`--dip-address must be an IPv4 address of this machine, got "${flags.dipAddress}"`);
+    args.dipAddress = flags.dipAddress;
+  }
   return args;
 }
 
@@ -71,6 +78,7 @@ export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code
     .option('--pool <SPEC>', 'REGION:HOSTSxCORES: how many hosts of how many cores, in the pool of which region', check((t) => t))
     .option('--name <NODE>', 'this node\'s name in the fabric (letters, digits, "-", "_"; default: the machine\'s name)', check((t) => t))
     .option('--session <DIR>', "the folder this node's instances write their logs under (default: a new one in the temp folder)", check((t) => t))
+    .option('--dip-address <IP>', "the address of this machine its instances listen on, which the fabric's load balancer reaches (default 127.0.0.1: a node on the fabric's machine)", check((t) => t))
     .addHelpText('after', `\nThe join token comes from --join-token-file or ${joinTokenEnv}.\nExit status: 2 the command line is wrong, 1 the fabric refused the node or the NATS server could not be reached; otherwise it runs until Ctrl+C.`);
   command.action(async (flags: HostNodeFlags) => {
     let args: HostNodeArgs;
@@ -84,7 +92,7 @@ export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code
       setStatus(codes.usage);
       return;
     }
-    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.js', import.meta.url), sessionDir: args.session, say: (line) => io.out(`host-node ${args.name}: ${line}`) });
+    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.js', import.meta.url), sessionDir: args.session, ...(args.dipAddress ? { dipAddress: args.dipAddress } : {}), say: (line) => io.out(`host-node ${args.name}: ${line}`) });
     try {
       await node.start();
     } catch (error) {

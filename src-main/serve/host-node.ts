@@ -46,6 +46,8 @@ export interface HostNodeOptions extends NatsSettings {
   /** Where this node's instances write their logs (default: a new fabric-lab-node-<name>-... in the temp folder). */
   sessionDir?: string;
   subjectPrefix?: string;
+  /** The address this machine's instances listen on, which the fabric's load balancer reaches (default 127.0.0.1: the fabric's machine only). */
+  dipAddress?: string;
   /** Where the node says what it does (the console by default). */
   say?: (line: string) => void;
 }
@@ -296,7 +298,7 @@ export class HostNode {
     );
     this.running.set(hostId, { worker, proxy });
     this.seed = init.seed;
-    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir });
+    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir, ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}) });
   }
 
   private fromHost(hostId: string, worker: number, message: FromHost): void {

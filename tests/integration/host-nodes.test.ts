@@ -11,7 +11,7 @@ import type { HostView, InstanceView } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { fabricLogFile } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
-import { StatusHistory, waitFor } from '../support/fabric-helpers';
+import { get, StatusHistory, waitFor } from '../support/fabric-helpers';
 import { HostNodeProcess } from '../support/host-node-process';
 import { natsMissing, startNatsServer, type NatsServer } from '../support/nats-server';
 
@@ -328,5 +328,31 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     // Another seed, other timings: the node host follows the seed it was given.
     const other = await run(1, 4243);
     expect(Math.abs(other.at(-1)![1] - original.at(-1)![1])).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('reaches a node\'s instances at the address it gives (--dip-address): load-balancer traffic through the VIP is served there', async () => {
+    const api = await startFabric(1);
+    const node = startNode('far', 'Local:2x4', ['--dip-address', '127.77.0.1']);
+    await node.says(/joined pool-1/);
+    await waitFor('the node hosts Healthy', async () => (await hosts(api)).filter((h) => h.node === 'far' && h.health === 'Healthy').length === 2);
+    const { deploymentId } = await api.deploy({ sample: 'web-and-worker' });
+    const ready = await readyInstances(api, deploymentId, 4);
+    // The local host holds one core: at least one web instance runs on the node, listening on its address.
+    const remote = ready.filter((i) => i.hostId.startsWith('pool-1-far-') && i.roleName === 'WebFrontEnd');
+    expect(remote.length).toBeGreaterThan(0);
+    for (const i of remote) expect(i.ipAddress).toBe('127.77.0.1');
+    const web = ready.filter((i) => i.roleName === 'WebFrontEnd');
+    const deployment = (await api.getSnapshot()).deployments.find((d) => d.id === deploymentId)!;
+    const endpoint = deployment.inputEndpoints.find((e) => e.roleName === 'WebFrontEnd' && e.port !== null)!;
+    for (let n = 0; n < 12; n++) expect(await get(`http://${endpoint.vip}:${endpoint.port}/`)).toBeTruthy();
+    const traffic = await waitFor('every web instance served some', async () => {
+      const view = (await api.getTraffic()).endpoints.find((e) => e.deploymentId === deploymentId && e.roleName === 'WebFrontEnd')!;
+      return view.instances.filter((i) => i.counters.requests > 0).length === web.length && view;
+    });
+    expect(traffic.instances.find((i) => remote.some((r) => r.name === i.instanceName))?.counters.requests ?? 0).toBeGreaterThan(0);
+    // A --dip-address that is not an IPv4 address is refused before the node starts.
+    const bad = startNode('bad-dip', 'Local:1x2', ['--dip-address', 'far.example']);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output).toMatch(/--dip-address must be an IPv4 address of this machine, got "far.example"/);
   }, 120_000);
 });

@@ -219,7 +219,8 @@ export class VipEndpoint {
     if (!this.inRotation(target)) return this.tryConnect(client, order, index + 1);
     // From the client's own address (every 127.x address is local): the instance sees who called, as behind
     // Azure's load balancer, so IIS's W3C c-ip is the client's and not the load balancer's.
-    const localAddress = client.remoteAddress?.startsWith('127.') ? client.remoteAddress : undefined;
+    // From the client's own loopback address where the instance is on loopback too (a node's DIP elsewhere is reached plainly).
+    const localAddress = client.remoteAddress?.startsWith('127.') && target.host?.startsWith('127.') ? client.remoteAddress : undefined;
     const backend = connect({ host: target.host!, port: target.port, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
     const early = () => {
       target.meter.errors++;
