@@ -103,14 +103,20 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
     }
     const announced = new Set<string>();
     const outcome = new Promise<number>((resolve) => {
+      // The run's last word is said once, and nothing is printed after it (the fabric goes on until it is closed).
+      let concluded = false;
+      const conclude = (message: string, code: number): void => {
+        if (concluded) return;
+        concluded = true;
+        resolve(report(io, message, options.json, code));
+      };
       const judge = (instances: InstanceView[]): void => {
         const bad = instances.find((i) => failed.has(i.status));
-        if (bad) resolve(report(io, `${bad.name} is ${bad.status}: ${bad.stateDetails}`, options.json, exits.invalid));
-        else if (instances.length > 0 && instances.every((i) => i.status === 'ReadyRole')) {
-          resolve(report(io, `All ${instances.length} instance(s) are ReadyRole.`, options.json, exits.valid));
-        }
+        if (bad) conclude(`${bad.name} is ${bad.status}: ${bad.stateDetails}`, exits.invalid);
+        else if (instances.length > 0 && instances.every((i) => i.status === 'ReadyRole')) conclude(`All ${instances.length} instance(s) are ReadyRole.`, exits.valid);
       };
       fabric.onEvents((batch) => {
+        if (concluded) return;
         for (const record of batch.records) if (record.kind === 'instance-status') print(io, record, options.json);
         // As csrun said "Role is running at http://127.0.0.1:81/": each input endpoint once it listens on the VIP.
         for (const event of batch.events) {
@@ -127,11 +133,11 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
         if (!options.untilReady) return;
         fabric.getSnapshot().then(
           (snapshot) => judge(snapshot.instances),
-          (error: unknown) => resolve(report(io, `Could not read the fabric's state: ${error instanceof Error ? error.message : String(error)}`, options.json, exits.invalid)),
+          (error: unknown) => conclude(`Could not read the fabric's state: ${error instanceof Error ? error.message : String(error)}`, exits.invalid),
         );
       });
       if (options.untilReady) {
-        setTimeout(() => resolve(report(io, `Timed out after ${options.timeout} s before every instance was ReadyRole.`, options.json, exits.invalid)), options.timeout * 1000).unref();
+        setTimeout(() => conclude(`Timed out after ${options.timeout} s before every instance was ReadyRole.`, exits.invalid), options.timeout * 1000).unref();
       } else {
         const stop = () => resolve(exits.valid);
         process.once('SIGINT', stop);

@@ -93,15 +93,20 @@ describe('a host worker’s messages to the controller', () => {
 
   it('fails a web role VM with the reason when its lazily loaded web server cannot be loaded', async () => {
     session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
-    // The host worker and the chunks it imports statically (and role-drive.ts's, which prepares every VM),
-    // without host/instance-web-server.ts's chunk.
+    // The host worker and every chunk it imports statically, directly or not (and role-drive.ts's, which prepares
+    // every VM), without host/instance-web-server.ts's chunk.
     const built = dirname(fileURLToPath(hostWorkerUrl));
-    const entry = readFileSync(join(built, 'host-worker.js'), 'utf8');
     const roleDrive = readdirSync(built).filter((f) => /^role-drive.*\.js$/.test(f));
     expect(roleDrive).toHaveLength(1);
-    for (const file of ['host-worker.js', ...roleDrive, ...[...entry.matchAll(/^import .* from "\.\/([^"]+)";$/gm)].map((m) => m[1]!)]) {
+    const copied = new Set<string>();
+    const copy = (file: string): void => {
+      if (copied.has(file) || /^instance-web-server/.test(file)) return;
+      copied.add(file);
       copyFileSync(join(built, file), join(session, file));
-    }
+      for (const m of readFileSync(join(built, file), 'utf8').matchAll(/^(?:import|export) .* from "\.\/([^"]+)";$/gm)) copy(m[1]!);
+    };
+    for (const file of ['host-worker.js', ...roleDrive]) copy(file);
+    expect([...copied].some((f) => /^instance-web-server/.test(f))).toBe(false);
     const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
     worker = new Worker(join(session, 'host-worker.js'));
     const posts: FromHost[][] = [];
