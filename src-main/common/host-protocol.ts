@@ -63,6 +63,8 @@ export type ToHost =
       dipPrefix?: string | null;
       /** A host node's one routable address: every guest listens there (ports walk), where the fabric's load balancer reaches it. */
       dipAddress?: string;
+      /** Logs the host may hold open at once (its share of the process's file descriptors); absent: no bound. */
+      maxOpenLogs?: number;
     }
   | { type: 'clock-changed' }
   /** Re-seed the host's jitter generator (each host derives its own stream from the fabric's seed and its id). */

@@ -21,6 +21,7 @@ import { HostNodes, nodeFilePrefix, type HostNodesOptions } from './nats-host-no
 import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
 import { dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
+import { logDescriptorShare } from './descriptor-share';
 import { LoadBalancer } from './load-balancer/load-balancer';
 import { PlatformUpdateSchedule } from './platform-update-schedule';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
@@ -134,9 +135,11 @@ export class Fabric implements FabricApi {
     const sessionDir = this.sessionDir;
     // Each host gets its own DIP range, by the order hosts first boot (a restarted host keeps its number).
     const hostNumbers = new Map<string, number>();
+    // Every host of every pool (spares too) logs in this process: each gets its share of the descriptors.
+    const maxOpenLogs = logDescriptorShare((options.pools ?? defaultPools).reduce((n, p) => n + p.hosts + (p.spareHosts ?? 0), 0));
     const init = (hostId: string): ToHost => {
       if (!hostNumbers.has(hostId)) hostNumbers.set(hostId, hostNumbers.size + 1);
-      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases) };
+      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases), maxOpenLogs };
     };
     // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
     const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit);

@@ -12,6 +12,7 @@ import { turnBatch } from '../logs/append-batch';
 import { reportChildProcessesTo } from './child-processes';
 import { HostAgent } from './host-agent';
 import type { HostContext } from './host-context';
+import { logDescriptors } from '../logs/log-writer';
 
 if (!parentPort) throw new Error('host-worker must run as a worker thread');
 const controller = parentPort;
@@ -89,6 +90,7 @@ function handle(message: ToHost): void {
       timers = new EmulatedTimers(new EmulatedClock(message.clock), { wakeSpacingMs: hostWakeSpacingMs });
       const random = seededRandom(hashSeed(message.seed, message.hostId));
       const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
+      if (message.maxOpenLogs !== undefined) logDescriptors.limit = message.maxOpenLogs;
       context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null, ...(message.dipAddress ? { dipAddress: message.dipAddress } : {}) };
       agent = new HostAgent(context, send);
       agent.start();

@@ -12,6 +12,11 @@
 // the file descriptors, and pay a second write per file per turn. So a killed worker leaves the index
 // behind its log, never ahead: an index may lag its log, never lie. A writer reopening a log whose index
 // does not have exactly one code per line rebuilds it from the lines.
+//
+// A thread holds at most `logDescriptors.limit` logs open (a host worker's share of the process's file
+// descriptors, set at init): beyond it, the writer written longest ago lets go of its descriptor and opens its
+// file again to append when it next writes. A host of 32 instances keeps its busy logs open, and 10,000
+// instances in one process do not run out of descriptors.
 import { appendFileSync, closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { LogFileFormat } from '../common/log-api';
@@ -35,6 +40,8 @@ export interface LogWriterOptions {
   /** Codes appended to the index at once (default 4,096), or sooner once the oldest has waited `levelIndexDelayMs` (default 5,000 real ms). */
   levelIndexChunk?: number;
   levelIndexDelayMs?: number;
+  /** Whose descriptors this writer counts among (default: the thread's, `logDescriptors`). */
+  descriptors?: DescriptorBudget;
 }
 
 /** Formats whose lines carry a level worth indexing (the events channel's few lines are parsed as they are read). */
@@ -43,6 +50,36 @@ const indexedFormats: ReadonlySet<LogFileFormat> = new Set(['app-agent', 'bootst
 const hasBreak = (line: string): boolean => line.includes('\n') || line.includes('\r');
 
 export type LinesListener = (lines: readonly string[]) => void;
+
+/** The writers of one thread that hold a descriptor, least recently written first; over `limit`, the oldest lets go. */
+export class DescriptorBudget {
+  private readonly open = new Set<LogWriter>();
+
+  constructor(public limit = Infinity) {}
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** `writer` holds a descriptor and has just used it: the most recent; the oldest others let go of theirs. */
+  used(writer: LogWriter): void {
+    this.open.delete(writer);
+    this.open.add(writer);
+    for (const oldest of this.open) {
+      if (this.open.size <= Math.max(1, this.limit)) break;
+      if (oldest === writer) continue;
+      this.open.delete(oldest);
+      oldest.release();
+    }
+  }
+
+  forget(writer: LogWriter): void {
+    this.open.delete(writer);
+  }
+}
+
+/** This thread's budget (host-worker.ts sets its limit from the fabric's init). */
+export const logDescriptors = new DescriptorBudget();
 
 /** Lines in an existing file and whether it ends mid-line, read in chunks so a large file is not loaded. */
 function scanExisting(fd: number): { lines: number; endsMidLine: boolean } {
@@ -87,7 +124,10 @@ function renameIfThere(from: string, to: string): void {
 }
 
 export class LogWriter {
+  /** Null while the writer has let go of its descriptor (the budget's choice) or is closed. */
   private fd: number | null;
+  private ended = false;
+  private readonly descriptors: DescriptorBudget;
   private lines = 0;
   private readonly ring: string[] = [];
   private ringStart = 0;
@@ -121,7 +161,9 @@ export class LogWriter {
     this.indexFormat = options.levelIndex !== false && indexedFormats.has(format) ? format : null;
     this.indexChunk = Math.max(1, options.levelIndexChunk ?? 4096);
     this.indexDelayMs = options.levelIndexDelayMs ?? 5_000;
+    this.descriptors = options.descriptors ?? logDescriptors;
     this.fd = this.openFile();
+    this.descriptors.used(this);
   }
 
   /** Lines in the current file, including those it held when this writer opened it and those waiting for the end of the turn. */
@@ -130,7 +172,14 @@ export class LogWriter {
   }
 
   get closed(): boolean {
-    return this.fd === null;
+    return this.ended;
+  }
+
+  /** Let go of the descriptor (the budget asks): the next write opens the file again to append. */
+  release(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
   }
 
   /** Appends one line (a string holding newlines becomes several lines). */
@@ -140,7 +189,7 @@ export class LogWriter {
 
   /** Appends lines with one write(2): they reach the file together or not at all. */
   writeLines(lines: readonly string[]): void {
-    if (this.fd === null) throw new Error(`Log ${this.file} is closed; no more lines can be written to it.`);
+    if (this.ended) throw new Error(`Log ${this.file} is closed; no more lines can be written to it.`);
     const split = lines.some(hasBreak) ? lines.flatMap((line) => line.split(/\r?\n|\r/)) : lines;
     if (split.length === 0) return;
     let codes = '';
@@ -160,7 +209,7 @@ export class LogWriter {
 
   /** Write the lines waiting for the end of the turn now (a batched writer; the batch calls this). */
   flush(): void {
-    if (this.waiting.length === 0 || this.fd === null) return;
+    if (this.waiting.length === 0 || this.ended) return;
     const text = `${this.waiting.join('\n')}\n`;
     const codes = this.waitingCodes;
     this.waiting = [];
@@ -197,7 +246,10 @@ export class LogWriter {
 
   private append(text: string): void {
     const bytes = Buffer.from(text, 'utf8');
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd!, bytes, done, bytes.length - done);
+    // Let go of by the budget since the last write: open the file again, to append (the line count is known).
+    this.fd ??= inFolder(dirname(this.file), () => openSync(this.file, 'a'));
+    this.descriptors.used(this);
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
   }
 
   /** The last `count` lines written (oldest first), at most the tail size; cut lines end with `…`. */
@@ -220,11 +272,10 @@ export class LogWriter {
    * is (nothing to keep), and null returned. Returns the name the old file now has.
    */
   rotate(): string | null {
-    if (this.fd === null) throw new Error(`Log ${this.file} is closed; it cannot be rotated.`);
+    if (this.ended) throw new Error(`Log ${this.file} is closed; it cannot be rotated.`);
     if (this.lines === 0) return null;
     this.flush();
-    closeSync(this.fd);
-    this.fd = null;
+    this.release();
     this.writeIndex();
     const rotated = nextRotatedFile(this.file);
     // The index first: killed between the two renames, the current log is left with no index (lagging), never with another file's.
@@ -239,14 +290,16 @@ export class LogWriter {
     this.ring.length = 0;
     this.ringStart = 0;
     this.fd = this.openFile();
+    this.descriptors.used(this);
     return rotated;
   }
 
   close(): void {
-    if (this.fd === null) return;
+    if (this.ended) return;
     this.flush();
-    closeSync(this.fd);
-    this.fd = null;
+    this.release();
+    this.descriptors.forget(this);
+    this.ended = true;
     this.writeIndex();
     this.listeners.clear();
   }

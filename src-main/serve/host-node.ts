@@ -34,6 +34,7 @@ import { HostProxy } from '../fabric/host-proxy';
 import { connectNats, natsServerName, type NatsSettings } from '../fabric/nats-connection';
 import { walkSession } from '../logs/session-archive';
 import { listComponentLogs, listInstanceLogs, readSessionPage, resolveSessionFile } from '../logs/session-files';
+import { logDescriptorShare } from '../fabric/descriptor-share';
 
 export interface HostNodeOptions extends NatsSettings {
   name: string;
@@ -298,7 +299,7 @@ export class HostNode {
     );
     this.running.set(hostId, { worker, proxy });
     this.seed = init.seed;
-    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir, ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}) });
+    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir, maxOpenLogs: logDescriptorShare(this.options.hosts), ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}) });
   }
 
   private fromHost(hostId: string, worker: number, message: FromHost): void {

@@ -1,11 +1,11 @@
 // The writer a host worker uses: lines are on disk as soon as write() returns, the tail is bounded,
 // and rotation keeps the old file under a stable name.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../src-main/logs/log-files';
-import { LogWriter } from '../../src-main/logs/log-writer';
+import { DescriptorBudget, LogWriter } from '../../src-main/logs/log-writer';
 import { rotatedFileName, rotatedFilesOf } from '../../src-main/logs/log-rotation';
 import { waAppAgentLogPath, waHostBootstrapperLogPath } from '../../src-main/logs/instance-paths';
 
@@ -134,5 +134,41 @@ describe('LogFiles', () => {
     files.closeAll();
     expect(agent.closed).toBe(true);
     expect(files.get(waAppAgentLogPath)).toBeUndefined();
+  });
+});
+
+describe('the descriptor budget', () => {
+  /** Descriptors this process holds on files under the test folder (Linux's /proc; null elsewhere). */
+  const openHere = (): number | null => {
+    try {
+      return readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+        } catch {
+          return false;
+        }
+      }).length;
+    } catch {
+      return null;
+    }
+  };
+
+  it('keeps at most its limit of logs open, the least recently written letting go, and every line lands in its file', () => {
+    const budget = new DescriptorBudget(2);
+    const files = ['a.log', 'b.log', 'c.log'].map((name) => join(dir, name));
+    const writers = files.map((file) => new LogWriter(file, { descriptors: budget, levelIndex: false }));
+    for (let round = 0; round < 5; round++) for (const [i, w] of writers.entries()) w.write(`line ${round} of ${i}`);
+    expect(budget.openCount).toBe(2);
+    const held = openHere();
+    if (held !== null) expect(held).toBe(2);
+    for (const [i, file] of files.entries()) expect(read(file)).toEqual([0, 1, 2, 3, 4].map((round) => `line ${round} of ${i}`));
+    // A writer that let go rotates and closes as any other.
+    expect(writers[0]!.rotate()).toBe(rotatedFileName(files[0]!, 1));
+    writers[0]!.write('after the rotation');
+    expect(read(files[0]!)).toEqual(['after the rotation']);
+    for (const w of writers) w.close();
+    expect(budget.openCount).toBe(0);
+    if (held !== null) expect(openHere()).toBe(0);
+    expect(() => writers[1]!.write('late')).toThrow(/is closed/);
   });
 });
