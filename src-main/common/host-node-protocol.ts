@@ -17,6 +17,9 @@ import { instanceStatuses } from './instance-status';
 export const nodeProtocolVersion = 2;
 export const defaultSubjectPrefix = 'fabric-lab';
 
+/** Where a node's instances listen without --dip-address: its own loopback, which only the fabric's machine shares. */
+export const nodeLoopbackAddress = '127.0.0.1';
+
 /** A node name is a NATS subject token and part of its hosts' ids: letters, digits, '-' and '_'. */
 export const nodeNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 
@@ -44,6 +47,8 @@ export const joinRequestSchema = z.strictObject({
   region: z.string().min(1).max(60),
   hosts: z.number().int().min(1).max(256),
   cores: z.number().int().min(1).max(64),
+  /** Its --dip-address: the one address its instances listen on, and the only one the fabric takes their endpoints at (absent: 127.0.0.1). */
+  dipAddress: z.ipv4().optional(),
 });
 export type JoinRequest = z.infer<typeof joinRequestSchema>;
 

@@ -19,6 +19,7 @@ import {
   defaultSubjectPrefix,
   describeIssues,
   joinRequestSchema,
+  nodeLoopbackAddress,
   nodeProtocolVersion,
   nodeReportSchema,
   remoteFromHostSchema,
@@ -79,6 +80,8 @@ interface NodeState {
   poolId: string;
   hosts: number;
   cores: number;
+  /** Where its instances listen (its --dip-address, else its loopback): the only address the fabric takes their endpoints at. */
+  dipAddress: string;
   /** The current link of each of the node's hosts that is powered on. */
   links: Map<string, RemoteHostLink>;
   outbox: NodeControl[];
@@ -385,9 +388,10 @@ export class HostNodes {
     if (known && (known.hosts !== request.hosts || known.cores !== request.cores || known.poolId !== controller.pool.id)) {
       return refuse(`a node named ${request.node} joined before with ${known.hosts} host(s) of ${known.cores} cores in ${known.poolId}; start it with the same --pool, or give it another --name.`);
     }
-    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, links: new Map(), outbox: [], heardAt: 0, lost: false, traffic: { node: request.node, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 } };
+    const node: NodeState = known ?? { name: request.node, incarnation: request.incarnation, poolId: controller.pool.id, hosts: request.hosts, cores: request.cores, dipAddress: nodeLoopbackAddress, links: new Map(), outbox: [], heardAt: 0, lost: false, traffic: { node: request.node, messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0 } };
     node.heardAt = performance.now();
     node.lost = false;
+    node.dipAddress = request.dipAddress ?? nodeLoopbackAddress;
     const comeback = known !== undefined && known.incarnation !== request.incarnation;
     node.incarnation = request.incarnation;
     this.nodes.set(node.name, node);
@@ -449,7 +453,14 @@ export class HostNodes {
           this.context.log(node.poolId).write('WARN', `Host node ${node.name}: a message from ${entry.hostId} was dropped: ${describeIssues(checked.error)}.`);
           continue;
         }
-        link.onMessage(checked.data as FromHost);
+        const data = checked.data;
+        const elsewhere = data.type === 'instance-endpoints' ? addressElsewhere(data, node.dipAddress) : null;
+        if (elsewhere !== null && data.type === 'instance-endpoints') {
+          // The load balancer would send the public's connections there: a node's instances are only at its own address.
+          this.context.log(node.poolId).write('WARN', `Host node ${node.name}: ${entry.hostId} reported ${data.instanceId.slice(0, 200)} at ${elsewhere.slice(0, 100)}, not at the node's address ${node.dipAddress}; dropped.`);
+          continue;
+        }
+        link.onMessage(data as FromHost);
       }
     }
     for (const entry of report.exited) {
@@ -466,6 +477,17 @@ export class HostNodes {
     const node = this.nodes.get(name);
     this.context.log(node?.poolId ?? this.context.controllers[0]!.pool.id).write('WARN', `Host node "${name.slice(0, 40)}" sent ${what}; ignored.`);
   }
+}
+
+/** The first address an instance-endpoints report gives that is not `address` (the node's), or null when all are. */
+function addressElsewhere(
+  message: { endpoints: { address: string | null }[]; ipAddress?: string | null | undefined; roleEndpoints?: Record<string, { address?: string | undefined }> | undefined },
+  address: string,
+): string | null {
+  if (message.ipAddress && message.ipAddress !== address) return message.ipAddress;
+  for (const e of message.endpoints) if (e.address !== null && e.address.slice(0, e.address.lastIndexOf(':')) !== address) return e.address;
+  for (const e of Object.values(message.roleEndpoints ?? {})) if (e.address !== undefined && e.address !== address) return e.address;
+  return null;
 }
 
 function digest(token: string): Buffer {

@@ -171,6 +171,7 @@ export class HostNode {
         region: this.options.region,
         hosts: this.options.hosts,
         cores: this.options.cores,
+        ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}),
       };
       const sentAt = performance.now();
       let raw: unknown;

@@ -295,7 +295,36 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     const [local] = await hosts(api);
     expect(local!.health).toBe('Healthy');
     const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
-    await readyInstances(api, deploymentId, 2);
+    const [instance] = await readyInstances(api, deploymentId, 2);
+
+    // A node (here by hand) that reports an instance's endpoints anywhere but at its own address (its --dip-address,
+    // else 127.0.0.1): the load balancer would send the public's connections there, so the report is dropped and logged.
+    const hand = await connect({ servers: `127.0.0.1:${nats!.port}`, user: nats!.user, pass: nats!.password });
+    try {
+      const control = hand.subscribe('fabric-lab.node.hand.control');
+      const joined = await hand.request('fabric-lab.join.hand', JSON.stringify({ protocol: 2, node: 'hand', incarnation: 'hand-incarnation', token, region: 'Local', hosts: 1, cores: 2 }), { timeout: 5_000 });
+      expect(joined.json()).toMatchObject({ accepted: true, hostIds: ['pool-1-hand-01'] });
+      let worker = 0;
+      for await (const msg of control) {
+        worker = msg.json<{ type: string; worker?: number }[]>().find((c) => c.type === 'boot-host')?.worker ?? 0;
+        if (worker) break;
+      }
+      const report = (endpoint: string, ipAddress: string) => JSON.stringify({
+        incarnation: 'hand-incarnation',
+        hosts: [{ hostId: 'pool-1-hand-01', worker, messages: [{ type: 'instance-endpoints', instanceId: instance!.id, endpoints: [{ name: 'HttpIn', protocol: 'http', publicPort: 80, address: endpoint, servedBy: null }], ipAddress }] }],
+        exited: [],
+      });
+      hand.publish('fabric-lab.from.hand', report('10.1.2.3:80', '127.0.0.1'));
+      hand.publish('fabric-lab.from.hand', report('127.0.0.1:8080', '169.254.169.254'));
+      await hand.flush();
+      await waitFor('the dropped endpoints in the controller log', async () =>
+        controllerLog(api).includes(`Host node hand: pool-1-hand-01 reported ${instance!.id} at 10.1.2.3:80, not at the node's address 127.0.0.1; dropped.`) &&
+        controllerLog(api).includes(`reported ${instance!.id} at 169.254.169.254, not at the node's address 127.0.0.1; dropped.`),
+      );
+    } finally {
+      await hand.close();
+    }
+    expect((await api.getSnapshot()).instances.find((i) => i.id === instance!.id)!.endpoints).toEqual(instance!.endpoints);
   }, 60_000);
 
   it('re-seeds a node\'s hosts as it re-seeds its own: the same seed and actions replay the same jitter on a node host', async () => {
