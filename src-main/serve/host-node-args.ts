@@ -60,6 +60,11 @@ export function hostNodeArgs(flags: HostNodeFlags): HostNodeArgs {
   if (flags.session !== undefined) args.session = flags.session;
   if (flags.dipAddress !== undefined) {
     if (!isIPv4(flags.dipAddress)) throw new Error(`--dip-address must be an IPv4 address of this machine, got "${flags.dipAddress}"`);
+    // Not a wildcard, broadcast or multicast address: instances listen on it, and the load balancer connects to it.
+    const first = Number(flags.dipAddress.split('.')[0]);
+    if (flags.dipAddress === '0.0.0.0' || flags.dipAddress === '255.255.255.255' || (first >= 224 && first <= 239)) {
+      throw new Error(`--dip-address must be one address of this machine that the fabric's machine can reach, not "${flags.dipAddress}" (a wildcard, broadcast or multicast address)`);
+    }
     args.dipAddress = flags.dipAddress;
   }
   return args;

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
@@ -103,6 +104,8 @@ export class HostNode {
 
   /** Connect and join; resolves once the fabric accepted the node, throws NodeRefusedError if it refused. */
   async start(): Promise<void> {
+    // Checked before joining: an address this machine does not have would fail every instance's start instead.
+    if (this.options.dipAddress) await canListenOn(this.options.dipAddress);
     const connection = await connectNats(this.options, `fabric-lab host-node ${this.options.name}`, this.subjects.nodeInbox(this.options.name));
     this.connection = connection;
     connection.subscribe(this.subjects.control(this.options.name), {
@@ -374,4 +377,15 @@ export class HostNode {
       }
     }
   }
+}
+
+/** Whether an instance could listen on `address` here; throws NodeRefusedError saying why not. */
+async function canListenOn(address: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new NodeRefusedError(`--dip-address ${address}: nothing can listen on it here (${error.code ?? error.message}); give an address of this machine that the fabric's machine can reach`)),
+    );
+    server.listen(0, address, () => server.close(() => resolve()));
+  });
 }

@@ -2,7 +2,7 @@
 // it, and `fabric-lab host-node` processes whose host workers join its pool. Skipped, with the reason
 // printed, where no nats-server can be found.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import yauzl from 'yauzl';
@@ -383,5 +383,15 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     const bad = startNode('bad-dip', 'Local:1x2', ['--dip-address', 'far.example']);
     expect(await bad.exited).toBe(2);
     expect(bad.output).toMatch(/--dip-address must be an IPv4 address of this machine, got "far.example"/);
+    const wildcard = startNode('wildcard-dip', 'Local:1x2', ['--dip-address', '0.0.0.0']);
+    expect(await wildcard.exited).toBe(2);
+    expect(wildcard.output).toMatch(/--dip-address must be one address of this machine .*not "0\.0\.0\.0"/);
+    // An address this machine does not have (a documentation address): refused before the node joins, saying why.
+    const own = new Set(Object.values(networkInterfaces()).flat().map((a) => a?.address));
+    const notHere = ['203.0.113.254', '198.51.100.254', '192.0.2.254'].find((a) => !own.has(a))!;
+    const absent = startNode('absent-dip', 'Local:1x2', ['--dip-address', notHere]);
+    expect(await absent.exited).toBe(1);
+    expect(absent.output).toContain(`--dip-address ${notHere}: nothing can listen on it here (EADDRNOTAVAIL)`);
+    expect((await hosts(api)).some((h) => h.node === 'absent-dip')).toBe(false);
   }, 120_000);
 });

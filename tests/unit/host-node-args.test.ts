@@ -40,6 +40,17 @@ describe('fabric-lab host-node arguments', () => {
     expect(() => natsSettings({ natsCa: '/x' })).toThrow(/--nats-ca needs --nats/);
   });
 
+  it('takes one IPv4 --dip-address, not a wildcard, broadcast or multicast one, and says it in the join', () => {
+    const base = { nats: 'nats://127.0.0.1:1', pool: 'Local:1x2', name: 'n1' };
+    expect(hostNodeArgs({ ...base, dipAddress: '10.0.0.5' }).dipAddress).toBe('10.0.0.5');
+    for (const bad of ['0.0.0.0', '255.255.255.255', '224.0.0.1', '239.1.2.3']) {
+      expect(() => hostNodeArgs({ ...base, dipAddress: bad }), bad).toThrow(/--dip-address must be one address of this machine .*a wildcard, broadcast or multicast address/);
+    }
+    const join = { protocol: 2, node: 'n1', incarnation: 'incarnation-1', token: 't', region: 'Local', hosts: 1, cores: 2 };
+    expect(joinRequestSchema.safeParse({ ...join, dipAddress: '10.0.0.5' }).success).toBe(true);
+    expect(joinRequestSchema.safeParse({ ...join, dipAddress: 'far.example' }).success).toBe(false);
+  });
+
   it('exits 2 with one line when the command line is wrong or no join token is given', async () => {
     const bad = io();
     expect(await main(['host-node', '--nats', 'http://x', '--pool', 'Local:1x2'], bad)).toBe(2);
