@@ -2,6 +2,7 @@
 // and one VIP endpoint forwarding to real loopback servers: distribution, rotation that changes only new
 // connections, refusals, instances that will not connect, connection limits and idle timeouts.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindOnce, describeWalk, walkPorts, type BindOutcome } from '../../src-main/common/port-walk';
 import { HttpExchangeMeter } from '../../src-main/fabric/load-balancer/http-exchange-meter';
@@ -260,5 +261,33 @@ describe('a VIP endpoint', () => {
     vip.sweepIdle(100, t + idleFloorMs + 1); // +1: (t + floor) - t can round to just under the floor
     await closed;
     expect(vip.view().idleClosed).toBe(1);
+  });
+
+  // A host node on another machine gives an address of its own (host-node --dip-address): a connection
+  // from a loopback source would not leave this machine, so only loopback instances see the client's address.
+  const machineAddress = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  it.skipIf(!machineAddress)("connects to a loopback instance from the client's address, and to one at a machine address from this machine's", async () => {
+    const callers = async (host: string): Promise<string> => {
+      const server = createServer((socket) => {
+        socket.on('data', () => socket.end(socket.remoteAddress ?? ''));
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((r) => server.listen(0, host, r));
+      closers.push(() => server.close());
+      return `${host}:${(server.address() as { port: number }).port}`;
+    };
+    const vip = await endpoint();
+    const caller = async (address: string): Promise<string> => {
+      vip.setBackends([backend('A', address)]);
+      return new Promise((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: vip.port!, localAddress: '127.0.0.5' }, () => socket.write('x'));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+    };
+    expect(await caller(await callers('127.0.0.1'))).toBe('127.0.0.5');
+    expect(await caller(await callers(machineAddress!))).toBe(machineAddress);
   });
 });
