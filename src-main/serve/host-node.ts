@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { PermissionViolationError, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { EmulatedClock } from '../common/emulated-clock';
 import { FabricError, FabricErrors } from '../common/fabric-errors';
 import {
@@ -88,6 +88,8 @@ export class HostNode {
   private report: NodeReport = { incarnation: '', hosts: [], exited: [] };
   private reportQueued = false;
   private closed = false;
+  /** Why the node stopped on its own, if it did. */
+  private failure: Error | null = null;
   private joining: Promise<void> | null = null;
   private beat = false;
   private beatTimer: NodeJS.Timeout | null = null;
@@ -120,6 +122,8 @@ export class HostNode {
     });
     void this.watchConnection(connection);
     await this.join();
+    // Stopped while joining (the NATS server refused this node one of its subjects): say why to whoever started it.
+    if (this.failure) throw this.failure;
     this.beatTimer = setInterval(() => {
       this.beat = true;
       this.queue();
@@ -181,6 +185,7 @@ export class HostNode {
       try {
         raw = (await connection.request(this.subjects.join(this.options.name), JSON.stringify(request), { timeout: 5_000 })).json();
       } catch (error) {
+        if (this.closed) return;
         // The server refuses this user the node's own subjects: another node's user (or a wrong --name). Waiting will not help.
         if (/permission/i.test(`${(error as Error).message} ${String((error as { cause?: unknown }).cause ?? '')}`)) {
           throw new NodeRefusedError(`the NATS server does not let this user join as ${this.options.name} (${(error as Error).message}); each node joins with its own NATS user, named as its --name`);
@@ -209,6 +214,11 @@ export class HostNode {
   /** After a NATS outage the fabric may have missed us or we it: join again with the same process, which keeps running hosts. */
   private async watchConnection(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
+      // Its user may not use one of this node's subjects (its control or logs, its reports): nothing would work, so
+      // say which and stop. A refused join is the join's own refusal (tryJoin).
+      if (status.type === 'error' && status.error instanceof PermissionViolationError && status.error.subject !== this.subjects.join(this.options.name)) {
+        this.fail(new NodeRefusedError(`the NATS server refuses this node's ${status.error.operation} on ${status.error.subject}: its NATS user must be allowed this node's subjects (fabric-lab nats-config --node ${this.options.name})`));
+      }
       if (status.type === 'disconnect') this.say(`lost the NATS server ${natsServerName(this.options)}; reconnecting.`);
       if (status.type === 'reconnect' && this.joined && !this.closed) {
         this.say('reconnected to the NATS server; joining the fabric again.');
@@ -218,6 +228,8 @@ export class HostNode {
   }
 
   private fail(error: unknown): void {
+    if (this.closed) return;
+    this.failure = error as Error;
     this.say(`${(error as Error).message}; stopping.`);
     void this.close().then(() => {
       process.exitCode = 1;

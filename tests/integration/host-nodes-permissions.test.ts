@@ -18,7 +18,9 @@ const work = mkdtempSync(join(tmpdir(), 'fabric-lab-host-nodes-permissions-'));
 const token = 'join-token-for-the-permission-tests';
 const tokenFile = join(work, 'join.token');
 writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-const passwords = { fabric: 'fabric-password', 'rack-2': 'rack-2-password', 'rack-3': 'rack-3-password' };
+const passwords = { fabric: 'fabric-password', 'rack-2': 'rack-2-password', 'rack-3': 'rack-3-password', 'rack-4': 'rack-4-password' };
+/** A user set up wrongly: it may join and report as rack-4, but not hear rack-4's control or log requests. */
+const withoutItsControl = `    { user: "rack-4", password: "rack-4-password", permissions: { publish: { allow: ["${defaultSubjectPrefix}.join.rack-4", "${defaultSubjectPrefix}.clock", "${defaultSubjectPrefix}.from.rack-4"] }, subscribe: { allow: ["_INBOX.${defaultSubjectPrefix}.rack-4.>"] }, allow_responses: true } }`;
 
 let nats: NatsServer | null = null;
 let fabric: Fabric | null = null;
@@ -27,7 +29,8 @@ if (natsMissing) console.warn(`host-node permission tests skipped: ${natsMissing
 
 beforeAll(async () => {
   if (natsMissing) return;
-  nats = await startNatsServer((port) => `listen: "127.0.0.1:${port}"\n${natsServerAuthorization(defaultSubjectPrefix, 'fabric', ['rack-2', 'rack-3'], passwords)}`);
+  const authorization = natsServerAuthorization(defaultSubjectPrefix, 'fabric', ['rack-2', 'rack-3'], passwords).replace('\n  ]\n', `,\n${withoutItsControl}\n  ]\n`);
+  nats = await startNatsServer((port) => `listen: "127.0.0.1:${port}"\n${authorization}`);
 });
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
@@ -68,8 +71,14 @@ describe.skipIf(natsMissing !== null)('host nodes with a NATS user each', () => 
       for await (const s of rogue.status()) if (s.type === 'error') errors.push(String((s as { error?: unknown }).error ?? JSON.stringify(s)));
     })();
     rogue.publish(`${defaultSubjectPrefix}.from.rack-2`, JSON.stringify({ incarnation: 'forged-incarnation', hosts: [], exited: [] }));
+    // Nor may it hear rack-2's control (which host to boot, each host's messages) or its log requests.
+    rogue.subscribe(`${defaultSubjectPrefix}.node.rack-2.control`);
+    rogue.subscribe(`${defaultSubjectPrefix}.node.rack-2.logs`);
     await rogue.flush().catch(() => undefined);
-    await waitFor('the permission violation', async () => errors.some((e) => /[Pp]ermissions? [Vv]iolation/.test(e)));
+    await waitFor('the permission violations', async () => errors.filter((e) => /[Pp]ermissions? [Vv]iolation/.test(e)).length >= 3);
+    expect(errors.join('\n')).toMatch(/[Pp]ublish to "fabric-lab\.from\.rack-2"/);
+    expect(errors.join('\n')).toMatch(/[Ss]ubscription to "fabric-lab\.node\.rack-2\.control"/);
+    expect(errors.join('\n')).toMatch(/[Ss]ubscription to "fabric-lab\.node\.rack-2\.logs"/);
     await rogue.close();
     await watching;
     // rack-2 still serves: its host is Healthy, and a deployment reaches Ready on it.
@@ -80,5 +89,11 @@ describe.skipIf(natsMissing !== null)('host nodes with a NATS user each', () => 
       return mine.length === 2 && mine.every((i) => i.status === 'ReadyRole') && mine.some((i) => i.hostId === s.hosts.find((h) => h.node === 'rack-2')?.id);
     }, 60_000);
     expect((await nodeHost())?.health).toBe('Healthy');
+
+    // A node whose user may join but not hear its own control: the server refuses the subscription, and the node
+    // says so and stops, rather than joining hosts it would never boot.
+    const deaf = node('rack-4', 'rack-4');
+    expect(await deaf.exited).toBe(1);
+    expect(deaf.output).toMatch(/the NATS server refuses this node's subscription on fabric-lab\.node\.rack-4\.(control|logs): its NATS user must be allowed this node's subjects/);
   }, 120_000);
 });
