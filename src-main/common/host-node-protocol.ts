@@ -6,6 +6,7 @@
 // Subjects, under a prefix (default `fabric-lab`). Every subject a node publishes or subscribes to names it, so
 // that a NATS server can give each node a user allowed only its own (natsServerAuthorization below):
 //   <p>.join.<node>          request/reply, node -> fabric: JoinRequest (its node is the subject's), answered JoinReply
+//   <p>.join                 where protocol 1 nodes asked to join: answered with a refusal naming the versions
 //   <p>.clock                request/reply, node -> fabric: the clock now (the node times the round trip)
 //   <p>.node.<node>.control  fabric -> node: NodeControl batches (boot/stop a host, host messages, clock, rejoin)
 //   <p>.node.<node>.logs     request/reply, fabric -> node: NodeLogRequest (instance logs stay on the node)
@@ -26,6 +27,8 @@ export const nodeNamePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
 export const subjects = (prefix: string) => ({
   join: (node: string) => `${prefix}.join.${node}`,
   joinAny: `${prefix}.join.*`,
+  /** Where nodes of host-node protocol 1 asked to join: answered with a refusal that names the versions. */
+  legacyJoin: `${prefix}.join`,
   /** Where the replies to a node's requests (join, clock) come: only that node may subscribe there. */
   nodeInbox: (node: string) => `_INBOX.${prefix}.${node}`,
   clock: `${prefix}.clock`,
@@ -157,7 +160,7 @@ export function natsServerAuthorization(prefix: string, fabricUser: string, node
     'authorization {',
     '  users = [',
     [
-      user(fabricUser, [s.control('*'), s.logs('*')], [s.joinAny, s.clock, s.fromAny, '_INBOX.>']),
+      user(fabricUser, [s.control('*'), s.logs('*')], [s.joinAny, s.legacyJoin, s.clock, s.fromAny, '_INBOX.>']),
       ...nodes.map((node) => user(node, [s.join(node), s.clock, s.from(node)], [`${s.control(node)}`, `${s.logs(node)}`, `${s.nodeInbox(node)}.>`])),
     ].join(',\n'),
     '  ]',

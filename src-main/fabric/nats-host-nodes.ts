@@ -11,7 +11,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { PermissionViolationError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { EmulatedClock } from '../common/emulated-clock';
 import { FabricErrors } from '../common/fabric-errors';
 import type { FromHost, ToHost } from '../common/host-protocol';
@@ -187,12 +187,23 @@ export class HostNodes {
     });
     this.subscriptions.push(
       connection.subscribe(this.subjects.joinAny, on('join', (msg) => this.join(msg))),
+      connection.subscribe(this.subjects.legacyJoin, on('join', (msg) => this.join(msg))),
       connection.subscribe(this.subjects.clock, on('clock', (msg) => void msg.respond(JSON.stringify(this.clockReading())))),
       connection.subscribe(this.subjects.fromAny, on('report', (msg) => this.report(msg))),
     );
+    void this.watchConnection(connection);
     await connection.flush();
     this.lostTimer = setInterval(() => this.watchNodes(), 1_000);
     this.lostTimer.unref();
+  }
+
+  /** The NATS server refusing the fabric's own user a subject (a subscription, a publish): written where a user looks. */
+  private async watchConnection(connection: NatsConnection): Promise<void> {
+    for await (const status of connection.status()) {
+      if (status.type === 'error' && status.error instanceof PermissionViolationError) {
+        this.context.log(this.context.controllers[0]!.pool.id).write('ERROR', `Host nodes: the NATS server refuses the fabric's ${status.error.operation} on ${status.error.subject}; no node can join or be heard until the fabric's NATS user is allowed the subjects fabric-lab nats-config gives it.`);
+      }
+    }
   }
 
   private watchNodes(): void {
@@ -380,6 +391,7 @@ export class HostNodes {
       answer({ accepted: false, reason });
     };
     if (!timingSafeEqual(digest(request.token), this.tokenDigest)) return refuse('wrong join token (a rogue node, or one started for another fabric).');
+    if (msg.subject === this.subjects.legacyJoin) return refuse(`it asked on ${msg.subject}, where nodes of host-node protocol 1 ask; this fabric speaks ${nodeProtocolVersion} (run the same Fabric Lab version on both).`);
     // The subject says who sent it (a NATS server can allow each node only its own): a node joins only as itself.
     if (subjectNode !== request.node) return refuse(`it asked to join as ${request.node} on ${subjectNode}'s subject.`);
     if (request.protocol !== nodeProtocolVersion) return refuse(`it speaks host-node protocol ${request.protocol}; this fabric speaks ${nodeProtocolVersion} (run the same Fabric Lab version on both).`);

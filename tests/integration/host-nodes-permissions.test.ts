@@ -2,13 +2,14 @@
 // the fabric and each node a user of its own, a node allowed only its own subjects. A node joins and runs with its
 // own user; with another node's user it cannot join under that other's name (the server refuses the publish), a
 // client publishing as another node is refused by the server, and the fabric, and the node it impersonated, go on.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSubjectPrefix, natsServerAuthorization } from '../../src-main/common/host-node-protocol';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { fabricLogFile } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
 import { waitFor } from '../support/fabric-helpers';
 import { HostNodeProcess } from '../support/host-node-process';
@@ -95,5 +96,20 @@ describe.skipIf(natsMissing !== null)('host nodes with a NATS user each', () => 
     const deaf = node('rack-4', 'rack-4');
     expect(await deaf.exited).toBe(1);
     expect(deaf.output).toMatch(/the NATS server refuses this node's subscription on fabric-lab\.node\.rack-4\.(control|logs): its NATS user must be allowed this node's subjects/);
+
+    // A fabric whose NATS user is not the fabric's (here rack-3's): the server refuses its subscriptions, and its
+    // FabricController.log says so, where a user looks when no node joins.
+    const misconfigured = await Fabric.start({
+      hostWorkerUrl,
+      timeScale: 200,
+      pools: [{ name: 'Pool A', region: 'Local', hosts: 1, spareHosts: 0, coresPerHost: 2, faultDomains: 2 }],
+      nats: { url: nats!.url, user: 'rack-3', password: passwords['rack-3'], joinToken: token },
+    });
+    try {
+      const log = () => readFileSync(fabricLogFile(misconfigured.sessionDir, { kind: 'fabric-controller', pool: 'pool-1' }), 'utf8');
+      await waitFor('the refusal in FabricController.log', async () => /the NATS server refuses the fabric's subscription on fabric-lab\.join\.\*/.test(log()));
+    } finally {
+      await misconfigured.close();
+    }
   }, 120_000);
 });

@@ -283,6 +283,9 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
       expect(notJson.json()).toEqual({ accepted: false, reason: 'The join request is not JSON.' });
       const malformed = await client.request('fabric-lab.join.x', JSON.stringify({ protocol: 2, node: '../x', hosts: 1e9 }), { timeout: 5_000 });
       expect(malformed.json<{ reason: string }>().reason).toMatch(/malformed: node: a node name holds letters/);
+      // A node of protocol 1 asks on the shared join subject: it is told why, rather than waiting for an answer for ever.
+      const old = await client.request('fabric-lab.join', JSON.stringify({ protocol: 1, node: 'old', incarnation: 'old-incarnation', token, region: 'Local', hosts: 1, cores: 2 }), { timeout: 5_000 });
+      expect(old.json<{ reason: string }>().reason).toMatch(/asked on fabric-lab\.join, where nodes of host-node protocol 1 ask; this fabric speaks 2/);
       // A report from a node that never joined, and one that is not JSON: dropped and logged once each.
       client.publish('fabric-lab.from.ghost', JSON.stringify({ incarnation: 'ghost-incarnation', hosts: [{ hostId: 'pool-1-host-01', worker: 1, messages: [{ type: 'ready', hostId: 'pool-1-host-01' }] }], exited: [] }));
       client.publish('fabric-lab.from.ghost', '{');
