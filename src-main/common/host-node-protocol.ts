@@ -146,16 +146,22 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** The variable nats-server reads a user's password from (`password: $FABRIC_LAB_NATS_PASSWORD_RACK_2` for rack-2). */
+export function natsPasswordVariable(user: string): string {
+  return `FABRIC_LAB_NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+}
+
 /**
  * A nats-server `authorization` block that gives the fabric and each node a user of its own, a node allowed only
  * its own subjects: it can join only as itself, report only as itself, and read only its own control messages
- * and replies. `passwords` by user name ('fabric' and each node).
+ * and replies. `passwords` by user name ('fabric' and each node), or 'environment': each password is then a
+ * variable nats-server reads from its environment (natsPasswordVariable), so the file holds no secret.
  */
-export function natsServerAuthorization(prefix: string, fabricUser: string, nodes: string[], passwords: Record<string, string>): string {
+export function natsServerAuthorization(prefix: string, fabricUser: string, nodes: string[], passwords: Record<string, string> | 'environment'): string {
   const s = subjects(prefix);
   const list = (items: string[]) => `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
   const user = (name: string, publish: string[], subscribe: string[]) =>
-    `    { user: ${JSON.stringify(name)}, password: ${JSON.stringify(passwords[name] ?? '')}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} }, allow_responses: true } }`;
+    `    { user: ${JSON.stringify(name)}, password: ${passwords === 'environment' ? `$${natsPasswordVariable(name)}` : JSON.stringify(passwords[name] ?? '')}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} }, allow_responses: true } }`;
   return [
     'authorization {',
     '  users = [',

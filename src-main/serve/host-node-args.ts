@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { defaultSubjectPrefix, natsServerAuthorization, nodeNamePattern } from '../common/host-node-protocol';
+import { defaultSubjectPrefix, natsPasswordVariable, natsServerAuthorization, nodeNamePattern } from '../common/host-node-protocol';
 import type { NatsSettings } from '../fabric/nats-connection';
 import type { CliIo } from './cli-io';
 import { HostNode } from './host-node';
@@ -128,13 +128,23 @@ export function addNatsConfigCommand(program: Command, io: CliIo, setStatus: (co
     .description("print a nats-server authorization block: a user for the fabric and one per host node, each node allowed only its own subjects")
     .option('--node <NAME>', 'a host node (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
     .option('--fabric-user <USER>', "the fabric's NATS user", 'fabric')
-    .action((flags: { node?: string[]; fabricUser: string }) => {
+    .option('--passwords-from-environment', "write no password: nats-server reads each user's from its environment (FABRIC_LAB_NATS_PASSWORD_<USER>), so the file holds no secret")
+    .action((flags: { node?: string[]; fabricUser: string; passwordsFromEnvironment?: boolean }) => {
       const nodes = flags.node ?? [];
       const bad = [...nodes, flags.fabricUser].find((n) => !nodeNamePattern.test(n));
-      const problem = nodes.length === 0 ? 'give at least one --node NAME' : bad !== undefined ? `"${bad}" is not a node name: letters, digits, "-" and "_" (at most 40), starting with a letter or digit` : new Set([...nodes, flags.fabricUser]).size !== nodes.length + 1 ? 'each --node (and the fabric user) must be named once' : null;
+      const variables = [...nodes, flags.fabricUser].map(natsPasswordVariable);
+      const problem = nodes.length === 0 ? 'give at least one --node NAME' : bad !== undefined ? `"${bad}" is not a node name: letters, digits, "-" and "_" (at most 40), starting with a letter or digit` : new Set([...nodes, flags.fabricUser]).size !== nodes.length + 1 ? 'each --node (and the fabric user) must be named once' : flags.passwordsFromEnvironment && new Set(variables).size !== variables.length ? `two users would share one password variable (${variables.find((v, i) => variables.indexOf(v) !== i)}): "-" and "_" read the same there, rename one` : null;
       if (problem) {
         io.err(`fabric-lab nats-config: ${problem}`);
         setStatus(codes.usage);
+        return;
+      }
+      if (flags.passwordsFromEnvironment) {
+        io.out(`# nats-server authorization for Fabric Lab (subjects under "${defaultSubjectPrefix}"): put it in the server's configuration,`);
+        io.out(`# and start nats-server with each user's password in its environment: ${[flags.fabricUser, ...nodes].map(natsPasswordVariable).join(', ')}.`);
+        io.out(`# Start the fabric with --nats-user ${flags.fabricUser} and ${natsPasswordEnv} set to its password,`);
+        for (const node of nodes) io.out(`# host node ${node} with --name ${node} --nats-user ${node} and ${natsPasswordEnv} set to ${natsPasswordVariable(node)}'s value`);
+        io.out(natsServerAuthorization(defaultSubjectPrefix, flags.fabricUser, nodes, 'environment'));
         return;
       }
       const passwords = Object.fromEntries([flags.fabricUser, ...nodes].map((name) => [name, randomBytes(18).toString('base64url')]));

@@ -1,5 +1,6 @@
 // The host-node and `serve --nats` command lines, NATS connection options, join tokens and the node protocol's
 // schemas: good values pass, bad ones are refused with words that name what is wrong.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { main, type CliIo } from '../../src-main/serve/cli';
 import { hostNodeArgs, parseNodePool } from '../../src-main/serve/host-node-args';
 import { natsSettings, readJoinToken, sessionJoinToken } from '../../src-main/serve/nats-args';
 import { parseServeArgs, ServeArgsError } from '../../src-main/serve/serve-args';
+import { natsMissing, natsServerPath } from '../support/nats-server';
 
 const dir = mkdtempSync(join(tmpdir(), 'fabric-lab-host-node-args-'));
 
@@ -139,6 +141,27 @@ describe('host-node protocol schemas', () => {
 });
 
 describe('fabric-lab nats-config', () => {
+  it('with --passwords-from-environment writes no password: nats-server reads each from its environment', async () => {
+    const out = io();
+    expect(await main(['nats-config', '--node', 'rack-2', '--node', 'rack-3', '--passwords-from-environment'], out)).toBe(0);
+    const text = out.lines.join('\n');
+    expect(text).toContain('{ user: "fabric", password: $FABRIC_LAB_NATS_PASSWORD_FABRIC, permissions:');
+    expect(text).toContain('{ user: "rack-2", password: $FABRIC_LAB_NATS_PASSWORD_RACK_2, permissions:');
+    expect(text).not.toMatch(/password: "/);
+    const clash = io();
+    expect(await main(['nats-config', '--node', 'rack-2', '--node', 'rack_2', '--passwords-from-environment'], clash)).toBe(2);
+    expect(clash.lines.join('\n')).toMatch(/two users would share one password variable \(FABRIC_LAB_NATS_PASSWORD_RACK_2\)/);
+    // The real nats-server takes it, with the passwords in its environment, and refuses it without them.
+    if (!natsServerPath) return console.warn(`nats-server check skipped: ${natsMissing}`);
+    const conf = join(dir, 'nats-env.conf');
+    writeFileSync(conf, `listen: "127.0.0.1:4222"\n${text}\n`);
+    const env = { ...process.env, FABRIC_LAB_NATS_PASSWORD_FABRIC: 'a', FABRIC_LAB_NATS_PASSWORD_RACK_2: 'b', FABRIC_LAB_NATS_PASSWORD_RACK_3: 'c' };
+    expect(spawnSync(natsServerPath, ['-t', '-c', conf], { env, encoding: 'utf8' }).status).toBe(0);
+    const without = spawnSync(natsServerPath, ['-t', '-c', conf], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect(without.status).not.toBe(0);
+    expect(without.stderr + without.stdout).toMatch(/FABRIC_LAB_NATS_PASSWORD_FABRIC/);
+  });
+
   it('prints a user for the fabric and one per node, each node allowed only its own subjects, with new passwords', async () => {
     const out = io();
     expect(await main(['nats-config', '--node', 'rack-2', '--node', 'rack-3'], out)).toBe(0);
