@@ -3,12 +3,15 @@
 // internal endpoint, and a change to such a role's instances (one added or removed, one moved to another DIP)
 // is a topology change every running role hears (RoleEnvironment.Changing with a topology change). Changes are
 // gathered per deployment and sent once per turn, only to deployments that run role code of their own.
+// Two changes raise nothing, as in Azure, where every instance's address is known from allocation: those made
+// while the deployment's listed instances first bind (Roles fills in quietly until each has), and an instance's
+// own arrival or move, to that instance (its Roles takes it quietly). A quiet change names no role.
 import type { RoleTopology, ToHost } from '../common/host-protocol';
 import { hasVm, type PoolInstance } from './instance-lifecycle';
 
 export class DeploymentTopologies {
-  /** Per deployment, the JSON of each role's topology last sent. */
-  private readonly sent = new Map<string, Map<string, string>>();
+  /** Per deployment, the topology last sent, and whether its listed instances have all bound once (from then on changes raise). */
+  private readonly sent = new Map<string, { roles: RoleTopology[]; settled: boolean }>();
   private readonly dirty = new Set<string>();
   private scheduled = false;
 
@@ -37,12 +40,16 @@ export class DeploymentTopologies {
     const listeners = instances.filter((i) => i.spec.roleEntryModule !== undefined && hasVm(i.lifecycle));
     if (listeners.length === 0) return;
     const roles = topologyOf(instances);
-    const before = this.sent.get(deploymentId) ?? new Map<string, string>();
-    const now = new Map(roles.map((r) => [r.name, JSON.stringify(r)]));
-    const changedRoles = [...new Set([...now.keys(), ...before.keys()])].filter((name) => now.get(name) !== before.get(name));
-    this.sent.set(deploymentId, now);
-    if (changedRoles.length === 0) return;
-    for (const i of listeners) this.send(i.view.hostId, { type: 'topology', instanceId: i.view.id, roles, changedRoles });
+    const last = this.sent.get(deploymentId);
+    const before = last?.roles ?? [];
+    const settled = last?.settled === true || instances.every((i) => !i.listed || !hasVm(i.lifecycle) || Object.values(i.roleEndpoints ?? {}).some((e) => e.address));
+    this.sent.set(deploymentId, { roles, settled });
+    if (changedRolesFor(before, roles, null).length === 0) return;
+    for (const i of listeners) {
+      // Quiet (no role named) until the deployment has settled; after, what changed apart from the instance itself.
+      const changedRoles = last?.settled === true ? changedRolesFor(before, roles, i.view.name) : [];
+      this.send(i.view.hostId, { type: 'topology', instanceId: i.view.id, roles, changedRoles });
+    }
   }
 }
 
@@ -62,4 +69,14 @@ export function topologyOf(instances: PoolInstance[]): RoleTopology[] {
     role.instances.push({ id: i.view.name, updateDomain: i.view.upgradeDomain, faultDomain: i.view.faultDomain, endpoints });
   }
   return [...roles.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The roles whose instances differ between two topologies, leaving out the instance `self` (null: none left out). */
+export function changedRolesFor(before: RoleTopology[], now: RoleTopology[], self: string | null): string[] {
+  const json = (roles: RoleTopology[], name: string) => {
+    const role = roles.find((r) => r.name === name);
+    return role ? JSON.stringify(role.instances.filter((i) => i.id !== self)) : null;
+  };
+  const names = [...new Set([...now.map((r) => r.name), ...before.map((r) => r.name)])];
+  return names.filter((name) => json(before, name) !== json(now, name));
 }

@@ -110,6 +110,10 @@ export class GuestAgent {
 
   /** The deployment's topology changed: running role code hears it, and a cancelled Changing recycles the role. */
   private async changeTopology(changedRoles: string[]): Promise<void> {
+    if (changedRoles.length > 0) {
+      const counts = changedRoles.map((name) => `${name} (${this.spec.topology?.find((r) => r.name === name)?.instances.length ?? 0} instance(s))`).join(', ');
+      this.logs.runtime('INFO', `Topology change for role(s) ${counts}: ${this.bootstrapper ? 'the role is told' : 'no role runs to be told'}.`);
+    }
     if (!this.bootstrapper) return;
     const outcome = await this.bootstrapper.changeTopology(changedRoles);
     if (this.frozen || outcome !== 'cancelled' || !this.bootstrapper) return;

@@ -202,6 +202,8 @@ export class WaHostBootstrapper {
   async changeTopology(changedRoles: string[]): Promise<'applied' | 'cancelled'> {
     if (!this.roleCode?.running) return 'applied';
     const roles = this.spec.topology ?? [];
+    // No role named: the topology fills in quietly (the deployment coming up, or this instance's own entry).
+    if (changedRoles.length === 0) return (await this.roleCode.topologyChanging(roles, [])) ? 'cancelled' : 'applied';
     const what = `a topology change (${changedRoles.map((name) => `${name}: ${roles.find((r) => r.name === name)?.instances.length ?? 0} instance(s)`).join(', ')})`;
     this.logs.host('INFO', `Raising RoleEnvironment.Changing for ${what}.`);
     const cancelled = await this.roleCode.topologyChanging(roles, changedRoles);

@@ -120,8 +120,15 @@ export class RoleEnvironment {
     return this.change(changes, () => (this.settings = { ...this.settings, ...settings }));
   }
 
-  /** Raise Changing with a topology change per role, then (unless cancelled) take the new Roles and raise Changed. */
+  /**
+   * Raise Changing with a topology change per role, then (unless cancelled) take the new Roles and raise Changed.
+   * No changed role (the deployment still coming up, or only this instance's own entry): Roles takes it quietly.
+   */
   raiseTopologyChanging(roles: RoleTopology[], changedRoles: string[]): boolean {
+    if (changedRoles.length === 0) {
+      this.topology = rolesOf(this.currentRoleInstance.role.name, roles);
+      return false;
+    }
     const changes = changedRoles.map((roleName): RoleEnvironmentChange => ({ type: 'topology', roleName }));
     return this.change(changes, () => (this.topology = rolesOf(this.currentRoleInstance.role.name, roles)));
   }

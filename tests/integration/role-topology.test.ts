@@ -112,8 +112,10 @@ describe('RoleEnvironment.Roles', () => {
       const solo = await lines(`${deploymentId}/Solo_IN_0`, 'WaWorkerHost');
       return solo.some((l) => l.includes('roles Peer[') && l.includes(' Solo[]'));
     });
-    // Settled: Solo may have recycled for changes while the peers bound; wait until it is Ready again.
-    await waitFor('Solo Ready', async () => (await instances(deploymentId)).find((i) => i.name === 'Solo_IN_0')?.status === 'ReadyRole');
+    // Bringing the deployment up is no topology change (as in Azure, where the addresses are known from allocation):
+    // Roles filled in quietly, so no Changing was raised and Solo, which cancels every change, never recycled.
+    expect((await lines(`${deploymentId}/Peer_IN_0`, 'WaWorkerHost')).some((l) => l.includes('changing '))).toBe(false);
+    expect(history.firstInto(`${deploymentId}/Solo_IN_0`, 'RestartingRole')).toBeUndefined();
 
     const since = fabric.clock.now();
     const scaled = await fabric.changeInstanceCount({ deploymentId, roleName: 'Peer', count: 3 });
@@ -130,6 +132,13 @@ describe('RoleEnvironment.Roles', () => {
     const recycled = await history.reach(`${deploymentId}/Solo_IN_0`, 'RestartingRole', since);
     expect(recycled.details).toContain('cancelled RoleEnvironment.Changing for a topology change (Peer)');
     await waitFor('Solo Ready again', async () => (await instances(deploymentId)).find((i) => i.name === 'Solo_IN_0')?.status === 'ReadyRole');
+    expect((await lines(`${deploymentId}/Peer_IN_0`, 'AppAgentRuntime')).some((l) => l.includes('Topology change for role(s) Peer (3 instance(s)): the role is told.'))).toBe(true);
+    // Peer_IN_2's own arrival is no change to it: it lists the three peers with no Changing.
+    const peer2 = await waitFor('Peer_IN_2 lists the three peers', async () => {
+      const log = await lines(`${deploymentId}/Peer_IN_2`, 'WaWorkerHost');
+      return (await instances(deploymentId)).find((i) => i.name === 'Peer_IN_2')?.status === 'ReadyRole' && log.some((l) => l.includes('heard hello from Peer_IN_1')) && log;
+    });
+    expect(peer2.some((l) => l.includes('changing '))).toBe(false);
     // And scaling in: Peer_IN_0 hears that Peer_IN_2 went.
     const shrunk = await fabric.changeInstanceCount({ deploymentId, roleName: 'Peer', count: 2 });
     await waitFor('the scale-in ended', async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === shrunk.requestId && o.status === 'Succeeded'), 60_000);

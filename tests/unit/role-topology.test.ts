@@ -30,7 +30,7 @@ describe('role topology', () => {
     ]);
   });
 
-  it('sends a deployment running role code its topology once per turn, naming the roles that changed, and nothing when none did', async () => {
+  it('sends a deployment running role code its topology once per turn, naming the roles that changed (not to the instance that moved), and nothing when none did', async () => {
     let instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Solo_IN_0', { listed: false })];
     const sent: ToHost[] = [];
     const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
@@ -38,9 +38,10 @@ describe('role topology', () => {
     topologies.changed('d');
     topologies.changed('d');
     await turn();
+    // The first topology is the deployment's as it comes up: quiet, no role named.
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
-      ['d/Peer_IN_0', ['Peer', 'Solo']],
-      ['d/Solo_IN_0', ['Peer', 'Solo']],
+      ['d/Peer_IN_0', []],
+      ['d/Solo_IN_0', []],
     ]);
     sent.length = 0;
     topologies.changed('d');
@@ -49,10 +50,21 @@ describe('role topology', () => {
     instances = [...instances, instance('Peer_IN_1', { address: '127.2.0.1' })];
     topologies.changed('d');
     await turn();
+    // Every instance had bound: a new one is a topology change, except to itself (its own arrival).
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
       ['d/Peer_IN_0', ['Peer']],
       ['d/Solo_IN_0', ['Peer']],
-      ['d/Peer_IN_1', ['Peer']],
+      ['d/Peer_IN_1', []],
+    ]);
+    // Moved by healing to another DIP: the others hear it, the moved one takes it quietly.
+    sent.length = 0;
+    instances = [instances[0]!, instances[1]!, instance('Peer_IN_1', { address: '127.9.0.1' })];
+    topologies.changed('d');
+    await turn();
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
+      ['d/Peer_IN_0', ['Peer']],
+      ['d/Solo_IN_0', ['Peer']],
+      ['d/Peer_IN_1', []],
     ]);
     // Built-in code reads no RoleEnvironment: a deployment of it is sent nothing.
     sent.length = 0;
@@ -63,5 +75,30 @@ describe('role topology', () => {
     topologies.changed('d');
     await turn();
     expect(sent).toEqual([]);
+  });
+
+  it('raises nothing while the listed instances of a deployment first bind, however many turns that takes', async () => {
+    let instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_1')];
+    const sent: ToHost[] = [];
+    const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    topologies.changed('d');
+    await turn();
+    instances = [instances[0]!, instance('Peer_IN_1', { address: '127.2.0.1' })];
+    topologies.changed('d');
+    await turn();
+    // Peer_IN_1 bound after Peer_IN_0's code had started: Roles fills in, quietly.
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles, m.roles[0]!.instances.length])).toEqual([
+      ['d/Peer_IN_0', [], 1],
+      ['d/Peer_IN_1', [], 1],
+      ['d/Peer_IN_0', [], 2],
+      ['d/Peer_IN_1', [], 2],
+    ]);
+    // From now on a change is raised.
+    sent.length = 0;
+    instances = [instances[0]!];
+    topologies.changed('d');
+    await turn();
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([['d/Peer_IN_0', ['Peer']]]);
   });
 });
