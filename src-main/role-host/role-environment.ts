@@ -22,7 +22,8 @@ export interface ChangingEvent {
 
 export interface RoleInstance {
   id: string;
-  role: { name: string };
+  /** The current instance's role also lists its `instances` (as RoleEnvironment.Roles has them now). */
+  role: { name: string; readonly instances?: readonly RoleInstance[] };
   updateDomain: number;
   faultDomain: number;
   instanceEndpoints: Readonly<Record<string, { protocol: string; ipEndpoint: { address: string; port: number } }>>;
@@ -55,8 +56,16 @@ export class RoleEnvironment {
     this.isEmulated = data.isEmulated;
     this.deploymentId = data.deploymentId;
     this.settings = { ...data.settings };
-    this.currentRoleInstance = roleInstance(data.roleName, { id: data.instanceId, updateDomain: data.updateDomain, faultDomain: data.faultDomain, endpoints: data.endpoints });
-    this.topology = rolesOf(data.roleName, data.roles);
+    // Its role's instances follow the topology of the moment (a getter), as CurrentRoleInstance.Role.Instances does.
+    const roles = () => this.topology;
+    const role = Object.freeze({
+      name: data.roleName,
+      get instances(): readonly RoleInstance[] {
+        return roles()[data.roleName]?.instances ?? [];
+      },
+    });
+    this.currentRoleInstance = roleInstance(role, { id: data.instanceId, updateDomain: data.updateDomain, faultDomain: data.faultDomain, endpoints: data.endpoints });
+    this.topology = rolesOf(this.currentRoleInstance, data.roles);
   }
 
   /** Every role of the deployment by name; a role with an internal endpoint lists its instances (this one too). */
@@ -65,7 +74,8 @@ export class RoleEnvironment {
   }
 
   getRole(name: string): Role {
-    const role = this.topology[name];
+    // Own properties only: 'toString' or 'constructor' is no role either.
+    const role = Object.hasOwn(this.topology, name) ? this.topology[name] : undefined;
     // As in .NET: a role the deployment does not have is an error, not undefined.
     if (!role) throw new Error(`RoleEnvironment: the deployment has no role "${name}" (its roles: ${Object.keys(this.topology).join(', ')}).`);
     return role;
@@ -126,11 +136,11 @@ export class RoleEnvironment {
    */
   raiseTopologyChanging(roles: RoleTopology[], changedRoles: string[]): boolean {
     if (changedRoles.length === 0) {
-      this.topology = rolesOf(this.currentRoleInstance.role.name, roles);
+      this.topology = rolesOf(this.currentRoleInstance, roles);
       return false;
     }
     const changes = changedRoles.map((roleName): RoleEnvironmentChange => ({ type: 'topology', roleName }));
-    return this.change(changes, () => (this.topology = rolesOf(this.currentRoleInstance.role.name, roles)));
+    return this.change(changes, () => (this.topology = rolesOf(this.currentRoleInstance, roles)));
   }
 
   private change(changes: RoleEnvironmentChange[], take: () => void): boolean {
@@ -147,10 +157,10 @@ export class RoleEnvironment {
   }
 }
 
-function roleInstance(roleName: string, i: { id: string; updateDomain: number; faultDomain: number; endpoints: Record<string, { protocol: string; address: string; port: number }> }): RoleInstance {
+function roleInstance(role: RoleInstance['role'], i: { id: string; updateDomain: number; faultDomain: number; endpoints: Record<string, { protocol: string; address: string; port: number }> }): RoleInstance {
   return Object.freeze({
     id: i.id,
-    role: Object.freeze({ name: roleName }),
+    role,
     updateDomain: i.updateDomain,
     faultDomain: i.faultDomain,
     instanceEndpoints: Object.freeze(
@@ -160,9 +170,15 @@ function roleInstance(roleName: string, i: { id: string; updateDomain: number; f
 }
 
 /** Roles by name: the listed ones with their instances; the current role always, if only with no instances listed. */
-function rolesOf(currentRole: string, roles: RoleTopology[]): Readonly<Record<string, Role>> {
+function rolesOf(current: RoleInstance, roles: RoleTopology[]): Readonly<Record<string, Role>> {
+  const currentRole = current.role.name;
   const listed = roles.some((r) => r.name === currentRole) ? roles : [...roles, { name: currentRole, instances: [] }];
   const byName: Record<string, Role> = {};
-  for (const role of listed) byName[role.name] = Object.freeze({ name: role.name, instances: Object.freeze(role.instances.map((i) => roleInstance(role.name, i))) });
+  for (const role of listed) {
+    const named = Object.freeze({ name: role.name });
+    // The current instance, where listed, is the very object currentRoleInstance is.
+    const instances = role.instances.map((i) => (role.name === currentRole && i.id === current.id ? current : roleInstance(named, i)));
+    byName[role.name] = Object.freeze({ name: role.name, instances: Object.freeze(instances) });
+  }
   return Object.freeze(byName);
 }
