@@ -2,7 +2,8 @@
 // role Peer has an internal endpoint, role code lists every Peer instance with its endpoint at that instance's
 // DIP (a role without one lists no instances, as in Azure); scaling Peer out raises RoleEnvironment.Changing with
 // a topology change in the instances that stay, then Changed with the new Roles; code that cancels it recycles.
-// Peers call each other on the internal endpoint at the DIP:port RoleEnvironment lists.
+// Peers call each other on the internal endpoint at the DIP:port RoleEnvironment lists. Bringing the deployment up,
+// and a new instance's own arrival, raise nothing; service healing moving a peer to another DIP is a change.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +67,7 @@ export function onStart(env) {
 export function run() { return new Promise(() => {}); }
 `;
 
-async function deploy(): Promise<string> {
+async function deploy(slot: 'production' | 'staging' = 'production'): Promise<string> {
   const csx = join(root, 'Mesh.csx');
   for (const [role, code] of [['Peer', peerCode], ['Solo', soloCode]] as const) {
     mkdirSync(join(csx, 'roles', role, 'approot'), { recursive: true });
@@ -80,7 +81,7 @@ async function deploy(): Promise<string> {
   writeFileSync(cscfg, `<?xml version="1.0" encoding="utf-8"?>\n<ServiceConfiguration serviceName="Mesh" xmlns="${ns}ServiceConfiguration"><Role name="Peer"><Instances count="2" /></Role><Role name="Solo"><Instances count="1" /></Role></ServiceConfiguration>`);
   const pkg = await fabric.packages.openFromDisk(csx, cscfg);
   expect(pkg.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return (await fabric.deploy({ packageId: pkg.packageId })).deploymentId;
+  return (await fabric.deploy({ packageId: pkg.packageId, slot })).deploymentId;
 }
 
 async function lines(instanceId: string, process: string): Promise<string[]> {
@@ -143,5 +144,29 @@ describe('RoleEnvironment.Roles', () => {
     const shrunk = await fabric.changeInstanceCount({ deploymentId, roleName: 'Peer', count: 2 });
     await waitFor('the scale-in ended', async () => (await fabric.getSnapshot()).operations.find((o) => o.requestId === shrunk.requestId && o.status === 'Succeeded'), 60_000);
     await waitFor('Peer_IN_0 hears Peer_IN_2 went', async () => bothPeers.test((await lines(`${deploymentId}/Peer_IN_0`, 'WaWorkerHost')).filter((l) => l.includes('changed Peer[')).at(-1) ?? ''));
+  });
+
+  it('raises a topology change when service healing moves an instance to another DIP', { timeout: 120_000 }, async () => {
+    const deploymentId = await deploy('staging');
+    const up = await waitFor('every instance Ready with its DIP', async () => {
+      const all = await instances(deploymentId);
+      return all.length === 3 && all.every((i) => i.status === 'ReadyRole' && (i.roleName === 'Solo' || i.ipAddress)) && all;
+    }, 60_000);
+    const [peer0, peer1] = ['Peer_IN_0', 'Peer_IN_1'].map((name) => up.find((i) => i.name === name)!);
+    // The peers are in different fault domains, so on different hosts: losing Peer_IN_1's host leaves Peer_IN_0 running.
+    expect(peer0!.hostId).not.toBe(peer1!.hostId);
+    const since = fabric.clock.now();
+    await fabric.injectFault({ kind: 'kill-host', hostId: peer1!.hostId });
+    const moved = await waitFor('Peer_IN_1 Ready on another host', async () => {
+      const now = (await instances(deploymentId)).find((i) => i.name === 'Peer_IN_1');
+      return now?.status === 'ReadyRole' && now.hostId !== peer1!.hostId && now.ipAddress && history.firstInto(peer1!.id, 'ReadyRole', since) && now;
+    }, 60_000);
+    expect(moved.ipAddress).not.toBe(peer1!.ipAddress);
+    // Peer_IN_0 stayed: Changing with a topology change for Peer, then Changed listing Peer_IN_1 at its new DIP.
+    const log = await waitFor('Peer_IN_0 hears Peer_IN_1 moved', async () => {
+      const all = await lines(peer0!.id, 'WaWorkerHost');
+      return all.some((l) => l.includes('changed ') && l.includes(`Peer_IN_1@${moved.ipAddress!}:`)) && all;
+    });
+    expect(log.some((l) => l.includes('changing topology:Peer'))).toBe(true);
   });
 });
