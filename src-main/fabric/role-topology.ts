@@ -3,15 +3,19 @@
 // internal endpoint, and a change to such a role's instances (one added or removed, one moved to another DIP)
 // is a topology change every running role hears (RoleEnvironment.Changing with a topology change). Changes are
 // gathered per deployment and sent once per turn, only to deployments that run role code of their own.
-// Two changes raise nothing, as in Azure, where every instance's address is known from allocation: those made
-// while the deployment's listed instances first bind (Roles fills in quietly until each has), and an instance's
-// own arrival or move, to that instance (its Roles takes it quietly). A quiet change names no role.
+// Two changes raise nothing, as in Azure, where every instance's address is known from allocation: an instance
+// the deployment had when role code first ran in it appearing in Roles (once it binds, when the deployment comes
+// up or is Run after a suspend), and an instance's own arrival or move, to that instance. Roles takes those
+// quietly: a change that names no role. Instances added later (a scale-out) and moves to another DIP are changes.
 import type { RoleTopology, ToHost } from '../common/host-protocol';
 import { hasVm, type PoolInstance } from './instance-lifecycle';
 
 export class DeploymentTopologies {
-  /** Per deployment, the topology last sent, and whether its listed instances have all bound once (from then on changes raise). */
-  private readonly sent = new Map<string, { roles: RoleTopology[]; settled: boolean }>();
+  /**
+   * Per deployment: the topology last sent; the instances it had when first sent (whose first listing is quiet);
+   * and the instances listed at least once.
+   */
+  private readonly sent = new Map<string, { roles: RoleTopology[]; initial: ReadonlySet<string>; listed: Set<string> }>();
   private readonly dirty = new Set<string>();
   private scheduled = false;
 
@@ -40,14 +44,17 @@ export class DeploymentTopologies {
     const listeners = instances.filter((i) => i.spec.roleEntryModule !== undefined && hasVm(i.lifecycle));
     if (listeners.length === 0) return;
     const roles = topologyOf(instances);
-    const last = this.sent.get(deploymentId);
-    const before = last?.roles ?? [];
-    const settled = last?.settled === true || instances.every((i) => !i.listed || !hasVm(i.lifecycle) || Object.values(i.roleEndpoints ?? {}).some((e) => e.address));
-    this.sent.set(deploymentId, { roles, settled });
-    if (changedRolesFor(before, roles, null).length === 0) return;
+    const last = this.sent.get(deploymentId) ?? { roles: [], initial: new Set(instances.map((i) => i.view.name)), listed: new Set<string>() };
+    const before = last.roles;
+    if (JSON.stringify(before) === JSON.stringify(roles)) return;
+    const listedNow = roles.flatMap((r) => r.instances.map((i) => i.id));
+    // Instances of the deployment as it was first seen, listed for the first time: Azure knew them all along.
+    const quiet = new Set(listedNow.filter((name) => last.initial.has(name) && !last.listed.has(name)));
+    for (const name of listedNow) last.listed.add(name);
+    this.sent.set(deploymentId, { ...last, roles });
     for (const i of listeners) {
-      // Quiet (no role named) until the deployment has settled; after, what changed apart from the instance itself.
-      const changedRoles = last?.settled === true ? changedRolesFor(before, roles, i.view.name) : [];
+      // What changed, apart from the instance itself and the quiet ones; nothing left: Roles takes it quietly.
+      const changedRoles = changedRolesFor(before, roles, new Set([...quiet, i.view.name]));
       this.send(i.view.hostId, { type: 'topology', instanceId: i.view.id, roles, changedRoles });
     }
   }
@@ -71,11 +78,12 @@ export function topologyOf(instances: PoolInstance[]): RoleTopology[] {
   return [...roles.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The roles whose instances differ between two topologies, leaving out the instance `self` (null: none left out). */
-export function changedRolesFor(before: RoleTopology[], now: RoleTopology[], self: string | null): string[] {
+/** The roles whose instances differ between two topologies, leaving out the instances `left` names. */
+export function changedRolesFor(before: RoleTopology[], now: RoleTopology[], left: ReadonlySet<string>): string[] {
   const json = (roles: RoleTopology[], name: string) => {
+    // A role not there yet lists no instances: its first appearance, with none, is no change.
     const role = roles.find((r) => r.name === name);
-    return role ? JSON.stringify(role.instances.filter((i) => i.id !== self)) : null;
+    return JSON.stringify(role?.instances.filter((i) => !left.has(i.id)) ?? []);
   };
   const names = [...new Set([...now.map((r) => r.name), ...before.map((r) => r.name)])];
   return names.filter((name) => json(before, name) !== json(now, name));

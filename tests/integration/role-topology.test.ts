@@ -159,7 +159,7 @@ describe('RoleEnvironment.Roles', () => {
     await fabric.injectFault({ kind: 'kill-host', hostId: peer1!.hostId });
     const moved = await waitFor('Peer_IN_1 Ready on another host', async () => {
       const now = (await instances(deploymentId)).find((i) => i.name === 'Peer_IN_1');
-      return now?.status === 'ReadyRole' && now.hostId !== peer1!.hostId && now.ipAddress && history.firstInto(peer1!.id, 'ReadyRole', since) && now;
+      return now?.status === 'ReadyRole' && now.hostId !== peer1!.hostId && now.ipAddress !== null && history.firstInto(peer1!.id, 'ReadyRole', since) ? now : undefined;
     }, 60_000);
     expect(moved.ipAddress).not.toBe(peer1!.ipAddress);
     // Peer_IN_0 stayed: Changing with a topology change for Peer, then Changed listing Peer_IN_1 at its new DIP.

@@ -77,6 +77,31 @@ describe('role topology', () => {
     expect(sent).toEqual([]);
   });
 
+  it('raises nothing when a suspended deployment is Run and its instances bind, and raises for one added after', async () => {
+    let instances = [instance('Peer_IN_0', { state: 'Placed' }), instance('Peer_IN_1', { state: 'Placed' })];
+    const sent: ToHost[] = [];
+    const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    topologies.changed('d');
+    await turn();
+    // Suspended: no role code runs, nothing is sent.
+    expect(sent).toEqual([]);
+    instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_1')];
+    topologies.changed('d');
+    await turn();
+    instances = [instances[0]!, instance('Peer_IN_1', { address: '127.2.0.1' }), instance('Peer_IN_2', { address: '127.3.0.1' })];
+    topologies.changed('d');
+    await turn();
+    expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
+      ['d/Peer_IN_0', []],
+      ['d/Peer_IN_1', []],
+      // Peer_IN_1 binding is quiet, Peer_IN_2 (not there when the deployment was first seen) is a change.
+      ['d/Peer_IN_0', ['Peer']],
+      ['d/Peer_IN_1', ['Peer']],
+      ['d/Peer_IN_2', []],
+    ]);
+  });
+
   it('raises nothing while the listed instances of a deployment first bind, however many turns that takes', async () => {
     let instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_1')];
     const sent: ToHost[] = [];
