@@ -153,7 +153,10 @@ await step('rss', async () => {
 const named = (results, name) => results.find((r) => r.figure === name) ?? { error: `no ${name} figure`, printed: results };
 await step('lagByScale2048', async () => named(await figure(['lag-2048'], { timeoutMs: 1_200_000 }), 'lag-2048'));
 // 10,000 at the asked 10x: kept pace would slow the bring-up itself (313 workers starting lag the main thread).
-await step('ready10000', async () => named(await figure(['ready-10000'], { timeoutMs: 1_200_000, env: { BENCH_READY_TIMEOUT_MS: process.env.BENCH_READY_TIMEOUT_MS ?? '900000' } }), 'ready-10000'));
+await step('ready10000', async () => {
+  const printed = await figure(['ready-10000'], { timeoutMs: 1_200_000, env: { BENCH_READY_TIMEOUT_MS: process.env.BENCH_READY_TIMEOUT_MS ?? '900000' } });
+  return { ...named(printed, 'ready-10000'), close: printed.find((r) => r.figure === 'close-10000') ?? null };
+});
 await step('soak2048', async () => named(await figure(['soak-2048'], { timeoutMs: 1_500_000, env: { BENCH_READY_TIMEOUT_MS: process.env.BENCH_READY_TIMEOUT_MS ?? '400000' } }), 'soak-2048'));
 // Log writing, export and filtering (issue #6); also runnable alone: node tests/bench/log-bench.mjs.
 await step('logs', logFigures);
@@ -180,7 +183,7 @@ for (const r of [ready512, ready512At100x, ready2048At10x]) {
   if (r?.wallMs) lines.push(`ready ${r.instances} on ${r.hosts} hosts at ${r.timeScale}x: ${r.readyCount}/${r.instances} Ready in ${fix(r.wallMs / 1000)} s wall, ${fix(r.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance (target < 0.2 ms)`);
 }
 if (lag2048?.byScale) for (const s of lag2048.byScale) lines.push(`event-loop lag with 2,048 heartbeating at ${s.scale}x: p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms, main thread busy ${fix(100 * s.mainCpuShare, 0)}% (target p99 < 10 ms)`);
-if (ready10000?.wallMs) lines.push(`ready 10,000 on ${ready10000.hosts} hosts of ${ready10000.cores} cores at ${ready10000.timeScale}x${ready10000.keepPace ? ` (keeping pace, ${ready10000.keptScale}x kept at the end)` : ''}: ${ready10000.readyCount}/10000 Ready in ${fix(ready10000.wallMs / 1000)} s, total RSS ${mb(ready10000.rssBytes)} MiB, ${fix(ready10000.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance`);
+if (ready10000?.wallMs) lines.push(`ready 10,000 on ${ready10000.hosts} hosts of ${ready10000.cores} cores at ${ready10000.timeScale}x${ready10000.keepPace ? ` (keeping pace, ${ready10000.keptScale}x kept at the end)` : ''}: ${ready10000.readyCount}/10000 Ready in ${fix(ready10000.wallMs / 1000)} s, total RSS ${mb(ready10000.rssBytes)} MiB, ${fix(ready10000.mainCpuMsPerInstance, 3)} ms main-thread CPU per instance; ${ready10000.close?.closed ? `closed in ${fix(ready10000.close.closeMs / 1000)} s` : 'close not done within 120 s'}`);
 for (const [how, list] of [['asked scale', lagByScale2048?.exact], ['keeping pace', lagByScale2048?.keptPace?.byScale]]) {
   for (const s of list ?? []) lines.push(`event-loop lag, 2,048 heartbeating, ${s.scale}x asked (${how}${how === 'keeping pace' ? `, ${s.keptScale}x kept` : ''}): p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms (target p99 <= 10 ms)`);
 }
