@@ -20,7 +20,7 @@ import { HostProxy } from './host-proxy';
 import { HostNodes, nodeFilePrefix, type HostNodesOptions } from './nats-host-nodes';
 import { OperationTracker } from './operation-tracker';
 import { sendInstanceRequest } from './instance-request';
-import { dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
+import { claimNetwork, dipPrefixOf, loopbackAliasesWork } from './load-balancer/addresses';
 import { logDescriptorShare } from './descriptor-share';
 import { LoadBalancer } from './load-balancer/load-balancer';
 import { PlatformUpdateSchedule } from './platform-update-schedule';
@@ -92,6 +92,8 @@ export class Fabric implements FabricApi {
   private readonly loadBalancer: LoadBalancer;
   /** Whether VIPs and DIPs get their own 127.x addresses (else all share 127.0.0.1 and ports walk). */
   loopbackAliases = false;
+  /** This fabric's network among the machine's fabrics (addresses.ts claimNetwork): its VIPs and DIPs. */
+  private network = 0;
   /** Every operation users follow: RDFE's requests and session exports. */
   private readonly operations: OperationTracker;
   /** One object shared with the controllers' host probes, changed in place by setTimings. */
@@ -139,7 +141,7 @@ export class Fabric implements FabricApi {
     const maxOpenLogs = logDescriptorShare((options.pools ?? defaultPools).reduce((n, p) => n + p.hosts + (p.spareHosts ?? 0), 0));
     const init = (hostId: string): ToHost => {
       if (!hostNumbers.has(hostId)) hostNumbers.set(hostId, hostNumbers.size + 1);
-      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases), maxOpenLogs };
+      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases, this.network), maxOpenLogs };
     };
     // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
     const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit);
@@ -209,7 +211,10 @@ export class Fabric implements FabricApi {
     try {
       await fabric.packages.loadSamples();
       fabric.loopbackAliases = options.loopbackAliases ?? (await loopbackAliasesWork());
-      await fabric.loadBalancer.start(fabric.loopbackAliases);
+      const network = await claimNetwork(fabric.loopbackAliases);
+      fabric.network = network.index;
+      fabric.started.add(() => network.release());
+      await fabric.loadBalancer.start(fabric.loopbackAliases, network.index);
       await Promise.all(fabric.controllers.map((c) => c.start()));
       await fabric.nodes?.start();
     } catch (error) {

@@ -1,7 +1,7 @@
 // A user upgrades a running deployment in place from its card: a package whose roles differ is refused as
 // Azure refuses it; a Manual upgrade shows its progress bar and the walk on the fault x upgrade domain map,
 // and each upgrade domain is walked with a button until the upgrade is complete.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { startServe, type RunningServe } from './support/browser-mode';
 import { DashboardPage } from './support/dashboard-page';
 
@@ -40,7 +40,8 @@ test('upgrade in place: refused when the roles differ, then walked domain by dom
   await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
 });
 
-test('roll back a Manual upgrade from its panel: the walked domain returns and the upgrade is gone', async ({ page }) => {
+/** The Hello worker deployment upgraded in Manual mode with its first upgrade domain walked; its card and progress bar. */
+async function manualUpgradeWalkedOnce(page: Page): Promise<{ deployment: Locator; progress: Locator }> {
   const dashboard = new DashboardPage(page);
   await dashboard.open(serve.url);
   const deployment = dashboard.deployment('HelloWorker');
@@ -52,6 +53,11 @@ test('roll back a Manual upgrade from its panel: the walked domain returns and t
   const progress = deployment.getByRole('progressbar', { name: 'Upgrade domains walked' });
   await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
   await expect(progress).toContainText('1 of 2 upgrade domain(s) walked', { timeout: 30_000 });
+  return { deployment, progress };
+}
+
+test('roll back a Manual upgrade from its panel: the walked domain returns and the upgrade is gone', async ({ page }) => {
+  const { deployment, progress } = await manualUpgradeWalkedOnce(page);
   await deployment.getByRole('button', { name: 'Roll back' }).click();
   await expect(progress).toHaveCount(0, { timeout: 30_000 });
   await expect(page.getByText(/Succeeded\s*RollbackUpdateOrUpgrade/)).toBeVisible();
@@ -59,17 +65,7 @@ test('roll back a Manual upgrade from its panel: the walked domain returns and t
 });
 
 test('roll back a Manual upgrade by hand: the walk back waits for each domain, shown on the map', async ({ page }) => {
-  const dashboard = new DashboardPage(page);
-  await dashboard.open(serve.url);
-  const deployment = dashboard.deployment('HelloWorker');
-  await expect(deployment.locator('[data-status="ReadyRole"]')).toHaveCount(2, { timeout: 30_000 });
-  await deployment.getByText('Upgrade in place').click();
-  await deployment.getByLabel('Upgrade mode').selectOption('Manual');
-  await deployment.getByLabel('Upgrade to sample').selectOption({ label: 'Hello worker' });
-  await deployment.getByRole('button', { name: 'Upgrade', exact: true }).click();
-  const progress = deployment.getByRole('progressbar', { name: 'Upgrade domains walked' });
-  await deployment.getByRole('button', { name: 'Walk upgrade domain 0' }).click();
-  await expect(progress).toContainText('1 of 2 upgrade domain(s) walked', { timeout: 30_000 });
+  const { deployment, progress } = await manualUpgradeWalkedOnce(page);
   await deployment.getByLabel('Rollback mode').selectOption('Manual');
   await deployment.getByRole('button', { name: 'Roll back' }).click();
   await expect(progress).toContainText('Rollback of the upgrade (Manual): 0 of 1 upgrade domain(s) walked back', { timeout: 30_000 });

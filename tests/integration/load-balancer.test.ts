@@ -5,7 +5,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { Fabric } from '../../src-main/fabric/fabric';
 import { parseIisRequest } from '../../src-main/logs/iis-log-format';
 import { instanceFolder } from '../../src-main/logs/instance-paths';
 import { hostWorkerUrl } from '../support/built';
-import { refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { getOverTls, refusal, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let session = '';
@@ -592,17 +591,10 @@ describe('https endpoints', () => {
     const { deployment, instances } = await deployReady(fabric, { packageId: pkg.packageId }, 2, 45_000);
     const https = deployment.inputEndpoints.find((e) => e.name === 'Https')!;
     expect(https.tls).toContain(`self-signed stand-in for certificate SSL (thumbprint ${thumbprint})`);
-    const fetchOverTls = () =>
-      new Promise<{ status: number; body: string; subject: string }>((resolve, reject) => {
-        const req = httpsRequest({ host: https.vip, port: https.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
-          let body = '';
-          const { subject } = (res.socket as TLSSocket).getPeerCertificate();
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, subject: `${String(subject.CN)} / ${String(subject.O)} / ${String(subject.OU)}` }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const fetchOverTls = async () => {
+      const { status, body, subject } = await getOverTls(https.vip, https.port!);
+      return { status, body, subject: `${subject.CN} / ${subject.O} / ${subject.OU}` };
+    };
     const answer = await fetchOverTls();
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('secure front');

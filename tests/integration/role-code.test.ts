@@ -1,14 +1,12 @@
 // Packages that carry role code: it runs in real host processes, its output lands in the host process log,
 // and crashes, throwing Runs and hanging OnStarts behave as they do on Azure.
 import { mkdtempSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { instance, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { getOverTls, instance, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric;
 let history: StatusHistory;
@@ -107,16 +105,10 @@ export function run() { return new Promise(() => {}); }
     await history.reach(id, 'ReadyRole');
     const endpoint = await waitFor('the VIP port', async () => (await fabric.getSnapshot()).deployments.find((d) => d.id === deploymentId)?.inputEndpoints.find((e) => e.name === 'Secure' && e.port !== null));
     const answer = await waitFor('an answer over TLS from role code', () =>
-      new Promise<{ body: string; subject: string } | false>((resolve) => {
-        const req = httpsRequest({ host: endpoint.vip, port: endpoint.port!, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
-          let body = '';
-          const { subject } = (res.socket as TLSSocket).getPeerCertificate();
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ body, subject: String(subject.OU) }));
-        });
-        req.on('error', () => resolve(false));
-        req.end();
-      }),
+      getOverTls(endpoint.vip, endpoint.port!).then(
+        ({ body, subject }) => ({ body, subject: subject.OU }),
+        () => false as const,
+      ),
     );
     expect(answer).toEqual({ body: `role code, certificate ${thumbprint} from LocalMachine/My`, subject: thumbprint });
     expect((await hostProcessLog(id)).some((l) => l.includes('RoleEnvironment: the role declares no certificate "Nope".'))).toBe(true);

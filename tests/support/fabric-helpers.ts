@@ -1,6 +1,8 @@
 // Helpers for integration tests that drive a real fabric: wait for a condition, and keep every status
 // change each instance went through (from the ordered records, which are never coalesced).
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { expect } from 'vitest';
 import { FabricError, type FabricApi, type InstanceView, type StatusChangeRecord } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
@@ -74,6 +76,20 @@ export function get(url: string): Promise<string> {
       res.on('end', () => resolve(body));
     });
     req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One GET over TLS that accepts any certificate (the stand-ins are self-signed): the status, body and the certificate's subject. */
+export function getOverTls(host: string, port: number): Promise<{ status: number; body: string; subject: { CN: string; O: string; OU: string } }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host, port, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+      let body = '';
+      const { subject } = (res.socket as TLSSocket).getPeerCertificate();
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, subject: { CN: String(subject.CN), O: String(subject.O), OU: String(subject.OU) } }));
+    });
     req.on('error', reject);
     req.end();
   });

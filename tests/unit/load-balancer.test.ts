@@ -9,7 +9,7 @@ import { HttpExchangeMeter } from '../../src-main/fabric/load-balancer/http-exch
 import type { BackendConfig, VipEndpointConfig } from '../../src-main/fabric/load-balancer/protocol';
 import { LatencyHistogram } from '../../src-main/fabric/load-balancer/traffic-counters';
 import { idleFloorMs, VipEndpoint } from '../../src-main/fabric/load-balancer/vip-endpoint';
-import { dipPrefixOf, VipAddresses } from '../../src-main/fabric/load-balancer/addresses';
+import { claimNetwork, dipPrefixOf, VipAddresses } from '../../src-main/fabric/load-balancer/addresses';
 
 describe('port walking', () => {
   const fake = (taken: Set<number>, denyBelow = 0) => async (port: number): Promise<BindOutcome> => (port < denyBelow ? 'denied' : taken.has(port) ? 'in-use' : 'bound');
@@ -61,6 +61,30 @@ describe('addresses', () => {
     expect([dipPrefixOf(1, true), dipPrefixOf(254, true), dipPrefixOf(255, true)]).toEqual(['127.255.1', '127.255.254', '127.254.1']);
     expect(new VipAddresses(false).allocate('staging')).toBe('127.0.0.1');
     expect(dipPrefixOf(3, false)).toBeNull();
+  });
+
+  it('gives each fabric of the machine a network of its own, so two fabrics never share a VIP or a DIP', async () => {
+    const first = await claimNetwork(true);
+    const second = await claimNetwork(true);
+    try {
+      expect(second.index).not.toBe(first.index);
+      const [a, b] = [new VipAddresses(true, first.index), new VipAddresses(true, second.index)];
+      expect(a.allocate('production')).not.toBe(b.allocate('production'));
+      expect(a.allocate('staging')).not.toBe(b.allocate('staging'));
+      // Every host of one network (8 x 254) against every host of the other: no DIP range in common.
+      const ranges = (network: number) => new Set(Array.from({ length: 8 * 254 }, (_, i) => dipPrefixOf(i + 1, true, network)));
+      const mine = ranges(first.index);
+      expect([...ranges(second.index)].filter((p) => mine.has(p))).toEqual([]);
+    } finally {
+      first.release();
+      second.release();
+    }
+    // Let go, a network is claimed again; without aliases everything is 127.0.0.1 in network 0.
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await claimNetwork(true);
+    again.release();
+    expect(again.index).toBeLessThanOrEqual(Math.max(first.index, second.index));
+    expect((await claimNetwork(false)).index).toBe(0);
   });
 });
 

@@ -91,9 +91,9 @@ export class LoadBalancer {
     });
   }
 
-  /** `aliases`: whether VIPs can have their own 127.x addresses (loopbackAliasesWork). */
-  start(aliases: boolean): Promise<void> {
-    this.vips = new VipAddresses(aliases);
+  /** `aliases`: whether VIPs can have their own 127.x addresses (loopbackAliasesWork); `network`: the fabric's (claimNetwork). */
+  start(aliases: boolean, network = 0): Promise<void> {
+    this.vips = new VipAddresses(aliases, network);
     return this.ready;
   }
 
