@@ -359,14 +359,14 @@ export class FabricController {
   }
 
   /** Inject a fault into one of this pool's instances or hosts, through its kind's handler (fault-registry.ts). */
-  injectFault(fault: FaultRequest): void {
+  /** Checked and applied at once (a refusal throws); resolves once a host fault has taken hold (a killed host's thread ended). */
+  injectFault(fault: FaultRequest): Promise<void> {
     if (isHostFault(fault)) {
       const handler = faultHandler(fault.kind) as HostFaultHandler;
       const host = this.hosts.get(fault.hostId)!;
       if (host.view.health !== 'Healthy') throw FabricErrors.hostNotHealthy(host.view.name, host.view.health);
       this.log.write('WARN', `Fault ${fault.kind} injected into ${fault.hostId}.`);
-      handler.apply(host);
-      return;
+      return Promise.resolve(handler.apply(host));
     }
     const handler = faultHandler(fault.kind) as InstanceFaultHandler;
     const instance = this.instances.get(fault.instanceId)!;
@@ -376,6 +376,7 @@ export class FabricController {
     this.log.write('WARN', `Fault ${fault.kind} injected into ${view.id} on ${view.hostId}.`);
     this.publish(instance);
     this.hosts.send(view.hostId, { type: 'fault', instanceId: view.id, fault: instanceFaultMessage(fault) });
+    return Promise.resolve();
   }
 
   /** Restart an Unhealthy host (host-recovery.ts). */

@@ -433,7 +433,7 @@ export class Fabric implements FabricApi {
 
   async injectFault(request: FaultRequest): Promise<void> {
     this.assertOpen();
-    this.frontEnd.injectFault(request);
+    await this.frontEnd.injectFault(request);
   }
 
   async listLogs(request: LogListRequest): Promise<LogFileInfo[]> {

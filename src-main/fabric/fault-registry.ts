@@ -27,8 +27,8 @@ export interface InstanceFaultHandler {
 
 export interface HostFaultHandler {
   target: 'host';
-  /** Break the host (its worker, its link, its OS); checked Healthy first. */
-  apply(host: Host): void;
+  /** Break the host (its worker, its link, its OS); checked Healthy first. Resolves once the fault has taken hold. */
+  apply(host: Host): void | Promise<void>;
 }
 
 export type FaultHandler = InstanceFaultHandler | HostFaultHandler;
@@ -99,7 +99,8 @@ registerFault('kill-host', {
   target: 'host',
   apply(host) {
     host.fault = 'dead';
-    host.proxy?.terminate();
+    // Dead once its thread has ended: from then on its instances' listeners refuse connections.
+    return host.proxy?.terminate();
   },
 });
 

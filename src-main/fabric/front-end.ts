@@ -671,14 +671,15 @@ export class FrontEnd {
   }
 
   /** Route a fault to the controller that owns its target (fault-kinds.ts names it); unknown targets are NotFound. */
-  injectFault(fault: FaultRequest): void {
+  injectFault(fault: FaultRequest): Promise<void> {
     const host = isHostFault(fault);
     const target = host ? fault.hostId : fault.instanceId;
     const controller = this.controllers.find((c) => (host ? c.hasHost(target) : c.instance(target)));
     if (!controller) throw host ? FabricErrors.hostNotFound(target) : FabricErrors.faultInstanceNotFound(target);
     this.logs?.frontEnd.write('WARN', `Fault ${fault.kind} aimed at ${host ? 'host' : 'instance'} ${target}.`);
-    controller.injectFault(fault);
+    const applied = controller.injectFault(fault);
     controller.record({ kind: 'fault', at: this.now(), fault, target });
+    return applied;
   }
 
   /** Start an operation: the deployment shows `during` until `work` settles, then `after` (if any). */

@@ -9,8 +9,8 @@ export interface HostLink {
   send(message: ToHost): void;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
   partition(): void;
-  /** Power the host off at once, with every guest VM on it. */
-  terminate(): void;
+  /** Power the host off at once, with every guest VM on it; resolves once it is off (its listeners closed). */
+  terminate(): Promise<void>;
   readonly alive: boolean;
   /** Ask the host agent to shut down, and power it off if it does not within `graceMs`. */
   shutdown(graceMs?: number): Promise<void>;

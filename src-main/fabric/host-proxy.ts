@@ -73,8 +73,8 @@ export class HostProxy implements HostLink {
   }
 
   /** Power the host off at once: the worker thread ends, with every guest VM in it. */
-  terminate(): void {
-    if (!this.exited) void this.worker.terminate();
+  async terminate(): Promise<void> {
+    if (!this.exited) await this.worker.terminate();
   }
 
   get alive(): boolean {

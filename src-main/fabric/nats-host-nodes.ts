@@ -125,8 +125,9 @@ class RemoteHostLink implements HostLink {
     this.partitioned = true;
   }
 
-  terminate(): void {
+  terminate(): Promise<void> {
     this.stop(false, 'powered off by the fabric controller');
+    return Promise.resolve();
   }
 
   get alive(): boolean {

@@ -181,7 +181,7 @@ export class PoolHosts {
     host.view.health = 'Unhealthy';
     host.view.healthDetails = details;
     host.view.usedCores = 0;
-    host.proxy?.terminate();
+    void host.proxy?.terminate();
     this.publish(host);
   }
 
@@ -221,7 +221,7 @@ export class PoolHosts {
 
   /** Turn the host off (what is left of its worker) and on again. */
   private powerCycle(host: Host, details: string): Promise<void> {
-    host.proxy?.terminate();
+    void host.proxy?.terminate();
     host.proxy = null;
     host.ready = null;
     host.view.lastHeartbeat = null;

@@ -258,7 +258,7 @@ export class HostNode {
         if (!host || host.worker !== message.worker) return;
         this.running.delete(message.hostId);
         if (message.graceful) void host.proxy.shutdown(1_000);
-        else host.proxy.terminate();
+        else void host.proxy.terminate();
         return;
       }
       case 'to-host': {
@@ -282,7 +282,7 @@ export class HostNode {
   }
 
   private dropAll(): void {
-    for (const host of this.running.values()) host.proxy.terminate();
+    for (const host of this.running.values()) void host.proxy.terminate();
     this.running.clear();
     this.report = { incarnation: this.incarnation, hosts: [], exited: [] };
   }
@@ -300,7 +300,7 @@ export class HostNode {
       return;
     }
     // A power cycle: the old worker goes first, with every guest on it.
-    this.running.get(hostId)?.proxy.terminate();
+    void this.running.get(hostId)?.proxy.terminate();
     // Only the current worker of a host speaks for it: one the fabric stopped, or that a rejoin dropped, may still exit late.
     const current = () => this.running.get(hostId)?.proxy === proxy;
     const proxy: HostProxy = new HostProxy(
