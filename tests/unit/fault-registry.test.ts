@@ -70,7 +70,7 @@ describe('fault registry', () => {
     expect(instanceFaultMessage({ kind: 'clear', instanceId: 'x' })).toEqual({ kind: 'clear' });
   });
 
-  it('breaks a host as each kind says: dead hardware, a cut link, a hung OS', () => {
+  it('breaks a host as each kind says: dead hardware, a cut link, a hung OS', async () => {
     const calls: string[] = [];
     const host = () => ({ fault: null, proxy: { terminate: () => calls.push('terminate'), partition: () => calls.push('partition'), send: (m: { type: string }) => calls.push(m.type) } }) as unknown as Host;
     const killed = host();
@@ -79,7 +79,7 @@ describe('fault registry', () => {
     for (const [kind, h] of [['kill-host', killed], ['disconnect-host', cut], ['hang-host', hung]] as const) {
       const handler = faultHandler(kind);
       if (handler.target !== 'host') throw new Error(kind);
-      handler.apply(h);
+      await handler.apply(h);
     }
     expect([killed.fault, cut.fault, hung.fault]).toEqual(['dead', 'cut-off', null]);
     expect(calls).toEqual(['terminate', 'partition', 'hang-host']);
