@@ -207,9 +207,9 @@ export class FabricController {
         if (!this.roles.has(key)) this.roles.set(key, new Set());
         this.roles.get(key)!.add(instance);
         this.assign(instance, host, true, requestId);
+        this.topologies.changed(instance);
       }
       for (const { role } of roles) this.updateRotation(`${deployment.id}/${role.name}`);
-      this.topologies.changed(deployment.id);
       return plan.map((p) => p.spec.instanceId);
     }
   }
@@ -440,7 +440,7 @@ export class FabricController {
         if (message.ipAddress !== undefined) instance.view.ipAddress = message.ipAddress;
         if (message.roleEndpoints) instance.roleEndpoints = message.roleEndpoints;
         this.publish(instance);
-        this.topologies.changed(instance.view.deploymentId);
+        this.topologies.changed(instance);
         break;
       }
       case 'configuration-applied': {
@@ -520,7 +520,7 @@ export class FabricController {
       this.hosts.publish(host);
     }
     this.instances.delete(view.id);
-    this.topologies.changed(view.deploymentId);
+    this.topologies.changed(instance);
     this.healing.delete(instance);
     const key = roleKey(view);
     this.roles.get(key)?.delete(instance);

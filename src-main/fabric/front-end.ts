@@ -73,7 +73,7 @@ interface Deployment {
 }
 
 /** The operation each way of restarting an instance is (the Service Management API's names). */
-const restartKinds = { reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const satisfies Record<InstanceRestart, OperationKind>;
+export const restartKinds = { reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const satisfies Record<InstanceRestart, OperationKind>;
 
 export class FrontEnd {
   private readonly deployments = new Map<string, Deployment>();
@@ -194,11 +194,6 @@ export class FrontEnd {
     return this.run(deployment, 'ChangeInstanceCount', deploymentId, 'RunningTransitioning', 'Running', () => this.scaleRole(deployment, role, count, requestId), requestId, `${roleName} to ${count} instance(s)`);
   }
 
-  /**
-   * Change Deployment Configuration: check the new .cscfg against the deployment's definition (refused with
-   * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
-   * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
-   */
   /** What a new configuration would change, role by role, checked as updateConfiguration checks it (nothing is changed). */
   previewConfiguration(deploymentId: string, configuration: string, fileName?: string, requestId?: string): RoleConfigurationChange[] {
     const deployment = this.deployment(deploymentId, requestId ?? '');
@@ -206,6 +201,11 @@ export class FrontEnd {
     return checkConfigurationChange(deployment.definition, deployment.model, configuration, fileName, requestId);
   }
 
+  /**
+   * Change Deployment Configuration: check the new .cscfg against the deployment's definition (refused with
+   * every error's file, line and rule, and nothing changed), then hand each role's instances the new values
+   * and scale the roles whose instance count changed. Succeeds once every instance has taken the change.
+   */
   updateConfiguration(deploymentId: string, configuration: string, fileName?: string, chosenId?: string, mode: 'Auto' | 'Manual' | 'Simultaneous' = 'Auto'): OperationRef {
     const requestId = chosenId ?? randomUUID();
     const deployment = this.deployment(deploymentId, requestId);
@@ -500,8 +500,9 @@ export class FrontEnd {
           ? FabricErrors.rollbackTooLate(deploymentId, requestId)
           : null;
     if (refusal || !upgrade) {
-      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode`), refusal!.toInfo());
-      throw refusal!;
+      const error = refusal ?? FabricErrors.noUpgradeInProgress(deploymentId, requestId);
+      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode`), error.toInfo());
+      throw error;
     }
     upgrade.rollingBack = true;
     upgrade.walk.stop();
@@ -555,7 +556,6 @@ export class FrontEnd {
     if (this.deployments.has(deployment.view.id)) this.setStatus(deployment, 'Running');
     this.operations.end(operation, error);
   }
-
 
   /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {

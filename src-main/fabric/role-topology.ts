@@ -24,8 +24,14 @@ export class DeploymentTopologies {
     private readonly send: (hostId: string, message: ToHost) => void,
   ) {}
 
-  /** Something a deployment's topology is made of changed (an instance placed, moved, bound or removed). */
-  changed(deploymentId: string): void {
+  /**
+   * Something of `instance` a topology is made of changed (placed, moved, bound or removed). Only an instance
+   * that is listed (an internal endpoint) or runs role code (it hears the topology) can change what is sent: a
+   * deployment of built-in code costs nothing here, not even a look at its instances.
+   */
+  changed(instance: PoolInstance): void {
+    if (!instance.listed && instance.spec.roleEntryModule === undefined) return;
+    const deploymentId = instance.view.deploymentId;
     this.dirty.add(deploymentId);
     if (this.scheduled) return;
     this.scheduled = true;

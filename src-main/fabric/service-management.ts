@@ -9,7 +9,7 @@ import { FabricErrors, toErrorInfo } from '../common/fabric-errors';
 import { vmSizeCores, type ValidationDiagnostic } from '../common/service-model';
 import type { InstanceRestart } from '../common/host-protocol';
 import type { FabricLogs } from './fabric-logs';
-import type { FrontEnd } from './front-end';
+import { restartKinds, type FrontEnd } from './front-end';
 import type { OperationTracker } from './operation-tracker';
 import { HostedServices, type HostedService, type ServiceCertificate } from './hosted-services';
 import { uploadLimits, type PackageStore } from './package-store';
@@ -321,8 +321,7 @@ export class ServiceManagement {
 
   restartInstance(subscriptionId: string, deployment: ManagedDeployment, instanceName: string, how: InstanceRestart, requestId: string): void {
     const instance = this.instanceOf(deployment, instanceName);
-    const kind = ({ reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const)[how];
-    this.attempt(subscriptionId, kind, instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
+    this.attempt(subscriptionId, restartKinds[how], instance.id, requestId, () => this.frontEnd.restartInstance(instance.id, how, requestId));
   }
 
   deleteInstances(subscriptionId: string, deployment: ManagedDeployment, instanceNames: string[], requestId: string): void {

@@ -28,19 +28,19 @@ export interface LocalStorageReport {
 /** Rebuild: every local resource emptied, whatever its cleanOnRoleRecycle (the DiagnosticStore's logs kept); returns the names emptied. */
 export function emptyLocalStorage(instanceRoot: string, spec: InstanceSpec): string[] {
   const paths = localStoragePaths(instanceRoot, spec);
-  const emptied: string[] = [];
-  for (const name of Object.keys(spec.roleEnvironment.localResources)) {
-    if (name.toLowerCase() === diagnosticStore) continue;
-    let entries: string[];
-    try {
-      entries = readdirSync(paths[name]!);
-    } catch {
-      continue; // never created: nothing to empty
-    }
-    for (const entry of entries) rmSync(join(paths[name]!, entry), { recursive: true, force: true });
-    emptied.push(name);
+  return Object.keys(spec.roleEnvironment.localResources).filter((name) => name.toLowerCase() !== diagnosticStore && emptyFolder(paths[name]!));
+}
+
+/** Remove what a folder holds, keeping the folder; false when there is no such folder. */
+function emptyFolder(path: string): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync(path);
+  } catch {
+    return false;
   }
-  return emptied;
+  for (const entry of entries) rmSync(join(path, entry), { recursive: true, force: true });
+  return true;
 }
 
 /**
@@ -55,7 +55,7 @@ export function prepareLocalStorage(instanceRoot: string, spec: InstanceSpec, re
     if (mkdirSync(path, { recursive: true }) !== undefined) report.created.push(name);
     else if (recycle && name.toLowerCase() !== diagnosticStore) {
       if (resource.cleanOnRoleRecycle) {
-        for (const entry of readdirSync(path)) rmSync(join(path, entry), { recursive: true, force: true });
+        emptyFolder(path);
         report.emptied.push(name);
       } else {
         report.kept.push(name);

@@ -77,34 +77,25 @@ export class RoleHostProcess {
 
   /** Raise StatusCheck in the role; resolves true when it called setBusy (false if it cannot answer). */
   statusCheck(): Promise<boolean> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      if (!this.send({ type: 'status-check', id })) {
-        this.pending.delete(id);
-        resolve(false);
-      }
-    });
+    return this.ask((id) => ({ type: 'status-check', id }));
   }
 
   /** Raise Changing with the changed settings (then Changed unless cancelled); resolves true when role code cancelled. */
   changing(settings: Record<string, string>): Promise<boolean> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      if (!this.send({ type: 'changing', id, settings })) {
-        this.pending.delete(id);
-        resolve(false);
-      }
-    });
+    return this.ask((id) => ({ type: 'changing', id, settings }));
   }
 
   /** Raise Changing for a topology change (then Changed unless cancelled); resolves true when role code cancelled. */
   topologyChanging(roles: RoleTopology[], changedRoles: string[]): Promise<boolean> {
+    return this.ask((id) => ({ type: 'topology', id, roles, changedRoles }));
+  }
+
+  /** A question the process answers by id (its answer, or false when it cannot be asked). */
+  private ask(message: (id: number) => ToRoleHost): Promise<boolean> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      if (!this.send({ type: 'topology', id, roles, changedRoles })) {
+      if (!this.send(message(id))) {
         this.pending.delete(id);
         resolve(false);
       }

@@ -15,6 +15,9 @@ function instance(name: string, options: { listed?: boolean; address?: string; c
   } as unknown as PoolInstance;
 }
 
+/** An instance of deployment d that is listed and runs role code: its changes are looked at. */
+const peer = instance('Peer_IN_0');
+
 describe('role topology', () => {
   it('lists every role, and the bound instances of a role with an internal endpoint in instance order', () => {
     const roles = topologyOf([instance('Peer_IN_1', { address: '127.2.0.1' }), instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_2'), instance('Solo_IN_0', { listed: false, address: '127.3.0.1' })]);
@@ -35,8 +38,8 @@ describe('role topology', () => {
     const sent: ToHost[] = [];
     const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    topologies.changed('d');
-    topologies.changed('d');
+    topologies.changed(peer);
+    topologies.changed(peer);
     await turn();
     // The first topology is the deployment's as it comes up: quiet, no role named.
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
@@ -44,11 +47,11 @@ describe('role topology', () => {
       ['d/Solo_IN_0', []],
     ]);
     sent.length = 0;
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     expect(sent).toEqual([]);
     instances = [...instances, instance('Peer_IN_1', { address: '127.2.0.1' })];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     // Every instance had bound: a new one is a topology change, except to itself (its own arrival).
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
@@ -59,7 +62,7 @@ describe('role topology', () => {
     // Moved by healing to another DIP: the others hear it, the moved one takes it quietly.
     sent.length = 0;
     instances = [instances[0]!, instances[1]!, instance('Peer_IN_1', { address: '127.9.0.1' })];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
       ['d/Peer_IN_0', ['Peer']],
@@ -69,10 +72,10 @@ describe('role topology', () => {
     // Built-in code reads no RoleEnvironment: a deployment of it is sent nothing.
     sent.length = 0;
     instances = [];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     instances = [instance('Peer_IN_0', { address: '127.1.0.1', code: false })];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     expect(sent).toEqual([]);
   });
@@ -82,15 +85,15 @@ describe('role topology', () => {
     const sent: ToHost[] = [];
     const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     // Suspended: no role code runs, nothing is sent.
     expect(sent).toEqual([]);
     instances = [instance('Peer_IN_0', { address: '127.1.0.1' }), instance('Peer_IN_1')];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     instances = [instances[0]!, instance('Peer_IN_1', { address: '127.2.0.1' }), instance('Peer_IN_2', { address: '127.3.0.1' })];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([
       ['d/Peer_IN_0', []],
@@ -107,10 +110,10 @@ describe('role topology', () => {
     const sent: ToHost[] = [];
     const topologies = new DeploymentTopologies(() => instances, (_host, message) => sent.push(message));
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     instances = [instances[0]!, instance('Peer_IN_1', { address: '127.2.0.1' })];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     // Peer_IN_1 bound after Peer_IN_0's code had started: Roles fills in, quietly.
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles, m.roles[0]!.instances.length])).toEqual([
@@ -122,8 +125,19 @@ describe('role topology', () => {
     // From now on a change is raised.
     sent.length = 0;
     instances = [instances[0]!];
-    topologies.changed('d');
+    topologies.changed(peer);
     await turn();
     expect(sent.map((m) => m.type === 'topology' && [m.instanceId, m.changedRoles])).toEqual([['d/Peer_IN_0', ['Peer']]]);
+  });
+
+  it('does not look at a deployment of built-in code: an unlisted instance without role code changes nothing', async () => {
+    let looked = 0;
+    const topologies = new DeploymentTopologies(() => (looked++, [peer]), () => undefined);
+    topologies.changed(instance('Web_IN_0', { listed: false, code: false }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(looked).toBe(0);
+    topologies.changed(peer);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(looked).toBe(1);
   });
 });
