@@ -18,27 +18,24 @@ const settingsSchema = z.strictObject({
 /** The NATS flags from settings.json (`settingsText`, null when there is none) overlaid with the command line's. */
 export function desktopNatsFlags(argv: readonly string[], settingsText: string | null, settingsFile: string): NatsFlags {
   const fromFile = settingsText === null ? {} : parseSettings(settingsText, settingsFile);
+  // The file's settings are checked as flags too, so a bad value is refused in the same words, named with the file.
+  const asArgs = Object.entries(fromFile).flatMap(([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value as string]);
+  return { ...natsFlags(asArgs, settingsFile), ...natsFlags(argv, 'The command line') };
+}
+
+/** The NATS flags `args` give (others ignored: Electron and Chromium take switches of their own, and the app's path comes first). */
+function natsFlags(args: readonly string[], where: string): NatsFlags {
   const command = defineNatsOptions(new Command(), (parse) => (text) => parse(text), 'fabric')
-    // Electron and Chromium take switches of their own (--no-sandbox, --inspect ...), and the app's path comes first.
     .allowUnknownOption()
     .allowExcessArguments()
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   try {
-    command.parse([...argv], { from: 'user' });
+    command.parse([...args], { from: 'user' });
   } catch (error) {
-    throw new Error(`The command line: ${(error as Error).message.replace(/^error: /, '')}`);
+    throw new Error(`${where}: ${(error as Error).message.replace(/^error: /, '')}`);
   }
-  const fromArgs = Object.fromEntries(Object.entries(command.opts<NatsFlags>()).filter(([, v]) => v !== undefined));
-  // A settings file's flags are checked as the command line's are (a bad URL is named with the file).
-  const checked = defineNatsOptions(new Command(), (parse) => (text) => parse(text), 'fabric').exitOverride().configureOutput({ writeErr: () => undefined });
-  const asArgs = Object.entries(fromFile).flatMap(([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value as string]);
-  try {
-    checked.parse(asArgs, { from: 'user' });
-  } catch (error) {
-    throw new Error(`${settingsFile}: ${(error as Error).message.replace(/^error: /, '')}`);
-  }
-  return { ...fromFile, ...fromArgs };
+  return Object.fromEntries(Object.entries(command.opts<NatsFlags>()).filter(([, v]) => v !== undefined));
 }
 
 function parseSettings(text: string, file: string): NatsFlags {
