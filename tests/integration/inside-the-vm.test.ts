@@ -1,5 +1,5 @@
 // Issue 14, "Inside the VM as the seed tells it": what an instance's own drives and logs show, read as a
-// support engineer reads them, against the seed (/work/shared/reference). Real host workers, real role processes.
+// support engineer reads them, against the seed (../shared/reference beside the repository). Real host workers, real role processes.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
