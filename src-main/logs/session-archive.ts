@@ -141,6 +141,13 @@ class EntryFiles {
       }
     }
   }
+
+  /** After a failure: the files of entries whose later pieces will not be read. */
+  async closeAll(): Promise<void> {
+    const open = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(open.map(async (file) => (await file.handle.catch(() => null))?.close()));
+  }
 }
 
 async function deflatePiece(files: EntryFiles, piece: Piece): Promise<DeflatedPiece> {
@@ -172,6 +179,7 @@ export async function writeArchive(entries: ArchiveEntry[], options: Pick<Archiv
   let archived = 0;
   let zip: ZipWriter | null = null;
   const inFlight: Promise<DeflatedPiece>[] = [];
+  const files = new EntryFiles();
   try {
     zip = await ZipWriter.create(partial);
     const mtime = new Date();
@@ -181,7 +189,6 @@ export async function writeArchive(entries: ArchiveEntry[], options: Pick<Archiv
       await zip.data(deflated);
       await zip.end(crc32(data));
     }
-    const files = new EntryFiles();
     let crc = 0;
     let vanished = false;
     const write = async ({ piece, raw, deflated }: DeflatedPiece): Promise<void> => {
@@ -209,7 +216,8 @@ export async function writeArchive(entries: ArchiveEntry[], options: Pick<Archiv
     await rename(partial, target);
   } catch (error) {
     await zip?.abort();
-    await Promise.allSettled(inFlight); // their files closed before the partial archive goes
+    await Promise.allSettled(inFlight);
+    await files.closeAll();
     await rm(partial, { force: true });
     throw FabricErrors.exportFailed(target, (error as Error).message);
   }

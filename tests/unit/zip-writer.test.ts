@@ -1,7 +1,7 @@
 // The .zip container for pre-deflated entries (logs/zip-writer.ts) and the session export built on it
 // (logs/session-archive.ts), read back by yauzl (CRCs checked by the test) and, where installed, `unzip -t`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -125,5 +125,23 @@ describe('writeArchive', () => {
     const target = join(root, 'out.zip');
     await expect(writeArchive([entry(root, 'c/first.log', logText(1000, 5)), shrunk], { target, extra: [] })).rejects.toThrow(/c\/shrunk\.log shrank from 6291456 bytes while it was exported/);
     expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
+  });
+
+  it('lets go of the file of an entry whose later pieces are never read after a failure', async () => {
+    const root = temp();
+    // Said to hold 400 MiB (100 pieces, more than are ever in flight), it holds 1 MiB: the first piece fails.
+    const file = join(root, 'big.log');
+    writeFileSync(file, logText(2 ** 20, 6));
+    const claimed: ArchiveEntry = { name: 'big.log', file, size: 400 * 2 ** 20, mtime: new Date() };
+    await expect(writeArchive([claimed], { target: join(root, 'out.zip'), extra: [] })).rejects.toThrow(/big\.log shrank/);
+    if (!existsSync('/proc/self/fd')) return console.warn('no /proc/self/fd: descriptors not checked');
+    const openOnFile = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false; // closed while listed
+      }
+    });
+    expect(openOnFile).toEqual([]);
   });
 });
