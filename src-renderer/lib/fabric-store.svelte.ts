@@ -17,6 +17,7 @@ import type {
 } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { vmSizeCores } from '../../src-main/common/service-model';
+import { onlyHeartbeatChanged, type GuestHeartbeat } from './guest-heartbeat-view';
 import { indexInstances } from './service-tree';
 import { appendTraffic, type TrafficPoint } from './traffic-series';
 import type { ViewPanel } from './view-hash';
@@ -50,6 +51,8 @@ export class FabricStore {
   hosts = $state.raw(new Map<string, HostView>());
   deployments = $state.raw(new Map<string, DeploymentView>());
   instances = $state.raw(new Map<string, InstanceView>());
+  /** Guest heartbeats newer than their instance's object, which is kept when nothing else changed (guest-heartbeat-view.ts). */
+  guestHeartbeats = $state.raw(new Map<string, GuestHeartbeat>());
   operations = $state.raw<OperationView[]>([]);
   /** Service Management API calls that started no operation (reads, early refusals), newest first, kept apart. */
   apiCalls = $state.raw<OperationView[]>([]);
@@ -121,6 +124,7 @@ export class FabricStore {
     this.hosts = new Map(snapshot.hosts.map((h) => [h.id, h]));
     this.deployments = new Map(snapshot.deployments.map((d) => [d.id, d]));
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
+    this.guestHeartbeats = new Map();
     this.operations = snapshot.operations.filter((o) => o.kind !== 'ApiCall').slice(-keptOperations).reverse();
     this.apiCalls = snapshot.operations.filter((o) => o.kind === 'ApiCall').slice(-keptOperations).reverse();
     this.samples = samples;
@@ -149,6 +153,11 @@ export class FabricStore {
     const clock = this.clock;
     if (!clock) return 0;
     return clock.paused ? clock.now : clock.now + (performance.now() - this.clockReceivedAt) * clock.scale;
+  }
+
+  /** The instance's latest guest heartbeat: from an update that changed only that, else its own. */
+  guestHeartbeatOf(instance: InstanceView): GuestHeartbeat {
+    return this.guestHeartbeats.get(instance.id) ?? instance;
   }
 
   /** A deployment's instances (of one role, or of all roles in role order), in instance-index order. */
@@ -185,6 +194,7 @@ export class FabricStore {
     let hosts: Map<string, HostView> | null = null;
     let deployments: Map<string, DeploymentView> | null = null;
     let instances: Map<string, InstanceView> | null = null;
+    let heartbeats: Map<string, GuestHeartbeat> | null = null;
     let operations: OperationView[] | null = null;
     let apiCalls: OperationView[] | null = null;
     const removedDeployments: string[] = [];
@@ -207,16 +217,26 @@ export class FabricStore {
           removedDeployments.push(event.id);
           instances ??= new Map(this.instances);
           for (const [id, instance] of instances) if (instance.deploymentId === event.id) instances.delete(id);
+          heartbeats ??= new Map(this.guestHeartbeats);
+          for (const id of heartbeats.keys()) if (id.startsWith(`${event.id}/`)) heartbeats.delete(id);
           break;
         }
         case 'instance':
           // A late update for an instance of a deployment already removed must not bring it back.
           if ((deployments ?? this.deployments).has(event.instance.deploymentId)) {
-            (instances ??= new Map(this.instances)).set(event.instance.id, event.instance);
+            const { id, lastGuestHeartbeat, guestHeartbeats } = event.instance;
+            const current = (instances ?? this.instances).get(id);
+            if (current && onlyHeartbeatChanged(current, event.instance)) {
+              (heartbeats ??= new Map(this.guestHeartbeats)).set(id, { lastGuestHeartbeat, guestHeartbeats });
+            } else {
+              (instances ??= new Map(this.instances)).set(id, event.instance);
+              if ((heartbeats ?? this.guestHeartbeats).has(id)) (heartbeats ??= new Map(this.guestHeartbeats)).delete(id);
+            }
           }
           break;
         case 'instance-removed':
           (instances ??= new Map(this.instances)).delete(event.id);
+          if ((heartbeats ?? this.guestHeartbeats).has(event.id)) (heartbeats ??= new Map(this.guestHeartbeats)).delete(event.id);
           break;
         case 'traffic':
           this.trafficSeries = appendTraffic(this.trafficSeries, this.traffic, event.traffic, keptHistory);
@@ -238,6 +258,7 @@ export class FabricStore {
     if (hosts) this.hosts = hosts;
     if (deployments) this.deployments = deployments;
     if (instances) this.instances = instances;
+    if (heartbeats) this.guestHeartbeats = heartbeats;
     if (operations) this.operations = operations.slice(0, keptOperations);
     if (apiCalls) this.apiCalls = apiCalls.slice(0, keptOperations);
     if (batch.records.length > 0) {

@@ -42,6 +42,11 @@ test('scale to 30, read the tree, the FD x UD map and the charts, then suspend a
   await tree.getByRole('button', { name: 'Select WorkerRole1_IN_3, ReadyRole' }).click();
   const detail = page.getByRole('complementary', { name: 'Instance WorkerRole1_IN_3' });
   await expect(detail).toBeVisible();
+  // Its heartbeat count keeps growing: updates that change only the heartbeat reach the panel, not the lists.
+  const beats = detail.locator('[data-guest-heartbeats]');
+  await expect(beats).toBeVisible();
+  const heard = Number(await beats.textContent());
+  await expect.poll(async () => Number(await beats.textContent()), { timeout: 15_000 }).toBeGreaterThan(heard);
 
   // Charts are drawn from the pushed batches.
   const charts = dashboard.charts();
