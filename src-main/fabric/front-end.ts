@@ -14,10 +14,11 @@ import type { OperationTracker } from './operation-tracker';
 import type { FabricLogs } from './fabric-logs';
 import type { FabricController } from './fabric-controller';
 import type { PackageStore } from './package-store';
-import type { PackageReadResult } from '../package/index';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
-import { DeploymentLocks, type DeploymentLease } from './deployment-lock';
-import { checkUpgrade, UpgradeWalk, type UpgradeTarget } from './upgrade-walk';
+import { DeploymentLocks } from './deployment-lock';
+import { roleViews, upgradeAdmits, type Deployment, type Upgrade } from './deployment-record';
+import { DeploymentUpgrades } from './deployment-upgrades';
+import { checkUpgrade, UpgradeWalk } from './upgrade-walk';
 import { instanceSpecOf } from './placement';
 import { standInTlsNote } from './load-balancer/load-balancer';
 
@@ -31,47 +32,6 @@ export interface DeploymentNetwork {
   swap(aId: string, bId: string): void;
 }
 
-/** An in-place upgrade under way: its walk, the lock it holds, and the package it rolls out. */
-interface Upgrade {
-  walk: UpgradeWalk;
-  lease: DeploymentLease;
-  model: ServiceModel;
-  definition: PackageReadResult['definition'];
-  /** The operation of the walk under way (the upgrade's own in Auto and Simultaneous, a Walk Upgrade Domain in Manual). */
-  walking: OperationView | null;
-  /** Settles when the walk under way has ended (a rollback waits for it). */
-  walked: Promise<void> | null;
-  /** The configuration version the upgrade rolls out (a rollback rolls out the next one, with the old package). */
-  version: number;
-  /** A rollback has taken over the upgrade: `walk` is now its walk back. */
-  rollingBack?: boolean;
-  /** A configuration change walked like an upgrade. */
-  configuration?: boolean;
-  /** Walk one domain's instances back to what they ran before, as configuration `version`. */
-  back(instanceIds: string[], version: number, requestId: string): Promise<void>;
-  /** What keeps requests off the instances a walk restarts (every instance for a package; a configuration's restarts only). */
-  shield: Pick<UpgradeTarget, 'hold' | 'drained'>;
-  /** A rollback's first step: the deployment's model takes back what the change had given it (a configuration's values). */
-  undo?(): void;
-}
-
-/** The lock an upgrade or a configuration change walked by domain holds: its walks and a rollback go on under it. */
-const upgradeAdmits: readonly OperationKind[] = ['WalkUpgradeDomain', 'RollbackUpdateOrUpgrade'];
-
-interface Deployment {
-  view: DeploymentView;
-  model: ServiceModel;
-  controller: FabricController;
-  /** The latest operation on the deployment; a new one may start only once it has ended. */
-  operation: OperationView;
-  /** The definition's files, against which a new configuration is checked (Change Deployment Configuration). */
-  definition: PackageReadResult['definition'];
-  /** The version of the configuration the instances run: C:\Config\<deploymentID>.<role>.<version>.xml. */
-  configurationVersion: number;
-  /** An in-place upgrade, or a configuration change walking the upgrade domains (the deployment's UpgradeStatus). */
-  upgrade: Upgrade | null;
-}
-
 /** The operation each way of restarting an instance is (the Service Management API's names). */
 export const restartKinds = { reboot: 'RebootRoleInstance', reimage: 'ReimageRoleInstance', rebuild: 'RebuildRoleInstance' } as const satisfies Record<InstanceRestart, OperationKind>;
 
@@ -80,6 +40,8 @@ export class FrontEnd {
   private deploymentCounter = 0;
   /** One operation at a time per deployment (deployment-lock.ts). */
   readonly locks = new DeploymentLocks();
+  /** The walks of upgrades and configuration changes once set up, and their rollback (deployment-upgrades.ts). */
+  private readonly upgrades: DeploymentUpgrades;
 
   constructor(
     private readonly controllers: FabricController[],
@@ -93,7 +55,19 @@ export class FrontEnd {
     /** FrontEnd.log. */
     private readonly logs?: FabricLogs,
     private readonly network?: DeploymentNetwork,
-  ) {}
+  ) {
+    this.upgrades = new DeploymentUpgrades(
+      {
+        deployment: (id, requestId) => this.deployment(id, requestId),
+        exists: (id) => this.deployments.has(id),
+        assertIdle: (deployment, kind, requestId) => this.assertIdle(deployment, kind, requestId),
+        setStatus: (deployment, status) => this.setStatus(deployment, status),
+        publish: (deployment) => this.publish(deployment),
+      },
+      operations,
+      logs,
+    );
+  }
 
   deploymentViews(): DeploymentView[] {
     return [...this.deployments.values()].map((d) => d.view);
@@ -327,7 +301,7 @@ export class FrontEnd {
       this.publish(deployment);
       this.operations.end(operation, null);
     } else {
-      this.walkUpgrade(deployment, upgrade, operation, async () => {
+      this.upgrades.runWalk(deployment, upgrade, operation, async () => {
         await walk.walkAll();
         if (!upgrade.rollingBack) await scale();
       });
@@ -387,7 +361,7 @@ export class FrontEnd {
       this.publish(deployment);
       this.operations.end(operation, null);
     } else {
-      this.walkUpgrade(deployment, upgrade, operation, () => walk.walkAll());
+      this.upgrades.runWalk(deployment, upgrade, operation, () => walk.walkAll());
     }
     return { requestId, deploymentId };
   }
@@ -480,142 +454,14 @@ export class FrontEnd {
     return { requestId, deploymentId };
   }
 
-  /**
-   * Rollback Update Or Upgrade: an in-place upgrade or a configuration change walked by domain stops after the
-   * domain under way, and the domains it walked return to what the deployment ran before (the old package, the
-   * old values): one after the other by themselves (Auto), or as the user walks each (Manual: one Walk Upgrade
-   * Domain per domain, from 0). Allowed while some domain has not taken the change, as Azure allows it. The
-   * deployment keeps what it ran before; the lock is let go once the last domain is walked back.
-   */
+  /** Rollback Update Or Upgrade (deployment-upgrades.ts). */
   rollbackUpgrade(deploymentId: string, chosenId?: string, mode: 'Auto' | 'Manual' = 'Auto'): OperationRef {
-    const requestId = chosenId ?? randomUUID();
-    const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, 'RollbackUpdateOrUpgrade', requestId);
-    const upgrade = deployment.upgrade;
-    const refusal = !upgrade
-      ? FabricErrors.noUpgradeInProgress(deploymentId, requestId)
-      : upgrade.rollingBack
-        ? FabricErrors.operationInProgress(deploymentId, 'RollbackUpdateOrUpgrade', upgrade.lease.holder.requestId, requestId)
-        : upgrade.walk.done
-          ? FabricErrors.rollbackTooLate(deploymentId, requestId)
-          : null;
-    if (refusal || !upgrade) {
-      const error = refusal ?? FabricErrors.noUpgradeInProgress(deploymentId, requestId);
-      this.operations.end(this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode`), error.toInfo());
-      throw error;
-    }
-    upgrade.rollingBack = true;
-    upgrade.walk.stop();
-    const what = upgrade.configuration ? `configuration version ${upgrade.version}` : `the upgrade to ${upgrade.model.name}`;
-    const operation = this.operations.start('RollbackUpdateOrUpgrade', deploymentId, requestId, deploymentId, `${mode} mode, of ${upgrade.lease.holder.kind} ${upgrade.lease.holder.requestId}`);
-    deployment.operation = operation;
-    this.setStatus(deployment, 'RunningTransitioning');
-    upgrade.undo?.();
-    const version = ++deployment.configurationVersion;
-    /** Resolves true when a Manual walk back is set up and waits for the user's walks. */
-    const setUp = async (): Promise<boolean> => {
-      await upgrade.walked;
-      const domains = upgrade.walk.status.walked.length;
-      this.logs?.frontEnd.write('INFO', `Rolling back ${what} of ${deploymentId} (${mode}): ${domains} upgrade domain(s) to walk back${domains === 0 ? ' (none had taken it)' : ''}.`, requestId);
-      if (domains === 0) return false;
-      const back: UpgradeWalk = new UpgradeWalk(
-        mode,
-        {
-          ...upgrade.shield,
-          instances: () => deployment.controller.instancesOf(deploymentId),
-          upgrade: (ids) => {
-            const id = upgrade.walking?.requestId ?? requestId;
-            this.logs?.frontEnd.write('INFO', `Rolling back ${what} of ${deploymentId}: upgrade domain ${back.status.currentUpgradeDomain} (${ids.length} instance(s)) returns to what it ran before.`, id);
-            return upgrade.back(ids, version, id);
-          },
-          changed: () => this.publish(deployment),
-        },
-        domains,
-      );
-      back.status.configuration = upgrade.configuration;
-      back.status.rollingBack = true;
-      upgrade.walk = back;
-      if (mode === 'Manual') return true;
-      await back.walkAll();
-      return false;
-    };
-    setUp().then(
-      (waitsForWalks) => {
-        if (!waitsForWalks) return this.endRollback(deployment, upgrade, operation, null);
-        // Manual: set up; the walks go on under the lock until the last domain is back.
-        this.setStatus(deployment, 'Running');
-        this.operations.end(operation, null);
-      },
-      (error: unknown) => this.endRollback(deployment, upgrade, operation, toErrorInfo(error).message),
-    );
-    return { requestId, deploymentId };
+    return this.upgrades.rollback(deploymentId, chosenId, mode);
   }
 
-  private endRollback(deployment: Deployment, upgrade: Upgrade, operation: OperationView, error: string | null): void {
-    this.finishUpgrade(deployment, upgrade, false);
-    if (this.deployments.has(deployment.view.id)) this.setStatus(deployment, 'Running');
-    this.operations.end(operation, error);
-  }
-
-  /** Walk Upgrade Domain: the next domain of a Manual upgrade, as an operation of its own under the upgrade's lock. */
+  /** Walk Upgrade Domain: the next domain of a Manual upgrade (deployment-upgrades.ts). */
   walkUpgradeDomain(deploymentId: string, upgradeDomain: number, chosenId?: string): OperationRef {
-    const requestId = chosenId ?? randomUUID();
-    const deployment = this.deployment(deploymentId, requestId);
-    this.assertIdle(deployment, 'WalkUpgradeDomain', requestId);
-    const upgrade = deployment.upgrade;
-    if (!upgrade) throw FabricErrors.noUpgradeInProgress(deploymentId, requestId);
-    if (upgrade.walk.status.upgradeType !== 'Manual') throw FabricErrors.upgradeNotManual(deploymentId, upgrade.walk.status.upgradeType, requestId);
-    if (upgrade.walking) throw FabricErrors.operationInProgress(deploymentId, upgrade.walking.kind, upgrade.walking.requestId, requestId);
-    let walked: Promise<void>;
-    try {
-      walked = upgrade.walk.walkDomain(upgradeDomain, requestId);
-    } catch (error) {
-      this.operations.end(this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`), toErrorInfo(error));
-      throw error;
-    }
-    const operation = this.operations.start('WalkUpgradeDomain', deploymentId, requestId, deploymentId, `upgrade domain ${upgradeDomain}`);
-    this.walkUpgrade(deployment, upgrade, operation, () => walked);
-    return { requestId, deploymentId };
-  }
-
-  /**
-   * Run one walk of an upgrade as `operation`: the deployment is RunningTransitioning meanwhile. When the walk
-   * has covered the last domain, the deployment runs the new package and the upgrade lets go of its lock; a
-   * failed walk ends the upgrade there (the domains walked keep the new package, as Azure leaves them).
-   */
-  private walkUpgrade(deployment: Deployment, upgrade: Upgrade, operation: OperationView, work: () => Promise<void>): void {
-    upgrade.walking = operation;
-    const walk = upgrade.walk;
-    this.setStatus(deployment, 'RunningTransitioning');
-    let settle: () => void = () => undefined;
-    upgrade.walked = new Promise((resolve) => (settle = resolve));
-    const ended = (error: string | null) => {
-      upgrade.walking = null;
-      settle();
-      // A rollback stopped this walk: it finishes the upgrade once it has walked back.
-      if (walk.isStopped) return this.operations.end(operation, error ?? 'Stopped by a rollback after the upgrade domain under way; the domains walked return to what ran before.');
-      const gone = !this.deployments.has(deployment.view.id);
-      // A walk back (Manual rollback) that is done leaves the deployment as it was; a forward one completes it.
-      if (!gone && (error !== null || walk.done)) this.finishUpgrade(deployment, upgrade, error === null && !upgrade.rollingBack);
-      if (!gone) this.setStatus(deployment, 'Running');
-      this.operations.end(operation, error);
-    };
-    work().then(
-      () => ended(null),
-      (error: unknown) => ended(toErrorInfo(error).message),
-    );
-  }
-
-  private finishUpgrade(deployment: Deployment, upgrade: Upgrade, complete: boolean): void {
-    if (complete) {
-      deployment.model = upgrade.model;
-      deployment.definition = upgrade.definition;
-      deployment.view.roles = roleViews(deployment.model);
-      const what = upgrade.configuration ? `configuration version ${upgrade.version}` : upgrade.model.name;
-      this.logs?.frontEnd.write('INFO', `${deployment.view.id} runs ${what} in every upgrade domain: the ${upgrade.configuration ? 'change' : 'upgrade'} is complete.`, upgrade.lease.holder.requestId);
-    }
-    deployment.upgrade = null;
-    upgrade.lease.release();
+    return this.upgrades.walkDomain(deploymentId, upgradeDomain, chosenId);
   }
 
   /** Add or remove instances of one role until it has `count` (the work of ChangeInstanceCount). */
@@ -792,10 +638,6 @@ function describeChanges(changes: RoleConfigurationChange[]): string {
   return changes
     .map((c) => `${c.roleName}: ${c.changedSettings.length ? `settings ${c.changedSettings.join(', ')} changed` : 'no setting changed'}, ${c.instanceCount} instance(s)`)
     .join('; ');
-}
-
-function roleViews(model: ServiceModel): RoleView[] {
-  return model.roles.map(({ directory: _directory, entryModule: _entryModule, ...role }) => structuredClone(role));
 }
 
 function coresOf(roles: RoleModel[]): number {
