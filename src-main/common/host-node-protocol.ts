@@ -127,7 +127,7 @@ export type NodeReport = z.infer<typeof nodeReportSchema>;
 export const nodeLogRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('list-instance'), deploymentId: id, instanceName: id }),
   z.strictObject({ op: z.literal('list-host'), hostId: id }),
-  z.strictObject({ op: z.literal('read'), file: z.string().min(1).max(1000), fromLine: z.number().int(), count: z.number().int() }),
+  z.strictObject({ op: z.literal('read'), file: z.string().min(1).max(1000), fromLine: z.number().int(), count: z.number().int(), as: z.enum(['lines', 'text']).optional() }),
   /** Every file of the node's session folder, for an export. */
   z.strictObject({ op: z.literal('walk') }),
   /** Raw bytes of one file, for an export: at most `length` from `offset`. */

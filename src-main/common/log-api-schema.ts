@@ -32,6 +32,8 @@ export const logCommandArgs = {
     file: sessionFile,
     fromLine: z.number().int().min(0).max(2 ** 40),
     count: z.number().int().min(1).max(10_000),
+    /** 'text': the page as one string (LogTextView); absent or 'lines': an array of lines. */
+    as: z.enum(['lines', 'text']).optional(),
   }),
   readLogLevels: z.strictObject({
     file: sessionFile,
@@ -61,7 +63,7 @@ export const logCommandArgs = {
 
 /** The logs of one instance, or of one of the fabric's own components. */
 export type LogListRequest = z.infer<typeof logCommandArgs.listLogs>;
-/** A page of a log file: from line `fromLine` (numbered from 0), 1 to 10,000 lines. */
+/** A page of a log file: from line `fromLine` (numbered from 0), 1 to 10,000 lines, as lines or as one text. */
 export type LogPageRequest = z.infer<typeof logCommandArgs.readLog>;
 /** Level codes of lines from `fromLine`, 1 to 1,000,000 of them. */
 export type LogLevelsRequest = z.infer<typeof logCommandArgs.readLogLevels>;

@@ -36,6 +36,16 @@ export interface LogPageView {
   total: number;
 }
 
+/** A page as one string (readLog with `as: 'text'`): its `count` lines joined by '\n', none after the last. */
+export interface LogTextView {
+  file: string;
+  fromLine: number;
+  text: string;
+  count: number;
+  /** Lines in the file when the page was read. */
+  total: number;
+}
+
 /** Level codes of a file's lines from its level index (common/log-levels.ts): one character per line from `fromLine`, as far as the index reaches (it may lag the file; read the lines past it). */
 export interface LogLevelsView {
   file: string;
@@ -97,7 +107,10 @@ export interface ExportStatus {
 
 export interface LogCommands {
   listLogs(request: LogListRequest): Promise<LogFileInfo[]>;
-  readLog(request: LogPageRequest): Promise<LogPageView>;
+  /** `as: 'text'`: the page as one string, cheaper to send and to search than thousands of lines (the viewer's filter reads it so). */
+  readLog(request: LogPageRequest & { as: 'text' }): Promise<LogTextView>;
+  readLog(request: LogPageRequest & { as?: 'lines' }): Promise<LogPageView>;
+  readLog(request: LogPageRequest): Promise<LogPageView | LogTextView>;
   readLogLevels(request: LogLevelsRequest): Promise<LogLevelsView>;
   queryEvents(request: EventQuery): Promise<EventPage>;
   exportSession(request: ExportRequest): Promise<ExportInfo>;

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FabricRecord, OperationView } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
-import type { EventPage, EventQuery, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
+import type { EventPage, EventQuery, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView, LogTextView } from '../common/log-api';
 import { ComponentLog } from '../logs/component-log';
 import { SessionEvents } from '../logs/session-events';
-import { listComponentLogs, listInstanceLogs, readSessionLevels, readSessionPage } from '../logs/session-files';
+import { listComponentLogs, listInstanceLogs, readSessionLevels, readSessionPage, readSessionText } from '../logs/session-files';
 
 /** A new session folder: the one given, or fabric-lab-session-<timestamp>-<random> in the OS temp folder. */
 export function createSessionDir(sessionDir?: string): string {
@@ -92,8 +92,9 @@ export class FabricLogs {
     return (await listComponentLogs(this.sessionDir, { kind: 'host-agent', hostId: request.hostId })) ?? [];
   }
 
-  readLog(request: LogPageRequest): Promise<LogPageView> {
-    return readSessionPage(this.sessionDir, request.file, request.fromLine, request.count);
+  readLog(request: LogPageRequest): Promise<LogPageView | LogTextView> {
+    const read = request.as === 'text' ? readSessionText : readSessionPage;
+    return read(this.sessionDir, request.file, request.fromLine, request.count);
   }
 
   readLogLevels(request: LogLevelsRequest): Promise<LogLevelsView> {

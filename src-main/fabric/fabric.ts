@@ -25,7 +25,7 @@ import { logDescriptorShare } from './descriptor-share';
 import { LoadBalancer } from './load-balancer/load-balancer';
 import { PlatformUpdateSchedule } from './platform-update-schedule';
 import { fabricLabVersion, SessionExporter } from './session-exporter';
-import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView } from '../common/log-api';
+import type { EventPage, EventQuery, ExportInfo, ExportRequest, ExportSchedule, ExportStatus, LogFileInfo, LogListRequest, LogLevelsRequest, LogLevelsView, LogPageRequest, LogPageView, LogTextView } from '../common/log-api';
 import { ClockGovernor, type GovernorOptions, type PaceJudgement } from './clock-governor';
 import { defaultSamplesDir, PackageStore } from './package-store';
 import { ServiceManagement } from './service-management';
@@ -462,8 +462,11 @@ export class Fabric implements FabricApi {
     });
   }
 
-  async readLog(request: LogPageRequest): Promise<LogPageView> {
-    if (this.nodes && request.file.startsWith(nodeFilePrefix)) return this.nodes.readLog(request.file, request.fromLine, request.count);
+  readLog(request: LogPageRequest & { as: 'text' }): Promise<LogTextView>;
+  readLog(request: LogPageRequest & { as?: 'lines' }): Promise<LogPageView>;
+  readLog(request: LogPageRequest): Promise<LogPageView | LogTextView>;
+  async readLog(request: LogPageRequest): Promise<LogPageView | LogTextView> {
+    if (this.nodes && request.file.startsWith(nodeFilePrefix)) return this.nodes.readLog(request);
     return this.logs.readLog(request);
   }
 

@@ -30,7 +30,7 @@ import {
   type NodeLogRequest,
 } from '../common/host-node-protocol';
 import type { PhaseTimings } from '../common/timings';
-import type { LogFileInfo, LogPageView } from '../common/log-api';
+import type { LogFileInfo, LogPageRequest, LogPageView, LogTextView } from '../common/log-api';
 import type { ComponentLog } from '../logs/component-log';
 import type { FabricController } from './fabric-controller';
 import type { HostLink } from './host-link';
@@ -262,13 +262,13 @@ export class HostNodes {
     return (files ?? []).map((f) => ({ ...f, file: `${nodeFilePrefix}${node.name}/${f.file}` }));
   }
 
-  /** A page of a node's file; `id` is `nodes/<node>/<file>`. */
-  async readLog(id: string, fromLine: number, count: number): Promise<LogPageView> {
+  /** A page of a node's file; `file` is `nodes/<node>/<file>`. */
+  async readLog({ file: id, fromLine, count, as }: LogPageRequest): Promise<LogPageView | LogTextView> {
     const rest = id.slice(nodeFilePrefix.length);
     const slash = rest.indexOf('/');
     const node = slash > 0 ? rest.slice(0, slash) : '';
     if (!this.nodes.has(node)) throw FabricErrors.hostNodeNotFound(node, id);
-    const page = (await this.askNode(node, { op: 'read', file: rest.slice(slash + 1), fromLine, count })) as LogPageView;
+    const page = (await this.askNode(node, { op: 'read', file: rest.slice(slash + 1), fromLine, count, ...(as ? { as } : {}) })) as LogPageView | LogTextView;
     return { ...page, file: id };
   }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { FabricErrors } from '../common/fabric-errors';
-import type { LogFileInfo, LogLevelsView, LogPageView } from '../common/log-api';
+import type { LogFileInfo, LogLevelsView, LogPageView, LogTextView } from '../common/log-api';
 import { fabricLogFile, fileToVmPath, instanceFolder, type FabricComponent } from './instance-paths';
 import { describeFile, isLevelIndex, levelIndexOf } from './log-file-kinds';
 import { LogPageError, logPages } from './log-pages';
@@ -87,10 +87,24 @@ export async function resolveSessionFile(sessionDir: string, id: string): Promis
 
 /** One page of a session file; a page past the end is BadRequest with the file's line count in the message. */
 export async function readSessionPage(sessionDir: string, id: string, fromLine: number, count: number): Promise<LogPageView> {
-  const file = await resolveSessionFile(sessionDir, id);
-  try {
+  return pageOf(sessionDir, id, async (file) => {
     const page = await logPages.readPage(file, fromLine, count);
     return { file: id, fromLine: page.fromLine, lines: page.lines, total: page.total };
+  });
+}
+
+/** The same page as one string (readLog's `as: 'text'`). */
+export async function readSessionText(sessionDir: string, id: string, fromLine: number, count: number): Promise<LogTextView> {
+  return pageOf(sessionDir, id, async (file) => {
+    const page = await logPages.readText(file, fromLine, count);
+    return { file: id, fromLine: page.fromLine, text: page.text, count: page.count, total: page.total };
+  });
+}
+
+async function pageOf<T>(sessionDir: string, id: string, read: (file: string) => Promise<T>): Promise<T> {
+  const file = await resolveSessionFile(sessionDir, id);
+  try {
+    return await read(file);
   } catch (error) {
     if (error instanceof LogPageError) {
       const message = error.message.split(file).join(id);

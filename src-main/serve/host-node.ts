@@ -34,7 +34,7 @@ import type { PhaseTimings } from '../common/timings';
 import { HostProxy } from '../fabric/host-proxy';
 import { connectNats, natsServerName, type NatsSettings } from '../fabric/nats-connection';
 import { walkSession } from '../logs/session-archive';
-import { listComponentLogs, listInstanceLogs, readSessionPage, resolveSessionFile } from '../logs/session-files';
+import { listComponentLogs, listInstanceLogs, readSessionPage, readSessionText, resolveSessionFile } from '../logs/session-files';
 import { logDescriptorShare } from '../fabric/descriptor-share';
 
 export interface HostNodeOptions extends NatsSettings {
@@ -373,7 +373,7 @@ export class HostNode {
         if (!this.hostIds.has(request.hostId)) throw FabricErrors.notHostOfNode(request.hostId);
         return listComponentLogs(this.sessionDir, { kind: 'host-agent', hostId: request.hostId });
       case 'read':
-        return readSessionPage(this.sessionDir, request.file, request.fromLine, request.count);
+        return (request.as === 'text' ? readSessionText : readSessionPage)(this.sessionDir, request.file, request.fromLine, request.count);
       case 'walk':
         return (await walkSession(this.sessionDir, [])).filter((e) => e.name.startsWith('instances/') || e.name.startsWith('fabric/')).map((e) => ({ file: e.name, size: e.size }));
       case 'read-bytes': {

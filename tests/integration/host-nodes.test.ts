@@ -122,6 +122,7 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     expect(appAgent.file).toMatch(new RegExp(`^nodes/${nodeOf.get(remote.hostId)}/instances/`));
     const page = await api.readLog({ file: appAgent.file, fromLine: 0, count: 5 });
     expect(page.lines.length).toBeGreaterThan(0);
+    expect(await api.readLog({ file: appAgent.file, fromLine: 0, count: page.lines.length, as: 'text' })).toMatchObject({ file: appAgent.file, text: page.lines.join('\n'), count: page.lines.length });
     await expect(api.readLog({ file: `nodes/${nodeOf.get(remote.hostId)}/../../etc/passwd`, fromLine: 0, count: 5 })).rejects.toThrow(/not a log file of this session/);
     await expect(api.readLog({ file: 'nodes/no-such-node/instances/x/y.log', fromLine: 0, count: 5 })).rejects.toThrow(/There is no host node "no-such-node"/);
 

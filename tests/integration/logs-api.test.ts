@@ -60,6 +60,8 @@ describe('reading logs through the API', () => {
     expect(agent.vmPath).toBe('C:\\Logs\\WaAppAgent.log');
     const first = await api.readLog({ file: agent.file, fromLine: 0, count: 5 });
     expect(first.lines[0]).toContain('WindowsAzureGuestAgent starting');
+    // The same page as one text (the viewer's filter reads it so).
+    expect(await api.readLog({ file: agent.file, fromLine: 0, count: 5, as: 'text' })).toMatchObject({ file: agent.file, fromLine: 0, text: first.lines.join('\n'), count: 5 });
     await waitFor('the log to grow', async () => (await api.readLog({ file: agent.file, fromLine: 0, count: 1 })).total > first.total);
     const { total } = await api.readLog({ file: agent.file, fromLine: 0, count: 1 });
     // Far past the end: at 1000x the file grows by hundreds of lines a second.
@@ -102,6 +104,7 @@ describe('reading logs through the API', () => {
     expect(() => parseCommandArgs('readLog', { file: '../x', fromLine: 0, count: 1 })).toThrow(/no "\.\."/);
     expect(() => parseCommandArgs('readLog', { file: 'fabric/x', fromLine: -1, count: 1 })).toThrow(/fromLine/);
     expect(() => parseCommandArgs('readLog', { file: 'fabric/x', fromLine: 0, count: 100_000 })).toThrow(/count/);
+    expect(() => parseCommandArgs('readLog', { file: 'fabric/x', fromLine: 0, count: 1, as: 'json' })).toThrow(/readLog.*as/);
   });
 
   it('queries events by deployment, instance, role and request id, newest first, in pages', async () => {

@@ -9,6 +9,8 @@ describe('command payload validation', () => {
     expect(parseCommandArgs('deploy', { sample: 'hello-worker', emulated: true })).toMatchObject({ emulated: true });
     expect(parseCommandArgs('setClock', { scale: 1000 })).toEqual({ scale: 1000 });
     expect(parseCommandArgs('getSnapshot', undefined)).toBeUndefined();
+    expect(parseCommandArgs('readLog', { file: 'fabric/x', fromLine: 0, count: 1, as: 'text' })).toMatchObject({ as: 'text' });
+    expect(parseCommandArgs('readLog', { file: 'fabric/x', fromLine: 0, count: 1 })).not.toHaveProperty('as');
     expect(parseCommandArgs('sendInstanceRequest', { instanceId: 'd/WebRole1_IN_0', endpointName: 'HttpIn', path: '/a/b.html?x=1&y=%20', method: 'HEAD' })).toMatchObject({ path: '/a/b.html?x=1&y=%20' });
   });
 
@@ -33,6 +35,8 @@ describe('command payload validation', () => {
     ['updateConfiguration', { deploymentId: 'deployment1(1)', configuration: '' }, /configuration: the configuration is empty/],
     ['updateConfiguration', { deploymentId: 'deployment1(1)', configuration: '<x/>', fileName: '' }, /fileName/],
     ['updateConfiguration', { configuration: '<x/>' }, /deploymentId/],
+    ['readLog', { file: 'fabric/x', fromLine: 0, count: 1, as: 'json' }, /as: .*"lines".*"text"/],
+    ['readLog', { file: 'fabric/x', fromLine: 0, count: 1, as: 1 }, /as/],
   ] as const)('refuses %s with %j, naming the field', (method, args, field) => {
     try {
       parseCommandArgs(method, args);

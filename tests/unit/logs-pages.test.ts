@@ -73,6 +73,27 @@ describe('paging a log that is being written', () => {
     expect(await reader.readPage(file, 1, 5)).toMatchObject({ lines: ['two', 'three'], total: 3 });
   });
 
+  it('answers a page as one text, the same lines joined by newlines, whatever the chunk edges', async () => {
+    // Empty lines, CRLF, a lone CR kept inside a line, multi-byte characters cut by chunk edges, no newline at the end.
+    const lines = ['', 'a\r', 'é€😀 b', '', '', 'x\ry', '\r', 'last before', ...Array.from({ length: 40 }, (_, i) => `${'ü'.repeat(i % 7)}line ${i}`), 'no newline\r'];
+    const file = join(dir, 'text-pages.log');
+    writeFileSync(file, `${lines.join('\n').replace('a\r\n', 'a\r\r\n')}`); // one CRLF line ends "\r\r\n": only its last CR goes
+    const expected = lines.map((l, i) => (i === 1 ? 'a\r' : l.replace(/\r$/, '')));
+    for (const chunkBytes of [1, 3, 7, 64, 1 << 20]) {
+      const reader = new LogPageReader({ stride: 4, chunkBytes });
+      for (const [from, count] of [[0, 1], [0, 5], [1, 2], [3, 1], [6, 3], [0, 10_000], [lines.length - 1, 5], [lines.length - 3, 2], [9, 40]] as const) {
+        const want = expected.slice(from, from + count);
+        const text = await reader.readText(file, from, count);
+        expect(text, `chunk ${chunkBytes}, page ${from}+${count}`).toEqual({ file, fromLine: from, text: want.join('\n'), count: want.length, total: lines.length });
+        expect((await reader.readPage(file, from, count)).lines).toEqual(want);
+      }
+    }
+    writeFileSync(file, '');
+    expect(await new LogPageReader().readText(file, 0, 10)).toEqual({ file, fromLine: 0, text: '', count: 0, total: 0 });
+    writeFileSync(file, '\n\n');
+    expect(await new LogPageReader().readText(file, 0, 10)).toMatchObject({ text: '\n', count: 2, total: 2 });
+  });
+
   it('starts over when the file is rotated under the same name', async () => {
     const file = join(dir, 'WaHostBootstrapper.log');
     const reader = new LogPageReader({ stride: 2 });
