@@ -1,7 +1,7 @@
 // Where the viewer's filter runs: in a Web Worker (log-filter.worker.ts, bundled by Vite) whenever the
 // page may start one, and otherwise (a worker refused by policy or by the file:// origin) on the UI
 // thread, one page per macrotask, so the viewer still filters, only less smoothly.
-import { filterPage, pageCount, startFilter, type FilterState } from './log-filter';
+import { answerPage, startFilter, type FilterState } from './log-filter';
 import type { ScanJob, ScanPage, ScanResult } from './log-scan-protocol';
 
 /** Only the part of a MessageEvent the scan reads (this file also compiles for the Node tests). */
@@ -33,8 +33,7 @@ class InlineFilter implements FilterWorker {
     if (message.type === 'job') return void (this.state = startFilter(message));
     setTimeout(() => {
       if (!this.state || this.state.job.id !== message.job) return;
-      const { filter, search } = filterPage(this.state, message.fromLine, message.lines, message.levels);
-      const data: ScanResult = { type: 'result', job: message.job, fromLine: message.fromLine, count: pageCount(message.lines, message.levels), filter, search };
+      const data = answerPage(this.state, message);
       for (const listener of this.listeners) listener({ data });
     }, 0);
   }

@@ -1,39 +1,38 @@
 // The matching the log viewer's worker does on each page: which lines pass the level/text filter and which
 // of those match the search. Pure, so it is tested without a worker; continuation lines (a stack trace)
-// take the level of the record before them, across pages too (the state carries it).
+// take the level of the record before them, across pages too (the state carries it). A page comes as one
+// text (what LogScan sends: cheap to clone, searched with one expression per page, log-text-search.ts), as
+// lines, or as level codes alone.
 import { noSeverityCode, severityCode, severityOfCode } from '../../src-main/common/log-levels';
 import { lineHeader, type Severity } from './log-lines';
-import type { ScanJob } from './log-scan-protocol';
+import type { ScanJob, ScanPage, ScanResult } from './log-scan-protocol';
+import { keepMatching, lineAt, linePattern, lineStarts, type LinePattern } from './log-text-search';
 
 export interface FilterState {
   job: ScanJob;
-  filterText: RegExp | null;
-  search: RegExp | null;
+  filterText: LinePattern | null;
+  search: LinePattern | null;
   levels: Set<Severity> | null;
   lastLevel: Severity | null;
-}
-
-function pattern(text: string, regex: boolean, caseSensitive: boolean): RegExp | null {
-  if (!text) return null;
-  try {
-    return new RegExp(regex ? text : text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), caseSensitive ? '' : 'i');
-  } catch {
-    return /$^/; // an unfinished regular expression matches nothing until it is fixed
-  }
 }
 
 export function startFilter(job: ScanJob): FilterState {
   return {
     job,
-    filterText: pattern(job.filterText, false, false),
-    search: pattern(job.search, job.regex, job.caseSensitive),
+    filterText: linePattern(job.filterText, false, false),
+    search: linePattern(job.search, job.regex, job.caseSensitive),
     levels: job.levels ? new Set(job.levels) : null,
     lastLevel: null,
   };
 }
 
-/** Lines a page covers: its lines, or its level codes alone. */
-export const pageCount = (lines: readonly string[], levels?: string): number => (lines.length > 0 ? lines.length : (levels?.length ?? 0));
+/** The worker's answer to one page. */
+export function answerPage(state: FilterState, page: ScanPage): ScanResult {
+  const { filter, search } =
+    'text' in page ? filterText(state, page.fromLine, page.text, page.count, page.levels) : filterPage(state, page.fromLine, page.lines, page.levels);
+  const count = 'text' in page ? page.count : page.lines.length > 0 ? page.lines.length : (page.levels?.length ?? 0);
+  return { type: 'result', job: page.job, fromLine: page.fromLine, count, filter, search };
+}
 
 /**
  * `levels`: the lines' codes from the level index, so no header is parsed; with `lines` empty, the codes
@@ -50,11 +49,36 @@ export function filterPage(state: FilterState, fromLine: number, lines: readonly
       const level = coded ? severityOfCode(levels[i]!) : lineHeader(state.job.format, line).level;
       if (level) state.lastLevel = level;
     }
-    const passes = (!state.levels || (state.lastLevel !== null && state.levels.has(state.lastLevel))) && (!state.filterText || state.filterText.test(line));
+    const passes = (!state.levels || (state.lastLevel !== null && state.levels.has(state.lastLevel))) && (!state.filterText || state.filterText.line.test(line));
     if (passes) filtered.push(fromLine + i);
-    if (state.search && passes && state.search.test(line)) found.push(fromLine + i);
+    if (state.search && passes && state.search.line.test(line)) found.push(fromLine + i);
   }
   return { filter: Uint32Array.from(filtered), search: Uint32Array.from(found) };
+}
+
+/** The same answer for `count` lines joined by '\n': the level filter line by line, the text filter and the search over the whole page. */
+export function filterText(state: FilterState, fromLine: number, text: string, count: number, levels?: string): { filter: Uint32Array; search: Uint32Array } {
+  const starts = lineStarts(text, count);
+  const shown = new Uint8Array(count).fill(1);
+  if (state.levels) {
+    const coded = levels !== undefined && levels.length === count;
+    for (let i = 0; i < count; i++) {
+      const level = coded ? severityOfCode(levels[i]!) : lineHeader(state.job.format, lineAt(text, starts, i)).level;
+      if (level) state.lastLevel = level;
+      if (state.lastLevel === null || !state.levels.has(state.lastLevel)) shown[i] = 0;
+    }
+  }
+  if (state.filterText) keepMatching(state.filterText, text, starts, shown);
+  const found = state.search ? shown.slice() : new Uint8Array(count);
+  if (state.search) keepMatching(state.search, text, starts, found);
+  return { filter: linesOf(shown, fromLine), search: linesOf(found, fromLine) };
+}
+
+function linesOf(marks: Uint8Array, fromLine: number): Uint32Array {
+  const out = new Uint32Array(marks.length);
+  let n = 0;
+  for (let i = 0; i < marks.length; i++) if (marks[i]) out[n++] = fromLine + i;
+  return out.slice(0, n);
 }
 
 /** The level filter over codes alone: a line passes when its level (or, without one, its record's) is shown. */

@@ -1,7 +1,7 @@
 // The log viewer's filter and search, off the UI thread. The UI thread pages a file through the API and
 // posts each page here; this worker answers with the numbers of the lines that pass the level/text filter
 // and of those that match the search, then forgets the page. Memory stays one page plus the answers.
-import { filterPage, pageCount, startFilter, type FilterState } from './log-filter';
+import { answerPage, startFilter, type FilterState } from './log-filter';
 import type { ScanJob, ScanPage, ScanResult } from './log-scan-protocol';
 
 let running: FilterState | null = null;
@@ -15,6 +15,6 @@ scope.onmessage = (event) => {
     return;
   }
   if (!running || running.job.id !== message.job) return; // a page of a job that was replaced
-  const { filter, search } = filterPage(running, message.fromLine, message.lines, message.levels);
-  scope.postMessage({ type: 'result', job: message.job, fromLine: message.fromLine, count: pageCount(message.lines, message.levels), filter, search }, [filter.buffer, search.buffer]);
+  const result = answerPage(running, message);
+  scope.postMessage(result, [result.filter.buffer, result.search.buffer]);
 };

@@ -18,17 +18,12 @@ export interface ScanJob {
 }
 
 /**
- * Lines from `fromLine`: their text, their level codes from the file's level index (common/log-levels.ts;
- * absent where the index has not reached, and the worker reads each line's header), or, for a job that
- * filters by level only, the codes alone (`lines` empty): no line is read at all.
+ * Lines from `fromLine`: `count` lines as one text joined by '\n' (readLog's `as: 'text'`, what LogScan sends),
+ * or as an array of lines, with their level codes from the file's level index (common/log-levels.ts; absent
+ * where the index has not reached, and the worker reads each line's header); or, for a job that filters by
+ * level only, the codes alone (`lines` empty): no line is read at all.
  */
-export interface ScanPage {
-  type: 'page';
-  job: number;
-  fromLine: number;
-  lines: string[];
-  levels?: string;
-}
+export type ScanPage = { type: 'page'; job: number; fromLine: number; levels?: string } & ({ text: string; count: number } | { lines: string[] });
 
 export interface ScanResult {
   type: 'result';

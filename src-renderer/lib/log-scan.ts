@@ -1,5 +1,6 @@
-// Drives one filter/search over a whole file: pages it through the API (one page in flight at a time, so
-// memory stays one page) into the worker, and collects the worker's answers. When the file grows (follow
+// Drives one filter/search over a whole file: pages it through the API as text pages (readLog's `as: 'text'`:
+// one string a page clones into the worker in about half the time 5,000 strings do), one page in flight at a
+// time, so memory stays one page, and collects the worker's answers. When the file grows (follow
 // mode), resume() scans just the new lines. A level filter reads the file's level index first
 // (readLogLevels): a job that filters by level only then reads no line at all, and one with a text filter
 // or search sends each page's codes with its lines, so the worker parses no header. Where the index stops
@@ -61,10 +62,10 @@ export class LogScan {
         if (codes.length > 0 && !this.job.filterText && !this.job.search) {
           message = { type: 'page', job: this.job.id, fromLine: this.scanned, lines: [], levels: codes };
         } else {
-          const page = await this.api.readLog({ file: this.file, fromLine: this.scanned, count: Math.min(scanPage, this.total - this.scanned) });
+          const page = await this.api.readLog({ file: this.file, fromLine: this.scanned, count: Math.min(scanPage, this.total - this.scanned), as: 'text' });
           if (this.cancelled) return;
-          const levels = codes.length >= page.lines.length ? codes.slice(0, page.lines.length) : undefined;
-          message = { type: 'page', job: this.job.id, fromLine: page.fromLine, lines: page.lines, ...(levels !== undefined ? { levels } : {}) };
+          const levels = codes.length >= page.count ? codes.slice(0, page.count) : undefined;
+          message = { type: 'page', job: this.job.id, fromLine: page.fromLine, text: page.text, count: page.count, ...(levels !== undefined ? { levels } : {}) };
           this.total = Math.max(this.total, page.total);
         }
         const answered = new Promise<ScanResult>((resolve) => (this.waiting = resolve));

@@ -4,10 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { appAgentLine, bootstrapperLine, consoleLines, fabricLine, hostProcessLine } from '../../src-main/logs/log-formats';
 import { eventLine, roleCrashed } from '../../src-main/logs/windows-azure-events';
-import { filterPage, startFilter } from '../../src-renderer/lib/log-filter';
+import { filterPage, filterText, startFilter } from '../../src-renderer/lib/log-filter';
 import { createFilterWorker } from '../../src-renderer/lib/log-filter-host';
 import { LogScan } from '../../src-renderer/lib/log-scan';
 import type { FabricApi } from '../../src-main/common/fabric-api';
+import type { LogPageRequest } from '../../src-main/common/log-api';
 import { lineHeader } from '../../src-renderer/lib/log-lines';
 import { lineSeverityCode } from '../../src-main/common/log-levels';
 import { LineList } from '../../src-renderer/lib/log-source';
@@ -49,7 +50,9 @@ describe('the viewer worker\'s filter', () => {
     const second = filterPage(state, 2, lines.slice(2));
     expect([...first.filter, ...second.filter]).toEqual([0, 1, 2, 4]);
     expect([...first.search, ...second.search]).toEqual([0, 2]);
-    expect([...filterPage(startFilter(job({ search: '(', regex: true })), 0, lines).search]).toEqual([]); // unfinished regex: no match, no throw
+    // An unfinished regex: no match (not even an empty line), no throw.
+    expect([...filterPage(startFilter(job({ search: '(', regex: true })), 0, [...lines, '']).search]).toEqual([]);
+    expect([...filterText(startFilter(job({ search: '(', regex: true })), 0, [...lines, ''].join('\n'), lines.length + 1).search]).toEqual([]);
   });
 
   it('filters 1,000,000 lines in well under the time a user waits', () => {
@@ -98,16 +101,22 @@ describe('the virtual window', () => {
   });
 });
 
+/** readLog over lines in memory, as the fabric answers it; `onRead` sees each request. */
+function readLogOf(file: string[], onRead: (request: LogPageRequest) => void) {
+  return async (request: LogPageRequest) => {
+    onRead(request);
+    const lines = file.slice(request.fromLine, request.fromLine + request.count);
+    const page = { file: 'f', fromLine: request.fromLine, total: file.length };
+    return request.as === 'text' ? { ...page, text: lines.join('\n'), count: lines.length } : { ...page, lines };
+  };
+}
+
 describe('a scan over a whole file', () => {
   it('pages the file through the API into the filter, and falls back to the UI thread where no worker can start', async () => {
     const file = Array.from({ length: 12_345 }, (_, i) => appAgentLine(at + i, 20, i % 1000 === 0 ? 'ERROR' : 'HEART', `line ${i}`));
     const reads: number[] = [];
-    const api = {
-      readLog: async ({ fromLine, count }: { fromLine: number; count: number }) => {
-        reads.push(count);
-        return { file: 'f', fromLine, lines: file.slice(fromLine, fromLine + count), total: file.length };
-      },
-    } as unknown as FabricApi;
+    const shapes = new Set<string | undefined>();
+    const api = { readLog: readLogOf(file, (r) => (reads.push(r.count), shapes.add(r.as))) } as unknown as FabricApi;
     const why: string[] = [];
     const worker = createFilterWorker((reason) => why.push(reason)); // Node has no Web Worker global
     let progress = 0;
@@ -117,6 +126,7 @@ describe('a scan over a whole file', () => {
     expect(scan.filter.length).toBe(13);
     expect([...Array(scan.search.length).keys()].map((i) => scan.search.at(i))).toEqual([1000, 10000, 11000, 12000]);
     expect(Math.max(...reads)).toBeLessThanOrEqual(5_000); // one page at a time, never the whole file
+    expect([...shapes]).toEqual(['text']);
     expect(scan.done).toBe(true);
     expect(progress).toBe(3);
   });
@@ -144,10 +154,7 @@ describe('a level filter over the level index', () => {
     const reads: number[] = [];
     const api = {
       readLogLevels: async ({ fromLine, count }: { fromLine: number; count: number }) => ({ file: 'f', fromLine, levels: codes.slice(fromLine, Math.min(indexed, fromLine + count)), total: file.length }),
-      readLog: async ({ fromLine, count }: { fromLine: number; count: number }) => {
-        reads.push(fromLine);
-        return { file: 'f', fromLine, lines: file.slice(fromLine, fromLine + count), total: file.length };
-      },
+      readLog: readLogOf(file, (r) => reads.push(r.fromLine)),
     } as unknown as FabricApi;
     const worker = createFilterWorker(() => undefined);
     const levelsOnly = new LogScan(api, 'f', worker, { format: 'app-agent', levels: ['error'], filterText: '', search: '', regex: false, caseSensitive: false }, () => undefined);
