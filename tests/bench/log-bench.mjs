@@ -60,6 +60,8 @@ async function serveWorker(workerFile) {
  * A job's `codes` says what LogScan sends with a level filter: 'alone' (level only: the file's level index,
  * 1,000,000 codes in one message, no line read), 'with-lines' (each page's codes beside its lines, so no
  * header is parsed), or 'none' (no index: every line's header parsed, as before the index existed).
+ * Its `page` says how the lines go: 'text' (one string a page, lines joined by '\n', as readLog's `as: 'text'`
+ * answers and LogScan posts), or 'lines' (an array of 5,000 strings, as LogScan posted before).
  */
 async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
   const pad = (n, w) => String(n).padStart(w, '0');
@@ -67,7 +69,7 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
   const levelAt = (n) => (n % 50 === 0 ? 'WARN' : n % 97 === 0 ? 'ERROR' : n % 10 === 0 ? 'INFO' : 'HEART');
   const codePages = Array.from({ length: 10 }, (_, p) => Array.from({ length: pageLines }, (_, i) => codeOf[levelAt(p * pageLines + i)]).join(''));
   const allCodes = Array.from({ length: totalLines / pageLines }, (_, k) => codePages[k % codePages.length]).join('');
-  // Ten distinct pages, cycled: each post still structured-clones a fresh 5,000-line array, as readLog's pages are.
+  // Ten distinct pages, cycled: each post still structured-clones a fresh array or string, as readLog's pages are.
   const pages = Array.from({ length: 10 }, (_, p) =>
     Array.from({ length: pageLines }, (_, i) => {
       const n = p * pageLines + i;
@@ -78,10 +80,11 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
       return `[00000020] [${time}] ${`[${level}]`.padEnd(8)}${message}`;
     }),
   );
+  const texts = pages.map((lines) => lines.join('\n'));
   const worker = new Worker(workerUrl, { type: 'module' });
   const results = [];
   try {
-    for (const [id, { codes, ...job }] of jobs.entries()) {
+    for (const [id, { codes, page, ...job }] of jobs.entries()) {
       worker.postMessage({ type: 'job', id: id + 1, format: 'app-agent', ...job });
       let scanned = 0;
       let shown = 0;
@@ -93,15 +96,16 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
           worker.onerror = (event) => reject(new Error(event.message || 'the filter worker failed'));
         });
         const k = (scanned / pageLines) % pages.length;
+        const lines = page === 'text' ? { text: texts[k], count: pageLines } : { lines: pages[k] };
         if (codes === 'alone') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: [], levels: allCodes.slice(scanned) });
-        else if (codes === 'with-lines') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: pages[k], levels: codePages[k] });
-        else worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: pages[k] });
+        else if (codes === 'with-lines') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, ...lines, levels: codePages[k] });
+        else worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, ...lines });
         const result = await answer;
         scanned += result.count;
         shown += result.filter.length;
         found += result.search.length;
       }
-      results.push({ job: { ...job, codes }, lines: scanned, ms: performance.now() - started, shown, found });
+      results.push({ job: { ...job, codes, page }, lines: scanned, ms: performance.now() - started, shown, found });
     }
   } finally {
     worker.terminate();
@@ -119,15 +123,17 @@ async function logFilter() {
     await page.goto(server.url);
     const levelOnly = { levels: ['warning', 'error'], filterText: '', search: '', regex: false, caseSensitive: false };
     const levelSearch = { ...levelOnly, search: 'sequence' };
+    const textSearch = { levels: null, filterText: 'WorkerRole1_IN_3', search: 'sequence \\d+5\\.', regex: true, caseSensitive: false, codes: 'none' };
     const jobs = [
       // Level filter alone: from the level index (the viewer's path now), then parsing every header (before it).
       { ...levelOnly, codes: 'alone' },
-      { ...levelOnly, codes: 'none' },
+      { ...levelOnly, codes: 'none', page: 'lines' },
       // Level filter plus a search among the lines shown: lines are read; their codes come with them, then without.
-      { ...levelSearch, codes: 'with-lines' },
-      { ...levelSearch, codes: 'none' },
-      // Text filter and a regular-expression search, all levels.
-      { levels: null, filterText: 'WorkerRole1_IN_3', search: 'sequence \\d+5\\.', regex: true, caseSensitive: false, codes: 'none' },
+      { ...levelSearch, codes: 'with-lines', page: 'text' },
+      { ...levelSearch, codes: 'none', page: 'lines' },
+      // Text filter and a regular-expression search, all levels: text pages (the viewer's path now), then arrays of lines (before).
+      { ...textSearch, page: 'text' },
+      { ...textSearch, page: 'lines' },
     ];
     const runs = await page.evaluate(filterInPage, { workerUrl: `${server.url}assets/${workerFile}`, totalLines: 1_000_000, pageLines: 5_000, maxMs: 60_000, jobs });
     return { figure: 'log-filter', where: `Chromium ${browser.version()} (Playwright), the built ${workerFile}`, runs };
@@ -166,7 +172,8 @@ export async function logFigures(only = null) {
   }
   for (const run of filter.runs ?? []) {
     const what = run.job.levels ? `levels ${run.job.levels.join('+')}, level codes ${run.job.codes === 'none' ? 'none (headers parsed)' : run.job.codes}` : `text "${run.job.filterText}"`;
-    summary.push(`filter ${run.lines} lines in the viewer's worker (${what}, search "${run.job.search}"): ${fix(run.ms, 0)} ms, ${fix(run.lines / run.ms, 0)}k lines/s`);
+    const pages = run.job.page ? `, ${run.job.page === 'text' ? 'text pages' : 'pages of lines'}` : '';
+    summary.push(`filter ${run.lines} lines in the viewer's worker (${what}, search "${run.job.search}"${pages}): ${fix(run.ms, 0)} ms, ${fix(run.lines / run.ms, 0)}k lines/s, ${run.shown} shown, ${run.found} found`);
   }
   for (const [name, r] of Object.entries(results)) if (r?.error) summary.push(`${name}: not measured: ${r.error}`);
   return { ...results, summary };
