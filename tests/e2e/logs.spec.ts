@@ -187,5 +187,11 @@ test('stays smooth on a 1,000,000-line file: paged, virtualised, filtered in a w
   await expect(lines).not.toContainText('[HEART]');
   await page.screenshot({ path: 'test-results/screenshots/logs-million-lines.png' });
   expect(gap).toBeLessThan(250);
+
+  // A text filter, in any case, and a search among the lines it shows: lines 5,000, 50,000-59,000 and 500,000-599,000 fail with "(line 5".
+  await viewer.dialog.getByLabel('Filter lines').fill('role FAILED (line 5');
+  await expect(viewer.dialog.getByText('111 shown')).toBeVisible({ timeout: 60_000 });
+  await viewer.search().fill('00000)');
+  await expect(viewer.dialog.locator('[data-matches]')).toHaveAttribute('data-matches', '1', { timeout: 60_000 });
   expect(warnings.filter((w) => w.includes('UI thread'))).toEqual([]); // the Web Worker did the filtering
 });
