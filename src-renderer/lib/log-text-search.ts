@@ -5,7 +5,9 @@
 // - a match that runs over a newline (`a\sb`, `[^x]+`) says nothing of its line: that line is tested alone;
 // - `^` and `$` get the m flag, which also stops at '\r', U+2028 and U+2029: a page holding those is tested by
 //   line; so are expressions with lookaround, which may look past a line's ends without matching there;
-// - after a match (even an empty one) the search goes on from the next line's start: it always advances.
+// - after a match (even an empty one) the search goes on from the next kept line's start: it always advances;
+// - when few lines are kept (a search among the lines a filter left), each is tested alone: a page search from
+//   a line without a match would run on through lines that are not wanted.
 
 /** A user's filter or search: `line` as typed, tested on one line; `page` its global form, or null where only lines answer exactly. */
 export interface LinePattern {
@@ -43,7 +45,10 @@ export const lineAt = (text: string, starts: Uint32Array, i: number): string => 
 /** Clears keep[i] for each kept line the pattern does not match; lines not kept are not searched. */
 export function keepMatching(pattern: LinePattern, text: string, starts: Uint32Array, keep: Uint8Array): void {
   const count = keep.length;
-  const page = pattern.page && !(pattern.anchored && /[\r\u2028\u2029]/.test(text)) ? pattern.page : null;
+  let kept = 0;
+  for (let i = 0; i < count; i++) kept += keep[i]!;
+  const few = kept * 4 < count;
+  const page = pattern.page && !few && !(pattern.anchored && /[\r\u2028\u2029]/.test(text)) ? pattern.page : null;
   if (!page) {
     for (let i = 0; i < count; i++) if (keep[i] && !pattern.line.test(lineAt(text, starts, i))) keep[i] = 0;
     return;
