@@ -67,6 +67,8 @@ export interface HostView {
   healthDetails: string;
   /** Emulated time of the host agent's last heartbeat to its fabric controller. */
   lastHeartbeat: number | null;
+  /** Bytes of V8 heap the host agent's worker thread had in use at its last report (about once a real second); absent before it reports. */
+  agentHeapUsed?: number;
   /** The host node (another process or machine, joined through NATS) whose worker thread runs this host; absent: the fabric's own process. */
   node?: string;
 }

@@ -94,7 +94,7 @@ const endpoint = z.strictObject({
 /** FromHost (host-protocol.ts) as a remote host may send it; `child-process` stays on the node, which ends them itself. */
 export const remoteFromHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready'), hostId: id }),
-  z.strictObject({ type: z.literal('host-heartbeat'), at: time, guests: z.array(guestHeartbeat).max(10_000) }),
+  z.strictObject({ type: z.literal('host-heartbeat'), at: time, guests: z.array(guestHeartbeat).max(10_000), heapUsed: z.number().int().min(0).max(2 ** 40).optional() }),
   z.strictObject({
     type: z.literal('instance-status'),
     instanceId: id,

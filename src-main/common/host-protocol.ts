@@ -128,7 +128,8 @@ export interface GuestHeartbeatReport {
 /** A host worker posts the messages of one turn together, as an array (host-worker.ts); HostProxy unpacks them. */
 export type FromHost =
   | { type: 'ready'; hostId: string }
-  | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[] }
+  /** `heapUsed`: the host agent thread's V8 heap in use (bytes), at most about once a real second (host-agent.ts `beat`). */
+  | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[]; heapUsed?: number }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
   /** The instance's endpoint listeners changed (bound at boot, closed when the VM stops) or their serving process did. */
   | { type: 'instance-endpoints'; instanceId: string; endpoints: InstanceEndpointView[]; ipAddress?: string | null; roleEndpoints?: Record<string, RoleEndpoint> }

@@ -225,6 +225,7 @@ export class PoolHosts {
     host.proxy = null;
     host.ready = null;
     host.view.lastHeartbeat = null;
+    delete host.view.agentHeapUsed;
     return this.powerOn(host, details);
   }
 
@@ -265,6 +266,7 @@ export class PoolHosts {
     }
     if (message.type === 'host-heartbeat') {
       host.view.lastHeartbeat = message.at;
+      if (message.heapUsed !== undefined) host.view.agentHeapUsed = message.heapUsed;
       host.heardAt = performance.now();
       this.publish(host);
     }

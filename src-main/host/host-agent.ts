@@ -87,6 +87,8 @@ const watchdogInterval = 10_000;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
+  /** Emulated time the thread's heap was last reported (`beat`). */
+  private heapReportedAt = -Infinity;
   private readonly log: HostAgentLog;
   /** Last octets of the DIPs this host's VMs hold (with a DIP range). */
   private readonly dips = new Set<number>();
@@ -620,7 +622,10 @@ export class HostAgent {
       vm.reportedBeats = vm.heartbeats;
       vm.reportedAt = now;
     }
-    this.toController({ type: 'host-heartbeat', at: now, guests });
+    // The thread's heap as often as the guests (a support engineer's first look at a host that grows).
+    const heapUsed = now - this.heapReportedAt >= every ? process.memoryUsage().heapUsed : undefined;
+    if (heapUsed !== undefined) this.heapReportedAt = now;
+    this.toController({ type: 'host-heartbeat', at: now, guests, ...(heapUsed !== undefined ? { heapUsed } : {}) });
     this.context.timers.after(this.context.timings.hostHeartbeat, () => this.beat());
   }
 }

@@ -29,7 +29,8 @@ const send = (message: FromHost) => {
       outbox = outbox.filter((m) => m.type !== 'host-heartbeat');
       const latest = new Map(earlier.flatMap((m) => m.guests).map((g) => [g.instanceId, g]));
       for (const g of message.guests) latest.set(g.instanceId, g);
-      message = { ...message, guests: [...latest.values()] };
+      const heapUsed = message.heapUsed ?? earlier.reduce<number | undefined>((heap, m) => m.heapUsed ?? heap, undefined);
+      message = { ...message, guests: [...latest.values()], ...(heapUsed !== undefined ? { heapUsed } : {}) };
     }
   }
   if (outbox.length === 0) queueMicrotask(post);

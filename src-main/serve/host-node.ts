@@ -326,7 +326,13 @@ export class HostNode {
       report.hosts.push(entry);
     }
     // As in the worker: of one turn's host heartbeats only the latest goes; it carries every guest's latest.
-    if (message.type === 'host-heartbeat') entry.messages = entry.messages.filter((m) => (m as FromHost).type !== 'host-heartbeat');
+    if (message.type === 'host-heartbeat') {
+      const earlier = entry.messages.filter((m): m is Extract<FromHost, { type: 'host-heartbeat' }> => (m as FromHost).type === 'host-heartbeat');
+      entry.messages = entry.messages.filter((m) => (m as FromHost).type !== 'host-heartbeat');
+      // A heap figure comes about once a second: a later heartbeat of the turn without one keeps the earlier's.
+      const heapUsed = message.heapUsed ?? earlier.reduce<number | undefined>((heap, m) => m.heapUsed ?? heap, undefined);
+      if (heapUsed !== undefined) message = { ...message, heapUsed };
+    }
     entry.messages.push(message);
   }
 

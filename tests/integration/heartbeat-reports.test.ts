@@ -48,4 +48,22 @@ describe('guest heartbeats as the fabric hears them', () => {
       expect(gaps.filter((g) => g <= 10_000).length).toBeGreaterThan(gaps.length / 2); // mostly every 5 s (a batch may coalesce two)
     }
   }, 90_000);
+
+  it('each host agent reports its thread\'s heap with its heartbeat, about once a real second', async () => {
+    fabric = await Fabric.start({ hostWorkerUrl, timeScale: 100, seed: 6, batchIntervalMs: 10, pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }] });
+    const heaps = new Map<string, number[]>();
+    fabric.onEvents((batch) => {
+      for (const e of batch.events) {
+        if (e.type !== 'host' || e.host.agentHeapUsed === undefined) continue;
+        const list = heaps.get(e.host.id) ?? [];
+        if (list.at(-1) !== e.host.agentHeapUsed) list.push(e.host.agentHeapUsed);
+        heaps.set(e.host.id, list);
+      }
+    });
+    await fabric.deploy({ sample: 'hello-worker' });
+    // Each host's figure changes as its thread works: three reports of each.
+    await waitFor('three heap reports from each host', async () => heaps.size === 2 && [...heaps.values()].every((h) => h.length >= 3), 30_000);
+    for (const list of heaps.values()) for (const heap of list) expect(heap).toBeGreaterThan(2 ** 20);
+    expect((await fabric.getSnapshot()).hosts.every((h) => (h.agentHeapUsed ?? 0) > 2 ** 20)).toBe(true);
+  }, 60_000);
 });

@@ -104,6 +104,12 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
     });
     expect(up.filter((h) => h.node === 'node-a').map((h) => h.id)).toEqual(['pool-1-node-a-01', 'pool-1-node-a-02']);
     expect(up.filter((h) => h.node === undefined)).toHaveLength(1);
+    // Every host agent, local or on a node, reports its thread's heap (about once a real second).
+    const heaps = await waitFor('every host agent\'s heap', async () => {
+      const all = await hosts(api);
+      return all.every((h) => h.agentHeapUsed !== undefined) && all.map((h) => h.agentHeapUsed!);
+    });
+    for (const heap of heaps) expect(heap).toBeGreaterThan(2 ** 20);
     expect((await api.getSnapshot()).pools[0]!.hostIds).toHaveLength(5);
 
     const { deploymentId } = await api.deploy({ sample: 'hello-worker' });
@@ -318,12 +324,15 @@ describe.skipIf(natsMissing !== null)('host nodes through NATS', () => {
         hosts: [{ hostId: 'pool-1-hand-01', worker, messages: [{ type: 'instance-endpoints', instanceId: instance!.id, endpoints: [{ name: 'HttpIn', protocol: 'http', publicPort: 80, address: endpoint, servedBy: null }], ipAddress }] }],
         exited: [],
       });
+      // A host heartbeat with a heap figure no thread has: that message alone is dropped, and logged.
+      hand.publish('fabric-lab.from.hand', JSON.stringify({ incarnation: 'hand-incarnation', hosts: [{ hostId: 'pool-1-hand-01', worker, messages: [{ type: 'host-heartbeat', at: 1, guests: [], heapUsed: -5 }] }], exited: [] }));
       hand.publish('fabric-lab.from.hand', report('10.1.2.3:80', '127.0.0.1'));
       hand.publish('fabric-lab.from.hand', report('127.0.0.1:8080', '169.254.169.254'));
       await hand.flush();
       await waitFor('the dropped endpoints in the controller log', async () =>
         controllerLog(api).includes(`Host node hand: pool-1-hand-01 reported ${instance!.id} at 10.1.2.3:80, not at the node's address 127.0.0.1; dropped.`) &&
-        controllerLog(api).includes(`reported ${instance!.id} at 169.254.169.254, not at the node's address 127.0.0.1; dropped.`),
+        controllerLog(api).includes(`reported ${instance!.id} at 169.254.169.254, not at the node's address 127.0.0.1; dropped.`) &&
+        /Host node hand: a message from pool-1-hand-01 was dropped: .*heapUsed/.test(controllerLog(api)),
       );
     } finally {
       await hand.close();
