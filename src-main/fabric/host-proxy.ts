@@ -17,6 +17,13 @@ function endProcess(pid: number): void {
   guestProcesses.delete(pid);
 }
 
+/**
+ * V8 grows a thread's young generation with its allocation rate (to 48 MiB on 64-bit) and is slow to give it back:
+ * 64 busy host workers at 100x held ~2 GiB more after an hour than at its start. Capped at 4 MiB, a host worker's
+ * short-lived garbage (heartbeats, log lines) costs a few more scavenges, no measurable CPU (docs/PERFORMANCE.md).
+ */
+export const hostYoungGenerationMb = 4;
+
 /** A host whose OS is a worker thread of this process. */
 export class HostProxy implements HostLink {
   private readonly worker: Worker;
@@ -32,7 +39,7 @@ export class HostProxy implements HostLink {
     private readonly onMessage: (message: FromHost) => void,
     private readonly onExit: (reason: string) => void,
   ) {
-    this.worker = new Worker(workerUrl, { name: hostId });
+    this.worker = new Worker(workerUrl, { name: hostId, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb } });
     // The host agent posts each turn's messages together, as an array (host-worker.ts).
     this.worker.on('message', (posted: FromHost | FromHost[]) => {
       for (const message of Array.isArray(posted) ? posted : [posted]) {
