@@ -187,7 +187,7 @@ if (ready10000?.wallMs) lines.push(`ready 10,000 on ${ready10000.hosts} hosts of
 for (const [how, list] of [['asked scale', lagByScale2048?.exact], ['keeping pace', lagByScale2048?.keptPace?.byScale]]) {
   for (const s of list ?? []) lines.push(`event-loop lag, 2,048 heartbeating, ${s.scale}x asked (${how}${how === 'keeping pace' ? `, ${s.keptScale}x kept` : ''}): p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms (target p99 <= 10 ms)`);
 }
-if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${soak2048.emulatedMinutes} emulated min in ${fix(soak2048.realS)} s: RSS x${fix(soak2048.rssGrowth, 3)}, main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} from 10 min to the end (target within 1.1)`);
+if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${fix(soak2048.emulatedMinutes)} emulated min in ${fix(soak2048.realS)} s: after ${soak2048.warmupMin} min warm-up RSS x${fix(soak2048.rssGrowth, 3)} (largest/smallest ${fix(soak2048.rssSpread, 3)}), main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} (target within 1.1)`);
 if (rss?.hostBytesPerWorker) lines.push(`RSS per host worker: ${mb(rss.hostBytesPerWorker)} MiB vs ${mb(rss.bareBytesPerWorker)} MiB per bare Worker = ${fix(rss.hostBytesPerWorker / rss.bareBytesPerWorker, 2)}x`);
 if (frames2048?.loadMs !== undefined) lines.push(`renderer: page with ${frames2048.tiles} tiles loaded at ${frames2048.loadedAtScale ?? 10}x in ${fix(frames2048.loadMs / 1000)} s`);
 for (const s of frames2048?.byScale ?? []) {
