@@ -162,9 +162,22 @@ async function rss(kind: 'bare' | 'host', n: number): Promise<void> {
  * because bringing 2,048 up is the slow part.
  */
 async function fleet(count: number): Promise<void> {
+  if (count > 2048) {
+    // 10,000 on 313 hosts, brought up at 10x at the asked pace (as ready-10000), then at 1x keeping pace, as the shells run.
+    const fabric = await ready(count, 313, 32, 10);
+    fabric.keepPace();
+    await fabric.setClock({ scale: 1 });
+    emit({ figure: 'lag', instances: count, hosts: 313, keepPace: true, byScale: await lagByScale(fabric, [1], 15_000) });
+    return serveFleet(fabric);
+  }
   const fabric = await ready(count, 64, 32);
   emit({ figure: 'lag', instances: count, hosts: 64, byScale: await lagByScale(fabric, [1, 10, 100]) });
   await fabric.setClock({ scale: Number(process.env.BENCH_SCALE ?? 100) });
+  return serveFleet(fabric);
+}
+
+/** Browser mode over the fleet until stdin ends (run-bench.mjs measures the page meanwhile). */
+async function serveFleet(fabric: Fabric): Promise<void> {
   const server = await startBrowserServer({ api: fabric, rendererDir });
   emit({ figure: 'serve', url: server.url });
   process.stdin.resume();
@@ -510,6 +523,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   'soak-2048': soak,
   rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
   'fleet-2048': () => fleet(2048),
+  'fleet-10000': () => fleet(10_000),
   'load-balancer': loadBalancerFigure,
   nodes: () => nodes(Number(arg1 ?? 384), Number(arg2 ?? 8), 16),
   'heartbeat-cost': heartbeatCost,
