@@ -75,16 +75,7 @@ export class ZipWriter {
     const zip64Local = entry.size >= zip64Threshold || record.compressedSize >= zip64Threshold;
     const header = Buffer.alloc(30 + name.length + (zip64Local ? 20 : 0));
     header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(zip64Local ? 45 : 20, 4);
-    header.writeUInt16LE(utf8Flag, 6);
-    header.writeUInt16LE(record.method, 8);
-    header.writeUInt16LE(record.dosTime, 10);
-    header.writeUInt16LE(record.dosDate, 12);
-    header.writeUInt32LE(record.crc, 14);
-    header.writeUInt32LE(zip64Local ? u32Max : record.compressedSize, 18);
-    header.writeUInt32LE(zip64Local ? u32Max : record.size, 22);
-    header.writeUInt16LE(name.length, 26);
-    header.writeUInt16LE(zip64Local ? 20 : 0, 28);
+    writeEntryFields(header, 4, record, { zip64: zip64Local, size: !zip64Local, compressedSize: !zip64Local, extraLength: zip64Local ? 20 : 0 });
     name.copy(header, 30);
     if (zip64Local) {
       const extra = 30 + name.length;
@@ -191,6 +182,23 @@ export class ZipWriter {
   }
 }
 
+/**
+ * The fields a local header (from offset 4) and a central one (from 6) share, in the same order: version needed,
+ * flags, method, time, date, CRC-32, sizes (0xFFFFFFFF where the zip64 extra holds them), name and extra lengths.
+ */
+function writeEntryFields(header: Buffer, at: number, record: CentralRecord, fit: { zip64: boolean; size: boolean; compressedSize: boolean; extraLength: number }): void {
+  header.writeUInt16LE(fit.zip64 ? 45 : 20, at);
+  header.writeUInt16LE(utf8Flag, at + 2);
+  header.writeUInt16LE(record.method, at + 4);
+  header.writeUInt16LE(record.dosTime, at + 6);
+  header.writeUInt16LE(record.dosDate, at + 8);
+  header.writeUInt32LE(record.crc, at + 10);
+  header.writeUInt32LE(fit.compressedSize ? record.compressedSize : u32Max, at + 14);
+  header.writeUInt32LE(fit.size ? record.size : u32Max, at + 18);
+  header.writeUInt16LE(record.name.length, at + 22);
+  header.writeUInt16LE(fit.extraLength, at + 24);
+}
+
 function centralHeader(record: CentralRecord): Buffer {
   // Fields that do not fit 32 bits move to the zip64 extra, in APPNOTE's order.
   const wide = [record.size, record.compressedSize, record.offset].map((n) => n >= u32Max);
@@ -199,16 +207,7 @@ function centralHeader(record: CentralRecord): Buffer {
   const header = Buffer.alloc(46 + record.name.length + extraLength);
   header.writeUInt32LE(0x02014b50, 0);
   header.writeUInt16LE(madeBy, 4);
-  header.writeUInt16LE(extraLength ? 45 : 20, 6);
-  header.writeUInt16LE(utf8Flag, 8);
-  header.writeUInt16LE(record.method, 10);
-  header.writeUInt16LE(record.dosTime, 12);
-  header.writeUInt16LE(record.dosDate, 14);
-  header.writeUInt32LE(record.crc, 16);
-  header.writeUInt32LE(wide[1] ? u32Max : record.compressedSize, 20);
-  header.writeUInt32LE(wide[0] ? u32Max : record.size, 24);
-  header.writeUInt16LE(record.name.length, 28);
-  header.writeUInt16LE(extraLength, 30);
+  writeEntryFields(header, 6, record, { zip64: extraLength > 0, size: !wide[0], compressedSize: !wide[1], extraLength });
   header.writeUInt32LE(externalAttributes, 38);
   header.writeUInt32LE(wide[2] ? u32Max : record.offset, 42);
   record.name.copy(header, 46);

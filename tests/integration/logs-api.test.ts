@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { parseCommandArgs } from '../../src-main/common/command-dispatcher';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { lineSeverityCode } from '../../src-main/common/log-levels';
 import { walkSession } from '../../src-main/logs/session-archive';
 import { hostWorkerUrl } from '../support/built';
+import { readZip } from '../support/read-zip';
 import { deployReady, waitFor, refusal } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
@@ -27,30 +27,8 @@ async function start(seed: number): Promise<Fabric> {
   return fabric;
 }
 
-/** Every entry of a zip, name -> bytes. */
-function unzip(file: string): Promise<Map<string, Buffer>> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true }, (error, zip) => {
-      if (error || !zip) return reject(error);
-      const out = new Map<string, Buffer>();
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            out.set(entry.fileName, Buffer.concat(chunks));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
-}
-
+/** Every entry of a zip, name -> bytes (CRCs checked). */
+const unzip = async (file: string): Promise<Map<string, Buffer>> => new Map([...(await readZip(file))].map(([name, entry]) => [name, entry.data]));
 
 describe('reading logs through the API', () => {
   it('pages a log, follows it as it grows, and answers a page past the end with the line count', async () => {
