@@ -274,6 +274,8 @@ export type FabricEvent =
   | { type: 'deployment-removed'; id: string }
   | { type: 'instance'; instance: InstanceView }
   | { type: 'instance-removed'; id: string }
+  /** Only the instance's guest heartbeat changed (most updates in a steady fleet): its time and count, not its whole view. */
+  | { type: 'guest-heartbeat'; instanceId: string; lastGuestHeartbeat: number; guestHeartbeats: number }
   | { type: 'operation'; operation: OperationView }
   /** The load balancer's counters and traffic runs (at most one per push; coalesced like an entity). */
   | { type: 'traffic'; traffic: TrafficView };

@@ -21,6 +21,8 @@ function keyOf(event: FabricEvent): string {
     case 'instance':
     case 'instance-removed':
       return instanceKey(event.type === 'instance' ? event.instance.id : event.id);
+    case 'guest-heartbeat':
+      return `guest-heartbeat:${event.instanceId}`;
     case 'operation':
       return `operation:${event.operation.requestId}`;
     case 'traffic':

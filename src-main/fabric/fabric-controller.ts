@@ -422,7 +422,8 @@ export class FabricController {
           if (instance && instance.view.hostId === host.view.id && instance.view.guestHeartbeats !== guest.count) {
             instance.view.lastGuestHeartbeat = guest.at;
             instance.view.guestHeartbeats = guest.count;
-            this.publish(instance);
+            // Not the whole view: 10,000 instances at 1x made batches of 10,000 views (4.6 MB) every 5 s.
+            this.events.publish({ type: 'guest-heartbeat', instanceId: instance.view.id, lastGuestHeartbeat: guest.at, guestHeartbeats: guest.count });
           }
         }
         break;

@@ -234,6 +234,11 @@ export class FabricStore {
             }
           }
           break;
+        case 'guest-heartbeat':
+          if ((instances ?? this.instances).has(event.instanceId)) {
+            (heartbeats ??= new Map(this.guestHeartbeats)).set(event.instanceId, { lastGuestHeartbeat: event.lastGuestHeartbeat, guestHeartbeats: event.guestHeartbeats });
+          }
+          break;
         case 'instance-removed':
           (instances ??= new Map(this.instances)).delete(event.id);
           if ((heartbeats ?? this.guestHeartbeats).has(event.id)) (heartbeats ??= new Map(this.guestHeartbeats)).delete(event.id);

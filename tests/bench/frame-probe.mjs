@@ -27,6 +27,7 @@ export function watchPushedBatches(page) {
       counts.bytes += payload.length;
       for (const e of message.batch?.events ?? []) {
         if (e.type === 'instance') counts.updates++, counts.instances.add(e.instance.id);
+        else if (e.type === 'guest-heartbeat') counts.updates++, counts.instances.add(e.instanceId);
         else if (e.type === 'clock') counts.clockScale = e.clock.scale;
       }
     });

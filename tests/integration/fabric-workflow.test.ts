@@ -5,7 +5,7 @@ import type { FabricEvent, InstanceView } from '../../src-main/common/fabric-api
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { deployReady, StatusHistory, waitFor } from '../support/fabric-helpers';
+import { deployReady, guestHeartbeatOf, StatusHistory, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -59,11 +59,12 @@ describe('the fabric runs the deployment workflow on real host workers', () => {
     const seen = new Map<string, { first: [number, number]; last: [number, number] }>();
     fabric.onEvents((batch) => {
       for (const e of batch.events) {
-        if (e.type !== 'instance' || e.instance.lastGuestHeartbeat === null) continue;
-        const point: [number, number] = [e.instance.guestHeartbeats, e.instance.lastGuestHeartbeat];
-        const entry = seen.get(e.instance.id);
+        const beat = guestHeartbeatOf(e);
+        if (!beat) continue;
+        const point: [number, number] = [beat.count, beat.at];
+        const entry = seen.get(beat.instanceId);
         if (entry) entry.last = point;
-        else seen.set(e.instance.id, { first: point, last: point });
+        else seen.set(beat.instanceId, { first: point, last: point });
       }
     });
     await fabric.deploy({ sample: 'hello-worker' });

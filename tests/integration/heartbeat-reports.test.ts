@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
-import { waitFor } from '../support/fabric-helpers';
+import { guestHeartbeatOf, waitFor } from '../support/fabric-helpers';
 
 let fabric: Fabric | null = null;
 afterEach(async () => {
@@ -25,10 +25,11 @@ describe('guest heartbeats as the fabric hears them', () => {
           if (beats.at(-1) !== e.host.lastHeartbeat) beats.push(e.host.lastHeartbeat);
           hostBeats.set(e.host.id, beats);
         }
-        if (e.type !== 'instance' || e.instance.lastGuestHeartbeat === null) continue;
-        const list = reports.get(e.instance.id) ?? [];
-        if (list.at(-1)?.[0] !== e.instance.guestHeartbeats) list.push([e.instance.guestHeartbeats, e.instance.lastGuestHeartbeat]);
-        reports.set(e.instance.id, list);
+        const beat = guestHeartbeatOf(e);
+        if (!beat) continue;
+        const list = reports.get(beat.instanceId) ?? [];
+        if (list.at(-1)?.[0] !== beat.count) list.push([beat.count, beat.at]);
+        reports.set(beat.instanceId, list);
       }
     });
     await fabric.deploy({ sample: 'hello-worker' });

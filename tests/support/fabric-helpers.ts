@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { expect } from 'vitest';
-import { FabricError, type FabricApi, type InstanceView, type StatusChangeRecord } from '../../src-main/common/fabric-api';
+import { FabricError, type FabricApi, type FabricEvent, type InstanceView, type StatusChangeRecord } from '../../src-main/common/fabric-api';
 import type { InstanceStatus } from '../../src-main/common/instance-status';
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
@@ -93,4 +93,11 @@ export function getOverTls(host: string, port: number): Promise<{ status: number
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A guest heartbeat an event carries: a `guest-heartbeat` event, or an instance's whole view (sent when more changed). */
+export function guestHeartbeatOf(event: FabricEvent): { instanceId: string; count: number; at: number } | null {
+  if (event.type === 'guest-heartbeat') return { instanceId: event.instanceId, count: event.guestHeartbeats, at: event.lastGuestHeartbeat };
+  if (event.type === 'instance' && event.instance.lastGuestHeartbeat !== null) return { instanceId: event.instance.id, count: event.instance.guestHeartbeats, at: event.instance.lastGuestHeartbeat };
+  return null;
 }
