@@ -138,3 +138,19 @@ export type FromHost =
   /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */
   | { type: 'child-process'; pid: number; running: boolean }
   | { type: 'error'; message: string };
+
+type HostHeartbeat = Extract<FromHost, { type: 'host-heartbeat' }>;
+
+/**
+ * One turn's messages with `heartbeat` added: of a turn's host heartbeats one goes, the latest, carrying what the
+ * earlier ones reported and it does not (each guest at its latest: a guest is reported only now and then; the heap,
+ * about once a second). The host worker folds its turn so (host-worker.ts), and a node its report (host-node.ts).
+ */
+export function withHostHeartbeat(messages: FromHost[], heartbeat: HostHeartbeat): FromHost[] {
+  const earlier = messages.filter((m): m is HostHeartbeat => m.type === 'host-heartbeat');
+  if (earlier.length === 0) return [...messages, heartbeat];
+  const guests = new Map(earlier.flatMap((m) => m.guests).map((g) => [g.instanceId, g]));
+  for (const g of heartbeat.guests) guests.set(g.instanceId, g);
+  const heapUsed = heartbeat.heapUsed ?? earlier.reduce<number | undefined>((heap, m) => m.heapUsed ?? heap, undefined);
+  return [...messages.filter((m) => m.type !== 'host-heartbeat'), { ...heartbeat, guests: [...guests.values()], ...(heapUsed !== undefined ? { heapUsed } : {}) }];
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
-import type { FromHost, ToHost } from '../common/host-protocol';
+import { withHostHeartbeat, type FromHost, type ToHost } from '../common/host-protocol';
 import { seededRandom } from '../common/seeded-random';
 import { turnBatch } from '../logs/append-batch';
 import { reportChildProcessesTo } from './child-processes';
@@ -21,20 +21,9 @@ let outbox: FromHost[] = [];
 // A hung host says nothing, whatever its role processes still report.
 const send = (message: FromHost) => {
   if (hung) return;
-  // Of the host heartbeats of one turn one goes, the latest, carrying the guests each of them reported
-  // (a guest is reported only now and then, host-agent.ts `beat`), each at its latest.
-  if (message.type === 'host-heartbeat') {
-    const earlier = outbox.filter((m) => m.type === 'host-heartbeat');
-    if (earlier.length > 0) {
-      outbox = outbox.filter((m) => m.type !== 'host-heartbeat');
-      const latest = new Map(earlier.flatMap((m) => m.guests).map((g) => [g.instanceId, g]));
-      for (const g of message.guests) latest.set(g.instanceId, g);
-      const heapUsed = message.heapUsed ?? earlier.reduce<number | undefined>((heap, m) => m.heapUsed ?? heap, undefined);
-      message = { ...message, guests: [...latest.values()], ...(heapUsed !== undefined ? { heapUsed } : {}) };
-    }
-  }
   if (outbox.length === 0) queueMicrotask(post);
-  outbox.push(message);
+  if (message.type === 'host-heartbeat') outbox = withHostHeartbeat(outbox, message);
+  else outbox.push(message);
 };
 
 /**

@@ -29,7 +29,7 @@ import {
   type NodeLogRequest,
   type NodeReport,
 } from '../common/host-node-protocol';
-import type { FromHost, ToHost } from '../common/host-protocol';
+import { withHostHeartbeat, type FromHost, type ToHost } from '../common/host-protocol';
 import type { PhaseTimings } from '../common/timings';
 import { HostProxy } from '../fabric/host-proxy';
 import { connectNats, natsServerName, type NatsSettings } from '../fabric/nats-connection';
@@ -325,15 +325,9 @@ export class HostNode {
       entry = { hostId, worker, messages: [] };
       report.hosts.push(entry);
     }
-    // As in the worker: of one turn's host heartbeats only the latest goes; it carries every guest's latest.
-    if (message.type === 'host-heartbeat') {
-      const earlier = entry.messages.filter((m): m is Extract<FromHost, { type: 'host-heartbeat' }> => (m as FromHost).type === 'host-heartbeat');
-      entry.messages = entry.messages.filter((m) => (m as FromHost).type !== 'host-heartbeat');
-      // A heap figure comes about once a second: a later heartbeat of the turn without one keeps the earlier's.
-      const heapUsed = message.heapUsed ?? earlier.reduce<number | undefined>((heap, m) => m.heapUsed ?? heap, undefined);
-      if (heapUsed !== undefined) message = { ...message, heapUsed };
-    }
-    entry.messages.push(message);
+    // As in the worker: of one turn's host heartbeats one goes, carrying what the earlier ones reported.
+    if (message.type === 'host-heartbeat') entry.messages = withHostHeartbeat(entry.messages as FromHost[], message);
+    else entry.messages.push(message);
   }
 
   /** This turn's report, sent as one NATS message once the turn's worker messages are in. */
