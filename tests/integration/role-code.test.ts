@@ -23,6 +23,18 @@ async function hostProcessLog(instanceId: string): Promise<string[]> {
   return (await fabric.readLog({ file: log.file, fromLine: 0, count: Math.max(1, Math.min(log.lines, 10_000)) })).lines;
 }
 
+/** Opens a .csx of one role whose approot holds `code` as RoleEntryPoint.mjs. */
+function openRoleCode(service: string, role: string, files: { csdef: string; cscfg: string; code: string }) {
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  return fabric.openPackage({
+    files: [
+      { path: `${service}.csx/ServiceDefinition.csdef`, data: b64(files.csdef) },
+      { path: `${service}.csx/roles/${role}/approot/RoleEntryPoint.mjs`, data: b64(files.code) },
+      { path: 'ServiceConfiguration.cscfg', data: b64(files.cscfg) },
+    ],
+  });
+}
+
 describe('role code in real host processes', () => {
   it("runs worker-with-code's entry point: Ready once OnStart returns, its trace in WaWorkerHost.log", async () => {
     const { deploymentId } = await fabric.deploy({ sample: 'worker-with-code' });
@@ -70,7 +82,6 @@ describe('role code in real host processes', () => {
   });
 
   it('hands role code the certificates its role names, so it serves https itself through the VIP, and refuses one it does not name', async () => {
-    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
     const thumbprint = 'C0FFEE0123456789ABCDEF0123456789ABCDEF01';
     const csdef = `<?xml version="1.0" encoding="utf-8"?>
 <ServiceDefinition name="OwnTls" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
@@ -93,13 +104,7 @@ export function onStart(env) {
 }
 export function run() { return new Promise(() => {}); }
 `;
-    const pkg = await fabric.openPackage({
-      files: [
-        { path: 'OwnTls.csx/ServiceDefinition.csdef', data: b64(csdef) },
-        { path: 'OwnTls.csx/roles/Api/approot/RoleEntryPoint.mjs', data: b64(code) },
-        { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
-      ],
-    });
+    const pkg = await openRoleCode('OwnTls', 'Api', { csdef, cscfg, code });
     const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId });
     const id = `${deploymentId}/Api_IN_0`;
     await history.reach(id, 'ReadyRole');
@@ -116,7 +121,6 @@ export function run() { return new Promise(() => {}); }
   });
 
   it('a Run that blocks its event loop: the unanswered probe reads as Busy (out of rotation), and 5 unanswered minutes recycle the host process', async () => {
-    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
     const csdef = `<?xml version="1.0" encoding="utf-8"?>
 <ServiceDefinition name="RunBlocks" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceDefinition">
   <WorkerRole name="Spinner" vmsize="Small" />
@@ -128,13 +132,7 @@ export function run() { return new Promise(() => {}); }
     // Run never yields: the process cannot answer StatusCheck (nor anything else) until it is killed. Two
     // instances: the load balancer keeps a lone instance in rotation whatever its status.
     const code = 'export function onStart() { return true; }\nexport function run() { for (;;) {} }\n';
-    const pkg = await fabric.openPackage({
-      files: [
-        { path: 'RunBlocks.csx/ServiceDefinition.csdef', data: b64(csdef) },
-        { path: 'RunBlocks.csx/roles/Spinner/approot/RoleEntryPoint.mjs', data: b64(code) },
-        { path: 'ServiceConfiguration.cscfg', data: b64(cscfg) },
-      ],
-    });
+    const pkg = await openRoleCode('RunBlocks', 'Spinner', { csdef, cscfg, code });
     const { deploymentId } = await fabric.deploy({ packageId: pkg.packageId });
     const id = `${deploymentId}/Spinner_IN_0`;
     const ready = await history.reach(id, 'ReadyRole');
