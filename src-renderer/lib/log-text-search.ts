@@ -16,7 +16,18 @@ export interface LinePattern {
   anchored: boolean;
 }
 
-/** Null for no text, and for an unfinished regular expression: it matches nothing until it is fixed. */
+/** Why the search text is not a regular expression (the engine's own words), or null when it is one or is not meant as one. */
+export function patternError(text: string, regex: boolean): string | null {
+  if (!text || !regex) return null;
+  try {
+    new RegExp(text);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Null for no text, and for an unfinished regular expression: it matches nothing until it is fixed (patternError says why). */
 export function linePattern(text: string, regex: boolean, caseSensitive: boolean): LinePattern | null {
   if (!text) return null;
   const source = regex ? text : text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

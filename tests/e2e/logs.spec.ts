@@ -79,6 +79,19 @@ test('read WaAppAgent.log live, search it, filter it, and export the session', a
   await expect(lines.locator('.row.current')).toContainText('WindowsAzureGuestAgent starting. Version 2.7.41491.949');
   await expect(viewer.dialog.getByLabel('Follow')).not.toBeChecked();
 
+  // A regular expression that does not parse says why, matches nothing, and matches again once fixed.
+  await viewer.dialog.getByTitle('Regular expression').click();
+  await viewer.search().fill('start(ing');
+  await expect(viewer.dialog.getByRole('alert')).toContainText('Invalid regular expression: /start(ing/: Unterminated group');
+  await expect(viewer.search()).toHaveAttribute('aria-invalid', 'true');
+  await expect(count).toHaveAttribute('data-matches', '0');
+  await expect(lines).toContainText('WindowsAzureGuestAgent'); // the lines still show, unmarked
+  await page.screenshot({ path: 'test-results/screenshots/logs-viewer-bad-regex.png' });
+  await viewer.search().fill('start(ing)');
+  await expect(viewer.dialog.getByRole('alert')).toHaveCount(0);
+  await expect(count).toHaveAttribute('data-matches', /^[1-9]\d*$/);
+  await viewer.dialog.getByTitle('Regular expression').click();
+
   // Filter: heartbeats hidden, the status lines stay.
   await viewer.search().fill('');
   await viewer.dialog.getByRole('checkbox', { name: 'heartbeat' }).uncheck();

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { appAgentLine } from '../../src-main/logs/log-formats';
 import { lineSeverityCode } from '../../src-main/common/log-levels';
 import { filterPage, filterText, startFilter } from '../../src-renderer/lib/log-filter';
+import { linePattern, patternError } from '../../src-renderer/lib/log-text-search';
 import type { ScanJob } from '../../src-renderer/lib/log-scan-protocol';
 
 const at = Date.UTC(2019, 10, 14, 5, 52, 13, 440);
@@ -119,5 +120,17 @@ describe('a text page gives the answers of the same lines one by one', () => {
       expect(textAnswers).toEqual(lineAnswers);
     }
     expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('a search that is not a regular expression', () => {
+  it('says why in the engine\'s words and matches nothing; plain text and valid expressions have no error', () => {
+    expect(patternError('start(ing', true)).toBe('Invalid regular expression: /start(ing/: Unterminated group');
+    expect(patternError('[a-', true)).toMatch(/^Invalid regular expression: \/\[a-\/: /);
+    expect(linePattern('start(ing', true, false)).toBeNull();
+    expect(patternError('start(ing', false)).toBeNull(); // plain text: the parenthesis is a character
+    expect(linePattern('start(ing', false, false)!.line.test('start(ing')).toBe(true);
+    expect(patternError('start(ing)', true)).toBeNull();
+    expect(patternError('', true)).toBeNull();
   });
 });
