@@ -4,7 +4,7 @@
 // fabric controller.
 import { randomUUID } from 'node:crypto';
 import type { DeployRequest, DeploymentView, FaultRequest, OperationKind, OperationRef, OperationView, RoleView, UpgradeMode } from '../common/fabric-api';
-import type { InstanceRestart, InstanceSpec } from '../common/host-protocol';
+import type { InstanceRestart } from '../common/host-protocol';
 import { toErrorInfo } from '../common/fabric-api';
 import { FabricErrors } from '../common/fabric-errors';
 import { isHostFault } from '../common/fault-kinds';
@@ -17,10 +17,9 @@ import type { PackageStore } from './package-store';
 import { checkConfigurationChange, type RoleConfigurationChange } from './configuration-change';
 import { DeploymentLocks } from './deployment-lock';
 import { roleViews, upgradeAdmits, type Deployment, type Upgrade } from './deployment-record';
+import { ConfigurationRollout, describeChanges, upgradedSpec } from './configuration-rollout';
 import { DeploymentUpgrades } from './deployment-upgrades';
 import { checkUpgrade, UpgradeWalk } from './upgrade-walk';
-import { instanceSpecOf } from './placement';
-import { standInTlsNote } from './load-balancer/load-balancer';
 
 /** The load balancer as the front end sees it: a VIP and its input endpoints for each deployment's life. */
 export interface DeploymentNetwork {
@@ -197,9 +196,8 @@ export class FrontEnd {
       throw error;
     }
     const growth = changes.reduce((sum, c) => {
-      const role = deployment.model.roles.find((r) => r.name === c.roleName)!;
       const now = deployment.controller.instancesOf(deploymentId, c.roleName).length;
-      return sum + vmSizeCores[role.vmSize] * Math.max(0, c.instanceCount - now);
+      return sum + vmSizeCores[roleOf(deployment, c.roleName).vmSize] * Math.max(0, c.instanceCount - now);
     }, 0);
     if (growth > 0) this.checkQuota(growth, requestId);
     if (mode === 'Manual') {
@@ -212,50 +210,15 @@ export class FrontEnd {
     }
     const version = ++deployment.configurationVersion;
     const controller = deployment.controller;
-    const settingsOf = (role: RoleModel) => Object.fromEntries(role.settings.map((s) => [s.name, s.value]));
-    const roleOf = (name: string) => deployment.model.roles.find((r) => r.name === name)!;
-    // What a rollback gives back: each changed role's values and certificates as they were.
-    const before = changes.map((c) => ({ roleName: c.roleName, settings: settingsOf(roleOf(c.roleName)), certificates: roleOf(c.roleName).certificates }));
-    // Certificate changes are applied off-line, as Azure applies them: the instances of a role whose certificates
-    // changed restart (out of rotation while the walk does them) to install the new ones, instead of Changing.
-    const thumbprints = (certificates: RoleModel['certificates']) => certificates.map((c) => `${c.name}=${c.thumbprint.toUpperCase()}`).sort().join(',');
-    const offline = new Set(changes.filter((c) => thumbprints(c.certificates) !== thumbprints(roleOf(c.roleName).certificates)).map((c) => c.roleName));
-    const offlineIds = (ids: string[]) => {
-      const roleById = new Map(controller.instancesOf(deploymentId).map((i) => [i.id, i.roleName]));
-      return ids.filter((id) => offline.has(roleById.get(id) ?? ''));
-    };
-    const apply = async (values: { roleName: string; settings: Record<string, string> }[], as: number, id: string, only?: ReadonlySet<string>) => {
-      const restart = offlineIds(only ? [...only] : controller.instancesOf(deploymentId).map((i) => i.id));
-      await Promise.all([
-        ...values.filter((v) => !offline.has(v.roleName)).map((v) => controller.changeConfiguration(deploymentId, v.roleName, v.settings, as, id, only)),
-        // The spec comes from the deployment's model, which holds the values (and certificates) being given.
-        restart.length > 0 ? controller.upgradeInstances(restart, (spec) => upgradedSpec(spec, deployment.model, as), id) : undefined,
-      ]);
-    };
-    if (offline.size > 0) this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: the certificates of ${[...offline].join(', ')} changed; their instances restart to install them (certificate changes are applied off-line).`, requestId);
-    const takeValues = (values: { roleName: string; settings: Record<string, string>; certificates: RoleModel['certificates'] }[]) => {
-      for (const v of values) {
-        const role = roleOf(v.roleName);
-        role.settings = role.settings.map((s) => ({ ...s, value: v.settings[s.name] ?? s.value }));
-        role.certificates = v.certificates;
-      }
-      deployment.view.roles = roleViews(deployment.model);
-      // An https endpoint's card names the certificate its instances present.
-      deployment.view.inputEndpoints = deployment.view.inputEndpoints.map((e) => {
-        if (e.tls === null) return e;
-        const role = roleOf(e.roleName);
-        const name = role.endpoints.input.find((i) => i.name === e.name)?.certificate;
-        return { ...e, tls: standInTlsNote(name, role.certificates.find((c) => c.name === name)?.thumbprint) };
-      });
-      this.publish(deployment);
-    };
+    const rollout = new ConfigurationRollout(deployment, changes, (ids) => this.network?.drained(ids) ?? Promise.resolve(), () => this.publish(deployment));
+    if (rollout.offline.size > 0) this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: the certificates of ${[...rollout.offline].join(', ')} changed; their instances restart to install them (certificate changes are applied off-line).`, requestId);
     const scale = () =>
-      Promise.all(changes.filter((c) => c.instanceCount !== controller.instancesOf(deploymentId, c.roleName).length).map((c) => this.scaleRole(deployment, roleOf(c.roleName), c.instanceCount, requestId)));
+      Promise.all(changes.filter((c) => c.instanceCount !== controller.instancesOf(deploymentId, c.roleName).length).map((c) => this.scaleRole(deployment, roleOf(deployment, c.roleName), c.instanceCount, requestId)));
     this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId} (${mode}): ${describeChanges(changes)}.`, requestId);
     if (mode === 'Simultaneous') {
       return this.run(deployment, 'ChangeDeploymentConfiguration', deploymentId, 'RunningTransitioning', 'Running', async () => {
-        takeValues(changes);
-        await apply(changes, version, requestId);
+        rollout.take();
+        await rollout.apply(version, requestId);
         await scale();
       }, requestId, 'Simultaneous mode');
     }
@@ -263,18 +226,13 @@ export class FrontEnd {
     // code cancels) before the next, Auto by itself, Manual as the user walks each; a rollback walks back the
     // domains that took it. The instances stay in rotation: a configuration change does not stop them.
     const lease = this.locks.acquire(deploymentId, 'ChangeDeploymentConfiguration', requestId, upgradeAdmits);
-    // Only the instances that restart for new certificates leave rotation; the others take the change live.
-    const shield: Upgrade['shield'] = {
-      hold: (ids, held) => controller.holdOutOfRotation(offlineIds(ids), held),
-      drained: (ids) => this.network?.drained(offlineIds(ids)) ?? Promise.resolve(),
-    };
     const walk: UpgradeWalk = new UpgradeWalk(mode, {
-      ...shield,
+      ...rollout.shield,
       instances: () => controller.instancesOf(deploymentId),
       upgrade: async (ids) => {
         const id = upgrade.walking?.requestId ?? requestId;
         this.logs?.frontEnd.write('INFO', `Configuration version ${version} of ${deploymentId}: upgrade domain ${walk.status.currentUpgradeDomain} (${ids.length} instance(s)).`, id);
-        await apply(changes, version, id, new Set(ids));
+        await rollout.apply(version, id, new Set(ids));
       },
       changed: () => this.publish(deployment),
     });
@@ -288,12 +246,12 @@ export class FrontEnd {
       walked: null,
       version,
       configuration: true,
-      shield,
-      back: (ids, as, id) => apply(before, as, id, new Set(ids)),
-      undo: () => takeValues(before),
+      shield: rollout.shield,
+      back: (ids, as, id) => rollout.back(ids, as, id),
+      undo: () => rollout.undo(),
     };
     deployment.upgrade = upgrade;
-    takeValues(changes);
+    rollout.take();
     const operation = this.operations.start('ChangeDeploymentConfiguration', deploymentId, requestId, deploymentId, `${mode} mode, ${walk.status.upgradeDomainCount} upgrade domain(s)`);
     deployment.operation = operation;
     if (mode === 'Manual') {
@@ -626,20 +584,6 @@ export class FrontEnd {
   }
 }
 
-/** An instance's goal state from the new package: its role's new files and settings, the same instance, domains and ports. */
-function upgradedSpec(spec: InstanceSpec, model: ServiceModel, version: number): InstanceSpec {
-  const role = model.roles.find((r) => r.name === spec.roleName)!;
-  const n = Number(spec.instanceName.slice(spec.instanceName.lastIndexOf('_') + 1));
-  return { ...instanceSpecOf({ id: spec.deploymentId, emulated: spec.emulated, osFamily: model.osFamily }, role, n, spec.upgradeDomain, spec.faultDomain), configurationVersion: version };
-}
-
-/** For FrontEnd.log: what a configuration change does, role by role. */
-function describeChanges(changes: RoleConfigurationChange[]): string {
-  return changes
-    .map((c) => `${c.roleName}: ${c.changedSettings.length ? `settings ${c.changedSettings.join(', ')} changed` : 'no setting changed'}, ${c.instanceCount} instance(s)`)
-    .join('; ');
-}
-
 function coresOf(roles: RoleModel[]): number {
   return roles.reduce((sum, role) => sum + vmSizeCores[role.vmSize] * role.instanceCount, 0);
 }
@@ -659,4 +603,8 @@ function endpointDifference(a: ServiceModel, b: ServiceModel): string {
   const onlyA = left.filter((e) => !right.includes(e));
   const onlyB = right.filter((e) => !left.includes(e));
   return [onlyA.length ? `only in production: ${onlyA.join(', ')}` : '', onlyB.length ? `only in staging: ${onlyB.join(', ')}` : ''].filter(Boolean).join('; ');
+}
+
+function roleOf(deployment: Deployment, name: string): RoleModel {
+  return deployment.model.roles.find((r) => r.name === name)!;
 }
