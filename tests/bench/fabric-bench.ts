@@ -533,13 +533,28 @@ if (!run) {
   console.error(`fabric-bench: unknown figure "${figure}"; one of ${Object.keys(runs).join(', ')}`);
   process.exit(2);
 }
+/**
+ * Session folders go at the end. A guest's real processes are killed when their host's thread ends, but on a
+ * loaded machine one may still write a line after the fabric has closed: a folder not empty yet is tried again,
+ * and one that still cannot go is named, not a failed figure.
+ */
+function removeSessions(): void {
+  for (const dir of sessionDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (error) {
+      console.error(`fabric-bench: ${dir} left behind: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
 run()
   .then(() => {
-    for (const dir of sessionDirs) rmSync(dir, { recursive: true, force: true });
+    removeSessions();
     process.exit(0);
   })
   .catch((error: unknown) => {
     console.error(`fabric-bench ${figure}: ${error instanceof Error ? error.stack : String(error)}`);
-    for (const dir of sessionDirs) rmSync(dir, { recursive: true, force: true });
+    removeSessions();
     process.exit(1);
   });
