@@ -56,6 +56,34 @@ describe('guest heartbeats as the fabric hears them', () => {
     }
   }, 90_000);
 
+  it('crosses at least every half host timeout: with a 20 s timeout, every 10 emulated s at 100x, and no host is lost', async () => {
+    fabric = await Fabric.start({
+      hostWorkerUrl,
+      timeScale: 100,
+      seed: 7,
+      batchIntervalMs: 10,
+      timings: { hostHeartbeatTimeout: 20_000 },
+      pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }],
+    });
+    const hostBeats = new Map<string, number[]>();
+    fabric.onEvents((batch) => {
+      for (const e of batch.events) {
+        if (e.type !== 'host' || e.host.lastHeartbeat === null) continue;
+        const beats = hostBeats.get(e.host.id) ?? [];
+        if (beats.at(-1) !== e.host.lastHeartbeat) beats.push(e.host.lastHeartbeat);
+        hostBeats.set(e.host.id, beats);
+      }
+    });
+    await waitFor('eight crossings of each host', async () => hostBeats.size === 2 && [...hostBeats.values()].every((b) => b.length >= 8), 30_000);
+    for (const beats of hostBeats.values()) {
+      const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+      // The quarter second (25 emulated s) would be longer than the timeout allows: half of it, 10 s, wins.
+      expect(gaps.filter((g) => g === 10_000).length).toBeGreaterThan(gaps.length / 2);
+      expect(Math.max(...gaps)).toBeLessThan(20_000);
+    }
+    expect((await fabric.getSnapshot()).hosts.every((h) => h.health === 'Healthy')).toBe(true);
+  }, 60_000);
+
   it('each host agent reports its thread\'s heap with its heartbeat, about once a real second', async () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 100, seed: 6, batchIntervalMs: 10, pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }] });
     const heaps = new Map<string, number[]>();
