@@ -4,6 +4,7 @@
 // emulated seconds, crosses to the fabric at most about every quarter of a real second (every 25 emulated s
 // at 100x), never further apart than half the host timeout.
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HostView } from '../../src-main/common/fabric-api';
 import { Fabric } from '../../src-main/fabric/fabric';
 import { hostWorkerUrl } from '../support/built';
 import { guestHeartbeatOf, waitFor } from '../support/fabric-helpers';
@@ -14,18 +15,31 @@ afterEach(async () => {
   fabric = null;
 });
 
+/** Each host's successive values of one figure of its view (its heartbeat's time, its heap), as the batches publish them. */
+function hostFigures(on: Fabric, figure: (host: HostView) => number | null | undefined): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  on.onEvents((batch) => {
+    for (const e of batch.events) {
+      if (e.type !== 'host') continue;
+      const value = figure(e.host);
+      if (value === undefined || value === null) continue;
+      const list = seen.get(e.host.id) ?? [];
+      if (list.at(-1) !== value) list.push(value);
+      seen.set(e.host.id, list);
+    }
+  });
+  return seen;
+}
+
+const gapsOf = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
 describe('guest heartbeats as the fabric hears them', () => {
   it('at 100x: each guest about every 100 emulated s with every beat counted, the host about every 25 s', async () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 100, seed: 5, batchIntervalMs: 10, hostSilenceFloorMs: 60_000 });
     const reports = new Map<string, [number, number][]>(); // instance -> [count, at] as published
-    const hostBeats = new Map<string, number[]>();
+    const hostBeats = hostFigures(fabric, (h) => h.lastHeartbeat);
     fabric.onEvents((batch) => {
       for (const e of batch.events) {
-        if (e.type === 'host' && e.host.lastHeartbeat !== null) {
-          const beats = hostBeats.get(e.host.id) ?? [];
-          if (beats.at(-1) !== e.host.lastHeartbeat) beats.push(e.host.lastHeartbeat);
-          hostBeats.set(e.host.id, beats);
-        }
         const beat = guestHeartbeatOf(e);
         if (!beat) continue;
         const list = reports.get(beat.instanceId) ?? [];
@@ -46,7 +60,7 @@ describe('guest heartbeats as the fabric hears them', () => {
       }
     }
     for (const beats of hostBeats.values()) {
-      const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+      const gaps = gapsOf(beats);
       expect(gaps.length).toBeGreaterThan(4);
       // Never beyond half the 60 s host timeout (a heartbeat of 5 s of the host's own is late by at most the jitter
       // of a busy thread); mostly the quarter second of real time, 25 emulated s (a guest heard after its boot makes
@@ -65,18 +79,10 @@ describe('guest heartbeats as the fabric hears them', () => {
       timings: { hostHeartbeatTimeout: 20_000 },
       pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }],
     });
-    const hostBeats = new Map<string, number[]>();
-    fabric.onEvents((batch) => {
-      for (const e of batch.events) {
-        if (e.type !== 'host' || e.host.lastHeartbeat === null) continue;
-        const beats = hostBeats.get(e.host.id) ?? [];
-        if (beats.at(-1) !== e.host.lastHeartbeat) beats.push(e.host.lastHeartbeat);
-        hostBeats.set(e.host.id, beats);
-      }
-    });
+    const hostBeats = hostFigures(fabric, (h) => h.lastHeartbeat);
     await waitFor('eight crossings of each host', async () => hostBeats.size === 2 && [...hostBeats.values()].every((b) => b.length >= 8), 30_000);
     for (const beats of hostBeats.values()) {
-      const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+      const gaps = gapsOf(beats);
       // The quarter second (25 emulated s) would be longer than the timeout allows: half of it, 10 s, wins.
       expect(gaps.filter((g) => g === 10_000).length).toBeGreaterThan(gaps.length / 2);
       expect(Math.max(...gaps)).toBeLessThan(20_000);
@@ -86,15 +92,7 @@ describe('guest heartbeats as the fabric hears them', () => {
 
   it('each host agent reports its thread\'s heap with its heartbeat, about once a real second', async () => {
     fabric = await Fabric.start({ hostWorkerUrl, timeScale: 100, seed: 6, batchIntervalMs: 10, pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }] });
-    const heaps = new Map<string, number[]>();
-    fabric.onEvents((batch) => {
-      for (const e of batch.events) {
-        if (e.type !== 'host' || e.host.agentHeapUsed === undefined) continue;
-        const list = heaps.get(e.host.id) ?? [];
-        if (list.at(-1) !== e.host.agentHeapUsed) list.push(e.host.agentHeapUsed);
-        heaps.set(e.host.id, list);
-      }
-    });
+    const heaps = hostFigures(fabric, (h) => h.agentHeapUsed);
     await fabric.deploy({ sample: 'hello-worker' });
     // Each host's figure changes as its thread works: three reports of each.
     await waitFor('three heap reports from each host', async () => heaps.size === 2 && [...heaps.values()].every((h) => h.length >= 3), 30_000);
