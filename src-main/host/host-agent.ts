@@ -615,8 +615,8 @@ export class HostAgent {
    * heartbeat that crosses carries the guests the fabric has not heard of: a guest heard again after a boot or a
    * silence at once (it makes the heartbeat cross), the others at most about once a real second (every 100
    * emulated s at 100x) and only when they beat since. The fabric's view stays at most a real second behind, and
-   * its main thread takes a message per host a quarter second, not one per 5 emulated seconds (at 100x 64 hosts
-   * sent 1,280 a second) nor every guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is
+   * its main thread takes at most about four heartbeats a real second from a host, not one per 5 emulated seconds
+   * (at 100x 64 hosts sent 1,280 a second), nor every guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is
    * the host agent's watchdog's business (UnresponsiveRole), not the fabric's.
    */
   private beat(): void {
