@@ -2,7 +2,9 @@
 // its host agent.
 import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
+import { RingReader, ringBuffer, type HostRingData } from '../common/message-ring';
 import type { HostLink } from './host-link';
+import { hostRings, type DrainedRing } from './host-rings';
 
 /** Processes of every host's guests still running (host/child-processes.ts), ended if the fabric's process exits. */
 const guestProcesses = new Set<number>();
@@ -24,9 +26,14 @@ function endProcess(pid: number): void {
  */
 export const hostYoungGenerationMb = 4;
 
+/** Bytes of each host's message ring: a 32-instance host's turn is a few KiB; 5 ms of drains leave it nearly empty. */
+export const hostRingBytes = 256 * 1024;
+const utf8 = new TextDecoder();
+
 /** A host whose OS is a worker thread of this process. */
-export class HostProxy implements HostLink {
+export class HostProxy implements HostLink, DrainedRing {
   private readonly worker: Worker;
+  private readonly ring: RingReader;
   private exited = false;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
   private partitioned = false;
@@ -39,22 +46,57 @@ export class HostProxy implements HostLink {
     private readonly onMessage: (message: FromHost) => void,
     private readonly onExit: (reason: string) => void,
   ) {
-    this.worker = new Worker(workerUrl, { name: hostId, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb } });
-    // The host agent posts each turn's messages together, as an array (host-worker.ts).
-    this.worker.on('message', (posted: FromHost | FromHost[]) => {
-      for (const message of Array.isArray(posted) ? posted : [posted]) {
-        if (message.type === 'child-process') this.trackProcess(message.pid, message.running);
-        else if (!this.partitioned) this.onMessage(message);
-      }
+    const buffer = ringBuffer(hostRingBytes);
+    this.ring = new RingReader(buffer);
+    const workerData: HostRingData = { ring: buffer, control: hostRings.control };
+    this.worker = new Worker(workerUrl, { name: hostId, workerData, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb } });
+    hostRings.add(this);
+    // A turn's messages come together, as an array, through the ring (drained by hostRings), or through the port
+    // (child processes, and a record too large for the ring); 'ring' is a host waking the drain loop.
+    this.worker.on('message', (posted: 'ring' | FromHost | FromHost[]) => {
+      if (posted === 'ring') return hostRings.wake();
+      // A host posts only with its ring read to the end (or at its shutdown, after its last records): what the ring
+      // holds came first.
+      this.drain();
+      this.take(posted);
     });
     this.worker.on('error', (error) => this.onMessage({ type: 'error', message: error.message }));
     this.worker.on('exit', (code) => {
+      // What the host wrote before it ended is still the fabric's to hear.
+      this.drain();
+      hostRings.delete(this);
       this.exited = true;
       // The host OS is gone, and every process of its guests with it.
       for (const pid of this.processes) endProcess(pid);
       this.processes.clear();
       this.onExit(`host worker exited with code ${code}`);
     });
+  }
+
+  /** The records in this host's ring, handled in order; true if there were any. */
+  drain(): boolean {
+    let found = false;
+    for (;;) {
+      let posted: unknown;
+      try {
+        const record = this.ring.read();
+        posted = record && JSON.parse(utf8.decode(record));
+      } catch (error) {
+        // A record that does not parse is lost alone; the ring reads on.
+        this.onMessage({ type: 'error', message: `A message from the host could not be read: ${error instanceof Error ? error.message : String(error)}` });
+        return true;
+      }
+      if (posted === undefined) return found;
+      found = true;
+      this.take(posted as FromHost | FromHost[]);
+    }
+  }
+
+  private take(posted: FromHost | FromHost[]): void {
+    for (const message of Array.isArray(posted) ? posted : [posted]) {
+      if (message.type === 'child-process') this.trackProcess(message.pid, message.running);
+      else if (!this.partitioned) this.onMessage(message);
+    }
   }
 
   private trackProcess(pid: number, running: boolean): void {

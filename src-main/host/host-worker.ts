@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { EmulatedClock } from '../common/emulated-clock';
 import { EmulatedTimers } from '../common/emulated-timers';
 import { withHostHeartbeat, type FromHost, type ToHost } from '../common/host-protocol';
@@ -13,6 +13,7 @@ import { reportChildProcessesTo } from './child-processes';
 import { HostAgent } from './host-agent';
 import type { HostContext } from './host-context';
 import { logDescriptors } from '../logs/log-writer';
+import { nextRecord, RingWriter, type HostRingData } from '../common/message-ring';
 
 if (!parentPort) throw new Error('host-worker must run as a worker thread');
 const controller = parentPort;
@@ -33,12 +34,48 @@ const send = (message: FromHost) => {
  * (logs/append-batch.ts).
  */
 function post(): void {
-  const messages = outbox;
-  outbox = [];
-  if (hung || messages.length === 0) return;
+  if (hung || outbox.length === 0) return;
   turnBatch.flush();
-  controller.postMessage(messages);
+  if (!ring || portOnly) {
+    controller.postMessage(outbox);
+    outbox = [];
+    return;
+  }
+  let from = 0;
+  let wrote = false;
+  while (from < outbox.length) {
+    // The waiting messages as records that fit the ring, in order: an outbox that grew while the ring was full is
+    // written in pieces, never sent round the ring by the port (later records could overtake it there).
+    const { to, record } = nextRecord(outbox, from, (bytes) => ring.fits(bytes), (text) => utf8.encode(text));
+    if (!ring.fits(record.length)) {
+      // One message larger than the whole ring (not seen in practice): once the ring has been read, this host
+      // speaks by its port from now on, so nothing written later can overtake it.
+      if (!ring.empty) break;
+      portOnly = true;
+      controller.postMessage(outbox.slice(from));
+      from = outbox.length;
+      break;
+    }
+    // The fabric has not caught up: the rest waits here, in order, for the next try.
+    if (!ring.write(record)) break;
+    wrote = true;
+    from = to;
+  }
+  outbox = outbox.slice(from);
+  if (wrote && Atomics.exchange(ringControl!, 0, 0) === 1) controller.postMessage('ring');
+  if (outbox.length > 0) setTimeout(post, 1);
 }
+
+/**
+ * A host worker started by HostProxy (the fabric's, or a host node's) writes its messages into a ring that process
+ * drains (common/message-ring.ts, fabric/host-rings.ts); one started without a ring posts them.
+ */
+const rings = workerData as Partial<HostRingData> | null;
+const ring = rings?.ring ? new RingWriter(rings.ring) : null;
+const ringControl = rings?.control ?? null;
+const utf8 = new TextEncoder();
+/** Set once a message too large for the ring went by the port: the rest follows it there, in order. */
+let portOnly = false;
 
 // Not through send(): even a hung host's processes must be ended when its thread goes.
 reportChildProcessesTo((pid, running) => controller.postMessage({ type: 'child-process', pid, running } satisfies FromHost));
@@ -124,6 +161,8 @@ function handle(message: ToHost): void {
     case 'shutdown':
       agent?.shutdown();
       post();
+      // A ring still full at the end: the last words go by the port (the fabric reads the ring first when the thread ends).
+      if (outbox.length > 0 && !hung) controller.postMessage(outbox);
       controller.close();
       break;
   }
