@@ -1,6 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import type { Plugin } from 'vite';
+
+/**
+ * The host worker as CommonJS (out/main/host-worker.cjs, its lazy pieces beside it as host-*.cjs): a worker
+ * thread whose entry is an ES module starts Node's ES module loader first, about 10 ms a thread more than a
+ * CommonJS script on this machine, and the fabric starts one thread per host (docs/PERFORMANCE.md).
+ */
+function hostWorkerAsCommonJs(): Plugin {
+  const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+  const external = [...Object.keys(dependencies), ...builtinModules, /^node:/];
+  return {
+    name: 'fabric-lab:host-worker-commonjs',
+    apply: 'build',
+    async closeBundle() {
+      const { build } = await import('rolldown');
+      await build({
+        input: { 'host-worker': resolve('src-main/host/host-worker.ts') },
+        platform: 'node',
+        external: (id) => external.some((e) => (typeof e === 'string' ? id === e || id.startsWith(`${e}/`) : e.test(id))),
+        logLevel: 'warn',
+        output: { dir: 'out/main', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'host-[name]-[hash].cjs' },
+      });
+    },
+  };
+}
 
 // One build for every face of the fabric: the Electron main process, the headless shells (serve, start)
 // and the host worker share out/main; the preload is one CommonJS file because a sandboxed preload
@@ -15,14 +42,14 @@ export default defineConfig({
           serve: resolve('src-main/serve/serve-main.ts'),
           start: resolve('src-main/serve/start.ts'),
           cli: resolve('src-main/serve/cli.ts'),
-          'host-worker': resolve('src-main/host/host-worker.ts'),
           'load-balancer-worker': resolve('src-main/fabric/load-balancer/load-balancer-worker.ts'),
           'role-host': resolve('src-main/role-host/role-host-main.ts'),
         },
-        // Shared chunks beside the entries, so every module in out/main finds host-worker.js as ./host-worker.js.
+        // Shared chunks beside the entries, so every module in out/main finds host-worker.cjs as ./host-worker.cjs.
         output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
+    plugins: [hostWorkerAsCommonJs()],
   },
   preload: {
     build: {

@@ -21,7 +21,7 @@ const location = rendererLocation({
   indexHtml: fileURLToPath(new URL('../renderer/index.html', import.meta.url)),
 });
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
-const hostWorkerUrl = new URL('./host-worker.js', import.meta.url);
+const hostWorkerUrl = new URL('./host-worker.cjs', import.meta.url);
 
 // Before anything can create a webContents.
 applySecurityRestrictions(app, location.isAppUrl);

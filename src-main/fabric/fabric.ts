@@ -31,7 +31,7 @@ import { defaultSamplesDir, PackageStore } from './package-store';
 import { ServiceManagement } from './service-management';
 
 export interface FabricOptions {
-  /** The built host worker entry (out/main/host-worker.js). */
+  /** The built host worker entry (out/main/host-worker.cjs). */
   hostWorkerUrl: URL;
   /** Scheduled platform updates from the start: every this many emulated hours (setPlatformUpdateSchedule). */
   platformUpdateEveryHours?: number;
@@ -209,13 +209,12 @@ export class Fabric implements FabricApi {
   static async start(options: FabricOptions): Promise<Fabric> {
     const fabric = new Fabric(options);
     try {
-      await fabric.packages.loadSamples();
       fabric.loopbackAliases = options.loopbackAliases ?? (await loopbackAliasesWork());
       const network = await claimNetwork(fabric.loopbackAliases);
       fabric.network = network.index;
       fabric.started.add(() => network.release());
-      await fabric.loadBalancer.start(fabric.loopbackAliases, network.index);
-      await Promise.all(fabric.controllers.map((c) => c.start()));
+      // The samples are read and the load balancer starts while the host workers boot: none needs the others.
+      await settledAll([fabric.packages.loadSamples(), fabric.loadBalancer.start(fabric.loopbackAliases, network.index), ...fabric.controllers.map((c) => c.start())]);
       await fabric.nodes?.start();
     } catch (error) {
       await fabric.close();
@@ -538,4 +537,10 @@ export class Fabric implements FabricApi {
   private assertOpen(): void {
     if (this.closed) throw FabricErrors.fabricShutDown();
   }
+}
+
+/** Waits for every step, so none is still running when a failed start closes the fabric; throws the first failure. */
+async function settledAll(steps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -15,7 +15,7 @@ import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
 
 export interface BrowserModeOptions extends ServeOptions {
-  /** The built host worker; by default out/main/host-worker.js. */
+  /** The built host worker; by default out/main/host-worker.cjs. */
   hostWorkerUrl?: URL;
   /** The built renderer; by default out/renderer/. */
   rendererDir?: string;
@@ -31,8 +31,8 @@ export interface BrowserMode {
 }
 
 export async function startBrowserMode(options: BrowserModeOptions): Promise<BrowserMode> {
-  // Built into out/main/ beside host-worker.js, with the renderer in out/renderer/.
-  const hostWorkerUrl = options.hostWorkerUrl ?? new URL('./host-worker.js', import.meta.url);
+  // Built into out/main/ beside host-worker.cjs, with the renderer in out/renderer/.
+  const hostWorkerUrl = options.hostWorkerUrl ?? new URL('./host-worker.cjs', import.meta.url);
   const rendererDir = options.rendererDir ?? fileURLToPath(new URL('../renderer/', import.meta.url));
   // Checked before any worker starts, so a missing build is one clear line rather than a 404 page.
   if (!existsSync(join(rendererDir, 'index.html'))) {

@@ -86,7 +86,7 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
     throw new Error(`--region "${options.region}" is served by no pool; regions: ${regions.join(', ')}.`);
   }
   const fabric = await Fabric.start({
-    hostWorkerUrl: new URL('./host-worker.js', import.meta.url),
+    hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url),
     timeScale: options.timeScale,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.session ? { sessionDir: options.session } : {}),

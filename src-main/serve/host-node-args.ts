@@ -97,7 +97,7 @@ export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code
       setStatus(codes.usage);
       return;
     }
-    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.js', import.meta.url), sessionDir: args.session, ...(args.dipAddress ? { dipAddress: args.dipAddress } : {}), say: (line) => io.out(`host-node ${args.name}: ${line}`) });
+    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url), sessionDir: args.session, ...(args.dipAddress ? { dipAddress: args.dipAddress } : {}), say: (line) => io.out(`host-node ${args.name}: ${line}`) });
     try {
       await node.start();
     } catch (error) {

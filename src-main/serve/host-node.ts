@@ -1,5 +1,5 @@
 // `fabric-lab host-node`: a process, on this machine or another, whose host workers join a fabric's machine
-// pool through a NATS server. Each host is a worker thread running the same host-worker.js as the fabric's
+// pool through a NATS server. Each host is a worker thread running the same host-worker.cjs as the fabric's
 // own hosts (one per host, as always), driven by the same host protocol (common/host-protocol.ts) carried
 // over NATS (common/host-node-protocol.ts) instead of postMessage. The node keeps its own copy of the
 // fabric's clock in a SharedArrayBuffer its workers read, set from the fabric's readings; its instances
@@ -43,7 +43,7 @@ export interface HostNodeOptions extends NatsSettings {
   hosts: number;
   cores: number;
   joinToken: string;
-  /** The built host worker (out/main/host-worker.js). */
+  /** The built host worker (out/main/host-worker.cjs). */
   hostWorkerUrl: URL;
   /** Where this node's instances write their logs (default: a new fabric-lab-node-<name>-... in the temp folder). */
   sessionDir?: string;

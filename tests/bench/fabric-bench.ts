@@ -12,7 +12,7 @@ import { Fabric, type FabricOptions } from '../../src-main/fabric/fabric';
 import { startBrowserServer } from '../../src-main/serve/browser-server';
 
 const outMain = new URL('../main/', import.meta.url); // out/bench/ -> out/main/
-const hostWorkerUrl = new URL('host-worker.js', outMain);
+const hostWorkerUrl = new URL('host-worker.cjs', outMain);
 const rendererDir = new URL('../renderer/', import.meta.url).pathname;
 const clockTicks = 100; // Linux USER_HZ
 
@@ -28,6 +28,7 @@ function emit(result: Record<string, unknown>): void {
 }
 
 const sessionDirs: string[] = [];
+const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
 async function startFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<Fabric> {
   const sessionDir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   sessionDirs.push(sessionDir);
@@ -77,26 +78,43 @@ async function deployMany(fabric: Fabric, count: number): Promise<void> {
   await fabric.changeInstanceCount({ deploymentId: ref.deploymentId, roleName: 'WorkerRole1', count });
 }
 
-/** Hosts started per second, and bare Workers of an empty script started per second, alternating. */
+/**
+ * Hosts started per second, and bare Workers started per second, alternating. The bare Worker runs an empty
+ * CommonJS script, the cheapest start Node has (the host worker is CommonJS too); an empty ES module, which
+ * starts Node's ES module loader first, is reported beside it.
+ */
 async function hostStart(): Promise<void> {
   const n = 32;
-  const empty = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'empty.mjs');
-  writeFileSync(empty, '');
+  const folder = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
+  const empty = { commonJs: join(folder, 'empty.cjs'), esModule: join(folder, 'empty.mjs') };
+  writeFileSync(empty.commonJs, '');
+  writeFileSync(empty.esModule, '');
   const bare: number[] = [];
+  const bareEsModule: number[] = [];
   const hosts: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    let t = performance.now();
-    const workers = Array.from({ length: n }, () => new Worker(empty));
+  const cpu = { bare: 0, host: 0 };
+  const startBare = async (script: string): Promise<number> => {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    const workers = Array.from({ length: n }, () => new Worker(script));
     await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
-    bare.push(performance.now() - t);
+    const ms = performance.now() - t;
+    if (script === empty.commonJs) cpu.bare += cpuMs(process.cpuUsage(c));
     await Promise.all(workers.map((w) => w.terminate()));
-    t = performance.now();
+    return ms;
+  };
+  for (let round = 0; round < 3; round++) {
+    bare.push(await startBare(empty.commonJs));
+    bareEsModule.push(await startBare(empty.esModule));
+    const c = process.cpuUsage();
+    const t = performance.now();
     const fabric = await startFabric(n, 8);
     hosts.push(performance.now() - t);
+    cpu.host += cpuMs(process.cpuUsage(c));
     await fabric.close();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
-  emit({ figure: 'host-start', hosts: n, hostMs: median(hosts), bareMs: median(bare), hostsPerSecond: (n * 1000) / median(hosts), bareWorkersPerSecond: (n * 1000) / median(bare) });
+  emit({ figure: 'host-start', hosts: n, hostMs: median(hosts), bareMs: median(bare), bareEsModuleMs: median(bareEsModule), cpuMsPerHost: cpu.host / 3 / n, cpuMsPerBare: cpu.bare / 3 / n, hostsPerSecond: (n * 1000) / median(hosts), bareWorkersPerSecond: (n * 1000) / median(bare) });
 }
 
 /** BENCH_KEEP_PACE=1: the clock keeps a pace the machine holds (the shells' default), instead of the asked scale. */
@@ -138,21 +156,24 @@ async function lagByScale(fabric: Fabric, scales: number[], settleMs = 1000): Pr
   return results;
 }
 
-/** Resident memory per thread: `n` bare Workers or `n` host workers, after they settle. */
-async function rss(kind: 'bare' | 'host', n: number): Promise<void> {
+/**
+ * Resident memory per thread: `n` bare Workers or `n` host workers, after they settle; host workers at
+ * `timeScale` (at 1000x a host without guests still beats every 5 ms and writes its log).
+ */
+async function rss(kind: 'bare' | 'host', n: number, timeScale = 1000): Promise<void> {
   let stop: () => Promise<unknown>;
   if (kind === 'bare') {
-    const keepAlive = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'idle.mjs');
+    const keepAlive = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'idle.cjs'); // CommonJS, like the host worker
     writeFileSync(keepAlive, 'setInterval(() => {}, 1 << 30);');
     const workers = Array.from({ length: n }, () => new Worker(keepAlive));
     await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
     stop = () => Promise.all(workers.map((w) => w.terminate()));
   } else {
-    const fabric = n > 0 ? await startFabric(n, 8) : null;
+    const fabric = n > 0 ? await startFabric(n, 8, { timeScale }) : null;
     stop = async () => fabric?.close();
   }
   await new Promise((r) => setTimeout(r, 1500));
-  emit({ figure: `rss-${kind}`, threads: n, rssBytes: process.memoryUsage().rss });
+  emit({ figure: `rss-${kind}`, threads: n, ...(kind === 'host' ? { timeScale } : {}), rssBytes: process.memoryUsage().rss });
   await stop();
 }
 
@@ -504,7 +525,7 @@ async function heartbeatCost(): Promise<void> {
   await fabric.close();
 }
 
-const [figure, arg1, arg2] = process.argv.slice(2);
+const [figure, arg1, arg2, arg3] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
   'ready-512': async () => (await ready(512, 64, 8)).close(),
@@ -521,7 +542,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   },
   'lag-2048': lag2048,
   'soak-2048': soak,
-  rss: () => rss(arg1 as 'bare' | 'host', Number(arg2)),
+  rss: () => rss(arg1 as 'bare' | 'host', Number(arg2), arg3 === undefined ? undefined : Number(arg3)),
   'fleet-2048': () => fleet(2048),
   'fleet-10000': () => fleet(10_000),
   'load-balancer': loadBalancerFigure,

@@ -1,6 +1,6 @@
-// What a real host worker (out/main/host-worker.js) posts to the controller: the messages of one turn together
+// What a real host worker (out/main/host-worker.cjs) posts to the controller: the messages of one turn together
 // as one array, at most one host heartbeat in it, and only once the lines they report are in the files.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,22 +93,20 @@ describe('a host worker’s messages to the controller', () => {
 
   it('fails a web role VM with the reason when its lazily loaded web server cannot be loaded', async () => {
     session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
-    // The host worker and every chunk it imports statically, directly or not (and role-drive.ts's, which prepares
-    // every VM), without host/instance-web-server.ts's chunk.
+    // The host worker and every chunk it requires, directly or not, without host/instance-web-server.ts's chunk.
     const built = dirname(fileURLToPath(hostWorkerUrl));
-    const roleDrive = readdirSync(built).filter((f) => /^role-drive.*\.js$/.test(f));
-    expect(roleDrive).toHaveLength(1);
     const copied = new Set<string>();
     const copy = (file: string): void => {
-      if (copied.has(file) || /^instance-web-server/.test(file)) return;
+      if (copied.has(file) || /^host-instance-web-server/.test(file)) return;
       copied.add(file);
       copyFileSync(join(built, file), join(session, file));
-      for (const m of readFileSync(join(built, file), 'utf8').matchAll(/^(?:import|export) .* from "\.\/([^"]+)";$/gm)) copy(m[1]!);
+      for (const m of readFileSync(join(built, file), 'utf8').matchAll(/require\("\.\/([^"]+)"\)/g)) copy(m[1]!);
     };
-    for (const file of ['host-worker.js', ...roleDrive]) copy(file);
-    expect([...copied].some((f) => /^instance-web-server/.test(f))).toBe(false);
+    copy('host-worker.cjs');
+    expect([...copied].some((f) => /^host-role-drive/.test(f))).toBe(true);
+    expect([...copied].some((f) => /^host-instance-web-server/.test(f))).toBe(false);
     const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
-    worker = new Worker(join(session, 'host-worker.js'));
+    worker = new Worker(join(session, 'host-worker.cjs'));
     const posts: FromHost[][] = [];
     worker.on('message', (posted: FromHost[]) => posts.push(posted));
     worker.postMessage({ type: 'init', hostId: 'pool-1-host-03', clock: clock.buffer, seed: 5, timings: defaultTimings, sessionDir: join(session, 'session') });

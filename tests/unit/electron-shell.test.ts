@@ -628,7 +628,7 @@ describe('the main entry', () => {
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeLessThan(fakes.log.indexOf('new BrowserWindow'));
     // The app keeps a pace the machine holds (the clock slows rather than starve the window).
     expect(fakes.fabricStart).toHaveBeenCalledWith({ hostWorkerUrl: expect.any(URL), sessionDir: expect.stringMatching(/userData[/\\]sessions[/\\]\d{4}-/), keepPace: true });
-    expect(String(fakes.fabricStart.mock.calls[0]?.[0].hostWorkerUrl)).toMatch(/\/host-worker\.js$/);
+    expect(String(fakes.fabricStart.mock.calls[0]?.[0].hostWorkerUrl)).toMatch(/\/host-worker\.cjs$/);
     const win = fakes.FakeBrowserWindow.created[0];
     expect(win?.options.webPreferences.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
     expect(win?.loadURL.mock.calls[0]?.[0]).toMatch(/^file:.*\/renderer\/index\.html$/);
