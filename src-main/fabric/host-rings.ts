@@ -5,12 +5,8 @@
 // checks the word after its record is in the ring and the loop looks at the rings once more after setting it
 // (both Atomics, sequentially consistent), so a record is never left waiting with the timer stopped.
 
-/**
- * Real ms between two drains while messages come: at most this much delay on what a host says. 20 rather than 5:
- * in four alternating pairs of 512 brought to Ready (100x and 1000x) each cost the main thread less CPU and a
- * lower event-loop utilisation (docs/PERFORMANCE.md); 20 ms is at most 2 emulated s at 100x, under a UI batch.
- */
-export const drainEveryMs = 20;
+/** Real ms between two drains while messages come: at most this much delay on what a host says. */
+export const drainEveryMs = 5;
 /** Drains that find nothing before the timer stops. */
 const idleDrainsBeforeSleep = 4;
 const asleep = 0;
