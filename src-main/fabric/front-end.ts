@@ -27,8 +27,8 @@ export interface DeploymentNetwork {
   detach(deploymentId: string): void;
   /** Resolves once the load balancer sends the instances nothing and holds no connection to them (an upgrade drains them). */
   drained(instanceIds: string[]): Promise<void>;
-  /** VIP swap: each VIP now serves the other deployment; the views' vip and input endpoints follow. */
-  swap(aId: string, bId: string): void;
+  /** VIP swap: each VIP now serves the other deployment; the views' vip and input endpoints follow. Resolves once it does. */
+  swap(aId: string, bId: string): Promise<void>;
 }
 
 /** The operation each way of restarting an instance is (the Service Management API's names). */
@@ -349,9 +349,10 @@ export class FrontEnd {
     const leases = both.map((d) => this.locks.acquire(d.view.id, 'SwapDeployment', requestId));
     const target = (staging ?? production)!.view.id;
     const operation = this.operations.start('SwapDeployment', serviceName, requestId, target, production && staging ? `${production.view.id} <-> ${staging.view.id}` : `${target} to ${staging ? 'production' : 'staging'}`);
+    let applied: Promise<void> | undefined;
     try {
       if (production && staging) {
-        this.network?.swap(production.view.id, staging.view.id);
+        applied = this.network?.swap(production.view.id, staging.view.id);
         production.view.slot = 'staging';
         staging.view.slot = 'production';
       } else {
@@ -363,13 +364,15 @@ export class FrontEnd {
       }
       for (const d of both) this.publish(d);
       this.logs?.frontEnd.write('INFO', `VIP swap of ${serviceName}: ${both.map((d) => `${d.view.id} is now ${d.view.slot} (VIP ${d.view.vip})`).join('; ')}.`, requestId);
-      this.operations.end(operation, null);
     } catch (error) {
       this.operations.end(operation, toErrorInfo(error));
-      throw error;
-    } finally {
       for (const lease of leases) lease.release();
+      throw error;
     }
+    // Succeeded once the load balancer serves the new production: a client that waits for the operation reaches it.
+    void (applied ?? Promise.resolve())
+      .then(() => this.operations.end(operation, null))
+      .finally(() => leases.forEach((lease) => lease.release()));
     return { requestId, deploymentId: target };
   }
 

@@ -177,8 +177,10 @@ export class LoadBalancer {
   /**
    * VIP swap: the listeners stay on their VIPs and each takes the other deployment's instances (the worker swaps
    * them at once, connections under way keep their instance), so the views trade their VIP and input endpoints.
+   * Resolves once the worker has swapped: it handles messages in order, so its answer to a read posted after the swap
+   * means the next connection reaches the new deployment.
    */
-  swap(aId: string, bId: string): void {
+  async swap(aId: string, bId: string): Promise<void> {
     const a = this.deployments.get(aId);
     const b = this.deployments.get(bId);
     if (!a || !b) return;
@@ -193,6 +195,7 @@ export class LoadBalancer {
     this.sendBackends(bId, true);
     a.changed();
     b.changed();
+    await this.read();
   }
 
   detach(deploymentId: string): void {
