@@ -65,7 +65,7 @@ export const joinReplySchema = z.union([
 export type JoinReply = z.infer<typeof joinReplySchema>;
 
 /** The fabric's side of `init` (host-protocol.ts) without the clock's buffer: the node gives its own. */
-const hostInit = z.strictObject({ seed: z.number().int(), timings: z.record(z.string(), z.number()) });
+const hostInit = z.strictObject({ seed: z.number().int(), timings: z.record(z.string(), z.number()), silenceFloorMs: z.number().nonnegative().max(86_400_000).optional() });
 
 /** A host message as the node forwards it; the worker itself checks the rest, and answers `error` when wrong. */
 const toHost = z.looseObject({ type: z.string().max(40) });

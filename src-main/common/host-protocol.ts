@@ -65,6 +65,8 @@ export type ToHost =
       dipAddress?: string;
       /** Logs the host may hold open at once (its share of the process's file descriptors); absent: no bound. */
       maxOpenLogs?: number;
+      /** Real ms of silence the controller also asks before it calls the host failed (its watch); absent: none. */
+      silenceFloorMs?: number;
     }
   | { type: 'clock-changed' }
   /** Re-seed the host's jitter generator (each host derives its own stream from the fabric's seed and its id). */
@@ -90,7 +92,9 @@ export type ToHost =
   | { type: 'update-configuration'; instanceId: string; settings: Record<string, string>; version: number; requestId?: string }
   /** The deployment's topology as RoleEnvironment shows it; `changedRoles`: the roles whose instances changed since the last. */
   | { type: 'topology'; instanceId: string; roles: RoleTopology[]; changedRoles: string[] }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** Answered with the same id after everything the host said before it (HostProxy.flush, a pause that holds). */
+  | { type: 'flush'; id: number };
 
 /** An endpoint as RoleEnvironment names it: its protocol, and where it listens (the instance's DIP and port). */
 export interface RoleEndpoint {
@@ -137,6 +141,8 @@ export type FromHost =
   | { type: 'configuration-applied'; instanceId: string; version: number; recycled: boolean; requestId?: string }
   /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */
   | { type: 'child-process'; pid: number; running: boolean }
+  /** The answer to `flush`; the proxy takes it, the controller never sees it. */
+  | { type: 'flush'; id: number }
   | { type: 'error'; message: string };
 
 type HostHeartbeat = Extract<FromHost, { type: 'host-heartbeat' }>;

@@ -14,6 +14,8 @@ export interface HostRingData {
   ring: SharedArrayBuffer;
   /** [0] is 1 while the fabric's drain loop sleeps: the next host to write posts 'ring' to wake it (fabric/host-rings.ts). */
   control: Int32Array;
+  /** Where the host agent writes its heartbeats (common/heartbeat-register.ts); absent: they cross as messages. */
+  heartbeat?: SharedArrayBuffer;
 }
 
 const writeAt = 0;

@@ -110,6 +110,16 @@ export class FabricController {
     this.hosts.broadcast(message);
   }
 
+  /** The clock's scale or pause changed: every host's timers follow, and the controller's probe of them. */
+  clockChanged(): void {
+    this.hosts.broadcast({ type: 'clock-changed' });
+    this.hosts.clockChanged();
+  }
+
+  flushHosts(boundMs: number): Promise<void> {
+    return this.hosts.flush(boundMs);
+  }
+
   shutdown(): Promise<void> {
     return this.hosts.shutdown();
   }

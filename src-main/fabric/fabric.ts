@@ -78,6 +78,9 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Real ms a pause waits for one host's words before it (a hung host never answers). */
+const pauseFlushBoundMs = 500;
+
 export const defaultPools: PoolConfig[] = [{ name: 'Pool A', region: 'Local', hosts: 4, spareHosts: 1, coresPerHost: 8, faultDomains: 2 }];
 
 export class Fabric implements FabricApi {
@@ -139,12 +142,13 @@ export class Fabric implements FabricApi {
     const hostNumbers = new Map<string, number>();
     // Every host of every pool (spares too) logs in this process: each gets its share of the descriptors.
     const maxOpenLogs = logDescriptorShare((options.pools ?? defaultPools).reduce((n, p) => n + p.hosts + (p.spareHosts ?? 0), 0));
+    const silenceFloorMs = options.hostSilenceFloorMs ?? 2_000;
     const init = (hostId: string): ToHost => {
       if (!hostNumbers.has(hostId)) hostNumbers.set(hostId, hostNumbers.size + 1);
-      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases, this.network), maxOpenLogs };
+      return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases, this.network), maxOpenLogs, silenceFloorMs };
     };
     // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
-    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit);
+    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit, { heartbeatRegister: true });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
         new FabricController({
@@ -155,12 +159,12 @@ export class Fabric implements FabricApi {
           events: this.events,
           timers: this.timers,
           timings: this.timings,
-          hostSilenceFloorMs: options.hostSilenceFloorMs ?? 2_000,
+          hostSilenceFloorMs: silenceFloorMs,
           log: this.logs.controller(`pool-${i + 1}`),
         }),
     );
     this.nodes = options.nats
-      ? new HostNodes(options.nats, { controllers: this.controllers, silenceFloorMs: options.hostSilenceFloorMs ?? 2_000, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
+      ? new HostNodes(options.nats, { controllers: this.controllers, silenceFloorMs, clock: this.clock, seed: () => this.seed, timings: this.timings, log: (poolId) => this.logs.controller(poolId) })
       : null;
     // Closed after the hosts are shut down, so the nodes hear their hosts' shutdown before the connection goes.
     if (this.nodes) this.started.add(() => this.nodes!.close());
@@ -371,8 +375,11 @@ export class Fabric implements FabricApi {
         throw FabricErrors.badClock((error as Error).message);
       }
       this.timers.clockChanged();
-      for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+      for (const controller of this.controllers) controller.clockChanged();
       this.nodes?.clockChanged();
+      // Paused means still: what the hosts said before they stopped is handled before the pause is answered, so a
+      // paused export or snapshot has it (their rings are drained every few ms, not at once).
+      if (change.paused === true) await Promise.all(this.controllers.map((c) => c.flushHosts(pauseFlushBoundMs)));
     }
     if (seed !== undefined) {
       // The main thread draws no jitter; each host worker re-seeds its own stream, and hosts powered on later start from it.
@@ -398,7 +405,7 @@ export class Fabric implements FabricApi {
   private paceChanged(judgement: PaceJudgement): void {
     if (this.closed) return;
     this.timers.clockChanged();
-    for (const controller of this.controllers) controller.broadcast({ type: 'clock-changed' });
+    for (const controller of this.controllers) controller.clockChanged();
     this.nodes?.clockChanged();
     const clock = this.clockState();
     this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second).`);

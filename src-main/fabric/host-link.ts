@@ -1,6 +1,7 @@
 // The fabric's side of one powered-on host, wherever its host OS runs: a worker thread of this process
 // (host-proxy.ts) or a worker thread of a host node on another machine, reached through NATS
 // (nats-host-link.ts). The pool's inventory and the fabric controller see only this.
+import type { HeartbeatReading } from '../common/heartbeat-register';
 import type { FromHost, ToHost } from '../common/host-protocol';
 
 export interface HostLink {
@@ -14,6 +15,16 @@ export interface HostLink {
   readonly alive: boolean;
   /** Ask the host agent to shut down, and power it off if it does not within `graceMs`. */
   shutdown(graceMs?: number): Promise<void>;
+  /**
+   * Resolves once what the host agent said before it was asked has been handled, or after `boundMs` (a hung or
+   * cut-off host). A link without it (a host node's) has nothing waiting on this side.
+   */
+  flush?(boundMs: number): Promise<void>;
+  /**
+   * The host agent's latest heartbeat where it writes it for the controller to read (heartbeat-register.ts), null
+   * before its first or with the host cut off or gone. A link without it hears heartbeats as messages.
+   */
+  heartbeat?(): HeartbeatReading | null;
 }
 
 /**

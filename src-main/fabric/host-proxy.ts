@@ -2,6 +2,7 @@
 // its host agent.
 import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
+import { HeartbeatRegister, heartbeatRegisterBuffer, type HeartbeatReading } from '../common/heartbeat-register';
 import { RingReader, ringBuffer, type HostRingData } from '../common/message-ring';
 import type { HostLink } from './host-link';
 import { hostRings, type DrainedRing } from './host-rings';
@@ -34,21 +35,30 @@ const utf8 = new TextDecoder();
 export class HostProxy implements HostLink, DrainedRing {
   private readonly worker: Worker;
   private readonly ring: RingReader;
+  /** The host agent's heartbeats, read where it writes them; null: they come as messages. */
+  private readonly register: HeartbeatRegister | null;
   private exited = false;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
   private partitioned = false;
   /** This host's guest processes that are running: the host's death ends them. */
   private readonly processes = new Set<number>();
+  /** `flush` requests waiting for their answer, by id. */
+  private readonly flushes = new Map<number, () => void>();
+  private lastFlushId = 0;
 
   constructor(
     readonly hostId: string,
     workerUrl: URL,
     private readonly onMessage: (message: FromHost) => void,
     private readonly onExit: (reason: string) => void,
+    /** A host of the fabric's own process reads its host agent's heartbeats from shared memory (heartbeat-register.ts). */
+    options: { heartbeatRegister?: boolean } = {},
   ) {
     const buffer = ringBuffer(hostRingBytes);
     this.ring = new RingReader(buffer);
-    const workerData: HostRingData = { ring: buffer, control: hostRings.control };
+    const heartbeat = options.heartbeatRegister ? heartbeatRegisterBuffer() : undefined;
+    this.register = heartbeat ? new HeartbeatRegister(heartbeat) : null;
+    const workerData: HostRingData = { ring: buffer, control: hostRings.control, ...(heartbeat ? { heartbeat } : {}) };
     this.worker = new Worker(workerUrl, { name: hostId, workerData, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb } });
     hostRings.add(this);
     // A turn's messages come together, as an array, through the ring (drained by hostRings), or through the port
@@ -66,6 +76,7 @@ export class HostProxy implements HostLink, DrainedRing {
       this.drain();
       hostRings.delete(this);
       this.exited = true;
+      for (const done of [...this.flushes.values()]) done();
       // The host OS is gone, and every process of its guests with it.
       for (const pid of this.processes) endProcess(pid);
       this.processes.clear();
@@ -95,6 +106,7 @@ export class HostProxy implements HostLink, DrainedRing {
   private take(posted: FromHost | FromHost[]): void {
     for (const message of Array.isArray(posted) ? posted : [posted]) {
       if (message.type === 'child-process') this.trackProcess(message.pid, message.running);
+      else if (message.type === 'flush') this.flushes.get(message.id)?.();
       else if (!this.partitioned) this.onMessage(message);
     }
   }
@@ -119,6 +131,27 @@ export class HostProxy implements HostLink, DrainedRing {
 
   partition(): void {
     this.partitioned = true;
+  }
+
+  /** The host agent's latest heartbeat as written in its register; null before the first, or with the host cut off or gone. */
+  heartbeat(): HeartbeatReading | null {
+    return this.register && !this.partitioned && !this.exited ? this.register.read() : null;
+  }
+
+  /** The host answers in order, through the ring: once its answer is taken, so is everything it wrote before. */
+  flush(boundMs: number): Promise<void> {
+    if (this.exited || this.partitioned) return Promise.resolve();
+    const id = ++this.lastFlushId;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.flushes.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, boundMs);
+      this.flushes.set(id, done);
+      this.send({ type: 'flush', id });
+    });
   }
 
   /** Power the host off at once: the worker thread ends, with every guest VM in it. */

@@ -6,7 +6,7 @@
 // (both Atomics, sequentially consistent), so a record is never left waiting with the timer stopped.
 
 /** Real ms between two drains while messages come: at most this much delay on what a host says. */
-export const drainEveryMs = 5;
+export const drainEveryMs = 20;
 /** Drains that find nothing before the timer stops. */
 const idleDrainsBeforeSleep = 4;
 const asleep = 0;

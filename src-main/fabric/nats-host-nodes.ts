@@ -110,15 +110,15 @@ class RemoteHostLink implements HostLink {
 
   send(message: ToHost): void {
     if (this.exited || this.partitioned) return;
-    if (message.type === 'init') this.boot(message.seed, message.timings);
+    if (message.type === 'init') this.boot(message.seed, message.timings, message.silenceFloorMs);
     // The node's own clock follows the fabric's (HostNodes.clockChanged) and tells its workers.
     else if (message.type === 'clock-changed') return;
     else this.nodes.control(this.node, { type: 'to-host', hostId: this.hostId, worker: this.worker, message });
   }
 
-  boot(seed: number, timings: PhaseTimings): void {
+  boot(seed: number, timings: PhaseTimings, silenceFloorMs?: number): void {
     this.heard = false;
-    this.nodes.control(this.node, { type: 'boot-host', hostId: this.hostId, worker: this.worker, init: { seed, timings: { ...timings } } });
+    this.nodes.control(this.node, { type: 'boot-host', hostId: this.hostId, worker: this.worker, init: { seed, timings: { ...timings }, ...(silenceFloorMs !== undefined ? { silenceFloorMs } : {}) } });
   }
 
   partition(): void {

@@ -48,9 +48,14 @@ export interface PoolHostsEvents {
   onBadMessage(host: Host, message: FromHost, error: unknown): void;
 }
 
+/** Real ms between two probes of the hosts, at least (`watchEvery`). */
+const watchRealMs = 250;
+
 export class PoolHosts {
   private readonly hosts = new Map<string, Host>();
   private readonly initialHosts: number;
+  /** The next probe of the hosts' silence (`watch`); null before the pool starts. */
+  private watchTimer: { cancel(): void } | null = null;
 
   constructor(
     private readonly poolId: string,
@@ -170,6 +175,11 @@ export class PoolHosts {
     for (const host of this.hosts.values()) host.proxy?.send(message);
   }
 
+  /** What every host said before now has been handled (HostLink.flush), each host bounded by `boundMs`. */
+  async flush(boundMs: number): Promise<void> {
+    await Promise.all([...this.hosts.values()].map((host) => host.proxy?.flush?.(boundMs)));
+  }
+
   publish(host: Host): void {
     // Copied when the batch is made: a host's view changes at each of its heartbeats.
     const view = host.view;
@@ -273,14 +283,42 @@ export class PoolHosts {
     this.handlers.onMessage(host, message);
   }
 
+  /** A heartbeat the host agent wrote in its register since the last probe is heard now (common/heartbeat-register.ts). */
+  private readHeartbeat(host: Host, realNow: number): void {
+    const beat = host.proxy?.heartbeat?.();
+    if (!beat || beat.at <= host.view.lastHeartbeat!) return;
+    host.view.lastHeartbeat = beat.at;
+    if (beat.heapUsed !== undefined) host.view.agentHeapUsed = beat.heapUsed;
+    host.heardAt = realNow;
+    this.publish(host);
+  }
+
   private exited(host: Host, reason: string): void {
     if (host.view.health === 'Off' || host.view.health === 'Unhealthy') return;
     // Not acted on here: a dead host is noticed the way Azure's controller notices it, by its silence.
     host.settle(new Error(`${host.view.id} stopped before it was ready: ${reason}`));
   }
 
+  /**
+   * Emulated ms between probes. Each wakes the main thread, and each reads the hosts' heartbeat registers into
+   * their views: every host heartbeat (5 emulated s), but no more often than every quarter real second, nor
+   * further apart than an eighth of the silence that fails a host (the emulated timeout, or the real floor if that
+   * is longer). At 1000x every 5 emulated s was 200 probes a real second, for a failure that takes 2 real s.
+   */
+  private watchEvery(): number {
+    const { scale } = this.timers;
+    const silence = Math.max(this.timings.hostHeartbeatTimeout, scale * this.silenceFloorMs);
+    return Math.max(this.timings.hostHeartbeat, Math.min(scale * watchRealMs, silence / 8));
+  }
+
+  /** The clock's scale changed: the next probe keeps the new spacing (one set at 1000x would wait 250 s at 1x). */
+  clockChanged(): void {
+    if (this.watchTimer) this.scheduleWatch();
+  }
+
   private scheduleWatch(): void {
-    this.timers.after(this.timings.hostHeartbeat, () => {
+    this.watchTimer?.cancel();
+    this.watchTimer = this.timers.after(this.watchEvery(), () => {
       const at = this.timers.now();
       this.scheduleWatch();
       // Judge after the worker messages already queued are handled (they come before setImmediate).
@@ -297,6 +335,7 @@ export class PoolHosts {
     const realNow = performance.now();
     for (const host of this.hosts.values()) {
       if (host.view.health !== 'Healthy' || host.view.lastHeartbeat === null) continue;
+      this.readHeartbeat(host, realNow);
       const silence = now - host.view.lastHeartbeat;
       if (silence >= this.timings.hostHeartbeatTimeout && realNow - host.heardAt >= this.silenceFloorMs) {
         this.handlers.onHostFailed(host, `No heartbeat from the host agent for ${Math.round(silence / 1000)} s.`);

@@ -1,6 +1,7 @@
 // The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
 // guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
 // heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
+import type { HeartbeatRegister } from '../common/heartbeat-register';
 import type { AfterStop, FromHost, GuestHeartbeatReport, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
@@ -100,6 +101,8 @@ export class HostAgent {
   constructor(
     private readonly context: HostContext,
     private readonly toController: (message: FromHost) => void,
+    /** Where every heartbeat is written for the controller to read (`beat`); null: heartbeats cross as messages. */
+    private readonly register: HeartbeatRegister | null = null,
   ) {
     this.log = new HostAgentLog(context.sessionDir, context.hostId, () => context.timers.now());
   }
@@ -609,36 +612,65 @@ export class HostAgent {
   }
 
   /**
-   * The host's heartbeat, every 5 emulated seconds. It crosses to the fabric at most about every quarter of a
-   * real second (every heartbeat up to 20x, every 25 emulated s at 100x), and never further apart than half the
-   * host timeout, so the controller's silence rule (emulated and real, pool-hosts.ts `watch`) still holds; a
-   * heartbeat that crosses carries the guests the fabric has not heard of: a guest heard again after a boot or a
-   * silence at once (it makes the heartbeat cross), the others at most about once a real second (every 100
-   * emulated s at 100x) and only when they beat since. The fabric's view stays at most a real second behind, and
-   * its main thread takes at most about four heartbeats a real second from a host, not one per 5 emulated seconds
-   * (at 100x 64 hosts sent 1,280 a second), nor every guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is
-   * the host agent's watchdog's business (UnresponsiveRole), not the fabric's.
+   * The host's heartbeat, every 5 emulated seconds. With a heartbeat register (a host worker of the fabric's own
+   * process) every heartbeat is written there, the heap about once a real second, and a message crosses only with
+   * news: a guest heard after a boot or a silence at once, the guests that beat since their last report at most
+   * about once a real second (every 100 emulated s at 100x). A quiet host sends nothing; the controller reads its
+   * register when it probes (pool-hosts.ts `watch`).
+   *
+   * Without a register (a host node's host, whose heartbeat travels over NATS), the heartbeat itself crosses, at
+   * most about every quarter of a real second (every heartbeat up to 20x, every 25 emulated s at 100x) and never
+   * further apart than half the silence the controller waits for before it calls the host failed: that silence
+   * must last both the host timeout (emulated) and the real floor, so half of the longer of the two (at 1000x with
+   * the 2 s floor a quarter second still; half the 60 s timeout alone made it every 30 ms); it carries the same
+   * news, the heap with it. Either way the fabric's view stays at most about a real second behind, and its main
+   * thread no longer takes one message per 5 emulated seconds per host (at 100x 64 hosts sent 1,280 a second),
+   * nor every guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is the host agent's
+   * watchdog's business (UnresponsiveRole), not the fabric's.
    */
   private beat(): void {
     const now = this.context.timers.now();
     const scale = this.context.timers.scale;
     const { hostHeartbeat, hostHeartbeatTimeout } = this.context.timings;
     this.context.timers.after(hostHeartbeat, () => this.beat());
-    const crossEvery = Math.min(Math.max(hostHeartbeat, scale * heartbeatCrossingRealMs), hostHeartbeatTimeout / 2);
     const guestEvery = Math.max(hostHeartbeat, scale * 1000);
+    // The thread's heap as often as the guests (a support engineer's first look at a host that grows).
+    const heapUsed = (): number | undefined => {
+      if (now - this.heapReportedAt < guestEvery) return undefined;
+      this.heapReportedAt = now;
+      return process.memoryUsage().heapUsed;
+    };
+    if (this.register) {
+      this.register.write(now, heapUsed());
+      if (!this.hasFreshGuest() && (now - this.crossedAt < guestEvery || !this.hasGuestBeatSince())) return;
+      this.crossedAt = now;
+      this.toController({ type: 'host-heartbeat', at: now, guests: this.guestReports(now, 0) });
+      return;
+    }
+    const silenceAllowed = Math.max(hostHeartbeatTimeout, scale * this.context.silenceFloorMs);
+    const crossEvery = Math.min(Math.max(hostHeartbeat, scale * heartbeatCrossingRealMs), silenceAllowed / 2);
     if (now - this.crossedAt < crossEvery && !this.hasFreshGuest()) return;
+    const guests = this.guestReports(now, guestEvery);
+    const heap = heapUsed();
+    this.crossedAt = now;
+    this.toController({ type: 'host-heartbeat', at: now, guests, ...(heap !== undefined ? { heapUsed: heap } : {}) });
+  }
+
+  /** Each guest that beat since it was last reported, at most once per `every` emulated ms, marked reported. */
+  private guestReports(now: number, every: number): GuestHeartbeatReport[] {
     const guests: GuestHeartbeatReport[] = [];
     for (const vm of this.vms.values()) {
-      if (vm.lastHeartbeat === null || vm.heartbeats === vm.reportedBeats || now - vm.reportedAt < guestEvery) continue;
+      if (vm.lastHeartbeat === null || vm.heartbeats === vm.reportedBeats || now - vm.reportedAt < every) continue;
       guests.push({ instanceId: vm.spec.instanceId, at: vm.lastHeartbeat, count: vm.heartbeats });
       vm.reportedBeats = vm.heartbeats;
       vm.reportedAt = now;
     }
-    // The thread's heap as often as the guests (a support engineer's first look at a host that grows).
-    const heapUsed = now - this.heapReportedAt >= guestEvery ? process.memoryUsage().heapUsed : undefined;
-    if (heapUsed !== undefined) this.heapReportedAt = now;
-    this.crossedAt = now;
-    this.toController({ type: 'host-heartbeat', at: now, guests, ...(heapUsed !== undefined ? { heapUsed } : {}) });
+    return guests;
+  }
+
+  private hasGuestBeatSince(): boolean {
+    for (const vm of this.vms.values()) if (vm.lastHeartbeat !== null && vm.heartbeats !== vm.reportedBeats) return true;
+    return false;
   }
 
   /** A guest heard after a boot or a silence that the fabric has not heard of yet. */

@@ -15,6 +15,8 @@ export interface HostContext {
   dipPrefix: string | null;
   /** Every guest on this one address instead of a range (a host node's routable address, host-node --dip-address). */
   dipAddress?: string;
+  /** Real ms a host must also be silent before the fabric calls it failed (0: the emulated timeout alone). */
+  silenceFloorMs: number;
 }
 
 /** How long a phase takes this time: its default moved by the session's seeded jitter. */

@@ -14,6 +14,7 @@ import { HostAgent } from './host-agent';
 import type { HostContext } from './host-context';
 import { logDescriptors } from '../logs/log-writer';
 import { nextRecord, RingWriter, type HostRingData } from '../common/message-ring';
+import { HeartbeatRegister } from '../common/heartbeat-register';
 
 if (!parentPort) throw new Error('host-worker must run as a worker thread');
 const controller = parentPort;
@@ -73,6 +74,7 @@ function post(): void {
 const rings = workerData as Partial<HostRingData> | null;
 const ring = rings?.ring ? new RingWriter(rings.ring) : null;
 const ringControl = rings?.control ?? null;
+const register = rings?.heartbeat ? new HeartbeatRegister(rings.heartbeat) : null;
 const utf8 = new TextEncoder();
 /** Set once a message too large for the ring went by the port: the rest follows it there, in order. */
 let portOnly = false;
@@ -118,8 +120,8 @@ function handle(message: ToHost): void {
       const random = seededRandom(hashSeed(message.seed, message.hostId));
       const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
       if (message.maxOpenLogs !== undefined) logDescriptors.limit = message.maxOpenLogs;
-      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null, ...(message.dipAddress ? { dipAddress: message.dipAddress } : {}) };
-      agent = new HostAgent(context, send);
+      context = { hostId: message.hostId, timers, random, timings: message.timings, sessionDir, dipPrefix: message.dipPrefix ?? null, silenceFloorMs: message.silenceFloorMs ?? 0, ...(message.dipAddress ? { dipAddress: message.dipAddress } : {}) };
+      agent = new HostAgent(context, send, register);
       agent.start();
       send({ type: 'ready', hostId: message.hostId });
       break;
@@ -153,6 +155,9 @@ function handle(message: ToHost): void {
       break;
     case 'topology':
       agent?.updateTopology(message.instanceId, message.roles, message.changedRoles);
+      break;
+    case 'flush':
+      send({ type: 'flush', id: message.id });
       break;
     case 'hang-host':
       hung = true;

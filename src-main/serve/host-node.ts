@@ -294,7 +294,7 @@ export class HostNode {
     this.clock.follow({ now: checked.now + ahead, scale: checked.scale, paused: checked.paused });
   }
 
-  private boot(hostId: string, worker: number, init: { seed: number; timings: Record<string, number> }): void {
+  private boot(hostId: string, worker: number, init: { seed: number; timings: Record<string, number>; silenceFloorMs?: number | undefined }): void {
     if (!this.hostIds.has(hostId)) {
       this.say(`the fabric asked to boot ${hostId.slice(0, 80)}, which is not one of this node's hosts; ignored.`);
       return;
@@ -315,7 +315,7 @@ export class HostNode {
     );
     this.running.set(hostId, { worker, proxy });
     this.seed = init.seed;
-    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir, maxOpenLogs: logDescriptorShare(this.options.hosts), ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}) });
+    proxy.send({ type: 'init', hostId, clock: this.clock.buffer, seed: init.seed, timings: init.timings as unknown as PhaseTimings, sessionDir: this.sessionDir, maxOpenLogs: logDescriptorShare(this.options.hosts), ...(init.silenceFloorMs !== undefined ? { silenceFloorMs: init.silenceFloorMs } : {}), ...(this.options.dipAddress ? { dipAddress: this.options.dipAddress } : {}) });
   }
 
   private fromHost(hostId: string, worker: number, message: FromHost): void {

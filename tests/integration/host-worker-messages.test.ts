@@ -1,5 +1,6 @@
 // What a real host worker (out/main/host-worker.cjs) posts to the controller: the messages of one turn together
-// as one array, at most one host heartbeat in it, and only once the lines they report are in the files.
+// as one array, at most one host heartbeat in it, and only once the lines they report are in the files; and when
+// its heartbeats cross (host-agent.ts `beat`), with a heartbeat register and without.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedClock } from '../../src-main/common/emulated-clock';
+import { HeartbeatRegister, heartbeatRegisterBuffer } from '../../src-main/common/heartbeat-register';
 import type { FromHost, InstanceSpec } from '../../src-main/common/host-protocol';
 import { defaultTimings } from '../../src-main/common/timings';
 import { hostWorkerUrl } from '../support/built';
@@ -115,4 +117,74 @@ describe('a host worker’s messages to the controller', () => {
     const failed = await waitFor('FailedStartingVM', async () => posts.flat().find((m) => m.type === 'instance-status' && m.status === 'FailedStartingVM'));
     expect(failed).toMatchObject({ details: expect.stringContaining('could not load the web server') });
   });
+});
+
+describe('a host worker’s heartbeats', () => {
+  /** A host worker with no guests at `scale`; `workerData` as HostProxy would give it (a register, or nothing). */
+  async function quietHost(scale: number, init: { silenceFloorMs?: number; hostHeartbeatTimeout?: number }, workerData?: unknown) {
+    session = mkdtempSync(join(tmpdir(), 'host-worker-messages-'));
+    const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale });
+    worker = new Worker(hostWorkerUrl, { workerData });
+    const posts: FromHost[] = [];
+    worker.on('message', (posted: FromHost[]) => posts.push(...posted));
+    const timings = { ...defaultTimings, ...(init.hostHeartbeatTimeout ? { hostHeartbeatTimeout: init.hostHeartbeatTimeout } : {}) };
+    worker.postMessage({ type: 'init', hostId: 'pool-1-host-04', clock: clock.buffer, seed: 5, timings, sessionDir: session, ...(init.silenceFloorMs !== undefined ? { silenceFloorMs: init.silenceFloorMs } : {}) });
+    await waitFor('ready', async () => posts.some((m) => m.type === 'ready'));
+    const beats = () => posts.flatMap((m) => (m.type === 'host-heartbeat' ? [m.at] : []));
+    return { posts, beats, clock };
+  }
+  // Emulated times are float ms near 1.8e12: a 5 s step comes out as 5000.0002.
+  const gapsOf = (times: number[]) => times.slice(1).map((t, i) => Math.round(t - times[i]!));
+
+  // Without a register (a host node's host, heard over NATS) each heartbeat that crosses is the host's sign of
+  // life: at most about every quarter real second, never further apart than half the silence the controller
+  // waits for, which must last both the emulated timeout and the real floor.
+  it('without a register: at 100x every 25 emulated s (a quarter real second), inside half the 60 s timeout', async () => {
+    const { beats } = await quietHost(100, { silenceFloorMs: 2_000 });
+    await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
+    const gaps = gapsOf(beats());
+    expect(gaps.filter((g) => g === 25_000).length).toBeGreaterThan(gaps.length / 2);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_000);
+  });
+
+  it('without a register: a 20 s timeout and a 150 ms floor (15 emulated s) make it every 10 emulated s at 100x', async () => {
+    const { beats } = await quietHost(100, { silenceFloorMs: 150, hostHeartbeatTimeout: 20_000 });
+    await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
+    const gaps = gapsOf(beats());
+    expect(gaps.filter((g) => g === 10_000).length).toBeGreaterThan(gaps.length / 2);
+    expect(Math.max(...gaps)).toBeLessThan(20_000);
+  });
+
+  it('without a register: at 1000x with the 2 s floor, every 250 emulated s, not every 30 (half the timeout alone)', async () => {
+    const { beats } = await quietHost(1000, { silenceFloorMs: 2_000 });
+    await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
+    const gaps = gapsOf(beats());
+    expect(gaps.filter((g) => g === 250_000).length).toBeGreaterThan(gaps.length / 2);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it('with a register: a quiet host sends no heartbeat at all, and writes each one and its heap where the controller reads', async () => {
+    const buffer = heartbeatRegisterBuffer();
+    const register = new HeartbeatRegister(buffer);
+    const { posts, beats } = await quietHost(100, { silenceFloorMs: 2_000 }, { heartbeat: buffer });
+    const seen: number[] = [];
+    await waitFor('twelve heartbeats in the register', async () => {
+      const at = register.read()?.at;
+      if (at !== undefined && seen.at(-1) !== at) seen.push(at);
+      return seen.length >= 12;
+    }, 20_000);
+    // Every heartbeat, 5 emulated s apart (50 real ms at 100x), the odd one missed between two 20 ms looks.
+    expect(gapsOf(seen).every((g) => g >= 5_000)).toBe(true);
+    expect(gapsOf(seen).filter((g) => g === 5_000).length).toBeGreaterThan(seen.length / 2);
+    expect(register.read()!.heapUsed).toBeGreaterThan(2 ** 20);
+    expect(beats()).toEqual([]);
+    // A guest makes news: its heartbeats cross, as reports, at most about once a real second after the first.
+    worker!.postMessage({ type: 'start-instance', spec });
+    await waitFor('the guest heard', async () => posts.some((m) => m.type === 'host-heartbeat' && m.guests.length > 0), 30_000);
+    const first = posts.findIndex((m) => m.type === 'host-heartbeat');
+    await waitFor('three reports of it', async () => beats().length >= 3, 30_000);
+    const reports = posts.slice(first).filter((m) => m.type === 'host-heartbeat');
+    expect(reports.every((m) => m.type === 'host-heartbeat' && m.guests.length === 1 && m.heapUsed === undefined)).toBe(true);
+    expect(gapsOf(beats()).every((g) => g >= 100_000)).toBe(true);
+  }, 60_000);
 });

@@ -38,7 +38,7 @@ function guest(): { agent: GuestAgent; heard: FromGuest[]; ask: (message: ToGues
   // A paused clock: the guest's own steps (configuring, starting the role) never come due in this test.
   const clock = new EmulatedClock(undefined, { startAt: Date.UTC(2026, 0, 1), scale: 1 });
   clock.set({ paused: true });
-  const context = { hostId: 'host-1', timers: new EmulatedTimers(clock), random: seededRandom(1), timings: defaultTimings, sessionDir: session, dipPrefix: null };
+  const context = { hostId: 'host-1', timers: new EmulatedTimers(clock), random: seededRandom(1), timings: defaultTimings, sessionDir: session, dipPrefix: null, silenceFloorMs: 0 };
   const bus = vmBus<FromGuest, ToGuest>(mergeHeartbeats);
   const heard: FromGuest[] = [];
   bus.host.on('message', (m) => heard.push(m));
