@@ -27,7 +27,7 @@ function endProcess(pid: number): void {
  */
 export const hostYoungGenerationMb = 4;
 
-/** Bytes of each host's message ring: a 32-instance host's turn is a few KiB; 5 ms of drains leave it nearly empty. */
+/** Bytes of each host's message ring: a 32-instance host's turn is a few KiB; a drain every 20 ms leaves it nearly empty. */
 export const hostRingBytes = 256 * 1024;
 const utf8 = new TextDecoder();
 
