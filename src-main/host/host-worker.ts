@@ -1,7 +1,7 @@
 // Entry of a host worker thread: this thread is the host OS, and its host agent is the only thing the
 // fabric controller talks to.
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EmulatedClock } from '../common/emulated-clock';
@@ -95,6 +95,29 @@ let hung = false;
  * and still well inside one push of the event hub (100 ms).
  */
 const hostWakeSpacingMs = 10;
+
+/**
+ * How much nicer than the process a host worker runs on Linux: the fabric's main thread (the controller, the API, the UI's server) comes
+ * first when the machine is short of CPU. With 313 host threads catching up on their timers, the main thread got
+ * its share among ~317 busy threads and lagged seconds at 1x (docs/PERFORMANCE.md). Modest, so that other load on
+ * the machine does not starve a host past the controller's silence floor.
+ */
+const hostNice = 5;
+
+/**
+ * Linux keeps a nice value per thread, and `setPriority(0)` sets the calling thread's (a new thread starts with
+ * its creator's, the main thread's); elsewhere it would lower the whole process, the main thread with it, so it is
+ * left alone there.
+ */
+function yieldToTheFabric(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(0, Math.min(19, getPriority(0) + hostNice));
+  } catch {
+    // Not allowed here (a sandbox): the host runs at the process's priority, as before.
+  }
+}
+yieldToTheFabric();
 
 function hashSeed(seed: number, hostId: string): number {
   let h = seed ^ 0x9e3779b9;
