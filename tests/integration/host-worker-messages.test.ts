@@ -139,28 +139,16 @@ describe('a host worker’s heartbeats', () => {
   // Without a register (a host node's host, heard over NATS) each heartbeat that crosses is the host's sign of
   // life: at most about every quarter real second, never further apart than half the silence the controller
   // waits for, which must last both the emulated timeout and the real floor.
-  it('without a register: at 100x every 25 emulated s (a quarter real second), inside half the 60 s timeout', async () => {
-    const { beats } = await quietHost(100, { silenceFloorMs: 2_000 });
+  it.each([
+    { title: 'at 100x every 25 emulated s (a quarter real second), inside half the 60 s timeout', scale: 100, init: { silenceFloorMs: 2_000 }, gap: 25_000, most: 30_000 },
+    { title: 'a 20 s timeout and a 150 ms floor (15 emulated s) make it every 10 emulated s at 100x', scale: 100, init: { silenceFloorMs: 150, hostHeartbeatTimeout: 20_000 }, gap: 10_000, most: 19_999 },
+    { title: 'at 1000x with the 2 s floor, every 250 emulated s, not every 30 (half the timeout alone)', scale: 1000, init: { silenceFloorMs: 2_000 }, gap: 250_000, most: 1_000_000 },
+  ])('without a register: $title', async ({ scale, init, gap, most }) => {
+    const { beats } = await quietHost(scale, init);
     await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
     const gaps = gapsOf(beats());
-    expect(gaps.filter((g) => g === 25_000).length).toBeGreaterThan(gaps.length / 2);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_000);
-  });
-
-  it('without a register: a 20 s timeout and a 150 ms floor (15 emulated s) make it every 10 emulated s at 100x', async () => {
-    const { beats } = await quietHost(100, { silenceFloorMs: 150, hostHeartbeatTimeout: 20_000 });
-    await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
-    const gaps = gapsOf(beats());
-    expect(gaps.filter((g) => g === 10_000).length).toBeGreaterThan(gaps.length / 2);
-    expect(Math.max(...gaps)).toBeLessThan(20_000);
-  });
-
-  it('without a register: at 1000x with the 2 s floor, every 250 emulated s, not every 30 (half the timeout alone)', async () => {
-    const { beats } = await quietHost(1000, { silenceFloorMs: 2_000 });
-    await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
-    const gaps = gapsOf(beats());
-    expect(gaps.filter((g) => g === 250_000).length).toBeGreaterThan(gaps.length / 2);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(1_000_000);
+    expect(gaps.filter((g) => g === gap).length).toBeGreaterThan(gaps.length / 2);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(most);
   });
 
   it('with a register: a quiet host sends no heartbeat at all, and writes each one and its heap where the controller reads', async () => {
