@@ -49,3 +49,25 @@ describe('emulated timers with a wake spacing', () => {
     expect(five.realMs).toBeGreaterThanOrEqual(100); // not before the spacing (200 ms, less the loop's cached time)
   });
 });
+
+describe('emulated timers far behind', () => {
+  it('catch up in slices of about 50 real ms, so the rest of the thread (its log lines, its messages) runs between them', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const timers = new EmulatedTimers(clock);
+    const fired: number[] = [];
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // 200 timers already due, each 1 ms of work: 200 ms in one turn without slices.
+    for (let i = 0; i < 200; i++) timers.after(0, () => (busy(1), fired.push(i)));
+    const seenBetween = await new Promise<number>((resolve) => setTimeout(() => resolve(fired.length), 5));
+    expect(seenBetween).toBeGreaterThan(0);
+    expect(seenBetween).toBeLessThan(120);
+    await new Promise<void>((resolve) => {
+      const check = () => (fired.length === 200 ? resolve() : setTimeout(check, 5));
+      check();
+    });
+    expect(fired).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+});
