@@ -97,10 +97,10 @@ let hung = false;
 const hostWakeSpacingMs = 10;
 
 /**
- * How much nicer than the process a host worker runs on Linux: the fabric's main thread (the controller, the API, the UI's server) comes
- * first when the machine is short of CPU. With 313 host threads catching up on their timers, the main thread got
- * its share among ~317 busy threads and lagged seconds at 1x (docs/PERFORMANCE.md). Modest, so that other load on
- * the machine does not starve a host past the controller's silence floor.
+ * How much nicer than the process a host worker runs on Linux: the fabric's main thread (the controller, the API,
+ * the UI's server) comes first when the machine is short of CPU. With 313 host threads catching up on their timers,
+ * the main thread got its share among ~317 busy threads and lagged seconds at 1x (docs/PERFORMANCE.md). Modest, so
+ * that other load on the machine does not starve a host past the controller's silence floor.
  */
 const hostNice = 5;
 
