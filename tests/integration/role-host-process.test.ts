@@ -101,8 +101,9 @@ describe('the role host process', () => {
     const two = [...environment.roles];
     two[0] = { name: 'Cache', instances: [...two[0]!.instances, { id: 'Cache_IN_1', updateDomain: 1, faultDomain: 1, endpoints: { Peer: { protocol: 'tcp', address: '127.102.0.1', port: 7000 } } }] };
     expect(await host.topologyChanging(two, ['Cache'])).toBe(false);
-    expect(seen.out).toContain('stdout: changing topology:Cache');
-    expect(seen.out).toContain('stdout: changed roles Cache[Cache_IN_0@127.101.0.1:7000 Cache_IN_1@127.102.0.1:7000] WorkerRole1[]');
+    // The answer comes by the IPC channel, the lines by stdout: two pipes, either may be read first.
+    await waitFor('the Changing line', async () => seen.out.includes('stdout: changing topology:Cache'));
+    await waitFor('the Changed line', async () => seen.out.includes('stdout: changed roles Cache[Cache_IN_0@127.101.0.1:7000 Cache_IN_1@127.102.0.1:7000] WorkerRole1[]'));
     // The second is cancelled: the role keeps its Roles (it recycles to take them, the bootstrapper's part).
     expect(await host.topologyChanging(environment.roles, ['Cache'])).toBe(true);
     expect(seen.out.filter((l) => l.startsWith('stdout: changed'))).toHaveLength(1);
