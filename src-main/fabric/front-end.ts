@@ -370,8 +370,12 @@ export class FrontEnd {
       throw error;
     }
     // Succeeded once the load balancer serves the new production: a client that waits for the operation reaches it.
+    // A network that fails to say so fails the operation; it never becomes an unhandled rejection of the process.
     void (applied ?? Promise.resolve())
-      .then(() => this.operations.end(operation, null))
+      .then(
+        () => this.operations.end(operation, null),
+        (error: unknown) => this.operations.end(operation, toErrorInfo(error)),
+      )
       .finally(() => leases.forEach((lease) => lease.release()));
     return { requestId, deploymentId: target };
   }
