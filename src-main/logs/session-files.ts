@@ -27,7 +27,9 @@ async function info(sessionDir: string, file: string, vmPath: string | null): Pr
     const rotation = rotationOf(name);
     return { file: toId(sessionDir, file), vmPath, ...describeFile(name), current: rotation === 0, rotation, lines: await logPages.lineCount(file), bytes: s.size, modified: s.mtimeMs };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null; // rotated away while listing
+    // Rotated away or removed (a re-created VM's drive) while listing: between the listing and its stat, or between
+    // the stat and the line count.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error instanceof LogPageError && error.code === 'LogNotFound')) return null;
     throw error;
   }
 }
