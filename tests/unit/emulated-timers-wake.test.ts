@@ -71,3 +71,43 @@ describe('emulated timers far behind', () => {
     expect(fired).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 });
+
+describe('emulated timers’ real timeouts', () => {
+  it('take one setTimeout per wake-up: none for timers scheduled inside a wake, none that wakes before anything is due', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const timers = new EmulatedTimers(clock);
+    const realSetTimeout = globalThis.setTimeout;
+    let armed = 0;
+    let early = 0;
+    // Count the timeouts the timers set, and the wake-ups that came before the earliest timer was due.
+    const counting = ((callback: () => void, ms?: number) => {
+      armed++;
+      const due = clock.now() + (ms ?? 0);
+      return realSetTimeout(() => {
+        if (clock.now() < due - 1) early++;
+        callback();
+      }, ms);
+    }) as typeof setTimeout;
+    globalThis.setTimeout = counting;
+    try {
+      // A chain of 30 timers 2 ms apart, each scheduling the next and three more further out from its callback.
+      const ran: number[] = [];
+      await new Promise<void>((resolve) => {
+        const step = (i: number) => {
+          ran.push(i);
+          if (i === 30) return resolve();
+          timers.after(2, () => step(i + 1));
+          for (const later of [100, 200, 300]) timers.after(later, () => undefined);
+        };
+        timers.after(2, () => step(1));
+      });
+      expect(ran).toHaveLength(30);
+      // One timeout per wake-up at most (there are at most 30 here); arming again inside each callback made it 60+.
+      expect(armed).toBeLessThanOrEqual(31);
+      expect(early).toBe(0);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      timers.clear();
+    }
+  });
+});
