@@ -87,6 +87,8 @@ function listensAtBoot(spec: InstanceSpec): boolean {
 const watchdogInterval = 10_000;
 /** Real ms between the host heartbeats that cross to the fabric, at most (`beat`). */
 const heartbeatCrossingRealMs = 250;
+/** Real ms between the wake-ups that beat, at most every heartbeat (`beat`). */
+const heartbeatWakeRealMs = 100;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
@@ -97,6 +99,12 @@ export class HostAgent {
   private readonly log: HostAgentLog;
   /** Last octets of the DIPs this host's VMs hold (with a DIP range). */
   private readonly dips = new Set<number>();
+  /** Emulated time the agent started: its heartbeats and watchdog keep this phase. */
+  private startedAt = 0;
+  /** The watchdog's next look, while the host has VMs to watch. */
+  private watchdog: TimerHandle | null = null;
+  /** The next heartbeat's wake-up (`beat`). */
+  private nextBeat: TimerHandle | null = null;
 
   constructor(
     private readonly context: HostContext,
@@ -108,9 +116,23 @@ export class HostAgent {
   }
 
   start(): void {
-    this.log.write('INFO', `Host agent started on ${this.context.hostId}.`);
-    this.beat();
-    this.scheduleWatch();
+    // At one instant: the heartbeats' grid starts where the first one is stamped.
+    this.context.timers.atOnce(() => {
+      this.log.write('INFO', `Host agent started on ${this.context.hostId}.`);
+      this.startedAt = this.context.timers.now();
+      this.beat();
+    });
+  }
+
+  /**
+   * The clock's scale changed: a wake-up spaced for 1000x would leave the host silent for minutes at 1x, so the next
+   * beat comes at the next heartbeat of the grid, and spaces the following ones for the new scale.
+   */
+  clockChanged(): void {
+    if (!this.nextBeat) return;
+    this.nextBeat.cancel();
+    const { hostHeartbeat } = this.context.timings;
+    this.nextBeat = this.context.timers.after(hostHeartbeat - ((this.context.timers.now() - this.startedAt) % hostHeartbeat), () => this.beat());
   }
 
   shutdown(): void {
@@ -123,6 +145,7 @@ export class HostAgent {
     this.log.write('INFO', 'Host agent shutting down.');
     this.log.close();
     this.context.timers.clear();
+    this.watchdog = null;
   }
 
   startInstance(spec: InstanceSpec, requestId?: string): void {
@@ -152,6 +175,7 @@ export class HostAgent {
       driveStale: true,
     };
     this.vms.set(spec.instanceId, vm);
+    this.scheduleWatch();
     this.log.write('INFO', `Goal state for ${spec.instanceId}: Started (${spec.roleName}, ${spec.vmSize}, fault domain ${spec.faultDomain}, upgrade domain ${spec.upgradeDomain}).`, requestId);
     // Seed step 3: the package and configuration are copied to the host, and the role's files laid out on E:.
     this.setStatus(vm, 'Preparing', `Copying the package and configuration to ${this.context.hostId}.`);
@@ -570,9 +594,16 @@ export class HostAgent {
     });
   }
 
+  /**
+   * The next look on the watchdog's 10 s grid from the agent's start, while the host has VMs: a host without guests
+   * is not woken for it (at 1000x, a hundred wake-ups a real second for nothing).
+   */
   private scheduleWatch(): void {
-    this.context.timers.after(watchdogInterval, () => {
+    if (this.watchdog || this.vms.size === 0) return;
+    const sinceStart = this.context.timers.now() - this.startedAt;
+    this.watchdog = this.context.timers.after(watchdogInterval - (sinceStart % watchdogInterval), () => {
       const at = this.context.timers.now();
+      this.watchdog = null;
       this.scheduleWatch();
       // Judge after the heartbeats that guests posted in this same burst of timers have been delivered
       // (port messages are handled before setImmediate), so a late thread is not mistaken for silent guests.
@@ -613,26 +644,33 @@ export class HostAgent {
 
   /**
    * The host's heartbeat, every 5 emulated seconds. With a heartbeat register (a host worker of the fabric's own
-   * process) every heartbeat is written there, the heap about once a real second, and a message crosses only with
+   * process) each heartbeat is written there, the heap about once a real second, and a message crosses only with
    * news: a guest heard after a boot or a silence at once, the guests that beat since their last report at most
    * about once a real second (every 100 emulated s at 100x). A quiet host sends nothing; the controller reads its
    * register when it probes (pool-hosts.ts `watch`).
    *
    * Without a register (a host node's host, whose heartbeat travels over NATS), the heartbeat itself crosses, at
-   * most about every quarter of a real second (every heartbeat up to 20x, every 25 emulated s at 100x) and never
+   * most about every quarter of a real second (every heartbeat up to 20x, every 20 emulated s at 100x) and never
    * further apart than half the silence the controller waits for before it calls the host failed: that silence
    * must last both the host timeout (emulated) and the real floor, so half of the longer of the two (at 1000x with
-   * the 2 s floor a quarter second still; half the 60 s timeout alone made it every 30 ms); it carries the same
-   * news, the heap with it. Either way the fabric's view stays at most about a real second behind, and its main
-   * thread no longer takes one message per 5 emulated seconds per host (at 100x 64 hosts sent 1,280 a second),
-   * nor every guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is the host agent's
-   * watchdog's business (UnresponsiveRole), not the fabric's.
+   * the 2 s floor every 200 emulated s; half the 60 s timeout alone made it every 30 ms); it carries the same news,
+   * the heap with it. Either way the fabric's view stays at most about a real second behind, and its main thread
+   * no longer takes one message per 5 emulated seconds per host (at 100x 64 hosts sent 1,280 a second), nor every
+   * guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is the host agent's watchdog's
+   * business (UnresponsiveRole), not the fabric's.
+   *
+   * The beats between two wake-ups would only write the register again, or cross nothing: at a high scale the agent
+   * wakes every so many beats on their grid, about every tenth of a real second and within a quarter of that silence
+   * (at 100x every other beat, at 1000x every 20th). Each wake-up costs a host thread 0.1-0.2 ms of CPU here: 64 idle
+   * hosts at 1000x took a whole core for beats no one read (docs/PERFORMANCE.md).
    */
   private beat(): void {
     const now = this.context.timers.now();
     const scale = this.context.timers.scale;
     const { hostHeartbeat, hostHeartbeatTimeout } = this.context.timings;
-    this.context.timers.after(hostHeartbeat, () => this.beat());
+    const silenceAllowed = Math.max(hostHeartbeatTimeout, scale * this.context.silenceFloorMs);
+    const wakeEvery = hostHeartbeat * Math.max(1, Math.floor(Math.min(scale * heartbeatWakeRealMs, silenceAllowed / 4) / hostHeartbeat));
+    this.nextBeat = this.context.timers.after(wakeEvery, () => this.beat());
     const guestEvery = Math.max(hostHeartbeat, scale * 1000);
     // The thread's heap as often as the guests (a support engineer's first look at a host that grows).
     const heapUsed = (): number | undefined => {
@@ -647,9 +685,9 @@ export class HostAgent {
       this.toController({ type: 'host-heartbeat', at: now, guests: this.guestReports(now, 0) });
       return;
     }
-    const silenceAllowed = Math.max(hostHeartbeatTimeout, scale * this.context.silenceFloorMs);
     const crossEvery = Math.min(Math.max(hostHeartbeat, scale * heartbeatCrossingRealMs), silenceAllowed / 2);
-    if (now - this.crossedAt < crossEvery && !this.hasFreshGuest()) return;
+    // Crossed now unless the next wake-up still comes in time: never further apart than crossEvery.
+    if (now + wakeEvery - this.crossedAt <= crossEvery && !this.hasFreshGuest()) return;
     const guests = this.guestReports(now, guestEvery);
     const heap = heapUsed();
     this.crossedAt = now;

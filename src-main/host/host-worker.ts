@@ -151,6 +151,7 @@ function handle(message: ToHost): void {
     }
     case 'clock-changed':
       timers?.clockChanged();
+      agent?.clockChanged();
       break;
     case 'reseed':
       if (context) context.random = seededRandom(hashSeed(message.seed, context.hostId));

@@ -138,11 +138,12 @@ describe('a host worker’s heartbeats', () => {
 
   // Without a register (a host node's host, heard over NATS) each heartbeat that crosses is the host's sign of
   // life: at most about every quarter real second, never further apart than half the silence the controller
-  // waits for, which must last both the emulated timeout and the real floor.
+  // waits for, which must last both the emulated timeout and the real floor. The host wakes every so many beats
+  // (about a tenth of a real second), so a crossing comes at the last wake-up inside that spacing.
   it.each([
-    { title: 'at 100x every 25 emulated s (a quarter real second), inside half the 60 s timeout', scale: 100, init: { silenceFloorMs: 2_000 }, gap: 25_000, most: 30_000 },
+    { title: 'at 100x every 20 emulated s (inside a quarter real second, woken every 10 s), inside half the 60 s timeout', scale: 100, init: { silenceFloorMs: 2_000 }, gap: 20_000, most: 25_000 },
     { title: 'a 20 s timeout and a 150 ms floor (15 emulated s) make it every 10 emulated s at 100x', scale: 100, init: { silenceFloorMs: 150, hostHeartbeatTimeout: 20_000 }, gap: 10_000, most: 19_999 },
-    { title: 'at 1000x with the 2 s floor, every 250 emulated s, not every 30 (half the timeout alone)', scale: 1000, init: { silenceFloorMs: 2_000 }, gap: 250_000, most: 1_000_000 },
+    { title: 'at 1000x with the 2 s floor, every 200 emulated s (woken every 100 s), not every 30 (half the timeout alone)', scale: 1000, init: { silenceFloorMs: 2_000 }, gap: 200_000, most: 250_000 },
   ])('without a register: $title', async ({ scale, init, gap, most }) => {
     const { beats } = await quietHost(scale, init);
     await waitFor('eight crossings', async () => beats().length >= 8, 20_000);
@@ -161,9 +162,10 @@ describe('a host worker’s heartbeats', () => {
       if (at !== undefined && seen.at(-1) !== at) seen.push(at);
       return seen.length >= 12;
     }, 20_000);
-    // Every heartbeat, 5 emulated s apart (50 real ms at 100x), the odd one missed between two 20 ms looks.
-    expect(gapsOf(seen).every((g) => g >= 5_000)).toBe(true);
-    expect(gapsOf(seen).filter((g) => g === 5_000).length).toBeGreaterThan(seen.length / 2);
+    // A heartbeat at each wake-up, every other one at 100x (10 emulated s, 100 real ms), the odd one missed between
+    // two 20 ms looks; always on the 5 s grid.
+    expect(gapsOf(seen).every((g) => g >= 10_000 && g % 5_000 === 0)).toBe(true);
+    expect(gapsOf(seen).filter((g) => g === 10_000).length).toBeGreaterThan(seen.length / 2);
     expect(register.read()!.heapUsed).toBeGreaterThan(2 ** 20);
     expect(beats()).toEqual([]);
     // A guest makes news: its heartbeats cross, as reports, at most about once a real second after the first.
@@ -175,4 +177,25 @@ describe('a host worker’s heartbeats', () => {
     expect(reports.every((m) => m.type === 'host-heartbeat' && m.guests.length === 1 && m.heapUsed === undefined)).toBe(true);
     expect(gapsOf(beats()).every((g) => g >= 100_000)).toBe(true);
   }, 60_000);
+
+  it('with a register: a host woken every 100 emulated s at 1000x beats again on the 5 s grid once the clock slows to 10x', async () => {
+    const buffer = heartbeatRegisterBuffer();
+    const register = new HeartbeatRegister(buffer);
+    const { clock } = await quietHost(1000, { silenceFloorMs: 2_000 }, { heartbeat: buffer });
+    const seen: number[] = [];
+    await waitFor('three wake-ups at 1000x', async () => {
+      const at = register.read()?.at;
+      if (at !== undefined && seen.at(-1) !== at) seen.push(at);
+      return seen.length >= 3;
+    }, 20_000);
+    expect(gapsOf(seen).every((g) => g >= 100_000 && g % 5_000 === 0)).toBe(true);
+    clock.set({ scale: 10 });
+    worker!.postMessage({ type: 'clock-changed' });
+    const slowedAt = clock.now();
+    // Its next wake-up, set 100 emulated s ahead, would be 10 real s away now: it comes within 5 emulated s instead.
+    await waitFor('a heartbeat after the change', async () => (register.read()?.at ?? 0) > slowedAt, 5_000);
+    const beatAt = register.read()!.at;
+    expect(beatAt - slowedAt).toBeLessThanOrEqual(5_001);
+    expect(Math.round(beatAt - seen[0]!) % 5_000).toBe(0);
+  }, 30_000);
 });
