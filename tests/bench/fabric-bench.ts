@@ -525,6 +525,25 @@ async function heartbeatCost(): Promise<void> {
   await fabric.close();
 }
 
+/**
+ * What an idle fabric costs the machine: 64 hosts without instances at `timeScale`, CPU of every thread of the
+ * process and of the main thread alone over 5 real s, after 3 s to settle. Each wake-up of a host thread costs
+ * 0.1-0.2 ms of CPU here, so this counts the hosts' wake-ups (docs/PERFORMANCE.md, "Host wake-ups").
+ */
+async function idle(timeScale: number): Promise<void> {
+  const hosts = 64;
+  const fabric = await startFabric(hosts, 8, { timeScale });
+  await new Promise((r) => setTimeout(r, 3000));
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const seconds = (performance.now() - t0) / 1000;
+  const mainMs = mainThreadCpuMs() - main0;
+  emit({ figure: 'idle', hosts, timeScale, processCpuMsPerS: cpuMs(process.cpuUsage(cpu0)) / seconds, mainCpuMsPerS: mainMs / seconds });
+  await fabric.close();
+}
+
 const [figure, arg1, arg2, arg3] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
@@ -548,6 +567,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   'load-balancer': loadBalancerFigure,
   nodes: () => nodes(Number(arg1 ?? 384), Number(arg2 ?? 8), 16),
   'heartbeat-cost': heartbeatCost,
+  idle: () => idle(Number(arg1 ?? 1000)),
 };
 const run = runs[figure ?? ''];
 if (!run) {

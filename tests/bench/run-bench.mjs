@@ -120,7 +120,7 @@ async function frames(frameScales = [1, 10, 100], instances = 2048) {
 }
 
 // `npm run bench -- --only ready512,rss`: only the named figures (hostStart, loadBalancer, heartbeatCost, ready512,
-// nodes, ready512At100x, rss, logs, frames2048: the last also gives lag2048 and ready2048At10x; framesLoadedAtScale,
+// nodes, ready512At100x, idle, rss, logs, frames2048: the last also gives lag2048 and ready2048At10x; framesLoadedAtScale,
 // frames10000, lagByScale2048, ready10000, soak2048), written to results-only.json.
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
@@ -143,6 +143,10 @@ await step('heartbeatCost', async () => (await figure(['heartbeat-cost'], { time
 await step('ready512', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_TIMEOUT_MS: '60000' } }))[0]);
 await step('nodes', async () => (await figure(['nodes'], { timeoutMs: 600_000 }))[0]);
 await step('ready512At100x', async () => (await figure(['ready-512'], { timeoutMs: 200_000, env: { BENCH_READY_SCALE: '100', BENCH_READY_TIMEOUT_MS: '120000' } }))[0]);
+await step('idle', async () => {
+  const at = async (scale) => (await figure(['idle', String(scale)], { timeoutMs: 120_000 }))[0];
+  return { byScale: [await at(1), await at(100), await at(1000)] };
+});
 await step('rss', async () => {
   const one = async (kind, n, scale = 1000) => (await figure(['rss', kind, String(n), String(scale)], { timeoutMs: 120_000 }))[0].rssBytes;
   const [bare4, bare36, host4, host36] = [await one('bare', 4), await one('bare', 36), await one('host', 4), await one('host', 36)];
@@ -194,6 +198,7 @@ for (const [how, list] of [['asked scale', lagByScale2048?.exact], ['keeping pac
   for (const s of list ?? []) lines.push(`event-loop lag, 2,048 heartbeating, ${s.scale}x asked (${how}${how === 'keeping pace' ? `, ${s.keptScale}x kept` : ''}): p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms (target p99 <= 10 ms)`);
 }
 if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${fix(soak2048.emulatedMinutes)} emulated min in ${fix(soak2048.realS)} s: after ${soak2048.warmupMin} min warm-up RSS x${fix(soak2048.rssGrowth, 3)} (largest/smallest ${fix(soak2048.rssSpread, 3)}), main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} (target within 1.1)`);
+for (const i of results.idle?.byScale ?? []) if (i.processCpuMsPerS !== undefined) lines.push(`idle fabric, ${i.hosts} hosts without instances at ${i.timeScale}x: ${fix(i.processCpuMsPerS, 0)} ms of CPU a real second in all threads, ${fix(i.mainCpuMsPerS, 0)} ms on the main thread`);
 if (rss?.hostBytesPerWorker) lines.push(`RSS per host worker: at 1000x ${mb(rss.hostBytesPerWorker)} MiB, at 1x ${mb(rss.idleHostBytesPerWorker)} MiB, vs ${mb(rss.bareBytesPerWorker)} MiB per bare Worker = ${fix(rss.hostBytesPerWorker / rss.bareBytesPerWorker, 2)}x and ${fix(rss.idleHostBytesPerWorker / rss.bareBytesPerWorker, 2)}x (target <= 1.1x)`);
 /** The summary lines of one frames() result. */
 function frameLines(f) {
