@@ -22,6 +22,11 @@ export interface EmulatedTimersOptions {
    * lines go out in one write per file (logs/append-batch.ts).
    */
   wakeSpacingMs?: number;
+  /**
+   * Told at each wake-up that came late or left due timers waiting, with how many real ms the earliest waited: a
+   * host worker writes it where the clock governor reads it (common/heartbeat-register.ts).
+   */
+  onBehind?: (realMs: number) => void;
 }
 
 /** Real ms of due timers run in one turn at most (`fire`). */
@@ -38,6 +43,7 @@ export class EmulatedTimers {
   /** While a timer's callback runs: its due time, the logical "now" of what it does. */
   private firing: number | null = null;
   private readonly wakeSpacingMs: number;
+  private readonly onBehind: ((realMs: number) => void) | undefined;
   /** performance.now() of the last wake-up. */
   private lastWake = -Infinity;
 
@@ -46,6 +52,7 @@ export class EmulatedTimers {
     options: EmulatedTimersOptions = {},
   ) {
     this.wakeSpacingMs = Math.max(0, options.wakeSpacingMs ?? 0);
+    this.onBehind = options.onBehind;
   }
 
   /**
@@ -140,10 +147,11 @@ export class EmulatedTimers {
   }
 
   private fire(): void {
+    const started = performance.now();
+    const lateMs = started - this.armedFor;
     this.armed = undefined;
     this.armedFor = Infinity;
     this.inFire = true;
-    const started = performance.now();
     if (this.wakeSpacingMs > 0) this.lastWake = started;
     const now = this.clock.now();
     // Run everything due; callbacks may schedule more, which lands in the heap and is considered here too. A thread
@@ -164,6 +172,18 @@ export class EmulatedTimers {
       this.inFire = false;
       this.arm();
     }
+    if (this.onBehind) this.reportBehind(lateMs);
+  }
+
+  /** How late this wake-up came, or how long the earliest timer still due after the slice has waited, if longer. */
+  private reportBehind(lateMs: number): void {
+    let behindMs = Math.max(0, lateMs);
+    const first = this.heap[0];
+    if (first) {
+      const { now, keptScale, paused } = this.clock.read();
+      if (!paused && first.due < now) behindMs = Math.max(behindMs, (now - first.due) / keptScale);
+    }
+    if (behindMs >= 1) this.onBehind!(behindMs);
   }
 
   private less(a: Timer, b: Timer): boolean {

@@ -116,6 +116,11 @@ export class FabricController {
     this.hosts.clockChanged();
   }
 
+  /** The most real ms this pool's hosts' timers ran behind since the last call (for the clock governor). */
+  hostsBehindMs(): number {
+    return this.hosts.takeBehind();
+  }
+
   flushHosts(boundMs: number): Promise<void> {
     return this.hosts.flush(boundMs);
   }

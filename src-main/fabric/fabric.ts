@@ -397,7 +397,8 @@ export class Fabric implements FabricApi {
   keepPace(options: GovernorOptions = {}): void {
     if (this.governed) return;
     this.governed = true;
-    const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options);
+    const hostsBehindMs = () => Math.max(0, ...this.controllers.map((c) => c.hostsBehindMs()));
+    const governor = new ClockGovernor(this.clock, (judgement) => this.paceChanged(judgement), options, hostsBehindMs);
     this.started.add(governor.start());
   }
 
@@ -408,7 +409,7 @@ export class Fabric implements FabricApi {
     for (const controller of this.controllers) controller.clockChanged();
     this.nodes?.clockChanged();
     const clock = this.clockState();
-    this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second).`);
+    this.logs.frontEnd.write('INFO', `Time scale kept at ${clock.keptScale}x of ${clock.scale}x asked: the fabric's event loop lagged ${Math.round(judgement.lagP99Ms)} ms (p99 over the last second), its hosts' timers ${Math.round(judgement.hostsBehindMs)} ms at most.`);
     this.events.publish({ type: 'clock', clock });
   }
 

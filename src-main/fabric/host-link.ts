@@ -25,6 +25,8 @@ export interface HostLink {
    * before its first or with the host cut off or gone. A link without it hears heartbeats as messages.
    */
   heartbeat?(): HeartbeatReading | null;
+  /** The most real ms the host's due timers waited since the last call (heartbeat-register.ts); 0 when on time. */
+  behind?(): number;
 }
 
 /**

@@ -138,6 +138,11 @@ export class HostProxy implements HostLink, DrainedRing {
     return this.register && !this.partitioned && !this.exited ? this.register.read() : null;
   }
 
+  /** The most real ms the host's timers ran behind since the last call (0 without a register, or once it is gone). */
+  behind(): number {
+    return this.register && !this.partitioned && !this.exited ? this.register.takeBehind() : 0;
+  }
+
   /** The host answers in order, through the ring: once its answer is taken, so is everything it wrote before. */
   flush(boundMs: number): Promise<void> {
     if (this.exited || this.partitioned) return Promise.resolve();

@@ -311,6 +311,13 @@ export class PoolHosts {
     return Math.max(this.timings.hostHeartbeat, Math.min(scale * watchRealMs, silence / 8));
   }
 
+  /** The most real ms any of these hosts' timers ran behind since the last call (HostLink.behind). */
+  takeBehind(): number {
+    let most = 0;
+    for (const host of this.hosts.values()) most = Math.max(most, host.proxy?.behind?.() ?? 0);
+    return most;
+  }
+
   /** The clock's scale changed: the next probe keeps the new spacing (one set at 1000x would wait 250 s at 1x). */
   clockChanged(): void {
     if (this.watchTimer) this.scheduleWatch();

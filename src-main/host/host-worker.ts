@@ -139,7 +139,7 @@ controller.on('message', (message: ToHost) => {
 function handle(message: ToHost): void {
   switch (message.type) {
     case 'init': {
-      timers = new EmulatedTimers(new EmulatedClock(message.clock), { wakeSpacingMs: hostWakeSpacingMs });
+      timers = new EmulatedTimers(new EmulatedClock(message.clock), { wakeSpacingMs: hostWakeSpacingMs, ...(register ? { onBehind: (ms: number) => register.noteBehind(ms) } : {}) });
       const random = seededRandom(hashSeed(message.seed, message.hostId));
       const sessionDir = message.sessionDir ?? mkdtempSync(join(tmpdir(), 'fabric-lab-host-session-'));
       if (message.maxOpenLogs !== undefined) logDescriptors.limit = message.maxOpenLogs;

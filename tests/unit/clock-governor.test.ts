@@ -27,6 +27,20 @@ describe('the clock governor', () => {
     expect(slow.clock.read().keptScale).toBe(0.5); // nor below what was asked, when that is slower
   });
 
+  it('lowers it too when the hosts’ timers ran behind past their bound, though the main thread was calm, and waits for them to catch up', () => {
+    const clock = new EmulatedClock(undefined, { startAt: 0, scale: 1000 });
+    const changes: PaceJudgement[] = [];
+    const governor = new ClockGovernor(clock, (j) => changes.push(j), { highLagMs: 50, lowLagMs: 15, calmWindows: 2, hostsBehindMs: 200 });
+    expect(governor.judge(2, 150).changed).toBe(false); // inside the hosts' bound
+    expect(governor.judge(2, 300).keptScale).toBe(750); // past it, with a calm main thread: x0.75
+    expect(governor.judge(2, 5_000).keptScale).toBe(375); // ten times past it: halved
+    expect(changes.at(-1)).toMatchObject({ lagP99Ms: 2, hostsBehindMs: 5_000, keptScale: 375 });
+    // Calm only once the hosts are nearly on time: a main thread at rest does not raise it while they lag 100 ms.
+    for (let i = 0; i < 3; i++) expect(governor.judge(2, 100).changed).toBe(false);
+    governor.judge(2, 10);
+    expect(governor.judge(2, 10).keptScale).toBe(469);
+  });
+
   it('probes upwards every few windows between the bounds, so lag that slowing does not cure cannot hold it down', () => {
     const { clock, governor } = governed(100);
     clock.keep(10);

@@ -111,3 +111,36 @@ describe('emulated timers’ real timeouts', () => {
     }
   });
 });
+
+describe('emulated timers that fall behind', () => {
+  it('say how long their earliest due timer waited: a late wake-up, or timers still due after a slice', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const told: number[] = [];
+    const timers = new EmulatedTimers(clock, { onBehind: (ms) => told.push(ms) });
+    // On time: nothing to say.
+    await new Promise<void>((resolve) => timers.after(5, resolve));
+    expect(told).toEqual([]);
+    // The thread busy past the due time: the wake-up comes late.
+    const wait = new Promise<void>((resolve) => timers.after(5, resolve));
+    const until = performance.now() + 80;
+    while (performance.now() < until);
+    await wait;
+    expect(told.length).toBe(1);
+    expect(told[0]).toBeGreaterThanOrEqual(60);
+    // 200 overdue timers of 1 ms each: the first slice leaves the rest due, and says they have waited.
+    told.length = 0;
+    let ran = 0;
+    const done = new Promise<void>((resolve) => {
+      for (let i = 0; i < 200; i++)
+        timers.after(0, () => {
+          const end = performance.now() + 1;
+          while (performance.now() < end);
+          if (++ran === 200) resolve();
+        });
+    });
+    await done;
+    expect(told.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...told)).toBeGreaterThanOrEqual(40);
+    timers.clear();
+  });
+});
