@@ -133,6 +133,16 @@ describe('a host worker’s heartbeats', () => {
     const beats = () => posts.flatMap((m) => (m.type === 'host-heartbeat' ? [m.at] : []));
     return { posts, beats, clock };
   }
+  /** The first `count` different heartbeat times the register shows, looked at every 20 ms. */
+  async function registerTimes(register: HeartbeatRegister, count: number): Promise<number[]> {
+    const seen: number[] = [];
+    await waitFor(`${count} heartbeats in the register`, async () => {
+      const at = register.read()?.at;
+      if (at !== undefined && seen.at(-1) !== at) seen.push(at);
+      return seen.length >= count;
+    }, 20_000);
+    return seen;
+  }
   // Emulated times are float ms near 1.8e12: a 5 s step comes out as 5000.0002.
   const gapsOf = (times: number[]) => times.slice(1).map((t, i) => Math.round(t - times[i]!));
 
@@ -156,12 +166,7 @@ describe('a host worker’s heartbeats', () => {
     const buffer = heartbeatRegisterBuffer();
     const register = new HeartbeatRegister(buffer);
     const { posts, beats } = await quietHost(100, { silenceFloorMs: 2_000 }, { heartbeat: buffer });
-    const seen: number[] = [];
-    await waitFor('twelve heartbeats in the register', async () => {
-      const at = register.read()?.at;
-      if (at !== undefined && seen.at(-1) !== at) seen.push(at);
-      return seen.length >= 12;
-    }, 20_000);
+    const seen = await registerTimes(register, 12);
     // A heartbeat at each wake-up, every other one at 100x (10 emulated s, 100 real ms), the odd one missed between
     // two 20 ms looks; always on the 5 s grid.
     expect(gapsOf(seen).every((g) => g >= 10_000 && g % 5_000 === 0)).toBe(true);
@@ -182,12 +187,7 @@ describe('a host worker’s heartbeats', () => {
     const buffer = heartbeatRegisterBuffer();
     const register = new HeartbeatRegister(buffer);
     const { clock } = await quietHost(1000, { silenceFloorMs: 2_000 }, { heartbeat: buffer });
-    const seen: number[] = [];
-    await waitFor('three wake-ups at 1000x', async () => {
-      const at = register.read()?.at;
-      if (at !== undefined && seen.at(-1) !== at) seen.push(at);
-      return seen.length >= 3;
-    }, 20_000);
+    const seen = await registerTimes(register, 3); // three wake-ups at 1000x
     expect(gapsOf(seen).every((g) => g >= 100_000 && g % 5_000 === 0)).toBe(true);
     clock.set({ scale: 10 });
     worker!.postMessage({ type: 'clock-changed' });
