@@ -172,16 +172,17 @@ export class EmulatedTimers {
       this.inFire = false;
       this.arm();
     }
-    if (this.onBehind) this.reportBehind(lateMs);
+    if (this.onBehind) this.reportBehind(lateMs, now);
   }
 
   /** How late this wake-up came, or how long the earliest timer still due after the slice has waited, if longer. */
-  private reportBehind(lateMs: number): void {
+  private reportBehind(lateMs: number, wokeAt: number): void {
     let behindMs = Math.max(0, lateMs);
     const first = this.heap[0];
-    if (first) {
+    // Only a slice that ran out leaves timers due by the wake's own now (the clock is read only then).
+    if (first && first.due <= wokeAt) {
       const { now, keptScale, paused } = this.clock.read();
-      if (!paused && first.due < now) behindMs = Math.max(behindMs, (now - first.due) / keptScale);
+      if (!paused) behindMs = Math.max(behindMs, (now - first.due) / keptScale);
     }
     if (behindMs >= 1) this.onBehind!(behindMs);
   }
