@@ -3,7 +3,7 @@
 // silence (fabric/pool-hosts.ts `watch`). A heartbeat that says nothing but "alive" then crosses no thread
 // boundary and wakes no thread: 64 hosts at 100x sent the main thread 256 such messages a real second. A
 // heartbeat with news (guests heard) still goes as a message. Hosts on a host node have no register: their
-// heartbeats cross as messages (host-agent.ts `beat`).
+// heartbeats cross as messages (host-heartbeat.ts `beat`).
 //
 // The third cell says how far behind the host's timers run (`noteBehind`), which the clock governor reads:
 // host threads nicer than the main thread can fall behind the asked pace while the main thread stays responsive.

@@ -132,7 +132,7 @@ export interface GuestHeartbeatReport {
 /** A host worker posts the messages of one turn together, as an array (host-worker.ts); HostProxy unpacks them. */
 export type FromHost =
   | { type: 'ready'; hostId: string }
-  /** `heapUsed`: the host agent thread's V8 heap in use (bytes), at most about once a real second (host-agent.ts `beat`). */
+  /** `heapUsed`: the host agent thread's V8 heap in use (bytes), at most about once a real second (host-heartbeat.ts `beat`). */
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[]; heapUsed?: number }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }
   /** The instance's endpoint listeners changed (bound at boot, closed when the VM stops) or their serving process did. */

@@ -1,8 +1,8 @@
 // The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
 // guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
-// heartbeat, and restarts a guest whose heartbeat has been silent for 10 minutes.
+// heartbeat (host-heartbeat.ts), and restarts a guest whose heartbeat has been silent for 10 minutes.
 import type { HeartbeatRegister } from '../common/heartbeat-register';
-import type { AfterStop, FromHost, GuestHeartbeatReport, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
+import type { AfterStop, FromHost, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
 import { emptyLocalStorage } from './local-storage';
@@ -17,6 +17,7 @@ import { phaseDuration, type HostContext } from './host-context';
 import { between } from '../common/seeded-random';
 import { noRoleFaults, type RoleFaults } from './role-faults';
 import { roleFilesOf, type RoleFiles } from './role-stack';
+import { guestBeats, heardGuest, HostHeartbeat, type GuestBeats } from './host-heartbeat';
 import { roleModelXml } from './instance-xml';
 import { loadRoleModelReader } from './wa-host-bootstrapper';
 import { vmBus, type VmBusEnd } from './vm-bus';
@@ -24,12 +25,8 @@ import { vmBus, type VmBusEnd } from './vm-bus';
 interface GuestVm {
   spec: InstanceSpec;
   status: InstanceStatus;
-  /** Latest heartbeat since the guest last booted; null until its first. */
-  lastHeartbeat: number | null;
-  heartbeats: number;
-  /** The heartbeat count last reported to the fabric, and when (emulated); -Infinity: report at the next host heartbeat. */
-  reportedBeats: number;
-  reportedAt: number;
+  /** The guest's heartbeats, and what of them the fabric has heard (host-heartbeat.ts). */
+  beats: GuestBeats;
   restarts: number;
   faults: RoleFaults;
   /** The host's end of the VM's channel, and the guest on the other end, once the guest has booted. */
@@ -85,34 +82,26 @@ function listensAtBoot(spec: InstanceSpec): boolean {
 
 /** How often the host agent looks for silent guests. */
 const watchdogInterval = 10_000;
-/** Real ms between the host heartbeats that cross to the fabric, at most (`beat`). */
-const heartbeatCrossingRealMs = 250;
-/** Real ms between the wake-ups that beat, at most every heartbeat (`beat`). */
-const heartbeatWakeRealMs = 100;
 
 export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
-  /** Emulated time the thread's heap was last reported (`beat`). */
-  private heapReportedAt = -Infinity;
-  /** Emulated time of the last heartbeat that crossed to the fabric (`beat`). */
-  private crossedAt = -Infinity;
   private readonly log: HostAgentLog;
+  private readonly heartbeat: HostHeartbeat;
   /** Last octets of the DIPs this host's VMs hold (with a DIP range). */
   private readonly dips = new Set<number>();
   /** Emulated time the agent started: its heartbeats and watchdog keep this phase. */
   private startedAt = 0;
   /** The watchdog's next look, while the host has VMs to watch. */
   private watchdog: TimerHandle | null = null;
-  /** The next heartbeat's wake-up (`beat`). */
-  private nextBeat: TimerHandle | null = null;
 
   constructor(
     private readonly context: HostContext,
     private readonly toController: (message: FromHost) => void,
-    /** Where every heartbeat is written for the controller to read (`beat`); null: heartbeats cross as messages. */
-    private readonly register: HeartbeatRegister | null = null,
+    /** Where every heartbeat is written for the controller to read (host-heartbeat.ts); null: heartbeats cross as messages. */
+    register: HeartbeatRegister | null = null,
   ) {
     this.log = new HostAgentLog(context.sessionDir, context.hostId, () => context.timers.now());
+    this.heartbeat = new HostHeartbeat(context, toController, register, () => this.guestBeats());
   }
 
   start(): void {
@@ -120,19 +109,17 @@ export class HostAgent {
     this.context.timers.atOnce(() => {
       this.log.write('INFO', `Host agent started on ${this.context.hostId}.`);
       this.startedAt = this.context.timers.now();
-      this.beat();
+      this.heartbeat.start(this.startedAt);
     });
   }
 
-  /**
-   * The clock's scale changed: a wake-up spaced for 1000x would leave the host silent for minutes at 1x, so the next
-   * beat comes at the next heartbeat of the grid, and spaces the following ones for the new scale.
-   */
+  /** The clock's scale changed: the host's heartbeat keeps its grid at the new scale (host-heartbeat.ts). */
   clockChanged(): void {
-    if (!this.nextBeat) return;
-    this.nextBeat.cancel();
-    const { hostHeartbeat } = this.context.timings;
-    this.nextBeat = this.context.timers.after(hostHeartbeat - ((this.context.timers.now() - this.startedAt) % hostHeartbeat), () => this.beat());
+    this.heartbeat.clockChanged();
+  }
+
+  private *guestBeats(): Iterable<[instanceId: string, beats: GuestBeats]> {
+    for (const vm of this.vms.values()) yield [vm.spec.instanceId, vm.beats];
   }
 
   shutdown(): void {
@@ -153,10 +140,7 @@ export class HostAgent {
     const vm: GuestVm = {
       spec,
       status: 'RoleStateUnknown',
-      lastHeartbeat: null,
-      heartbeats: 0,
-      reportedBeats: 0,
-      reportedAt: -Infinity,
+      beats: guestBeats(),
       restarts: 0,
       faults: noRoleFaults(),
       vmBus: null,
@@ -512,9 +496,7 @@ export class HostAgent {
   private fromGuest(vm: GuestVm, message: FromGuest): void {
     switch (message.type) {
       case 'heartbeat':
-        if (vm.lastHeartbeat === null) vm.reportedAt = -Infinity; // heard again after a boot or a silence: the fabric hears it at once
-        vm.lastHeartbeat = message.at;
-        vm.heartbeats += message.beats;
+        heardGuest(vm.beats, message.at, message.beats);
         break;
       case 'status':
         // Each failed start restarts the role, also once it reads FailedStartingRole (the details count those).
@@ -549,7 +531,7 @@ export class HostAgent {
   private roleStopped(vm: GuestVm): void {
     const then = vm.stopping ?? 'delete';
     vm.frozen = false;
-    vm.lastHeartbeat = null;
+    vm.beats.last = null;
     if (then === 'reboot' || then === 'upgrade') {
       vm.stopping = null;
       vm.restarts++;
@@ -615,12 +597,12 @@ export class HostAgent {
   private watch(now: number): void {
     const { guestUnresponsiveAfter, guestHeartbeatTimeout } = this.context.timings;
     for (const vm of this.vms.values()) {
-      if (!vm.guest || vm.stopping || vm.lastHeartbeat === null) continue;
-      const silence = now - vm.lastHeartbeat;
+      if (!vm.guest || vm.stopping || vm.beats.last === null) continue;
+      const silence = now - vm.beats.last;
       if (silence >= guestHeartbeatTimeout) {
         this.disconnectGuest(vm);
         vm.frozen = false;
-        vm.lastHeartbeat = null;
+        vm.beats.last = null;
         vm.restarts++;
         this.log.write('ERROR', `${vm.spec.instanceId}: no heartbeat for ${Math.round(silence / 1000)} s; restarting the guest OS (10-minute rule).`);
         this.bootVm(vm, `The host agent restarted the guest OS: no heartbeat from the guest agent for ${Math.round(silence / 60_000)} minutes.`, now);
@@ -640,80 +622,5 @@ export class HostAgent {
     this.toController({ type: 'instance-status', instanceId: vm.spec.instanceId, status, details, at, restarts: vm.restarts, requestId });
     // The request's work on this VM is done once it is Ready, stopped or failed.
     if (status === 'ReadyRole' || status === 'StoppedVM' || status.startsWith('Failed')) vm.requestId = null;
-  }
-
-  /**
-   * The host's heartbeat, every 5 emulated seconds. With a heartbeat register (a host worker of the fabric's own
-   * process) each heartbeat is written there, the heap about once a real second, and a message crosses only with
-   * news: a guest heard after a boot or a silence at once, the guests that beat since their last report at most
-   * about once a real second (every 100 emulated s at 100x). A quiet host sends nothing; the controller reads its
-   * register when it probes (pool-hosts.ts `watch`).
-   *
-   * Without a register (a host node's host, whose heartbeat travels over NATS), the heartbeat itself crosses, at
-   * most about every quarter of a real second (every heartbeat up to 20x, every 20 emulated s at 100x) and never
-   * further apart than half the silence the controller waits for before it calls the host failed: that silence
-   * must last both the host timeout (emulated) and the real floor, so half of the longer of the two (at 1000x with
-   * the 2 s floor every 200 emulated s; half the 60 s timeout alone made it every 30 ms); it carries the same news,
-   * the heap with it. Either way the fabric's view stays at most about a real second behind, and its main thread
-   * no longer takes one message per 5 emulated seconds per host (at 100x 64 hosts sent 1,280 a second), nor every
-   * guest at every heartbeat (docs/PERFORMANCE.md). A guest that stops beating is the host agent's watchdog's
-   * business (UnresponsiveRole), not the fabric's.
-   *
-   * The beats between two wake-ups would only write the register again, or cross nothing: at a high scale the agent
-   * wakes every so many beats on their grid, about every tenth of a real second and within a quarter of that silence
-   * (at 100x every other beat, at 1000x every 20th). Each wake-up costs a host thread 0.1-0.2 ms of CPU here: 64 idle
-   * hosts at 1000x took a whole core for beats no one read (docs/PERFORMANCE.md).
-   */
-  private beat(): void {
-    const now = this.context.timers.now();
-    const scale = this.context.timers.scale;
-    const { hostHeartbeat, hostHeartbeatTimeout } = this.context.timings;
-    const silenceAllowed = Math.max(hostHeartbeatTimeout, scale * this.context.silenceFloorMs);
-    const wakeEvery = hostHeartbeat * Math.max(1, Math.floor(Math.min(scale * heartbeatWakeRealMs, silenceAllowed / 4) / hostHeartbeat));
-    this.nextBeat = this.context.timers.after(wakeEvery, () => this.beat());
-    const guestEvery = Math.max(hostHeartbeat, scale * 1000);
-    // The thread's heap as often as the guests (a support engineer's first look at a host that grows).
-    const heapUsed = (): number | undefined => {
-      if (now - this.heapReportedAt < guestEvery) return undefined;
-      this.heapReportedAt = now;
-      return process.memoryUsage().heapUsed;
-    };
-    if (this.register) {
-      this.register.write(now, heapUsed());
-      if (!this.hasFreshGuest() && (now - this.crossedAt < guestEvery || !this.hasGuestBeatSince())) return;
-      this.crossedAt = now;
-      this.toController({ type: 'host-heartbeat', at: now, guests: this.guestReports(now, 0) });
-      return;
-    }
-    const crossEvery = Math.min(Math.max(hostHeartbeat, scale * heartbeatCrossingRealMs), silenceAllowed / 2);
-    // Crossed now unless the next wake-up still comes in time: never further apart than crossEvery.
-    if (now + wakeEvery - this.crossedAt <= crossEvery && !this.hasFreshGuest()) return;
-    const guests = this.guestReports(now, guestEvery);
-    const heap = heapUsed();
-    this.crossedAt = now;
-    this.toController({ type: 'host-heartbeat', at: now, guests, ...(heap !== undefined ? { heapUsed: heap } : {}) });
-  }
-
-  /** Each guest that beat since it was last reported, at most once per `every` emulated ms, marked reported. */
-  private guestReports(now: number, every: number): GuestHeartbeatReport[] {
-    const guests: GuestHeartbeatReport[] = [];
-    for (const vm of this.vms.values()) {
-      if (vm.lastHeartbeat === null || vm.heartbeats === vm.reportedBeats || now - vm.reportedAt < every) continue;
-      guests.push({ instanceId: vm.spec.instanceId, at: vm.lastHeartbeat, count: vm.heartbeats });
-      vm.reportedBeats = vm.heartbeats;
-      vm.reportedAt = now;
-    }
-    return guests;
-  }
-
-  private hasGuestBeatSince(): boolean {
-    for (const vm of this.vms.values()) if (vm.lastHeartbeat !== null && vm.heartbeats !== vm.reportedBeats) return true;
-    return false;
-  }
-
-  /** A guest heard after a boot or a silence that the fabric has not heard of yet. */
-  private hasFreshGuest(): boolean {
-    for (const vm of this.vms.values()) if (vm.lastHeartbeat !== null && vm.reportedAt === -Infinity) return true;
-    return false;
   }
 }

@@ -1,4 +1,4 @@
-// What a host tells the fabric of its guests' heartbeats (host-agent.ts `beat`): every heartbeat counted,
+// What a host tells the fabric of its guests' heartbeats (host-heartbeat.ts `beat`): every heartbeat counted,
 // but each guest reported at most about once a real second (every 100 emulated s at 100x), so the
 // fabric's main thread does not take every guest at every host heartbeat; the host's own heartbeat, every 5
 // emulated seconds, is written in its heartbeat register, which the controller reads when it probes its hosts

@@ -1,6 +1,6 @@
 // What a real host worker (out/main/host-worker.cjs) posts to the controller: the messages of one turn together
 // as one array, at most one host heartbeat in it, and only once the lines they report are in the files; and when
-// its heartbeats cross (host-agent.ts `beat`), with a heartbeat register and without.
+// its heartbeats cross (host-heartbeat.ts `beat`), with a heartbeat register and without.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
