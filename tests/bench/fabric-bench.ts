@@ -158,7 +158,7 @@ async function lagByScale(fabric: Fabric, scales: number[], settleMs = 1000): Pr
 
 /**
  * Resident memory per thread: `n` bare Workers or `n` host workers, after they settle; host workers at
- * `timeScale` (at 1000x a host without guests still beats every 5 ms, into its heartbeat register).
+ * `timeScale` (at 1000x a host without guests wakes about every 0.1 real s, 20 heartbeats a wake-up, into its heartbeat register).
  */
 async function rss(kind: 'bare' | 'host', n: number, timeScale = 1000): Promise<void> {
   let stop: () => Promise<unknown>;

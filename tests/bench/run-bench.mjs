@@ -150,7 +150,7 @@ await step('idle', async () => {
 await step('rss', async () => {
   const one = async (kind, n, scale = 1000) => (await figure(['rss', kind, String(n), String(scale)], { timeoutMs: 120_000 }))[0].rssBytes;
   const [bare4, bare36, host4, host36] = [await one('bare', 4), await one('bare', 36), await one('host', 4), await one('host', 36)];
-  // Hosts at rest (1x: a beat every 5 s) beside hosts at 1000x (a beat every 5 ms, and its timers' garbage).
+  // Hosts at rest (1x: a beat every 5 s) beside hosts at 1000x (20 beats a wake-up every ~0.1 s, and its timers' garbage).
   const [idle4, idle36] = [await one('host', 4, 1), await one('host', 36, 1)];
   return { bareBytesPerWorker: (bare36 - bare4) / 32, hostBytesPerWorker: (host36 - host4) / 32, idleHostBytesPerWorker: (idle36 - idle4) / 32 };
 });
