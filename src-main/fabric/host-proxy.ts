@@ -135,12 +135,17 @@ export class HostProxy implements HostLink, DrainedRing {
 
   /** The host agent's latest heartbeat as written in its register; null before the first, or with the host cut off or gone. */
   heartbeat(): HeartbeatReading | null {
-    return this.register && !this.partitioned && !this.exited ? this.register.read() : null;
+    return this.liveRegister()?.read() ?? null;
   }
 
   /** The most real ms the host's timers ran behind since the last call (0 without a register, or once it is gone). */
   behind(): number {
-    return this.register && !this.partitioned && !this.exited ? this.register.takeBehind() : 0;
+    return this.liveRegister()?.takeBehind() ?? 0;
+  }
+
+  /** The register while the host can still write it: not once it is cut off or gone. */
+  private liveRegister(): HeartbeatRegister | null {
+    return this.partitioned || this.exited ? null : this.register;
   }
 
   /** The host answers in order, through the ring: once its answer is taken, so is everything it wrote before. */

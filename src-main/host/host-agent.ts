@@ -118,8 +118,8 @@ export class HostAgent {
     this.heartbeat.clockChanged();
   }
 
-  private *guestBeats(): Iterable<[instanceId: string, beats: GuestBeats]> {
-    for (const vm of this.vms.values()) yield [vm.spec.instanceId, vm.beats];
+  private *guestBeats(): Iterable<GuestBeats> {
+    for (const vm of this.vms.values()) yield vm.beats;
   }
 
   shutdown(): void {
@@ -140,7 +140,7 @@ export class HostAgent {
     const vm: GuestVm = {
       spec,
       status: 'RoleStateUnknown',
-      beats: guestBeats(),
+      beats: guestBeats(spec.instanceId),
       restarts: 0,
       faults: noRoleFaults(),
       vmBus: null,

@@ -13,6 +13,7 @@ const heartbeatWakeRealMs = 100;
 
 /** What the host agent knows of one guest's heartbeats since it last booted, and what of them the fabric has heard. */
 export interface GuestBeats {
+  readonly instanceId: string;
   /** Latest heartbeat since the guest last booted (emulated); null until its first, or after a silence. */
   last: number | null;
   count: number;
@@ -21,8 +22,8 @@ export interface GuestBeats {
   reportedAt: number;
 }
 
-export function guestBeats(): GuestBeats {
-  return { last: null, count: 0, reportedCount: 0, reportedAt: -Infinity };
+export function guestBeats(instanceId: string): GuestBeats {
+  return { instanceId, last: null, count: 0, reportedCount: 0, reportedAt: -Infinity };
 }
 
 /** The guest answered `count` heartbeat requests, the last at `at`. Heard again after a boot or a silence, the fabric hears it at once. */
@@ -47,8 +48,8 @@ export class HostHeartbeat {
     private readonly toController: (message: FromHost) => void,
     /** Where every heartbeat is written for the controller to read; null: heartbeats cross as messages. */
     private readonly register: HeartbeatRegister | null,
-    /** The host's guests' beats, by instance id. */
-    private readonly guests: () => Iterable<[instanceId: string, beats: GuestBeats]>,
+    /** The host's guests' beats. */
+    private readonly guests: () => Iterable<GuestBeats>,
   ) {}
 
   /** The first heartbeat, at `at` (now), which sets the grid. */
@@ -123,9 +124,9 @@ export class HostHeartbeat {
   /** Each guest that beat since it was last reported, at most once per `every` emulated ms, marked reported. */
   private guestReports(now: number, every: number): GuestHeartbeatReport[] {
     const guests: GuestHeartbeatReport[] = [];
-    for (const [instanceId, beats] of this.guests()) {
+    for (const beats of this.guests()) {
       if (beats.last === null || beats.count === beats.reportedCount || now - beats.reportedAt < every) continue;
-      guests.push({ instanceId, at: beats.last, count: beats.count });
+      guests.push({ instanceId: beats.instanceId, at: beats.last, count: beats.count });
       beats.reportedCount = beats.count;
       beats.reportedAt = now;
     }
@@ -133,13 +134,13 @@ export class HostHeartbeat {
   }
 
   private hasGuestBeatSince(): boolean {
-    for (const [, beats] of this.guests()) if (beats.last !== null && beats.count !== beats.reportedCount) return true;
+    for (const beats of this.guests()) if (beats.last !== null && beats.count !== beats.reportedCount) return true;
     return false;
   }
 
   /** A guest heard after a boot or a silence that the fabric has not heard of yet. */
   private hasFreshGuest(): boolean {
-    for (const [, beats] of this.guests()) if (beats.last !== null && beats.reportedAt === -Infinity) return true;
+    for (const beats of this.guests()) if (beats.last !== null && beats.reportedAt === -Infinity) return true;
     return false;
   }
 }
