@@ -79,6 +79,16 @@ export class EmulatedTimers {
   }
 
   /**
+   * Go on with work that waited on real I/O and takes no emulated time (files laid out, a module loaded, a process's
+   * answer): now, at one instant, while the clock runs; while it is paused, at the instant it runs again. A paused
+   * fabric stays as the pause left it, whatever the disk finishes meanwhile.
+   */
+  whenRunning(work: () => void): void {
+    if (this.clock.read().paused) this.after(0, work);
+    else this.atOnce(work);
+  }
+
+  /**
    * Run `work` as if at emulated instant `at` (not after it is due): what waited on real I/O that takes no
    * emulated time (binding a listener) goes on from where it started, so a replay with the same seed agrees.
    */

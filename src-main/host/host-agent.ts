@@ -205,7 +205,7 @@ export class HostAgent {
       .then((drive) => drive.layOutRoleDrive(files, vm.logs.root, () => roleModelXml({ ...vm.spec, ...files })))
       .then(
         (layout) =>
-          this.context.timers.atOnce(() => {
+          this.context.timers.whenRunning(() => {
             if (!current()) return;
             // In place: the guest's components share the spec object.
             Object.assign(vm.spec, layout.files);
@@ -215,7 +215,7 @@ export class HostAgent {
             next();
           }),
         (error: Error) =>
-          this.context.timers.atOnce(() => {
+          this.context.timers.whenRunning(() => {
             if (!current()) return;
             this.log.write('ERROR', `${vm.spec.instanceId}: the role's files could not be laid out on E:: ${error.message}`);
             this.setStatus(vm, 'FailedStartingVM', `The host agent could not put the role's files on E:: ${error.message}`);
@@ -396,7 +396,7 @@ export class HostAgent {
           }
         }),
       (error: Error) =>
-        this.context.timers.atOnce(() => {
+        this.context.timers.whenRunning(() => {
           if (!current()) return;
           this.log.write('ERROR', `${vm.spec.instanceId}: the host worker could not load host/instance-web-server.ts: ${error.message}`);
           this.setStatus(vm, 'FailedStartingVM', `The host agent could not load the web server for the role's endpoints: ${error.message}`);

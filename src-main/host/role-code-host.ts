@@ -186,7 +186,7 @@ export class RoleCodeHost {
     this.outstanding = sent;
     const logged = this.probes++ % 2 === 0; // the bootstrapper logs a probe every 30 s and at each change
     void this.process!.statusCheck().then((busy) =>
-      this.context.timers.atOnce(() => {
+      this.context.timers.whenRunning(() => {
         if (this.outstanding === sent) this.outstanding = null;
         if (this.state !== 'ready' && this.state !== 'busy') return;
         const next = busy ? 'busy' : 'ready';

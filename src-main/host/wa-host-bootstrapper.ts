@@ -115,8 +115,8 @@ export class WaHostBootstrapper {
     };
     if (readerLoaded) return read(readerLoaded);
     loadRoleModelReader().then(
-      (reader) => this.context.timers.atOnce(() => !this.ended && read(reader)),
-      (error: Error) => this.context.timers.atOnce(() => !this.ended && fail(`The host worker could not load host/role-model-reader.ts: ${error.message}`)),
+      (reader) => this.context.timers.whenRunning(() => !this.ended && read(reader)),
+      (error: Error) => this.context.timers.whenRunning(() => !this.ended && fail(`The host worker could not load host/role-model-reader.ts: ${error.message}`)),
     );
   }
 
@@ -376,7 +376,7 @@ export class WaHostBootstrapper {
     const url = `${this.web.protocolOf(endpoint)}://${this.web.ipAddress}:${this.web.portOf(endpoint)}${warmUpPath}`;
     this.logs.host('INFO', `Sending warm-up request GET ${url}`);
     // The answer arrives in real time and is logged at that emulated instant, unless the role stopped meanwhile.
-    const done = (log: () => void) => this.context.timers.atOnce(() => !this.ended && log());
+    const done = (log: () => void) => this.context.timers.whenRunning(() => !this.ended && log());
     this.web.request(endpoint, warmUpPath).then(
       ({ status, timeTakenMs }) => done(() => this.logs.host(status === 200 ? 'INFO' : 'WARN', `Warm-up request returned ${status} in ${timeTakenMs} ms.`)),
       (error: Error) => done(() => this.logs.host('WARN', `Warm-up request failed: ${error.message}`)),
@@ -446,9 +446,9 @@ export class WaHostBootstrapper {
   private withProcesses(step: (processes: Processes) => void): void {
     if (processesLoaded) return step(processesLoaded);
     loadGuestProcesses().then(
-      (processes) => this.context.timers.atOnce(() => !this.ended && step(processes)),
+      (processes) => this.context.timers.whenRunning(() => !this.ended && step(processes)),
       (error: Error) =>
-        this.context.timers.atOnce(() => {
+        this.context.timers.whenRunning(() => {
           if (this.ended) return;
           this.logs.bootstrapper('ERROR', `The host worker could not load host/guest-processes.ts: ${error.message}`);
           this.exit(`WaHostBootstrapper could not load what starts the role's processes: ${error.message}`);

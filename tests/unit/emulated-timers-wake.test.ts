@@ -141,3 +141,23 @@ describe('emulated timers that fall behind', () => {
     timers.clear();
   });
 });
+
+describe('work that waited on real I/O', () => {
+  it('goes on at once while the clock runs, and only once it runs again while it is paused, at the paused instant', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const timers = new EmulatedTimers(clock);
+    const seen: number[] = [];
+    timers.whenRunning(() => seen.push(timers.now()));
+    expect(seen).toHaveLength(1);
+    const pausedAt = clock.set({ paused: true }).now;
+    timers.clockChanged();
+    timers.whenRunning(() => seen.push(timers.now()));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toHaveLength(1); // paused: nothing goes on
+    clock.set({ paused: false });
+    timers.clockChanged();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual([seen[0], pausedAt]);
+    timers.clear();
+  });
+});
