@@ -28,10 +28,15 @@ function emit(result: Record<string, unknown>): void {
 }
 
 const sessionDirs: string[] = [];
+/** A folder of this figure's, removed at its end; run-bench.mjs gives each figure a root it removes even when it kills the figure at its bound. */
+function benchFolder(prefix = 'fabric-bench-'): string {
+  const dir = mkdtempSync(join(process.env.BENCH_SESSION_ROOT ?? tmpdir(), prefix));
+  sessionDirs.push(dir);
+  return dir;
+}
 const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
 async function startFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<Fabric> {
-  const sessionDir = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
-  sessionDirs.push(sessionDir);
+  const sessionDir = benchFolder();
   return Fabric.start({
     hostWorkerUrl,
     sessionDir,
@@ -85,7 +90,7 @@ async function deployMany(fabric: Fabric, count: number): Promise<void> {
  */
 async function hostStart(): Promise<void> {
   const n = 32;
-  const folder = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
+  const folder = benchFolder();
   const empty = { commonJs: join(folder, 'empty.cjs'), esModule: join(folder, 'empty.mjs') };
   writeFileSync(empty.commonJs, '');
   writeFileSync(empty.esModule, '');
@@ -121,8 +126,8 @@ async function hostStart(): Promise<void> {
 const keepPace = process.env.BENCH_KEEP_PACE === '1';
 
 /** Wall time and main-thread CPU to bring `count` instances to ReadyRole at 1000x. */
-async function ready(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000)): Promise<Fabric> {
-  const fabric = await startFabric(hosts, cores, { timeScale, keepPace });
+async function ready(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000), keeping = keepPace): Promise<Fabric> {
+  const fabric = await startFabric(hosts, cores, { timeScale, keepPace: keeping });
   const cpu0 = mainThreadCpuMs();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -132,7 +137,7 @@ async function ready(count: number, hosts: number, cores: number, timeScale = Nu
   const wallMs = performance.now() - t0;
   const cpuMs = mainThreadCpuMs() - cpu0;
   const elu = performance.eventLoopUtilization(elu0);
-  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, keepPace, keptScale: fabric.clock.read().keptScale, hosts, cores, rssBytes: process.memoryUsage().rss, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
+  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, keepPace: keeping, keptScale: fabric.clock.read().keptScale, hosts, cores, rssBytes: process.memoryUsage().rss, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
   return fabric;
 }
 
@@ -163,7 +168,7 @@ async function lagByScale(fabric: Fabric, scales: number[], settleMs = 1000): Pr
 async function rss(kind: 'bare' | 'host', n: number, timeScale = 1000): Promise<void> {
   let stop: () => Promise<unknown>;
   if (kind === 'bare') {
-    const keepAlive = join(mkdtempSync(join(tmpdir(), 'fabric-bench-')), 'idle.cjs'); // CommonJS, like the host worker
+    const keepAlive = join(benchFolder(), 'idle.cjs'); // CommonJS, like the host worker
     writeFileSync(keepAlive, 'setInterval(() => {}, 1 << 30);');
     const workers = Array.from({ length: n }, () => new Worker(keepAlive));
     await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
@@ -184,9 +189,10 @@ async function rss(kind: 'bare' | 'host', n: number, timeScale = 1000): Promise<
  */
 async function fleet(count: number): Promise<void> {
   if (count > 2048) {
-    // 10,000 on 313 hosts, brought up at 10x at the asked pace (as ready-10000), then at 1x keeping pace, as the shells run.
-    const fabric = await ready(count, 313, 32, 10);
-    fabric.keepPace();
+    // 10,000 on 313 hosts, brought up keeping pace from 10x, then at 1x keeping pace, as the shells run. At the asked
+    // 10x (ready-10000) the hosts are at the machine's edge: in two runs of three some fell a real minute behind, were
+    // failed for their silence, and their restarts never let the fleet come up (docs/PERFORMANCE.md).
+    const fabric = await ready(count, 313, 32, 10, true);
     await fabric.setClock({ scale: 1 });
     emit({ figure: 'lag', instances: count, hosts: 313, keepPace: true, byScale: await lagByScale(fabric, [1], 15_000) });
     return serveFleet(fabric);
@@ -465,8 +471,7 @@ async function nodes(count: number, hostsPerMachine: number, cores: number): Pro
     const fabric = await startFabric(hostsPerMachine, cores, { timeScale, coreQuota: hostsPerMachine * 3 * cores, nats: { url: `nats://127.0.0.1:${port}`, user: 'bench', password: 'bench-password', joinToken: token } });
     const cli = new URL('cli.js', outMain).pathname;
     for (const name of ['bench-node-1', 'bench-node-2']) {
-      const dir = mkdtempSync(join(tmpdir(), 'fabric-bench-node-'));
-      sessionDirs.push(dir);
+      const dir = benchFolder('fabric-bench-node-');
       const child = spawn(process.execPath, [cli, 'host-node', '--nats', `nats://127.0.0.1:${port}`, '--nats-user', 'bench', '--pool', `Local:${hostsPerMachine}x${cores}`, '--name', name, '--session', dir], {
         env: { ...process.env, FABRIC_LAB_NATS_PASSWORD: 'bench-password', FABRIC_LAB_JOIN_TOKEN: token },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -557,6 +562,8 @@ const runs: Record<string, () => Promise<unknown>> = {
     const started = performance.now();
     const closed = await Promise.race([fabric.close().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 120_000).unref())]);
     console.log(JSON.stringify({ figure: 'close-10000', closed, closeMs: closed ? performance.now() - started : null }));
+    // Its session folder (2-5 GB of logs) goes too: a bench left one behind each run.
+    removeSessions();
     process.exit(0);
   },
   'lag-2048': lag2048,

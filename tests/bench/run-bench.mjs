@@ -2,8 +2,9 @@
 // its own process with a time bound, measures the renderer in Chromium through Playwright, then prints one
 // summary line per figure and the whole result as JSON. Not a test: it asserts nothing, it reports.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { loadFleetPage, profileRenderer, sampleFrames, setScaleFromPage, watchPushedBatches } from './frame-probe.mjs';
@@ -15,10 +16,15 @@ if (!existsSync(`${repo}/out/main/host-worker.cjs`)) throw new Error('out/main/h
 mkdirSync(`${repo}/out/bench`, { recursive: true });
 execFileSync(`${repo}/node_modules/.bin/rolldown`, [`${repo}/tests/bench/fabric-bench.ts`, '--file', bundle, '--format', 'esm', '--platform', 'node'], { stdio: 'ignore' });
 
-/** Run one figure; resolves with its JSON lines. `onLine` sees each as it comes (the serve figure's URL). */
+/**
+ * Run one figure; resolves with its JSON lines. `onLine` sees each as it comes (the serve figure's URL). Its session
+ * folders (gigabytes of logs for 10,000 instances) are made under a folder of its own, removed when it exits, even
+ * killed at its bound.
+ */
 function figure(args, { timeoutMs, env = {}, onLine } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', bundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const sessionRoot = mkdtempSync(join(tmpdir(), 'fabric-bench-run-'));
+    const child = spawn(process.execPath, ['--expose-gc', bundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SESSION_ROOT: sessionRoot, ...env } });
     const results = [];
     let buffered = '';
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`${args.join(' ')} ran past ${timeoutMs / 1000} s`))), timeoutMs);
@@ -35,6 +41,7 @@ function figure(args, { timeoutMs, env = {}, onLine } = {}) {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
+      rmSync(sessionRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       if (code === 0) resolve(results);
       else reject(new Error(`${args.join(' ')} exited with ${code}`));
     });
