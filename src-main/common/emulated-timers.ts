@@ -81,11 +81,22 @@ export class EmulatedTimers {
   /**
    * Go on with work that waited on real I/O and takes no emulated time (files laid out, a module loaded, a process's
    * answer): now, at one instant, while the clock runs; while it is paused, at the instant it runs again. A paused
-   * fabric stays as the pause left it, whatever the disk finishes meanwhile.
+   * fabric stays as the pause left it, whatever the disk finishes meanwhile. Given `at`, the work runs as of that
+   * emulated instant (`atInstant`), held the same way while paused.
    */
-  whenRunning(work: () => void): void {
-    if (this.clock.read().paused) this.after(0, work);
-    else this.atOnce(work);
+  whenRunning(work: () => void, at?: number): void {
+    if (!this.clock.read().paused) return void (at === undefined ? this.atOnce(work) : this.atInstant(at, work));
+    this.after(0, () => {
+      if (at === undefined) return work();
+      // As `atInstant`: from where it started (the timer's own now is the pause's instant, later).
+      const due = this.firing;
+      this.firing = Math.min(at, due ?? at);
+      try {
+        work();
+      } finally {
+        this.firing = due;
+      }
+    });
   }
 
   /**

@@ -386,7 +386,7 @@ export class HostAgent {
     const frozen = vm.frozen;
     loadWebServer().then(
       (module) =>
-        this.context.timers.atInstant(bootedAt, () => {
+        this.context.timers.whenRunning(() => {
           if (!current()) return;
           this.openWebServer(vm, module, bootedAt);
           // Hung while the module loaded: its IIS answers nothing, as when the guest hangs while listening.
@@ -394,7 +394,7 @@ export class HostAgent {
             vm.web?.freeze();
             vm.listeners?.freeze();
           }
-        }),
+        }, bootedAt),
       (error: Error) =>
         this.context.timers.whenRunning(() => {
           if (!current()) return;
@@ -420,18 +420,18 @@ export class HostAgent {
     })();
     void opened.then(
       (bound) =>
-        this.context.timers.atInstant(bootedAt, () => {
+        this.context.timers.whenRunning(() => {
           if (!current()) return;
           vm.bound = bound;
           this.tellRoleEndpoints(vm);
           this.reportEndpoints(vm);
           this.startGuest(vm);
-        }),
+        }, bootedAt),
       (error: Error) =>
-        this.context.timers.atInstant(bootedAt, () => {
+        this.context.timers.whenRunning(() => {
           this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on ${vm.ipAddress}: ${error.message}`);
           if (current()) this.startGuest(vm);
-        }),
+        }, bootedAt),
     );
   }
 

@@ -160,4 +160,25 @@ describe('work that waited on real I/O', () => {
     expect(seen).toEqual([seen[0], pausedAt]);
     timers.clear();
   });
+
+  it('given the instant it began at, runs as of that instant, held the same way while paused', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const timers = new EmulatedTimers(clock);
+    const seen: number[] = [];
+    const bootedAt = clock.now() - 5_000;
+    timers.whenRunning(() => seen.push(timers.now()), bootedAt);
+    expect(seen).toEqual([bootedAt]);
+    clock.set({ paused: true });
+    timers.clockChanged();
+    timers.whenRunning(() => seen.push(timers.now()), bootedAt);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toHaveLength(1); // paused: an endpoint bound meanwhile reports nothing
+    clock.set({ paused: false });
+    timers.clockChanged();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual([bootedAt, bootedAt]);
+    // And what it schedules counts from that instant.
+    expect(timers.now()).toBeGreaterThan(bootedAt);
+    timers.clear();
+  });
 });
