@@ -1,6 +1,7 @@
-// The host agent on the host OS: creates and boots guest VMs toward their goal state, listens to each
-// guest agent over the VM's channel, relays role status to the fabric controller, sends it its own
-// heartbeat (host-heartbeat.ts), and restarts a guest whose heartbeat has been silent for 10 minutes.
+// The host agent on the host OS: creates and boots guest VMs (guest-vm.ts) toward their goal state, opens their
+// endpoints as they boot (vm-endpoints.ts), listens to each guest agent over the VM's channel, relays role status
+// to the fabric controller, sends it its own heartbeat (host-heartbeat.ts), and restarts a guest whose heartbeat
+// has been silent for 10 minutes.
 import type { HeartbeatRegister } from '../common/heartbeat-register';
 import type { AfterStop, FromHost, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
@@ -9,9 +10,6 @@ import { emptyLocalStorage } from './local-storage';
 import { GuestAgent } from './guest-agent';
 import { HostAgentLog } from './host-agent-log';
 import { InstanceLogs } from './instance-logs';
-import type { InstanceEndpointView } from '../common/fabric-api';
-import type { BoundEndpoint, EndpointListeners } from './endpoint-listeners';
-import type { InstanceWebServer } from './instance-web-server';
 import { mergeHeartbeats, type FromGuest, type ToGuest } from './guest-protocol';
 import { phaseDuration, type HostContext } from './host-context';
 import { between } from '../common/seeded-random';
@@ -21,63 +19,14 @@ import { guestBeats, heardGuest, HostHeartbeat, type GuestBeats } from './host-h
 import { roleModelXml } from './instance-xml';
 import { loadRoleModelReader } from './wa-host-bootstrapper';
 import { vmBus, type VmBusEnd } from './vm-bus';
+import type { GuestVm } from './guest-vm';
+import { listensAtBoot, VmEndpoints } from './vm-endpoints';
 
-interface GuestVm {
-  spec: InstanceSpec;
-  status: InstanceStatus;
-  /** The guest's heartbeats, and what of them the fabric has heard (host-heartbeat.ts). */
-  beats: GuestBeats;
-  restarts: number;
-  faults: RoleFaults;
-  /** The host's end of the VM's channel, and the guest on the other end, once the guest has booted. */
-  vmBus: VmBusEnd<FromGuest, ToGuest> | null;
-  guest: GuestAgent | null;
-  /** The VM-level step in progress (creating or booting), cancelled if the VM is stopped first. */
-  step: TimerHandle | null;
-  /** Set while the VM is being stopped: what happens once the role has stopped. */
-  stopping: AfterStop | null;
-  frozen: boolean;
-  /** The instance's drives' logs; kept across reboots (a reimage rotates them), closed when the VM is deleted. */
-  logs: InstanceLogs;
-  /** The front-end request the VM is working for, until the work is done (Ready, stopped or failed). */
-  requestId: string | null;
-  /** A web role's IIS: its endpoint listeners live while the guest OS is up (host/instance-web-server.ts). */
-  web: InstanceWebServer | null;
-  /** The instance's DIP, kept while its VM exists on this host. */
-  ipAddress: string;
-  /** The endpoints IIS does not serve (host/endpoint-listeners.ts), and the ports they got at this boot. */
-  listeners: EndpointListeners | null;
-  bound: BoundEndpoint[];
-  /** The goal state an in-place upgrade starts the role with once it has stopped (the new package's role files). */
-  upgradeTo: InstanceSpec | null;
-  /** The role's files in the package, which E: is laid out from (role-drive.ts)... */
-  roleFiles: RoleFiles;
-  /** ...and whether E: must be laid out (again) before the VM is created or booted. */
-  driveStale: boolean;
-}
-
-type WebServerModule = typeof import('./instance-web-server');
-let webServerLoading: Promise<WebServerModule> | null = null;
-let webServerLoaded: WebServerModule | null = null;
-
-/**
- * The instances' IIS (host/instance-web-server.ts), loaded once per host worker, the first time a web role's
- * VM boots: it imports node:http and node:fs/promises, which Node would otherwise compile in every host worker
- * as it starts, though a host of worker roles never needs them.
- */
-function loadWebServer(): Promise<WebServerModule> {
-  return (webServerLoading ??= import('./instance-web-server').then((module) => (webServerLoaded = module)));
-}
 
 /** host/role-drive.ts (node:fs/promises), loaded when the first VM of this host is prepared. */
 let roleDriveLoading: Promise<typeof import('./role-drive')> | null = null;
 function loadRoleDrive(): Promise<typeof import('./role-drive')> {
   return (roleDriveLoading ??= import('./role-drive'));
-}
-
-/** Whether the VM needs listeners at boot: IIS for a web role, and any endpoint that is not udp. */
-function listensAtBoot(spec: InstanceSpec): boolean {
-  return spec.roleType === 'WebRole' || Object.values(spec.roleEnvironment.endpoints).some((e) => e.protocol !== 'udp');
 }
 
 /** How often the host agent looks for silent guests. */
@@ -87,6 +36,7 @@ export class HostAgent {
   private readonly vms = new Map<string, GuestVm>();
   private readonly log: HostAgentLog;
   private readonly heartbeat: HostHeartbeat;
+  private readonly endpoints: VmEndpoints;
   /** Last octets of the DIPs this host's VMs hold (with a DIP range). */
   private readonly dips = new Set<number>();
   /** Emulated time the agent started: its heartbeats and watchdog keep this phase. */
@@ -102,6 +52,10 @@ export class HostAgent {
   ) {
     this.log = new HostAgentLog(context.sessionDir, context.hostId, () => context.timers.now());
     this.heartbeat = new HostHeartbeat(context, toController, register, () => this.guestBeats());
+    this.endpoints = new VmEndpoints(context, this.log, toController, {
+      startGuest: (vm) => this.startGuest(vm),
+      failStart: (vm, details) => this.setStatus(vm, 'FailedStartingVM', details),
+    });
   }
 
   start(): void {
@@ -365,107 +319,8 @@ export class HostAgent {
       vm.step = null;
       if (!listensAtBoot(vm.spec)) return this.startGuest(vm);
       // Loading the module and binding listeners take real time but no emulated time: the guest goes on from now.
-      const bootedAt = this.context.timers.now();
-      if (webServerLoaded) return this.openWebServer(vm, webServerLoaded, bootedAt);
-      this.loadWebServerFor(vm, bootedAt);
+      this.endpoints.open(vm, this.context.timers.now());
     });
-  }
-
-  /**
-   * The first web role VM to boot on this host loads the web server module; the VM's step is that load, so
-   * stopping the VM meanwhile cancels it. A failed load fails the VM's start with the reason.
-   */
-  private loadWebServerFor(vm: GuestVm, bootedAt: number): void {
-    let cancelled = false;
-    const step: TimerHandle = { cancel: () => void (cancelled = true) };
-    vm.step = step;
-    const current = () => {
-      if (vm.step === step) vm.step = null;
-      return !cancelled;
-    };
-    const frozen = vm.frozen;
-    loadWebServer().then(
-      (module) =>
-        this.context.timers.whenRunning(() => {
-          if (!current()) return;
-          this.openWebServer(vm, module, bootedAt);
-          // Hung while the module loaded: its IIS answers nothing, as when the guest hangs while listening.
-          if (vm.frozen && !frozen) {
-            vm.web?.freeze();
-            vm.listeners?.freeze();
-          }
-        }, bootedAt),
-      (error: Error) =>
-        this.context.timers.whenRunning(() => {
-          if (!current()) return;
-          this.log.write('ERROR', `${vm.spec.instanceId}: the host worker could not load host/instance-web-server.ts: ${error.message}`);
-          this.setStatus(vm, 'FailedStartingVM', `The host agent could not load the web server for the role's endpoints: ${error.message}`);
-        }),
-    );
-  }
-
-  /**
-   * The instance's endpoints listen on its DIP once the guest OS is up (IIS for a web role's http endpoints, the
-   * others for role code or the built-in answer); RoleEnvironment then tells the real ports, and the guest agent starts.
-   */
-  private openWebServer(vm: GuestVm, { InstanceWebServer, EndpointListeners, endpointPlans }: WebServerModule, bootedAt: number): void {
-    const web = vm.spec.roleType === 'WebRole' ? new InstanceWebServer(vm.spec, vm.logs, () => this.context.timers.now(), () => this.reportEndpoints(vm), vm.ipAddress) : null;
-    const listeners = new EndpointListeners(vm.spec, vm.ipAddress);
-    vm.web = web;
-    vm.listeners = listeners;
-    const current = () => vm.listeners === listeners;
-    const opened = (async () => {
-      await web?.open();
-      return listeners.open(endpointPlans(vm.spec), vm.spec.roleCodeListens === true);
-    })();
-    void opened.then(
-      (bound) =>
-        this.context.timers.whenRunning(() => {
-          if (!current()) return;
-          vm.bound = bound;
-          this.tellRoleEndpoints(vm);
-          this.reportEndpoints(vm);
-          this.startGuest(vm);
-        }, bootedAt),
-      (error: Error) =>
-        this.context.timers.whenRunning(() => {
-          this.log.write('ERROR', `${vm.spec.instanceId}: its endpoints could not listen on ${vm.ipAddress}: ${error.message}`);
-          if (current()) this.startGuest(vm);
-        }, bootedAt),
-    );
-  }
-
-  /** RoleEnvironment (and startup tasks' endpoint xpaths) see the DIP and the ports the endpoints really got. */
-  private tellRoleEndpoints(vm: GuestVm): void {
-    const endpoints = { ...vm.spec.roleEnvironment.endpoints };
-    for (const [name, e] of Object.entries(endpoints)) {
-      const port = vm.web?.portOf(name) ?? vm.bound.find((b) => b.name === name)?.port;
-      if (port !== undefined && port !== null) endpoints[name] = { ...e, port, address: vm.ipAddress };
-    }
-    for (const walk of [...(vm.web?.walks ?? []), ...vm.bound.filter((b) => b.walk).map((b) => `${b.name}: ${b.walk}`)]) {
-      this.log.write('INFO', `${vm.spec.instanceId} on ${vm.ipAddress}: ${walk}.`);
-    }
-    for (const failure of vm.web?.failures ?? []) {
-      this.log.write('ERROR', `${vm.spec.instanceId} on ${vm.ipAddress}: does not listen: ${failure}`);
-    }
-    vm.spec.roleEnvironment = { ...vm.spec.roleEnvironment, endpoints };
-  }
-
-  /** The instance's input endpoints as the controller shows them: IIS's listeners, then the other bound ones. */
-  private reportEndpoints(vm: GuestVm): void {
-    const web = vm.web?.endpoints() ?? [];
-    const endpoints: InstanceEndpointView[] = (vm.spec.inputEndpoints ?? []).map((e) => {
-      const served = web.find((w) => w.name === e.name && w.address !== null);
-      if (served) return served;
-      const bound = vm.bound.find((b) => b.name === e.name);
-      return { name: e.name, protocol: e.protocol, publicPort: e.port, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null };
-    });
-    // InstanceInputEndpoints are this instance's own: listed too, with the public port it takes from the range.
-    for (const e of vm.spec.instanceInputEndpoints ?? []) {
-      const bound = vm.bound.find((b) => b.name === e.name);
-      endpoints.push({ name: e.name, protocol: e.protocol, publicPort: e.publicPort ?? 0, address: bound ? `${vm.ipAddress}:${bound.port}` : null, servedBy: null });
-    }
-    this.toController({ type: 'instance-endpoints', instanceId: vm.spec.instanceId, endpoints, ipAddress: vm.ipAddress, roleEndpoints: vm.spec.roleEnvironment.endpoints });
   }
 
   /** WaAppAgent starts the guest agent, which talks to the host agent over the VM's own channel. */
@@ -514,13 +369,7 @@ export class HostAgent {
   }
 
   private disconnectGuest(vm: GuestVm): void {
-    const listening = vm.web !== null || vm.listeners !== null;
-    vm.bound = [];
-    vm.listeners?.close();
-    vm.listeners = null;
-    vm.web?.close();
-    vm.web = null;
-    if (listening) this.reportEndpoints(vm);
+    this.endpoints.close(vm);
     vm.guest?.halt();
     vm.guest = null;
     vm.vmBus?.close();
