@@ -41,7 +41,11 @@ function figure(args, { timeoutMs, env = {}, onLine } = {}) {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      rmSync(sessionRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      try {
+        rmSync(sessionRoot, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      } catch (error) {
+        console.error(`run-bench: ${sessionRoot} left behind: ${error.message}`);
+      }
       if (code === 0) resolve(results);
       else reject(new Error(`${args.join(' ')} exited with ${code}`));
     });

@@ -177,7 +177,7 @@ describe('work that waited on real I/O', () => {
     timers.clockChanged();
     await new Promise((r) => setTimeout(r, 30));
     expect(seen).toEqual([bootedAt, bootedAt]);
-    // And what it schedules counts from that instant.
+    // Outside the work, now is the clock's again.
     expect(timers.now()).toBeGreaterThan(bootedAt);
     timers.clear();
   });
