@@ -62,7 +62,7 @@ interface WriteCount {
  * The writers of one thread that hold a descriptor; over `limit`, the one written least in the last two rounds of
  * the thread's writes lets go, and among those written as often the one that opened last. Least recently written
  * alone failed a host of 32 instances among 313 hosts (44 descriptors for some 64 logs written steadily): the logs
- * came round in turn, so every write reopened its file (4,200 opens a second for 10,000 instances at 1x). Now the
+ * came round in turn, so nearly every write reopened its file (some 4,000 opens a second with 10,000 at 1x). Now the
  * busy logs keep their descriptors and the quiet ones share the rest, one slot turning over instead of all.
  */
 export class DescriptorBudget {
