@@ -85,18 +85,10 @@ export class EmulatedTimers {
    * emulated instant (`atInstant`), held the same way while paused.
    */
   whenRunning(work: () => void, at?: number): void {
-    if (!this.clock.read().paused) return void (at === undefined ? this.atOnce(work) : this.atInstant(at, work));
-    this.after(0, () => {
-      if (at === undefined) return work();
-      // As `atInstant`: from where it started (the timer's own now is the pause's instant, later).
-      const due = this.firing;
-      this.firing = Math.min(at, due ?? at);
-      try {
-        work();
-      } finally {
-        this.firing = due;
-      }
-    });
+    const run = () => void (at === undefined ? this.atOnce(work) : this.asOf(at, work));
+    // Held: the timer runs it when the clock runs again, as of `at` still (the timer's own now is later).
+    if (this.clock.read().paused) this.after(0, run);
+    else run();
   }
 
   /**
@@ -104,12 +96,17 @@ export class EmulatedTimers {
    * emulated time (binding a listener) goes on from where it started, so a replay with the same seed agrees.
    */
   atInstant<T>(at: number, work: () => T): T {
-    if (this.firing !== null) return work();
-    this.firing = Math.min(at, this.clock.now());
+    return this.firing !== null ? work() : this.asOf(at, work);
+  }
+
+  /** Run `work` with now at `at`, or at the current now if that is earlier. */
+  private asOf<T>(at: number, work: () => T): T {
+    const outer = this.firing;
+    this.firing = Math.min(at, outer ?? this.clock.now());
     try {
       return work();
     } finally {
-      this.firing = null;
+      this.firing = outer;
     }
   }
 

@@ -85,7 +85,7 @@ export class DescriptorBudget {
 
   /** `writer` holds a descriptor and has just used it; over the limit, another lets go of its own. */
   used(writer: LogWriter): void {
-    if (!this.open.has(writer)) this.open.add(writer);
+    this.open.add(writer); // a writer already open keeps its place: the order is the order they opened in
     if (this.limit === Infinity) return;
     const round = Math.floor(++this.writes / this.roundLength);
     const count = this.countOf(writer, round);
