@@ -217,8 +217,10 @@ export class Fabric implements FabricApi {
       const network = await claimNetwork(fabric.loopbackAliases);
       fabric.network = network.index;
       fabric.started.add(() => network.release());
-      // The samples are read and the load balancer starts while the host workers boot: none needs the others.
-      await settledAll([fabric.packages.loadSamples(), fabric.loadBalancer.start(fabric.loopbackAliases, network.index), ...fabric.controllers.map((c) => c.start())]);
+      // The samples are read while the host workers boot (neither needs the other); the load balancer's thread
+      // starts with the first input endpoint.
+      fabric.loadBalancer.start(fabric.loopbackAliases, network.index);
+      await settledAll([fabric.packages.loadSamples(), ...fabric.controllers.map((c) => c.start())]);
       await fabric.nodes?.start();
     } catch (error) {
       await fabric.close();

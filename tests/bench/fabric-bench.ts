@@ -2,6 +2,7 @@
 // after rolldown bundles this file to out/bench/. Each figure prints one JSON line on stdout: {figure, ...}.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +123,26 @@ async function hostStart(): Promise<void> {
   emit({ figure: 'host-start', hosts: n, hostMs: median(hosts), bareMs: median(bare), bareEsModuleMs: median(bareEsModule), cpuMsPerHost: cpu.host / 3 / n, cpuMsPerBare: cpu.bare / 3 / n, hostsPerSecond: (n * 1000) / median(hosts), bareWorkersPerSecond: (n * 1000) / median(bare) });
 }
 
+/**
+ * BENCH_CPU_PROFILE=<file>: a CPU profile of the main thread alone (the inspector's; `node --cpu-prof` would profile
+ * every host worker too) from the deploy until every instance is Ready, for Chrome's DevTools. It costs the figure a
+ * little: compare figures from runs without it.
+ */
+async function profileMainThread(): Promise<(() => Promise<void>) | null> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** BENCH_KEEP_PACE=1: the clock keeps a pace the machine holds (the shells' default), instead of the asked scale. */
 const keepPace = process.env.BENCH_KEEP_PACE === '1';
 
@@ -132,11 +153,13 @@ async function ready(count: number, hosts: number, cores: number, timeScale = Nu
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const allReady = waitReady(fabric, count, Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000));
+  const profile = await profileMainThread();
   await deployMany(fabric, count);
   const readyCount = await allReady;
   const wallMs = performance.now() - t0;
   const cpuMs = mainThreadCpuMs() - cpu0;
   const elu = performance.eventLoopUtilization(elu0);
+  await profile?.();
   emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, keepPace: keeping, keptScale: fabric.clock.read().keptScale, hosts, cores, rssBytes: process.memoryUsage().rss, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
   return fabric;
 }

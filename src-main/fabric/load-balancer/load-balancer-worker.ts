@@ -78,7 +78,6 @@ function handle(message: ToLoadBalancer): void {
     case 'init':
       clock = new EmulatedClock(message.clock);
       maxConnections = message.maxConnectionsPerEndpoint;
-      send({ type: 'ready' });
       break;
     case 'open': {
       const list = message.endpoints.map(

@@ -46,7 +46,8 @@ export function standInTlsNote(certificateName: string | undefined, thumbprint: 
 const closeBoundMs = 5_000;
 
 export class LoadBalancer {
-  private readonly worker: Worker;
+  /** Null until the first endpoint opens (`thread`). */
+  private worker: Worker | null = null;
   private vips = new VipAddresses(false);
   private readonly deployments = new Map<string, Attached>();
   private readonly instances = new Map<string, InstanceView>();
@@ -54,30 +55,18 @@ export class LoadBalancer {
   private readonly reads = new Map<number, (view: TrafficView) => void>();
   private readId = 0;
   private readonly unsubscribe: () => void;
-  private ready: Promise<void>;
   private closed = false;
+  /** The thread ended (a failed start, a crash, or the close). */
+  private exited = false;
 
   constructor(
-    workerUrl: URL,
-    clock: SharedArrayBuffer,
+    private readonly workerUrl: URL,
+    private readonly clock: SharedArrayBuffer,
     private readonly events: TrafficEvents,
     /** FrontEnd.log: what each deployment's VIP got, beside the deployment's own lines. */
     private readonly log: ComponentLog,
-    maxConnectionsPerEndpoint = defaultMaxConnectionsPerEndpoint,
+    private readonly maxConnectionsPerEndpoint = defaultMaxConnectionsPerEndpoint,
   ) {
-    this.worker = new Worker(workerUrl, { name: 'load-balancer' });
-    this.ready = new Promise((resolve, reject) => {
-      const onMessage = (message: FromLoadBalancer) => {
-        if (message.type !== 'ready') return;
-        this.worker.off('message', onMessage);
-        resolve();
-      };
-      this.worker.on('message', onMessage);
-      this.worker.once('error', reject);
-    });
-    this.worker.on('message', (message: FromLoadBalancer) => this.fromWorker(message));
-    this.worker.on('error', (error) => this.log.write('ERROR', `Load balancer worker: ${error.message}`));
-    this.post({ type: 'init', clock, maxConnectionsPerEndpoint });
     this.unsubscribe = events.subscribe((batch) => {
       const touched = new Set<string>();
       for (const event of batch.events) {
@@ -95,9 +84,27 @@ export class LoadBalancer {
   }
 
   /** `aliases`: whether VIPs can have their own 127.x addresses (loopbackAliasesWork); `network`: the fabric's (claimNetwork). */
-  start(aliases: boolean, network = 0): Promise<void> {
+  start(aliases: boolean, network = 0): void {
     this.vips = new VipAddresses(aliases, network);
-    return this.ready;
+  }
+
+  /**
+   * The worker thread, started by the first endpoint to open: a fabric whose deployments have no input endpoint
+   * never pays for it (about 45 ms of CPU, and a thread, at a fabric's start). Messages posted while it starts
+   * wait in its port, in order.
+   */
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerUrl, { name: 'load-balancer' });
+    worker.on('message', (message: FromLoadBalancer) => this.fromWorker(message));
+    worker.on('error', (error) => this.log.write('ERROR', `Load balancer worker: ${error.message}`));
+    worker.once('exit', (code) => {
+      this.exited = true;
+      if (!this.closed) this.log.write('ERROR', `Load balancer worker: its thread ended (exit code ${code}); VIPs do not answer until the fabric restarts.`);
+    });
+    worker.postMessage({ type: 'init', clock: this.clock, maxConnectionsPerEndpoint: this.maxConnectionsPerEndpoint } satisfies ToLoadBalancer);
+    this.worker = worker;
+    return worker;
   }
 
   /**
@@ -223,7 +230,7 @@ export class LoadBalancer {
 
   /** The counters read now from the worker (the last pushed ones if it does not answer within 2 s). */
   read(): Promise<TrafficView> {
-    if (this.closed) return Promise.resolve(this.latest);
+    if (this.closed || !this.worker || this.exited) return Promise.resolve(this.latest);
     const id = ++this.readId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -273,6 +280,8 @@ export class LoadBalancer {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    const worker = this.worker;
+    if (!worker || this.exited) return;
     this.post({ type: 'shutdown' });
     await new Promise<void>((resolve) => {
       // Measured: with 64 host threads busy at 1000x, a terminated load balancer thread did not end for minutes
@@ -281,8 +290,8 @@ export class LoadBalancer {
         this.log.write('WARN', `Load balancer worker: its thread had not ended ${closeBoundMs / 1000} s after the shutdown; closing the rest of the fabric without waiting for it.`);
         resolve();
       }, closeBoundMs);
-      const timer = setTimeout(() => void this.worker.terminate(), 2_000);
-      this.worker.once('exit', () => {
+      const timer = setTimeout(() => void worker.terminate(), 2_000);
+      worker.once('exit', () => {
         clearTimeout(timer);
         clearTimeout(gaveUp);
         resolve();
@@ -292,7 +301,9 @@ export class LoadBalancer {
 
   private post(message: ToLoadBalancer): void {
     if (this.closed && message.type !== 'shutdown') return;
-    this.worker.postMessage(message);
+    // Until an endpoint opens there is no thread, and nothing a thread would have to hear.
+    if (!this.worker && !(message.type === 'open' && message.endpoints.length > 0)) return;
+    this.thread().postMessage(message);
   }
 
   private fromWorker(message: FromLoadBalancer): void {
@@ -336,7 +347,8 @@ export class LoadBalancer {
   /** Tell the worker who stands behind each endpoint of a deployment (only lists that changed). */
   private sendBackends(deploymentId: string, force = false): void {
     const deployment = this.deployments.get(deploymentId);
-    if (!deployment) return;
+    // No input endpoint: no list to send (and 10,000 instances to look through at every batch otherwise).
+    if (!deployment || deployment.configs.length === 0) return;
     const mine = [...this.instances.values()].filter((i) => i.deploymentId === deploymentId);
     for (const config of deployment.configs) {
       if (config.instance) {

@@ -46,7 +46,6 @@ export type ToLoadBalancer =
   | { type: 'shutdown' };
 
 export type FromLoadBalancer =
-  | { type: 'ready' }
   | { type: 'opened'; deploymentId: string; endpoints: { name: string; port: number | null; note: string }[] }
   /** Counters and runs; `id` answers a read, absent on the worker's own pushes. */
   | { type: 'traffic'; id?: number; at: number; endpoints: EndpointTrafficView[]; runs: TrafficRunView[] }

@@ -1,0 +1,57 @@
+// The load balancer's thread starts with the first input endpoint, not with the fabric: a fabric whose
+// deployments have none never pays for it. A stand-in thread says in FrontEnd.log when it starts and what it
+// opens; a thread that cannot start is an ERROR there, and the fabric goes on serving.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Fabric } from '../../src-main/fabric/fabric';
+import { hostWorkerUrl } from '../support/built';
+import { waitFor } from '../support/fabric-helpers';
+
+const standInLoadBalancer = new URL(
+  `data:text/javascript,${encodeURIComponent(`
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (m) => {
+  if (m.type === 'init') parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in load balancer thread started' });
+  if (m.type === 'open') parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in opens ' + m.endpoints.map((e) => e.name).join(', ') });
+  if (m.type === 'read') parentPort.postMessage({ type: 'traffic', id: m.id, at: 0, endpoints: [], runs: [] });
+  if (m.type === 'shutdown') process.exit(0);
+});`)}`,
+);
+const brokenLoadBalancer = new URL(`data:text/javascript,${encodeURIComponent(`throw new Error('this load balancer cannot start');`)}`);
+
+let fabric: Fabric | null = null;
+afterEach(async () => {
+  await fabric?.close();
+  fabric = null;
+});
+
+const frontEndLog = (f: Fabric) => readFileSync(join(f.sessionDir, 'fabric', 'front-end', 'FrontEnd.log'), 'utf8');
+const start = (loadBalancerWorkerUrl: URL) =>
+  Fabric.start({ hostWorkerUrl, loadBalancerWorkerUrl, timeScale: 1000, seed: 3, batchIntervalMs: 10, pools: [{ name: 'Pool A', region: 'Local', hosts: 2, spareHosts: 0, coresPerHost: 8, faultDomains: 2 }] });
+
+describe('the load balancer thread', () => {
+  it('starts with the first deployment that has an input endpoint, once', async () => {
+    fabric = await start(standInLoadBalancer);
+    await fabric.deploy({ sample: 'hello-worker' }); // a worker role, no input endpoint
+    await waitFor('hello-worker placed', async () => (await fabric!.getSnapshot()).instances.length > 0 && true);
+    expect(frontEndLog(fabric)).not.toContain('stand-in load balancer thread started');
+    expect((await fabric.getTraffic()).endpoints).toEqual([]);
+
+    await fabric.deploy({ sample: 'web-and-worker', slot: 'staging' });
+    await waitFor('the stand-in thread started and opened the web role endpoint', async () => /stand-in opens \S/.test(frontEndLog(fabric!)));
+    await fabric.deploy({ sample: 'full-iis' });
+    await waitFor('the second deployment opened on the same thread', async () => frontEndLog(fabric!).match(/stand-in opens \S/g)?.length === 2);
+    expect(frontEndLog(fabric).match(/stand-in load balancer thread started/g)).toHaveLength(1);
+  });
+
+  it('that cannot start is an ERROR in FrontEnd.log, and the fabric serves on', async () => {
+    fabric = await start(brokenLoadBalancer); // starts: nothing asked for the thread yet
+    const ref = await fabric.deploy({ sample: 'web-and-worker' });
+    await waitFor('the ERROR', async () => /ERROR.*Load balancer worker: this load balancer cannot start/.test(frontEndLog(fabric!)));
+    await waitFor('its end said', async () => /ERROR.*Load balancer worker: its thread ended/.test(frontEndLog(fabric!)));
+    await waitFor('the deployment created all the same', async () => (await fabric!.getSnapshot()).operations.find((o) => o.requestId === ref.requestId)?.status === 'Succeeded');
+    expect((await fabric.getTraffic()).endpoints).toEqual([]);
+    expect((await fabric.setClock({ scale: 100 })).scale).toBe(100);
+  });
+});
