@@ -125,8 +125,9 @@ async function hostStart(): Promise<void> {
 
 /**
  * BENCH_CPU_PROFILE=<file>: a CPU profile of the main thread alone (the inspector's; `node --cpu-prof` would profile
- * every host worker too) from the deploy until every instance is Ready, for Chrome's DevTools. It costs the figure a
- * little: compare figures from runs without it.
+ * every host worker too) from the deploy until every instance is Ready, for Chrome's DevTools. It slows the figure,
+ * and it samples on the wall clock (a thread waiting for a core is charged to where it waits): read its shares of the
+ * work, and take figures from runs without it.
  */
 async function profileMainThread(): Promise<(() => Promise<void>) | null> {
   const file = process.env.BENCH_CPU_PROFILE;
