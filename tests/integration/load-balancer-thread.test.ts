@@ -34,7 +34,7 @@ describe('the load balancer thread', () => {
   it('starts with the first deployment that has an input endpoint, once', async () => {
     fabric = await start(standInLoadBalancer);
     await fabric.deploy({ sample: 'hello-worker' }); // a worker role, no input endpoint
-    await waitFor('hello-worker placed', async () => (await fabric!.getSnapshot()).instances.length > 0 && true);
+    await waitFor('hello-worker placed', async () => (await fabric!.getSnapshot()).instances.length > 0);
     expect(frontEndLog(fabric)).not.toContain('stand-in load balancer thread started');
     expect((await fabric.getTraffic()).endpoints).toEqual([]);
 
