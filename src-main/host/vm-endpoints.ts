@@ -141,7 +141,7 @@ export class VmEndpoints {
   }
 
   /** The instance's input endpoints as the controller shows them: IIS's listeners, then the other bound ones. */
-  report(vm: GuestVm): void {
+  private report(vm: GuestVm): void {
     const web = vm.web?.endpoints() ?? [];
     const endpoints: InstanceEndpointView[] = (vm.spec.inputEndpoints ?? []).map((e) => {
       const served = web.find((w) => w.name === e.name && w.address !== null);
