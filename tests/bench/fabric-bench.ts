@@ -1,7 +1,7 @@
 // One benchmark figure per process (so RSS and CPU of one never leak into another), run by run-bench.mjs
 // after rolldown bundles this file to out/bench/. Each figure prints one JSON line on stdout: {figure, ...}.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -573,6 +573,43 @@ async function idle(timeScale: number): Promise<void> {
   await fabric.close();
 }
 
+/** Wake-ups (context switches) of every thread but the main one, summed, from /proc: how often the hosts wake. */
+function otherThreadsWakeUps(): number {
+  let total = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    if (task === String(process.pid)) continue;
+    try {
+      const status = readFileSync(`/proc/self/task/${task}/status`, 'utf8');
+      for (const match of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) total += Number(match[1]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/**
+ * A Ready fleet's steady state at `timeScale`: the CPU of all threads and of the main thread, and the wake-ups of
+ * every other thread, a real second, over 10 s after 5 s to settle. What the hosts cost once the work is done.
+ */
+async function steady(count: number, hosts: number, timeScale: number): Promise<void> {
+  const fabric = await ready(count, hosts, Math.ceil(count / hosts), 10);
+  await fabric.setClock({ scale: timeScale });
+  await new Promise((r) => setTimeout(r, 5000));
+  // Windows one after another (BENCH_STEADY_WINDOWS, default 1): whether the cost settles, e.g. as the hosts' code is optimised.
+  for (let window = 0; window < Number(process.env.BENCH_STEADY_WINDOWS ?? 1); window++) {
+    const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuMs();
+    const wakes0 = otherThreadsWakeUps();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const seconds = (performance.now() - t0) / 1000;
+    const wakes = otherThreadsWakeUps() - wakes0;
+    emit({ figure: 'steady', instances: count, hosts, timeScale, window, processCpuMsPerS: cpuMs(process.cpuUsage(cpu0)) / seconds, mainCpuMsPerS: (mainThreadCpuMs() - main0) / seconds, otherThreadWakeUpsPerS: wakes / seconds, wakeUpsPerHostPerS: wakes / seconds / hosts });
+  }
+  await fabric.close();
+}
+
 const [figure, arg1, arg2, arg3] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
@@ -599,6 +636,7 @@ const runs: Record<string, () => Promise<unknown>> = {
   nodes: () => nodes(Number(arg1 ?? 384), Number(arg2 ?? 8), 16),
   'heartbeat-cost': heartbeatCost,
   idle: () => idle(Number(arg1 ?? 1000)),
+  steady: () => steady(Number(arg1 ?? 2048), Number(arg2 ?? 64), Number(arg3 ?? 1)),
 };
 const run = runs[figure ?? ''];
 if (!run) {

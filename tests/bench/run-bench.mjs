@@ -131,7 +131,7 @@ async function frames(frameScales = [1, 10, 100], instances = 2048) {
 }
 
 // `npm run bench -- --only ready512,rss`: only the named figures (hostStart, loadBalancer, heartbeatCost, ready512,
-// nodes, ready512At100x, idle, rss, logs, frames2048: the last also gives lag2048 and ready2048At10x; framesLoadedAtScale,
+// nodes, ready512At100x, idle, steady2048, rss, logs, frames2048: the last also gives lag2048 and ready2048At10x; framesLoadedAtScale,
 // frames10000, lagByScale2048, ready10000, soak2048), written to results-only.json.
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
@@ -148,6 +148,9 @@ const step = async (name, run) => {
   }
 };
 
+// Figures that first print their bring-up figure: keep the one named.
+const named = (results, name) => results.find((r) => r.figure === name) ?? { error: `no ${name} figure`, printed: results };
+
 await step('hostStart', async () => (await figure(['host-start'], { timeoutMs: 120_000 }))[0]);
 await step('loadBalancer', async () => (await figure(['load-balancer'], { timeoutMs: 300_000 }))[0]);
 await step('heartbeatCost', async () => (await figure(['heartbeat-cost'], { timeoutMs: 200_000 }))[0]);
@@ -158,6 +161,11 @@ await step('idle', async () => {
   const at = async (scale) => (await figure(['idle', String(scale)], { timeoutMs: 120_000 }))[0];
   return { byScale: [await at(1), await at(100), await at(1000)] };
 });
+// A Ready fleet's steady state (2,048 on 64 hosts, after the bring-up) at 1x and 10x: what the hosts' wake-ups cost.
+await step('steady2048', async () => {
+  const at = async (scale) => named(await figure(['steady', '2048', '64', String(scale)], { timeoutMs: 300_000 }), 'steady');
+  return { byScale: [await at(1), await at(10)] };
+});
 await step('rss', async () => {
   const one = async (kind, n, scale = 1000) => (await figure(['rss', kind, String(n), String(scale)], { timeoutMs: 120_000 }))[0].rssBytes;
   const [bare4, bare36, host4, host36] = [await one('bare', 4), await one('bare', 36), await one('host', 4), await one('host', 36)];
@@ -166,8 +174,6 @@ await step('rss', async () => {
   return { bareBytesPerWorker: (bare36 - bare4) / 32, hostBytesPerWorker: (host36 - host4) / 32, idleHostBytesPerWorker: (idle36 - idle4) / 32 };
 });
 // Issue #16: lag at 1x-1000x at the asked scale and keeping pace; 10,000 Ready; the one-hour soak.
-// Each of these first prints its bring-up figure: keep the one named.
-const named = (results, name) => results.find((r) => r.figure === name) ?? { error: `no ${name} figure`, printed: results };
 await step('lagByScale2048', async () => named(await figure(['lag-2048'], { timeoutMs: 1_200_000 }), 'lag-2048'));
 // 10,000 at the asked 10x: kept pace would slow the bring-up itself (313 workers starting lag the main thread).
 await step('ready10000', async () => {
@@ -210,6 +216,7 @@ for (const [how, list] of [['asked scale', lagByScale2048?.exact], ['keeping pac
 }
 if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${fix(soak2048.emulatedMinutes)} emulated min in ${fix(soak2048.realS)} s: after ${soak2048.warmupMin} min warm-up RSS x${fix(soak2048.rssGrowth, 3)} (largest/smallest ${fix(soak2048.rssSpread, 3)}), main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} (target within 1.1)`);
 for (const i of results.idle?.byScale ?? []) if (i.processCpuMsPerS !== undefined) lines.push(`idle fabric, ${i.hosts} hosts without instances at ${i.timeScale}x: ${fix(i.processCpuMsPerS, 0)} ms of CPU a real second in all threads, ${fix(i.mainCpuMsPerS, 0)} ms on the main thread`);
+for (const i of results.steady2048?.byScale ?? []) if (i.processCpuMsPerS !== undefined) lines.push(`steady fleet, ${i.instances} Ready on ${i.hosts} hosts at ${i.timeScale}x: ${fix(i.processCpuMsPerS, 0)} ms of CPU a real second in all threads, ${fix(i.mainCpuMsPerS, 0)} ms on the main thread; ${fix(i.wakeUpsPerHostPerS, 1)} wake-ups a host a second`);
 if (rss?.hostBytesPerWorker) lines.push(`RSS per host worker: at 1000x ${mb(rss.hostBytesPerWorker)} MiB, at 1x ${mb(rss.idleHostBytesPerWorker)} MiB, vs ${mb(rss.bareBytesPerWorker)} MiB per bare Worker = ${fix(rss.hostBytesPerWorker / rss.bareBytesPerWorker, 2)}x and ${fix(rss.idleHostBytesPerWorker / rss.bareBytesPerWorker, 2)}x (target <= 1.1x)`);
 /** The summary lines of one frames() result. */
 function frameLines(f) {
