@@ -15,13 +15,13 @@ export interface TimerHandle {
 
 export interface EmulatedTimersOptions {
   /**
-   * Fewest real milliseconds between two wake-ups (default 0: wake for each timer). Each timer still sees
-   * its own due time as "now", so what it stamps and schedules is unchanged; it only runs up to this much
-   * later, together with the others due by then. A host worker at 1000x has a timer due every few
-   * hundred microseconds; waking for each cost more than the work, and one wake per few ms lets its log
-   * lines go out in one write per file (logs/append-batch.ts).
+   * Fewest real milliseconds between two wake-ups (default 0: wake for each timer), or a rule giving them for the
+   * scale the clock keeps. Each timer still sees its own due time as "now", so what it stamps and schedules is
+   * unchanged; it only runs up to this much later, together with the others due by then. A host worker at 1000x
+   * has a timer due every few hundred microseconds, and at 1x its 32 guests' heartbeats, probes and Run lines
+   * come some 18 times a real second at random: each wake-up of a thread costs more than the work it does.
    */
-  wakeSpacingMs?: number;
+  wakeSpacingMs?: number | ((keptScale: number) => number);
   /**
    * Told at each wake-up that came late or left due timers waiting, with how many real ms the earliest waited: a
    * host worker writes it where the clock governor reads it (common/heartbeat-register.ts).
@@ -42,7 +42,7 @@ export class EmulatedTimers {
   private inFire = false;
   /** While a timer's callback runs: its due time, the logical "now" of what it does. */
   private firing: number | null = null;
-  private readonly wakeSpacingMs: number;
+  private readonly wakeSpacingMs: (keptScale: number) => number;
   private readonly onBehind: ((realMs: number) => void) | undefined;
   /** performance.now() of the last wake-up. */
   private lastWake = -Infinity;
@@ -51,7 +51,8 @@ export class EmulatedTimers {
     private readonly clock: EmulatedClock,
     options: EmulatedTimersOptions = {},
   ) {
-    this.wakeSpacingMs = Math.max(0, options.wakeSpacingMs ?? 0);
+    const spacing = options.wakeSpacingMs ?? 0;
+    this.wakeSpacingMs = typeof spacing === 'function' ? spacing : () => spacing;
     this.onBehind = options.onBehind;
   }
 
@@ -150,12 +151,24 @@ export class EmulatedTimers {
     if (delay === Infinity) return this.disarm();
     const realNow = performance.now();
     let wakeAt = realNow + Math.ceil(delay) + 1;
-    if (this.wakeSpacingMs > 0) wakeAt = Math.max(wakeAt, this.lastWake + this.wakeSpacingMs);
+    const spacing = this.wakeSpacingMs(this.scale);
+    if (spacing > 0) wakeAt = Math.max(wakeAt, this.lastWake + spacing);
     // A wake set earlier stays: it runs what is due by then and arms again.
     if (this.armed !== undefined && this.armedFor <= wakeAt) return;
     this.disarm();
     this.armedFor = wakeAt;
     this.armed = setTimeout(() => this.fire(), wakeAt - realNow);
+  }
+
+  /**
+   * Run the timers already due, now: the thread is awake anyway (a message came), and what was due before the
+   * message happened before it, so it runs first, however far apart the wake-ups are spaced.
+   */
+  catchUp(): void {
+    const first = this.heap[0];
+    if (this.inFire || !first || first.due > this.clock.now()) return;
+    this.disarm();
+    this.fire();
   }
 
   private disarm(): void {
@@ -170,7 +183,7 @@ export class EmulatedTimers {
     this.armed = undefined;
     this.armedFor = Infinity;
     this.inFire = true;
-    if (this.wakeSpacingMs > 0) this.lastWake = started;
+    this.lastWake = started;
     const now = this.clock.now();
     // Run everything due; callbacks may schedule more, which lands in the heap and is considered here too. A thread
     // that has fallen far behind (1,024 guests at 1000x) catches up in slices: within one turn its log lines, VMBus

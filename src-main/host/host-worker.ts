@@ -90,11 +90,15 @@ let context: HostContext | null = null;
 let hung = false;
 
 /**
- * Real ms between two wake-ups of this host's timers (emulated-timers.ts): at 1000x, 10 ms is 10 emulated
- * seconds of heartbeats, Run lines and probes handled in one turn and written with one write per file,
- * and still well inside one push of the event hub (100 ms).
+ * Real ms between two wake-ups of this host's timers (emulated-timers.ts): at most one an emulated second, and at
+ * most 100 a real second (10 ms), at least one a real second (at 1x and slower). At 1000x, 10 ms is 10 emulated
+ * seconds of heartbeats, Run lines and probes handled in one turn and written with one write per file. At 1x a host of
+ * 32 guests has some 18 timers a real second at random phases, and waking for each cost the machine 0.4 ms of CPU a
+ * wake-up: 313 such hosts kept both cores busy (docs/PERFORMANCE.md, "Host wake-ups at low scales"). A command from
+ * the controller is still handled when it comes; only what the host's own timers start waits, up to a real second at
+ * 1x, as the guests' heartbeats already reach the UI (host-heartbeat.ts).
  */
-const hostWakeSpacingMs = 10;
+const hostWakeSpacingMs = (keptScale: number): number => Math.min(1000, Math.max(10, 1000 / keptScale));
 
 /**
  * How much nicer than the process a host worker runs on Linux: the fabric's main thread (the controller, the API,
@@ -129,6 +133,8 @@ controller.on('message', (message: ToHost) => {
   if (hung && message.type !== 'shutdown') return;
   try {
     // A command is handled at one emulated instant, so what it stamps and what it schedules agree.
+    // What was due before the command came happened before it (the wake-ups are spaced: emulated-timers.ts).
+    timers?.catchUp();
     if (timers) timers.atOnce(() => handle(message));
     else handle(message);
   } catch (error) {

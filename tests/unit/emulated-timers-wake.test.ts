@@ -50,6 +50,55 @@ describe('emulated timers with a wake spacing', () => {
   });
 });
 
+describe('emulated timers with a wake spacing by scale (a host worker’s: one wake-up an emulated second, 10 ms to 1 s real)', () => {
+  it('ask the rule at the scale the clock keeps, and space the wake-ups by its answer', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 4 });
+    const asked: number[] = [];
+    const timers = new EmulatedTimers(clock, { wakeSpacingMs: (keptScale) => (asked.push(keptScale), keptScale >= 100 ? 0 : 300) });
+    const wake = wakeCounter();
+    const seen: { wake: number; realMs: number }[] = [];
+    const t0 = performance.now();
+    await new Promise<void>((resolve) =>
+      timers.after(0, () => {
+        seen.push({ wake: wake(), realMs: 0 });
+        // From the clock's real now, as above: a late first wake-up would have them overdue, run in this wake.
+        const base = clock.now();
+        for (const delay of [4, 8]) timers.after(base - timers.now() + delay, () => (seen.push({ wake: wake(), realMs: performance.now() - t0 }), delay === 8 && resolve()));
+      }),
+    );
+    expect(asked).toContain(4);
+    expect(seen[1]!.wake).toBe(seen[2]!.wake); // 1 and 2 real ms apart: one wake-up, 300 ms after the first
+    expect(seen[1]!.realMs).toBeGreaterThanOrEqual(200);
+    // At 100x the rule answers 0: each timer its own wake-up again, not 300 ms later.
+    clock.set({ scale: 100 });
+    timers.clockChanged();
+    const started = performance.now();
+    await new Promise<void>((resolve) => timers.after(100, resolve));
+    expect(asked).toContain(100);
+    expect(performance.now() - started).toBeLessThan(250);
+    timers.clear();
+  });
+
+  it('run the timers already due when asked to catch up (a message came), in order and before the message’s own work', async () => {
+    const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
+    const timers = new EmulatedTimers(clock, { wakeSpacingMs: 5_000 });
+    const order: string[] = [];
+    // A first wake sets the spacing's start; the two timers after it are due at once but wait for the spacing.
+    await new Promise<void>((resolve) => timers.after(0, resolve));
+    const base = clock.now();
+    timers.after(base - timers.now() + 2, () => order.push(`timer 2 at ${Math.round(timers.now() - base)}`));
+    timers.after(base - timers.now() + 1, () => order.push(`timer 1 at ${Math.round(timers.now() - base)}`));
+    timers.catchUp(); // nothing due yet: nothing runs
+    expect(order).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]); // due, but the next wake-up is seconds away
+    timers.catchUp();
+    timers.atOnce(() => order.push('message'));
+    expect(order).toEqual(['timer 1 at 1', 'timer 2 at 2', 'message']);
+    timers.clear();
+  });
+});
+
 describe('emulated timers far behind', () => {
   it('catch up in slices of about 50 real ms, so the rest of the thread (its log lines, its messages) runs between them', async () => {
     const clock = new EmulatedClock(undefined, { startAt: 1_000_000, scale: 1 });
