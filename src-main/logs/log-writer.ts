@@ -7,9 +7,11 @@
 //
 // Beside a log whose lines have levels, the writer keeps its level index (`<file>.levels`, one character
 // per line, common/log-levels.ts), so the viewer filters by level without reading the lines. Codes are
-// appended after the lines they describe, in chunks (4,096 codes, or what waited 5 s, and all at a
+// appended after the lines they describe, in chunks (4,096 codes, or what waited 30 s, and all at a
 // rotation or close), opening the index only to append: a host of 32 instances would otherwise hold twice
-// the file descriptors, and pay a second write per file per turn. So a killed worker leaves the index
+// the file descriptors, and pay a second write per file per turn. (At 1x a guest's agent log gets a line
+// every 2-3 s; with 5 s, every other line cost the index an open, a write and a close. The viewer reads the
+// few lines past an index's end itself: common/log-api.ts.) So a killed worker leaves the index
 // behind its log, never ahead: an index may lag its log, never lie. A writer reopening a log whose index
 // does not have exactly one code per line rebuilds it from the lines.
 //
@@ -37,7 +39,7 @@ export interface LogWriterOptions {
   batch?: AppendBatch;
   /** Keep a level index beside the file (default: when its format has levels). */
   levelIndex?: boolean;
-  /** Codes appended to the index at once (default 4,096), or sooner once the oldest has waited `levelIndexDelayMs` (default 5,000 real ms). */
+  /** Codes appended to the index at once (default 4,096), or sooner once the oldest has waited `levelIndexDelayMs` (default 30,000 real ms). */
   levelIndexChunk?: number;
   levelIndexDelayMs?: number;
   /** Whose descriptors this writer counts among (default: the thread's, `logDescriptors`). */
@@ -208,7 +210,7 @@ export class LogWriter {
     const format = describeFile(basename(file)).format;
     this.indexFormat = options.levelIndex !== false && indexedFormats.has(format) ? format : null;
     this.indexChunk = Math.max(1, options.levelIndexChunk ?? 4096);
-    this.indexDelayMs = options.levelIndexDelayMs ?? 5_000;
+    this.indexDelayMs = options.levelIndexDelayMs ?? 30_000;
     this.descriptors = options.descriptors ?? logDescriptors;
     this.fd = this.openFile();
     this.descriptors.used(this);
