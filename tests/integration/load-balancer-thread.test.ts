@@ -1,10 +1,13 @@
 // The load balancer's thread starts with the first input endpoint, not with the fabric: a fabric whose
 // deployments have none never pays for it. A stand-in thread says in FrontEnd.log when it starts and what it
-// opens; a thread that cannot start is an ERROR there, and the fabric goes on serving.
-import { readFileSync } from 'node:fs';
+// opens; a thread that ends is an ERROR there and starts again with every VIP opened again, a few times at most (one
+// that cannot start would start for ever), and the fabric goes on serving.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fabric } from '../../src-main/fabric/fabric';
+import { loadBalancerRestarts } from '../../src-main/fabric/load-balancer/load-balancer';
 import { hostWorkerUrl } from '../support/built';
 import { waitFor } from '../support/fabric-helpers';
 
@@ -18,6 +21,24 @@ parentPort.on('message', (m) => {
   if (m.type === 'shutdown') process.exit(0);
 });`)}`,
 );
+/** A stand-in that crashes once its first endpoints are open (the file says it already did), then lives. */
+const crashOnce = (marker: string) =>
+  new URL(
+    `data:text/javascript,${encodeURIComponent(`
+import { parentPort } from 'node:worker_threads';
+import { existsSync, writeFileSync } from 'node:fs';
+const marker = ${JSON.stringify(marker)};
+parentPort.on('message', (m) => {
+  if (m.type === 'open') {
+    parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in opens ' + m.endpoints.map((e) => e.name).join(', ') });
+    parentPort.postMessage({ type: 'opened', deploymentId: m.deploymentId, endpoints: m.endpoints.map((e) => ({ name: e.name, port: 40000, note: '' })) });
+    if (!existsSync(marker)) { writeFileSync(marker, 'crashed'); setTimeout(() => process.exit(3), 10); }
+  }
+  if (m.type === 'backends') parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in backends for ' + m.endpointName });
+  if (m.type === 'read') parentPort.postMessage({ type: 'traffic', id: m.id, at: 0, endpoints: [], runs: [] });
+  if (m.type === 'shutdown') process.exit(0);
+});`)}`,
+  );
 const brokenLoadBalancer = new URL(`data:text/javascript,${encodeURIComponent(`throw new Error('this load balancer cannot start');`)}`);
 
 let fabric: Fabric | null = null;
@@ -45,11 +66,32 @@ describe('the load balancer thread', () => {
     expect(frontEndLog(fabric).match(/stand-in load balancer thread started/g)).toHaveLength(1);
   });
 
-  it('that cannot start is an ERROR in FrontEnd.log, and the fabric serves on', async () => {
+  it('that ends starts again and opens every VIP again, its backends sent afresh', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'lb-crash-'));
+    try {
+      fabric = await start(crashOnce(join(folder, 'crashed')));
+      await fabric.deploy({ sample: 'web-and-worker' });
+      await waitFor('the thread ended and says it starts again', async () => /ERROR.*Load balancer worker: its thread ended \(exit code 3\); starting it again in 1 s/.test(frontEndLog(fabric!)));
+      expect(existsSync(join(folder, 'crashed'))).toBe(true);
+      await waitFor('the second thread opened the endpoint again and got its backends', async () => {
+        const log = frontEndLog(fabric!);
+        return log.match(/stand-in opens \S/g)?.length === 2 && /stand-in backends for \S+[\s\S]*stand-in opens[\s\S]*stand-in backends for/.test(log);
+      });
+      expect((await fabric.getTraffic()).endpoints).toEqual([]); // the second thread answers reads
+      expect(frontEndLog(fabric)).not.toContain('not started again');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('that cannot start is an ERROR in FrontEnd.log, is tried again a few times only, and the fabric serves on', async () => {
     fabric = await start(brokenLoadBalancer); // starts: nothing asked for the thread yet
     const ref = await fabric.deploy({ sample: 'web-and-worker' });
     await waitFor('the ERROR', async () => /ERROR.*Load balancer worker: this load balancer cannot start/.test(frontEndLog(fabric!)));
     await waitFor('its end said', async () => /ERROR.*Load balancer worker: its thread ended/.test(frontEndLog(fabric!)));
+    const { maxRestarts, restartDelayMs } = loadBalancerRestarts;
+    await waitFor('given up after the restarts', async () => /not started again: VIPs do not answer until the fabric restarts/.test(frontEndLog(fabric!)), (maxRestarts + 2) * restartDelayMs + 10_000);
+    expect(frontEndLog(fabric).match(/starting it again/g)).toHaveLength(maxRestarts);
     await waitFor('the deployment created all the same', async () => (await fabric!.getSnapshot()).operations.find((o) => o.requestId === ref.requestId)?.status === 'Succeeded');
     expect((await fabric.getTraffic()).endpoints).toEqual([]);
     expect((await fabric.setClock({ scale: 100 })).scale).toBe(100);

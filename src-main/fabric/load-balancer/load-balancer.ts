@@ -45,6 +45,12 @@ export function standInTlsNote(certificateName: string | undefined, thumbprint: 
 /** Real ms a closing fabric waits for the load balancer's thread to end (it is asked to terminate at 2 s). */
 const closeBoundMs = 5_000;
 
+/**
+ * A thread that ends is started again after `restartDelayMs`, its VIPs opened again: at most `maxRestarts` times
+ * within `restartWindowMs` (a thread that cannot start would otherwise start for ever), then the VIPs stay closed.
+ */
+export const loadBalancerRestarts = { maxRestarts: 3, restartWindowMs: 60_000, restartDelayMs: 1_000 };
+
 export class LoadBalancer {
   /** Null until the first endpoint opens (`thread`). */
   private worker: Worker | null = null;
@@ -56,8 +62,10 @@ export class LoadBalancer {
   private readId = 0;
   private readonly unsubscribe: () => void;
   private closed = false;
-  /** The thread ended (a failed start, a crash, or the close). */
+  /** The thread ended (a failed start, a crash, or the close); until it starts again, messages for it are dropped. */
   private exited = false;
+  /** Real ms of the restarts within the window. */
+  private restarts: number[] = [];
 
   constructor(
     private readonly workerUrl: URL,
@@ -98,13 +106,48 @@ export class LoadBalancer {
     const worker = new Worker(this.workerUrl, { name: 'load-balancer' });
     worker.on('message', (message: FromLoadBalancer) => this.fromWorker(message));
     worker.on('error', (error) => this.log.write('ERROR', `Load balancer worker: ${error.message}`));
-    worker.once('exit', (code) => {
-      this.exited = true;
-      if (!this.closed) this.log.write('ERROR', `Load balancer worker: its thread ended (exit code ${code}); VIPs do not answer until the fabric restarts.`);
-    });
+    worker.once('exit', (code) => this.ended(code));
     worker.postMessage({ type: 'init', clock: this.clock, maxConnectionsPerEndpoint: this.maxConnectionsPerEndpoint } satisfies ToLoadBalancer);
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * The thread ended. Unless the fabric is closing, what it held is gone: its traffic runs failed, and the reads
+   * waiting for it are answered from the last counters. It starts again in a second and every attached deployment's
+   * endpoints open again, their backends sent afresh (rotation lives here, not in the thread).
+   */
+  private ended(code: number): void {
+    this.exited = true;
+    if (this.closed) return;
+    for (const [id, answer] of this.reads) {
+      this.reads.delete(id);
+      answer(this.latest);
+    }
+    const endedAt = Date.now();
+    const runs = this.latest.runs.map((r) => (r.status === 'Running' ? { ...r, status: 'Failed' as const, endedAt, inFlight: 0, error: `The load balancer's thread ended (exit code ${code}) during the run.` } : r));
+    this.latest = { ...this.latest, at: endedAt, runs };
+    this.events.publish({ type: 'traffic', traffic: this.latest });
+    const { maxRestarts, restartWindowMs, restartDelayMs } = loadBalancerRestarts;
+    this.restarts = this.restarts.filter((at) => endedAt - at < restartWindowMs);
+    if (this.restarts.length >= maxRestarts) {
+      this.log.write('ERROR', `Load balancer worker: its thread ended (exit code ${code}), ${maxRestarts + 1} times within ${restartWindowMs / 1000} s; not started again: VIPs do not answer until the fabric restarts.`);
+      return;
+    }
+    this.restarts.push(endedAt);
+    this.log.write('ERROR', `Load balancer worker: its thread ended (exit code ${code}); starting it again in ${restartDelayMs / 1000} s and opening the VIPs again.`);
+    setTimeout(() => this.restart(), restartDelayMs).unref();
+  }
+
+  private restart(): void {
+    if (this.closed) return;
+    this.worker = null;
+    this.exited = false;
+    for (const deployment of this.deployments.values()) {
+      deployment.sent.clear();
+      // Its answer ('opened') sends the backends.
+      this.post({ type: 'open', deploymentId: deployment.view.id, endpoints: deployment.configs });
+    }
   }
 
   /**
@@ -300,7 +343,7 @@ export class LoadBalancer {
   }
 
   private post(message: ToLoadBalancer): void {
-    if (this.closed && message.type !== 'shutdown') return;
+    if ((this.closed && message.type !== 'shutdown') || this.exited) return;
     // Until an endpoint opens there is no thread, and nothing a thread would have to hear.
     if (!this.worker && !(message.type === 'open' && message.endpoints.length > 0)) return;
     this.thread().postMessage(message);
