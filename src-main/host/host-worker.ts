@@ -90,8 +90,8 @@ let context: HostContext | null = null;
 let hung = false;
 
 /**
- * Real ms between two wake-ups of this host's timers (emulated-timers.ts): at most one an emulated second, and at
- * most 100 a real second (10 ms), at least one a real second (at 1x and slower). At 1000x, 10 ms is 10 emulated
+ * Real ms between two wake-ups of this host's timers (emulated-timers.ts): one emulated second, within 10 real ms and
+ * one real second (so at most 100 wake-ups a real second at high scales, one at 1x and slower). At 1000x, 10 ms is 10 emulated
  * seconds of heartbeats, Run lines and probes handled in one turn and written with one write per file. At 1x a host of
  * 32 guests has some 18 timers a real second at random phases, and waking for each cost the machine 0.4 ms of CPU a
  * wake-up: 313 such hosts kept both cores busy (docs/PERFORMANCE.md, "Host wake-ups at low scales"). A command from

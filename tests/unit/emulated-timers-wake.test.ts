@@ -86,15 +86,15 @@ describe('emulated timers with a wake spacing by scale (a host worker’s: one w
     // A first wake sets the spacing's start; the two timers after it are due at once but wait for the spacing.
     await new Promise<void>((resolve) => timers.after(0, resolve));
     const base = clock.now();
-    timers.after(base - timers.now() + 2, () => order.push(`timer 2 at ${Math.round(timers.now() - base)}`));
-    timers.after(base - timers.now() + 1, () => order.push(`timer 1 at ${Math.round(timers.now() - base)}`));
+    timers.after(base - timers.now() + 210, () => order.push(`timer 2 at ${Math.round(timers.now() - base)}`));
+    timers.after(base - timers.now() + 200, () => order.push(`timer 1 at ${Math.round(timers.now() - base)}`));
     timers.catchUp(); // nothing due yet: nothing runs
     expect(order).toEqual([]);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
     expect(order).toEqual([]); // due, but the next wake-up is seconds away
     timers.catchUp();
     timers.atOnce(() => order.push('message'));
-    expect(order).toEqual(['timer 1 at 1', 'timer 2 at 2', 'message']);
+    expect(order).toEqual(['timer 1 at 200', 'timer 2 at 210', 'message']);
     timers.clear();
   });
 });
