@@ -120,14 +120,14 @@ export class LoadBalancer {
   private ended(code: number): void {
     this.exited = true;
     if (this.closed) return;
-    for (const [id, answer] of this.reads) {
-      this.reads.delete(id);
-      answer(this.latest);
-    }
     const endedAt = Date.now();
     const runs = this.latest.runs.map((r) => (r.status === 'Running' ? { ...r, status: 'Failed' as const, endedAt, inFlight: 0, error: `The load balancer's thread ended (exit code ${code}) during the run.` } : r));
     this.latest = { ...this.latest, at: endedAt, runs };
     this.events.publish({ type: 'traffic', traffic: this.latest });
+    for (const [id, answer] of this.reads) {
+      this.reads.delete(id);
+      answer(this.latest);
+    }
     const { maxRestarts, restartWindowMs, restartDelayMs } = loadBalancerRestarts;
     this.restarts = this.restarts.filter((at) => endedAt - at < restartWindowMs);
     if (this.restarts.length >= maxRestarts) {
