@@ -21,21 +21,28 @@ parentPort.on('message', (m) => {
   if (m.type === 'shutdown') process.exit(0);
 });`)}`,
 );
-/** A stand-in that crashes once its first endpoints are open (the file says it already did), then lives. */
+/** A stand-in that crashes once, in its first traffic run (the file says it already did), then lives. */
 const crashOnce = (marker: string) =>
   new URL(
     `data:text/javascript,${encodeURIComponent(`
 import { parentPort } from 'node:worker_threads';
 import { existsSync, writeFileSync } from 'node:fs';
 const marker = ${JSON.stringify(marker)};
+const runs = [];
 parentPort.on('message', (m) => {
   if (m.type === 'open') {
     parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in opens ' + m.endpoints.map((e) => e.name).join(', ') });
     parentPort.postMessage({ type: 'opened', deploymentId: m.deploymentId, endpoints: m.endpoints.map((e) => ({ name: e.name, port: 40000, note: '' })) });
-    if (!existsSync(marker)) { writeFileSync(marker, 'crashed'); setTimeout(() => process.exit(3), 10); }
+  }
+  if (m.type === 'start-run' && !existsSync(marker)) {
+    writeFileSync(marker, 'crashed');
+    const run = { id: m.id, deploymentId: m.deploymentId, endpointName: m.endpointName, url: m.plan.url, rate: m.plan.rate, concurrency: m.plan.concurrency, durationSeconds: 1, keepAlive: false, status: 'Running', startedAt: Date.now(), endedAt: null, progress: 0, sent: 1, served: 0, refused: 0, failed: 0, inFlight: 1, heldBack: 0, statuses: {}, latencyP50Ms: null, latencyP99Ms: null, bounds: [], error: null };
+    runs.push(run);
+    parentPort.postMessage({ type: 'traffic', at: Date.now(), endpoints: [], runs });
+    setTimeout(() => process.exit(3), 10);
   }
   if (m.type === 'backends') parentPort.postMessage({ type: 'log', level: 'INFO', message: 'stand-in backends for ' + m.endpointName });
-  if (m.type === 'read') parentPort.postMessage({ type: 'traffic', id: m.id, at: 0, endpoints: [], runs: [] });
+  if (m.type === 'read') parentPort.postMessage({ type: 'traffic', id: m.id, at: 0, endpoints: [], runs });
   if (m.type === 'shutdown') process.exit(0);
 });`)}`,
   );
@@ -70,14 +77,20 @@ describe('the load balancer thread', () => {
     const folder = mkdtempSync(join(tmpdir(), 'lb-crash-'));
     try {
       fabric = await start(crashOnce(join(folder, 'crashed')));
-      await fabric.deploy({ sample: 'web-and-worker' });
+      const { deploymentId } = await fabric.deploy({ sample: 'web-and-worker' });
+      await waitFor('the endpoint open', async () => (await fabric!.getSnapshot()).deployments.find((d) => d.id === deploymentId)?.inputEndpoints.some((e) => e.port !== null));
+      const started = await fabric.startTraffic({ deploymentId, rate: 1, concurrency: 1, durationSeconds: 1 });
+      await waitFor('the run it held Failed', async () => (await fabric!.getTraffic()).runs.find((r) => r.id === started.id)?.status === 'Failed');
+      expect((await fabric.getTraffic()).runs.find((r) => r.id === started.id)?.error).toContain("The load balancer's thread ended (exit code 3)");
       await waitFor('the thread ended and says it starts again', async () => /ERROR.*Load balancer worker: its thread ended \(exit code 3\); starting it again in 1 s/.test(frontEndLog(fabric!)));
       expect(existsSync(join(folder, 'crashed'))).toBe(true);
       await waitFor('the second thread opened the endpoint again and got its backends', async () => {
         const log = frontEndLog(fabric!);
         return log.match(/stand-in opens \S/g)?.length === 2 && /stand-in backends for \S+[\s\S]*stand-in opens[\s\S]*stand-in backends for/.test(log);
       });
-      expect((await fabric.getTraffic()).endpoints).toEqual([]); // the second thread answers reads
+      const after = await fabric.getTraffic(); // the second thread answers reads, and the lost run stays in the view
+      expect(after.endpoints).toEqual([]);
+      expect(after.runs.find((r) => r.id === started.id)?.status).toBe('Failed');
       expect(frontEndLog(fabric)).not.toContain('not started again');
     } finally {
       rmSync(folder, { recursive: true, force: true });

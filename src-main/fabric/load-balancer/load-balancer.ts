@@ -50,6 +50,8 @@ const closeBoundMs = 5_000;
  * within `restartWindowMs` (a thread that cannot start would otherwise start for ever), then the VIPs stay closed.
  */
 export const loadBalancerRestarts = { maxRestarts: 3, restartWindowMs: 60_000, restartDelayMs: 1_000 };
+/** Runs of threads that ended, kept in the view beside the running thread's. */
+const maxLostRuns = 16;
 
 export class LoadBalancer {
   /** Null until the first endpoint opens (`thread`). */
@@ -66,6 +68,8 @@ export class LoadBalancer {
   private exited = false;
   /** Real ms of the restarts within the window. */
   private restarts: number[] = [];
+  /** Runs a thread held when it ended, Failed: shown beside the next thread's own (the last few). */
+  private lostRuns: TrafficRunView[] = [];
 
   constructor(
     private readonly workerUrl: URL,
@@ -122,6 +126,7 @@ export class LoadBalancer {
     if (this.closed) return;
     const endedAt = Date.now();
     const runs = this.latest.runs.map((r) => (r.status === 'Running' ? { ...r, status: 'Failed' as const, endedAt, inFlight: 0, error: `The load balancer's thread ended (exit code ${code}) during the run.` } : r));
+    this.lostRuns = runs.slice(-maxLostRuns);
     this.latest = { ...this.latest, at: endedAt, runs };
     this.events.publish({ type: 'traffic', traffic: this.latest });
     for (const [id, answer] of this.reads) {
@@ -370,7 +375,7 @@ export class LoadBalancer {
         break;
       }
       case 'traffic': {
-        const view: TrafficView = { at: message.at, endpoints: message.endpoints, runs: message.runs };
+        const view: TrafficView = { at: message.at, endpoints: message.endpoints, runs: this.lostRuns.length ? [...this.lostRuns, ...message.runs] : message.runs };
         this.latest = view;
         if (message.id !== undefined) {
           this.reads.get(message.id)?.(view);
