@@ -59,9 +59,9 @@ export class InstanceLogs {
     private readonly now: () => number,
   ) {
     this.root = instanceFolder(sessionDir, spec.deploymentId, spec.instanceName);
-    // A short live tail: the viewer pages the files, so a host with a hundred instances keeps little in memory.
+    // No line stays in memory once written: the viewer pages the files.
     // Lines are written at the end of each turn, one write per file (logs/append-batch.ts).
-    this.files = new LogFiles(this.root, { tailLines: 32, batch: turnBatch });
+    this.files = new LogFiles(this.root, { batch: turnBatch });
     this.bootstrapperLog = waHostBootstrapperLogPath(spec.deploymentId, spec.roleName);
     this.hostProcess = hostProcessFor(spec);
     this.hostProcessLog = hostProcessLogPath(spec.deploymentId, spec.roleName, this.hostProcess);

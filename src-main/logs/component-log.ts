@@ -15,7 +15,7 @@ export class ComponentLog {
     private readonly now: () => number,
   ) {
     // One write per turn however many lines the component logs in it (append-batch.ts).
-    this.writer = new LogWriter(fabricLogFile(sessionDir, component), { tailLines: 100, batch: turnBatch });
+    this.writer = new LogWriter(fabricLogFile(sessionDir, component), { batch: turnBatch });
   }
 
   write(level: RuntimeLevel, message: string, requestId?: string | null): void {

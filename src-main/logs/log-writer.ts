@@ -3,7 +3,10 @@
 // AppendBatch, at the end of the turn of the event loop that wrote it (append-batch.ts says why and what
 // stays true). A burst that belongs together (a stack trace) goes through writeLines(), one write(2) for
 // all of it. Worker termination only interrupts JavaScript between operations, never inside a write(2),
-// so a line is whole or absent: never torn.
+// so a line is whole or absent: never torn. No line is kept in memory once written: the viewer pages the
+// file, and the live view gets each write's lines (`onLines`). (A tail of each log's last lines was kept here
+// and read by nothing but its tests; at 100x its lines lived long enough to die in the old generation, the
+// host workers' memory sawtooth: docs/PERFORMANCE.md, "Memory over the soak".)
 //
 // Beside a log whose lines have levels, the writer keeps its level index (`<file>.levels`, one character
 // per line, common/log-levels.ts), so the viewer filters by level without reading the lines. Codes are
@@ -29,10 +32,6 @@ import { describeFile, levelIndexOf } from './log-file-kinds';
 import { nextRotatedFile, rotatedFilesOf } from './log-rotation';
 
 export interface LogWriterOptions {
-  /** Lines kept in memory for the live view (default 1,000). */
-  tailLines?: number;
-  /** A longer line is cut in the tail (never in the file), so the tail's memory is bounded (default 2,000). */
-  maxTailLineLength?: number;
   /** Earlier files kept by rotate(); older ones are deleted (default: all kept, as a VM keeps them). */
   keepRotations?: number;
   /** Hold lines until the end of the turn and write them with one write(2) (default: each write() writes at once). */
@@ -179,11 +178,7 @@ export class LogWriter {
   private ended = false;
   private readonly descriptors: DescriptorBudget;
   private lines = 0;
-  private readonly ring: string[] = [];
-  private ringStart = 0;
   private readonly listeners = new Set<LinesListener>();
-  private readonly tailLines: number;
-  private readonly maxTailLineLength: number;
   private readonly keepRotations: number;
   private readonly batch: AppendBatch | null;
   /** Lines written but waiting for the end of the turn (batched writers only). */
@@ -203,8 +198,6 @@ export class LogWriter {
     readonly file: string,
     options: LogWriterOptions = {},
   ) {
-    this.tailLines = Math.max(1, options.tailLines ?? 1000);
-    this.maxTailLineLength = Math.max(16, options.maxTailLineLength ?? 2000);
     this.keepRotations = options.keepRotations ?? Infinity;
     this.batch = options.batch ?? null;
     const format = describeFile(basename(file)).format;
@@ -253,7 +246,6 @@ export class LogWriter {
       this.indexLater(codes);
     }
     this.lines += split.length;
-    for (const line of split) this.remember(line);
     for (const listener of this.listeners) listener(split);
   }
 
@@ -302,14 +294,6 @@ export class LogWriter {
     for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
   }
 
-  /** The last `count` lines written (oldest first), at most the tail size; cut lines end with `…`. */
-  tail(count = this.tailLines): string[] {
-    const n = Math.max(0, Math.min(count, this.ring.length));
-    const out: string[] = [];
-    for (let i = this.ring.length - n; i < this.ring.length; i++) out.push(this.ring[(this.ringStart + i) % this.ring.length]!);
-    return out;
-  }
-
   /** Called after each write with the lines written; returns a disposer (the live view unsubscribes). */
   onLines(listener: LinesListener): () => void {
     this.listeners.add(listener);
@@ -337,8 +321,6 @@ export class LogWriter {
       rmSync(levelIndexOf(old.file), { force: true });
     }
     this.lines = 0;
-    this.ring.length = 0;
-    this.ringStart = 0;
     this.fd = this.openFile();
     this.descriptors.used(this);
     return rotated;
@@ -387,16 +369,6 @@ export class LogWriter {
       this.dropIndex();
     } finally {
       if (fd !== null) closeSync(fd);
-    }
-  }
-
-  private remember(line: string): void {
-    const kept = line.length > this.maxTailLineLength ? `${line.slice(0, this.maxTailLineLength - 1)}…` : line;
-    if (this.ring.length < this.tailLines) {
-      this.ring.push(kept);
-    } else {
-      this.ring[this.ringStart] = kept;
-      this.ringStart = (this.ringStart + 1) % this.tailLines;
     }
   }
 }

@@ -56,7 +56,7 @@ export class SessionEvents {
   constructor(sessionDir: string) {
     this.file = sessionEventsFile(sessionDir);
     // Appended in batches at the end of each turn; an event's seq (lineCount) counts the lines still waiting.
-    this.writer = new LogWriter(this.file, { tailLines: 1, batch: turnBatch });
+    this.writer = new LogWriter(this.file, { batch: turnBatch });
   }
 
   get count(): number {

@@ -17,7 +17,7 @@ const workerSource = `
 import { workerData } from 'node:worker_threads';
 import { LogWriter } from './log-writer.mjs';
 const written = new Int32Array(workerData.counter);
-const writer = new LogWriter(workerData.file, { tailLines: 100 });
+const writer = new LogWriter(workerData.file);
 for (let i = 0; i < workerData.lines; i++) {
   if (i % 7 === 6) writer.writeLines(['L' + i + ' ' + 'x'.repeat(i % 90) + ' END' + i]);
   else writer.write('L' + i + ' ' + 'x'.repeat(i % 90) + ' END' + i);

@@ -1,4 +1,4 @@
-// The writer a host worker uses: lines are on disk as soon as write() returns, the tail is bounded,
+// The writer a host worker uses: lines are on disk as soon as write() returns, none is kept in memory,
 // and rotation keeps the old file under a stable name.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,43 +40,18 @@ describe('LogWriter', () => {
     writer.close();
   });
 
-  it('keeps only the last lines in memory, oldest first, and cuts very long ones', () => {
-    const writer = new LogWriter(join(dir, 'x.log'), { tailLines: 5, maxTailLineLength: 20 });
+  it('hands each write its lines to the listeners and keeps none itself: the file has every line, whole', () => {
+    const writer = new LogWriter(join(dir, 'x.log'));
+    const heard: string[][] = [];
+    writer.onLines((lines) => heard.push([...lines]));
     for (let i = 0; i < 12; i++) writer.write(`line ${i}`);
-    expect(writer.tail()).toEqual(['line 7', 'line 8', 'line 9', 'line 10', 'line 11']);
-    expect(writer.tail(2)).toEqual(['line 10', 'line 11']);
-    writer.write('y'.repeat(1000));
-    expect(writer.tail(1)[0]).toBe(`${'y'.repeat(19)}…`);
-    expect(read(writer.file).at(-1)).toBe('y'.repeat(1000)); // the file keeps the whole line
-    expect(writer.lineCount).toBe(13);
+    writer.writeLines(['a', 'y'.repeat(100_000)]);
+    expect(heard).toHaveLength(13);
+    expect(heard[11]).toEqual(['line 11']);
+    expect(heard[12]).toEqual(['a', 'y'.repeat(100_000)]);
+    expect(read(writer.file).at(-1)).toBe('y'.repeat(100_000));
+    expect(writer.lineCount).toBe(14);
     writer.close();
-  });
-
-  it('tells listeners about new lines until they unsubscribe', () => {
-    const writer = new LogWriter(join(dir, 'x.log'));
-    const seen: string[] = [];
-    const stop = writer.onLines((lines) => seen.push(...lines));
-    writer.writeLines(['a', 'b']);
-    stop();
-    writer.write('c');
-    expect(seen).toEqual(['a', 'b']);
-    writer.close();
-  });
-
-  it('continues an existing file: counts its lines and ends a torn last line', () => {
-    const file = join(dir, 'x.log');
-    writeFileSync(file, 'one\ntwo\nthr');
-    const writer = new LogWriter(file);
-    expect(writer.lineCount).toBe(3);
-    writer.write('four');
-    expect(read(file)).toEqual(['one', 'two', 'thr', 'four']);
-    writer.close();
-  });
-
-  it('refuses to write after close, with the file named', () => {
-    const writer = new LogWriter(join(dir, 'x.log'));
-    writer.close();
-    expect(() => writer.write('late')).toThrow(/x\.log is closed/);
   });
 });
 
@@ -87,7 +62,7 @@ describe('rotation', () => {
     writer.write('bootstrapper run 1');
     expect(writer.rotate()).toBe(join(dir, 'WaHostBootstrapper.001.log'));
     expect(writer.lineCount).toBe(0);
-    expect(writer.tail()).toEqual([]);
+    expect(read(file)).toEqual([]);
     writer.write('bootstrapper run 2');
     expect(writer.rotate()).toBe(join(dir, 'WaHostBootstrapper.002.log'));
     writer.write('bootstrapper run 3');
@@ -123,7 +98,7 @@ describe('rotation', () => {
 
 describe('LogFiles', () => {
   it('owns one writer per VM path (case-insensitive, as on the VM) and closes them all', () => {
-    const files = new LogFiles(join(dir, 'instances', 'deployment3(3)', 'WorkerRole1_IN_0'), { tailLines: 10 });
+    const files = new LogFiles(join(dir, 'instances', 'deployment3(3)', 'WorkerRole1_IN_0'));
     const agent = files.open(waAppAgentLogPath);
     expect(files.open('c:\\logs\\waappagent.log')).toBe(agent);
     files.write(waHostBootstrapperLogPath('deployment3(3)', 'WorkerRole1'), 'a', 'b');
