@@ -53,6 +53,33 @@ describe('LogWriter', () => {
     expect(writer.lineCount).toBe(14);
     writer.close();
   });
+
+  it('tells listeners about new lines until they unsubscribe', () => {
+    const writer = new LogWriter(join(dir, 'x.log'));
+    const seen: string[] = [];
+    const stop = writer.onLines((lines) => seen.push(...lines));
+    writer.writeLines(['a', 'b']);
+    stop();
+    writer.write('c');
+    expect(seen).toEqual(['a', 'b']);
+    writer.close();
+  });
+
+  it('continues an existing file: counts its lines and ends a torn last line', () => {
+    const file = join(dir, 'x.log');
+    writeFileSync(file, 'one\ntwo\nthr');
+    const writer = new LogWriter(file);
+    expect(writer.lineCount).toBe(3);
+    writer.write('four');
+    expect(read(file)).toEqual(['one', 'two', 'thr', 'four']);
+    writer.close();
+  });
+
+  it('refuses to write after close, with the file named', () => {
+    const writer = new LogWriter(join(dir, 'x.log'));
+    writer.close();
+    expect(() => writer.write('late')).toThrow(/x\.log is closed/);
+  });
 });
 
 describe('rotation', () => {
