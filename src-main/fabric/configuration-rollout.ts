@@ -6,7 +6,7 @@ import type { InstanceSpec } from '../common/host-protocol';
 import type { RoleModel, ServiceModel } from '../common/service-model';
 import type { RoleConfigurationChange } from './configuration-change';
 import { roleViews, type Deployment, type Upgrade } from './deployment-record';
-import { standInTlsNote } from './load-balancer/load-balancer';
+import { standInTlsNote } from './load-balancer/vip-endpoints-of';
 import { instanceSpecOf } from './placement';
 
 /** A role's values and certificates, as given to its instances. */

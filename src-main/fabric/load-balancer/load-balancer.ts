@@ -13,6 +13,7 @@ import type { ComponentLog } from '../../logs/component-log';
 import type { BackendConfig, FromLoadBalancer, ToLoadBalancer, VipEndpointConfig } from './protocol';
 import { VipAddresses } from './addresses';
 import { trafficBounds } from './traffic-generator';
+import { vipEndpointsOf } from './vip-endpoints-of';
 
 /** What the load balancer needs of the event hub: the batches (instance views) and a way to publish counters. */
 export interface TrafficEvents {
@@ -29,18 +30,10 @@ interface Attached {
   sent: Map<string, string>;
 }
 
-/** An InstanceInputEndpoint opens one VIP port per instance number of its range, at most this many. */
-const maxInstancePorts = 100;
-
 /** At most this many traffic runs at once, whoever starts them. */
 const maxRuns = 4;
 /** Connections one VIP endpoint holds at once; more are reset and counted (each costs three sockets here). */
 export const defaultMaxConnectionsPerEndpoint = 1_000;
-
-/** What an https endpoint's card says of its certificate (`tls`): the stand-in for the one the package names. */
-export function standInTlsNote(certificateName: string | undefined, thumbprint: string | undefined): string {
-  return `self-signed stand-in for certificate ${certificateName ?? '(none named)'}${thumbprint ? ` (thumbprint ${thumbprint})` : ''}: Fabric Lab does not hold the real one, so clients see an untrusted certificate`;
-}
 
 /** Real ms a closing fabric waits for the load balancer's thread to end (it is asked to terminate at 2 s). */
 const closeBoundMs = 5_000;
@@ -162,67 +155,8 @@ export class LoadBalancer {
   attach(view: DeploymentView, model: ServiceModel, changed: () => void): void {
     const vip = this.vips.allocate(view.slot);
     view.vip = vip;
-    const configs: VipEndpointConfig[] = model.roles.flatMap((role) =>
-      role.endpoints.input
-        .filter((e) => e.protocol !== 'udp')
-        .map((e): VipEndpointConfig => {
-          const probe = model.loadBalancerProbes.find((p) => p.name === e.loadBalancerProbe);
-          return {
-            deploymentId: view.id,
-            roleName: role.name,
-            name: e.name,
-            protocol: e.protocol,
-            vip,
-            requestedPort: e.port,
-            distribution: e.loadBalancerDistribution ?? 'fiveTuple',
-            idleTimeoutMs: (e.idleTimeoutInMinutes ?? 4) * 60_000,
-            ...(probe
-              ? { probe: { name: probe.name, protocol: probe.protocol, ...(probe.path ? { path: probe.path } : {}), ...(probe.port ? { port: probe.port } : {}), intervalMs: probe.intervalInSeconds * 1000, timeoutMs: probe.timeoutInSeconds * 1000 } }
-              : {}),
-          };
-        }),
-    );
-    // InstanceInputEndpoints: port min + n of the range goes straight to <Role>_IN_<n>, whoever holds that number.
-    const instancePorts = model.roles.flatMap((role) =>
-      role.endpoints.instanceInput
-        .filter((e) => e.protocol === 'tcp')
-        .flatMap((e) =>
-          Array.from({ length: Math.min(maxInstancePorts, e.publicPortRange.max - e.publicPortRange.min + 1) }, (_, n) => ({ role, e, instanceName: `${role.name}_IN_${n}`, port: e.publicPortRange.min + n })),
-        ),
-    );
-    for (const { role, e, instanceName, port } of instancePorts) {
-      configs.push({
-        deploymentId: view.id,
-        roleName: role.name,
-        name: vipEndpointKey({ name: e.name, instanceName }),
-        protocol: 'tcp',
-        vip,
-        requestedPort: port,
-        distribution: 'fiveTuple',
-        idleTimeoutMs: 4 * 60_000,
-        instance: { instanceName, endpointName: e.name },
-      });
-    }
-    view.inputEndpoints = model.roles.flatMap((role) =>
-      role.endpoints.input.map((e) => {
-        const certificate = role.certificates.find((c) => c.name === e.certificate);
-        return {
-          roleName: role.name,
-          name: e.name,
-          protocol: e.protocol,
-          vip,
-          port: null,
-          requestedPort: e.port,
-          note: e.protocol === 'udp' ? 'udp endpoints are not load-balanced by Fabric Lab' : '',
-          // TLS ends on the instances, as in Azure (the load balancer forwards the bytes); their certificate is a stand-in.
-          tls: e.protocol !== 'https' ? null : standInTlsNote(e.certificate, certificate?.thumbprint),
-          instanceName: null,
-        };
-      }),
-    );
-    view.inputEndpoints.push(
-      ...instancePorts.map(({ role, e, instanceName, port }) => ({ roleName: role.name, name: e.name, protocol: e.protocol, vip, port: null, requestedPort: port, note: '', tls: null, instanceName })),
-    );
+    const { configs, views } = vipEndpointsOf(view.id, model, vip);
+    view.inputEndpoints = views;
     this.deployments.set(view.id, { view, model, changed, configs, sent: new Map() });
     this.log.write('INFO', `${view.id} (${view.slot}) has VIP ${vip}; opening ${configs.length} input endpoint(s) on it.`);
     this.post({ type: 'open', deploymentId: view.id, endpoints: configs });
