@@ -102,6 +102,8 @@ export class Fabric implements FabricApi {
   /** One object shared with the controllers' host probes, changed in place by setTimings. */
   private readonly timings: PhaseTimings;
   readonly packages: PackageStore;
+  /** Settles once the samples are read (Fabric.start begins it when the hosts are up). */
+  private samplesRead: Promise<void> = Promise.resolve();
   private closed = false;
   /** What the fabric started, stopped in reverse order by close(). */
   private readonly started = new DisposableStore();
@@ -217,10 +219,14 @@ export class Fabric implements FabricApi {
       const network = await claimNetwork(fabric.loopbackAliases);
       fabric.network = network.index;
       fabric.started.add(() => network.release());
-      // The samples are read while the host workers boot (neither needs the other); the load balancer's thread
-      // starts with the first input endpoint.
+      // The load balancer's thread starts with the first input endpoint.
       fabric.loadBalancer.start(fabric.loopbackAliases, network.index);
-      await settledAll([fabric.packages.loadSamples(), ...fabric.controllers.map((c) => c.start())]);
+      await settledAll(fabric.controllers.map((c) => c.start()));
+      // The samples are read once the hosts are up, not beside them: on two cores their parsing held back every
+      // host's start (docs/PERFORMANCE.md). What asks for a sample waits for them.
+      fabric.samplesRead = fabric.packages.loadSamples().catch((error: unknown) => {
+        fabric.logs.frontEnd.write('ERROR', `The samples could not be read: ${describeError(error)}`);
+      });
       await fabric.nodes?.start();
     } catch (error) {
       await fabric.close();
@@ -251,10 +257,12 @@ export class Fabric implements FabricApi {
   }
 
   async listSamples(): Promise<SampleInfo[]> {
+    await this.samplesRead;
     return this.packages.sampleInfos();
   }
 
   async getSamplePackage(request: { sample: string }): Promise<PackageView> {
+    await this.samplesRead;
     const view = this.packages.sample(request.sample);
     if (!view) throw FabricErrors.sampleNotFound(request.sample);
     return view;
@@ -266,6 +274,7 @@ export class Fabric implements FabricApi {
   }
 
   async deploy(request: DeployRequest): Promise<OperationRef> {
+    if (request.sample !== undefined) await this.samplesRead;
     this.assertOpen();
     return this.frontEnd.deploy(request);
   }
@@ -326,6 +335,7 @@ export class Fabric implements FabricApi {
   }
 
   async upgradeDeployment(request: CommandRequest<'upgradeDeployment'>): Promise<OperationRef> {
+    if (request.sample !== undefined) await this.samplesRead;
     this.assertOpen();
     return this.frontEnd.upgradeDeployment(request);
   }

@@ -134,3 +134,28 @@ describe('machine pools', () => {
     expect(failed?.error).toMatch(/^Allocation failed: pool Small has no host with 1 free core/);
   });
 });
+
+describe('samples read after the hosts start', () => {
+  it('lists and deploys a sample asked for the moment the fabric is up, and names the samples for one it lacks', async () => {
+    const { api } = await start(37);
+    // Nothing awaited between the start and these: each waits for the samples being read.
+    const [list, ref, missing] = await Promise.all([
+      api.listSamples(),
+      api.deploy({ sample: 'hello-worker' }),
+      refusal(api.deploy({ sample: 'hello-wrker' })),
+      api.getSamplePackage({ sample: 'hello-worker' }),
+    ]);
+    expect(list[0]?.id).toBe('hello-worker');
+    await succeeded(api, ref);
+    expect(missing.code).toBe('NotFound');
+    expect(missing.message).toMatch(/There is no sample "hello-wrker"\. Samples: .*hello-worker/);
+  });
+
+  it('serves without samples when their folder cannot be read', async () => {
+    const { api } = await start(38, { samplesDir: '/nonexistent/fabric-lab-samples' });
+    expect(await api.listSamples()).toEqual([]);
+    const missing = await refusal(api.deploy({ sample: 'hello-worker' }));
+    expect(missing.message).toMatch(/There is no sample "hello-worker"/);
+    expect((await api.getSnapshot()).hosts.filter((h) => h.health === 'Unhealthy')).toEqual([]);
+  });
+});
