@@ -1,4 +1,4 @@
-// The host workers' old generation grows by a fifth, not up to 4x, between full collections (host-proxy.ts).
+// The host workers' old generation grows by at most 2x, not up to 4x, between full collections (host-proxy.ts).
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { hostYoungGenerationMb, limitHeapGrowth } from '../../src-main/fabric/host-proxy';
@@ -31,6 +31,6 @@ describe('host heap growth', () => {
   it('keeps a churning worker near its live heap (V8 alone let this one reach ~90 MiB)', async () => {
     limitHeapGrowth();
     limitHeapGrowth(); // once is enough; a second call changes nothing
-    expect(await peakHeapMiB()).toBeLessThan(50);
+    expect(await peakHeapMiB()).toBeLessThan(60); // 47 MiB with the limit
   }, 60_000);
 });
