@@ -1,5 +1,7 @@
-// The renderer's copy of the fabric: a snapshot, then every pushed batch applied on top. Collections are
-// raw state replaced once per batch, so a batch of a thousand changes costs one re-render.
+// The renderer's copy of the fabric: a snapshot, then every pushed batch applied on top. Collections that lists
+// walk are raw state replaced once per batch, so a batch of a thousand changes costs one re-render; those read one
+// key at a time (guest heartbeats, timelines) are patched in place, so a batch does not copy 10,000 entries.
+import { SvelteMap } from 'svelte/reactivity';
 import { DisposableStore } from '../../src-main/common/disposables';
 import type {
   ClockState,
@@ -51,8 +53,11 @@ export class FabricStore {
   hosts = $state.raw(new Map<string, HostView>());
   deployments = $state.raw(new Map<string, DeploymentView>());
   instances = $state.raw(new Map<string, InstanceView>());
-  /** Guest heartbeats newer than their instance's object, which is kept when nothing else changed (guest-heartbeat-view.ts). */
-  guestHeartbeats = $state.raw(new Map<string, GuestHeartbeat>());
+  /**
+   * Guest heartbeats newer than their instance's object, which is kept when nothing else changed (guest-heartbeat-view.ts).
+   * Read by key (the open instance's detail): patched in place, each key its own signal.
+   */
+  readonly guestHeartbeats = new SvelteMap<string, GuestHeartbeat>();
   operations = $state.raw<OperationView[]>([]);
   /** Service Management API calls that started no operation (reads, early refusals), newest first, kept apart. */
   apiCalls = $state.raw<OperationView[]>([]);
@@ -62,8 +67,8 @@ export class FabricStore {
   coreQuota = $state(0);
   /** Scheduled platform updates (from the snapshot, then as this window sets them). */
   platformUpdates = $state.raw<PlatformUpdateScheduleView>({ everyHours: null, nextAt: null });
-  /** Every status each instance passed through since this window opened (bounded per instance). */
-  timelines = $state.raw(new Map<string, TimelineEntry[]>());
+  /** Every status each instance passed through since this window opened (bounded per instance); patched in place, read by key. */
+  readonly timelines = new SvelteMap<string, TimelineEntry[]>();
   /** The instance whose detail panel is open. */
   selectedInstanceId = $state<string | null>(null);
   /** The panel open over the page (the selected instance's logs or events, or the fabric's settings). */
@@ -124,7 +129,7 @@ export class FabricStore {
     this.hosts = new Map(snapshot.hosts.map((h) => [h.id, h]));
     this.deployments = new Map(snapshot.deployments.map((d) => [d.id, d]));
     this.instances = new Map(snapshot.instances.map((i) => [i.id, i]));
-    this.guestHeartbeats = new Map();
+    this.guestHeartbeats.clear();
     this.operations = snapshot.operations.filter((o) => o.kind !== 'ApiCall').slice(-keptOperations).reverse();
     this.apiCalls = snapshot.operations.filter((o) => o.kind === 'ApiCall').slice(-keptOperations).reverse();
     this.samples = samples;
@@ -194,7 +199,7 @@ export class FabricStore {
     let hosts: Map<string, HostView> | null = null;
     let deployments: Map<string, DeploymentView> | null = null;
     let instances: Map<string, InstanceView> | null = null;
-    let heartbeats: Map<string, GuestHeartbeat> | null = null;
+    const heartbeats = this.guestHeartbeats;
     let operations: OperationView[] | null = null;
     let apiCalls: OperationView[] | null = null;
     const removedDeployments: string[] = [];
@@ -217,8 +222,7 @@ export class FabricStore {
           removedDeployments.push(event.id);
           instances ??= new Map(this.instances);
           for (const [id, instance] of instances) if (instance.deploymentId === event.id) instances.delete(id);
-          heartbeats ??= new Map(this.guestHeartbeats);
-          for (const id of heartbeats.keys()) if (id.startsWith(`${event.id}/`)) heartbeats.delete(id);
+          for (const id of [...heartbeats.keys()]) if (id.startsWith(`${event.id}/`)) heartbeats.delete(id);
           break;
         }
         case 'instance':
@@ -227,21 +231,21 @@ export class FabricStore {
             const { id, lastGuestHeartbeat, guestHeartbeats } = event.instance;
             const current = (instances ?? this.instances).get(id);
             if (current && onlyHeartbeatChanged(current, event.instance)) {
-              (heartbeats ??= new Map(this.guestHeartbeats)).set(id, { lastGuestHeartbeat, guestHeartbeats });
+              heartbeats.set(id, { lastGuestHeartbeat, guestHeartbeats });
             } else {
               (instances ??= new Map(this.instances)).set(id, event.instance);
-              if ((heartbeats ?? this.guestHeartbeats).has(id)) (heartbeats ??= new Map(this.guestHeartbeats)).delete(id);
+              heartbeats.delete(id);
             }
           }
           break;
         case 'guest-heartbeat':
           if ((instances ?? this.instances).has(event.instanceId)) {
-            (heartbeats ??= new Map(this.guestHeartbeats)).set(event.instanceId, { lastGuestHeartbeat: event.lastGuestHeartbeat, guestHeartbeats: event.guestHeartbeats });
+            heartbeats.set(event.instanceId, { lastGuestHeartbeat: event.lastGuestHeartbeat, guestHeartbeats: event.guestHeartbeats });
           }
           break;
         case 'instance-removed':
           (instances ??= new Map(this.instances)).delete(event.id);
-          if ((heartbeats ?? this.guestHeartbeats).has(event.id)) (heartbeats ??= new Map(this.guestHeartbeats)).delete(event.id);
+          heartbeats.delete(event.id);
           break;
         case 'traffic':
           this.trafficSeries = appendTraffic(this.trafficSeries, this.traffic, event.traffic, keptHistory);
@@ -263,24 +267,19 @@ export class FabricStore {
     if (hosts) this.hosts = hosts;
     if (deployments) this.deployments = deployments;
     if (instances) this.instances = instances;
-    if (heartbeats) this.guestHeartbeats = heartbeats;
     if (operations) this.operations = operations.slice(0, keptOperations);
     if (apiCalls) this.apiCalls = apiCalls.slice(0, keptOperations);
     if (batch.records.length > 0) {
       this.records = [...batch.records.slice(-keptRecords).reverse(), ...this.records].slice(0, keptRecords);
-      const timelines = new Map(this.timelines);
       for (const record of batch.records) {
         if (record.kind !== 'instance-status') continue;
-        const list = [...(timelines.get(record.instanceId) ?? [])];
+        const list = [...(this.timelines.get(record.instanceId) ?? [])];
         list.push({ at: record.at, status: record.to, details: record.details });
-        timelines.set(record.instanceId, list.slice(-keptTimeline));
+        this.timelines.set(record.instanceId, list.slice(-keptTimeline));
       }
-      this.timelines = timelines;
     }
-    if (removedDeployments.length > 0) {
-      const timelines = new Map(this.timelines);
-      for (const id of timelines.keys()) if (removedDeployments.some((d) => id.startsWith(`${d}/`))) timelines.delete(id);
-      this.timelines = timelines;
+    for (const id of removedDeployments.length > 0 ? [...this.timelines.keys()] : []) {
+      if (removedDeployments.some((d) => id.startsWith(`${d}/`))) this.timelines.delete(id);
     }
     if (instances || hosts) this.sampleHistory();
   }
