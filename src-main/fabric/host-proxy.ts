@@ -1,6 +1,5 @@
 // The fabric's handle on one host: the worker thread that is the host OS, and the messages to and from
 // its host agent.
-import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
 import { HeartbeatRegister, heartbeatRegisterBuffer, type HeartbeatReading } from '../common/heartbeat-register';
@@ -27,23 +26,6 @@ function endProcess(pid: number): void {
  * short-lived garbage (heartbeats, log lines) costs a few more scavenges, no measurable CPU (docs/PERFORMANCE.md).
  */
 export const hostYoungGenerationMb = 4;
-
-/**
- * V8 lets a thread's old generation grow to up to 4x what survived its last full collection (8 MiB at least) before
- * it collects again. 64 host workers' garbage between their full collections was a 500-700 MiB sawtooth in the
- * process's RSS over an hour's soak at 100x; grown by at most 2x (the 8 MiB floor holds), each host's heap stays near
- * what it keeps (docs/PERFORMANCE.md, "Memory over the soak"). 1.2x did as well for the soak but made 313 hosts
- * bringing up 10,000 instances collect so often that the main thread starved. The flag is the process's, read at each
- * full collection: it holds for the main thread too. A `--heap-growing-percent` given to node is left as it is.
- */
-export const hostHeapGrowingPercent = 100;
-let heapGrowthLimited = false;
-
-export function limitHeapGrowth(): void {
-  if (heapGrowthLimited) return;
-  heapGrowthLimited = true;
-  if (!process.execArgv.some((a) => /^--heap[-_]growing[-_]percent/.test(a))) setFlagsFromString(`--heap-growing-percent=${hostHeapGrowingPercent}`);
-}
 
 /** Bytes of each host's message ring: a 32-instance host's turn is a few KiB; a drain every 20 ms leaves it nearly empty. */
 export const hostRingBytes = 256 * 1024;
@@ -77,7 +59,6 @@ export class HostProxy implements HostLink, DrainedRing {
     const heartbeat = options.heartbeatRegister ? heartbeatRegisterBuffer() : undefined;
     this.register = heartbeat ? new HeartbeatRegister(heartbeat) : null;
     const workerData: HostRingData = { ring: buffer, control: hostRings.control, ...(heartbeat ? { heartbeat } : {}) };
-    limitHeapGrowth();
     this.worker = new Worker(workerUrl, { name: hostId, workerData, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb } });
     hostRings.add(this);
     // A turn's messages come together, as an array, through the ring (drained by hostRings), or through the port
