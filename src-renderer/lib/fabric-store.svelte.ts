@@ -278,8 +278,8 @@ export class FabricStore {
         this.timelines.set(record.instanceId, list.slice(-keptTimeline));
       }
     }
-    for (const id of removedDeployments.length > 0 ? [...this.timelines.keys()] : []) {
-      if (removedDeployments.some((d) => id.startsWith(`${d}/`))) this.timelines.delete(id);
+    if (removedDeployments.length > 0) {
+      for (const id of [...this.timelines.keys()]) if (removedDeployments.some((d) => id.startsWith(`${d}/`))) this.timelines.delete(id);
     }
     if (instances || hosts) this.sampleHistory();
   }

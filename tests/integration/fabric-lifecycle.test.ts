@@ -139,13 +139,14 @@ describe('samples read after the hosts start', () => {
   it('lists and deploys a sample asked for the moment the fabric is up, and names the samples for one it lacks', async () => {
     const { api } = await start(37);
     // Nothing awaited between the start and these: each waits for the samples being read.
-    const [list, ref, missing] = await Promise.all([
+    const [list, ref, missing, shown] = await Promise.all([
       api.listSamples(),
       api.deploy({ sample: 'hello-worker' }),
       refusal(api.deploy({ sample: 'hello-wrker' })),
       api.getSamplePackage({ sample: 'hello-worker' }),
     ]);
     expect(list[0]?.id).toBe('hello-worker');
+    expect(shown.valid).toBe(true);
     await succeeded(api, ref);
     expect(missing.code).toBe('NotFound');
     expect(missing.message).toMatch(/There is no sample "hello-wrker"\. Samples: .*hello-worker/);
