@@ -30,8 +30,8 @@ export const hostYoungGenerationMb = 4;
 /**
  * V8 lets a thread's old generation grow to up to 4x what survived its last full collection when the thread may grow
  * to gigabytes, and scales that factor down to 1.3x as the thread's limit nears 256 MiB (its MaxGrowingFactor). At
- * 512 MiB (1.4x), 70 times a 32-instance host's live heap, the 64 workers of the hour-long soak swing ~40% less and
- * its RSS stayed within 10%; only the host workers are held to it, not the fabric's main thread (docs/PERFORMANCE.md,
+ * 512 MiB (1.4x), 70 times a 32-instance host's live heap, the 64 workers' heaps in the hour-long soak swing about half as
+ * far and its RSS stayed within 10%; only the host workers are held to it, not the fabric's main thread (docs/PERFORMANCE.md,
  * "Memory over the soak"). A host that outgrows it ends as a failed host, and the fabric hears why.
  */
 export const hostOldGenerationMb = 512;

@@ -6,13 +6,15 @@ import type { FromHost } from '../../src-main/common/host-protocol';
 import { HostProxy, hostOldGenerationMb, hostYoungGenerationMb } from '../../src-main/fabric/host-proxy';
 import { hostWorkerUrl } from '../support/built';
 
+const workerOf = (proxy: HostProxy): Worker => (proxy as unknown as { worker: Worker }).worker;
+const online = (proxy: HostProxy): Promise<unknown> => new Promise((resolve) => workerOf(proxy).once('online', resolve));
+
 it('starts each host worker with its young and old generations limited', async () => {
   const proxy = new HostProxy('limits-host', hostWorkerUrl, () => {}, () => {});
   try {
-    const worker = (proxy as unknown as { worker: Worker }).worker;
-    await new Promise((resolve) => worker.once('online', resolve));
-    expect(worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(hostYoungGenerationMb);
-    expect(worker.resourceLimits?.maxOldGenerationSizeMb).toBe(hostOldGenerationMb);
+    await online(proxy);
+    expect(workerOf(proxy).resourceLimits?.maxYoungGenerationSizeMb).toBe(hostYoungGenerationMb);
+    expect(workerOf(proxy).resourceLimits?.maxOldGenerationSizeMb).toBe(hostOldGenerationMb);
     expect(hostYoungGenerationMb).toBeLessThanOrEqual(8);
   } finally {
     await proxy.terminate();
@@ -29,7 +31,7 @@ it('ends a host that outgrows its old generation, reports why, and leaves the fa
   // The process that ran it goes on: a healthy host still boots beside it.
   const proxy = new HostProxy('healthy-host', hostWorkerUrl, () => {}, () => {});
   try {
-    await new Promise((resolve) => (proxy as unknown as { worker: Worker }).worker.once('online', resolve));
+    await online(proxy);
   } finally {
     await proxy.terminate();
   }
