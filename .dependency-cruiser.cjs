@@ -61,6 +61,13 @@ module.exports = {
       to: { pathNot: ['^src-main/(management|fabric|common|package|logs)/', '^node_modules/(node-forge|fast-xml-parser)/'], dependencyTypesNot: ['core'] },
     },
     {
+      name: 'fabric-thread-knows-no-shell',
+      severity: 'error',
+      comment: "fabric-thread/ runs the one fabric and its Service Management face in a worker for the shells (electron/, serve/), knowing none of them.",
+      from: { path: '^src-main/fabric-thread/' },
+      to: { pathNot: ['^src-main/(fabric-thread|fabric|management|common)/'], dependencyTypesNot: ['core'] },
+    },
+    {
       name: 'role-host-shares-only-common',
       severity: 'error',
       comment: "A role's host process shares only the role-host protocol (common/) with the host worker.",

@@ -51,6 +51,7 @@ export default defineConfig({
           serve: resolve('src-main/serve/serve-main.ts'),
           start: resolve('src-main/serve/start.ts'),
           cli: resolve('src-main/serve/cli.ts'),
+          'fabric-worker': resolve('src-main/fabric-thread/fabric-worker.ts'),
           'load-balancer-worker': resolve('src-main/fabric/load-balancer/load-balancer-worker.ts'),
           'role-host': resolve('src-main/role-host/role-host-main.ts'),
         },

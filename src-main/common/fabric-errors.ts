@@ -192,6 +192,8 @@ export const FabricErrors = {
   hostBeingRepaired: (hostName: string) => new FabricError('Conflict', `${hostName} is already being repaired.`),
   hostNotUnhealthy: (hostName: string, health: string) => new FabricError('Conflict', `${hostName} is ${health}; only an Unhealthy host can be repaired.`),
   fabricShutDown: () => new FabricError('Conflict', 'The fabric has been shut down.'),
+  /** The fabric's own thread ended (fabric-thread.ts): a bug that escaped every handler, or its heap. */
+  fabricThreadEnded: (reason: string) => new FabricError('Internal', `The fabric is not running: ${reason}.`),
   exportRunning: () => new FabricError('Conflict', 'An export is already running; wait for it to finish.'),
   instanceNotListening: (instanceName: string, status: string, endpointName: string) =>
     new FabricError('Conflict', `${instanceName} is ${status}: nothing listens for ${endpointName} while its VM is not running.`),

@@ -5,10 +5,9 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Fabric } from '../fabric/fabric';
+import { startFabricThread, type FabricThread } from '../fabric-thread/fabric-thread';
 import { installLastResortHandlers } from '../fabric/last-resort';
 import { natsServerName } from '../fabric/nats-connection';
-import { startManagementFace, type ManagementFace } from '../management/management-face';
 import { fabricHostNodes, natsSettings } from '../serve/nats-args';
 import { desktopNatsFlags } from './desktop-settings';
 import { chooseExportPath, packageDialogs } from './dialogs';
@@ -26,8 +25,7 @@ const hostWorkerUrl = new URL('./host-worker.cjs', import.meta.url);
 // Before anything can create a webContents.
 applySecurityRestrictions(app, location.isAppUrl);
 
-let fabric: Fabric | null = null;
-let management: ManagementFace | null = null;
+let fabric: FabricThread | null = null;
 let fabricClosing = false;
 let fabricClosed = false;
 let win: BrowserWindow | null = null;
@@ -48,9 +46,9 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     if (fabricClosing) return;
     fabricClosing = true;
-    // The API stops taking calls first; its failing to close must not keep the fabric open.
-    (management?.close().catch((error: unknown) => console.error(`Fabric Lab: the Service Management API did not close cleanly: ${describe(error)}`)) ?? Promise.resolve())
-      .then(() => fabric!.close())
+    // The fabric's thread closes the Service Management API first, then the fabric.
+    fabric
+      .close()
       .catch((error: unknown) => console.error(`Fabric Lab: the fabric did not close cleanly: ${describe(error)}`))
       .finally(() => {
         fabricClosed = true;
@@ -68,19 +66,17 @@ async function start(): Promise<void> {
   const flags = desktopNatsFlags(process.argv.slice(1), readSettings(settingsFile), settingsFile);
   const settings = natsSettings(flags);
   const nodes = settings ? await fabricHostNodes(settings, flags.joinTokenFile, () => (mkdirSync(sessionDir, { recursive: true }), sessionDir)) : undefined;
-  const started = (fabric = await Fabric.start({ hostWorkerUrl, sessionDir, keepPace: true, ...(nodes ? { nats: nodes.options } : {}) }));
+  // The fabric runs in a thread of its own (fabric-thread.ts), so this thread only keeps the window and its IPC.
+  // The Service Management API, its CA and credentials made once per installation in the app's data folder, is
+  // served from there; the app is useful without it, so its failure is logged, not fatal.
+  const started = (fabric = await startFabricThread({ hostWorkerUrl, sessionDir, keepPace: true, management: { folder: join(app.getPath('userData'), 'management') }, ...(nodes ? { nats: nodes.options } : {}) }));
   if (nodes && settings) console.log(`Fabric Lab: host nodes join through NATS at ${natsServerName(settings)}; ${nodes.note}.`);
   installLastResortHandlers((message) => started.reportError('Process', message));
-  // The Service Management API, its CA and credentials made once per installation in the app's data folder.
-  // The app is useful without it, so a failure here is logged, not fatal.
-  management = await startManagementFace(fabric, { folder: join(app.getPath('userData'), 'management'), log: (line) => console.error(line) }).catch((error: unknown) => {
-    console.error(`Fabric Lab: the Service Management API did not start: ${describe(error)}`);
-    return null;
-  });
+  if (started.management && 'error' in started.management) console.error(`Fabric Lab: the Service Management API did not start: ${started.management.error}`);
   const window = (win = createMainWindow(location, preloadPath));
   const disconnect = connectFabricIpc({
     win,
-    api: fabric,
+    api: started,
     isAppUrl: location.isAppUrl,
     reportError: (source, message) => started.reportError(source, message),
     chooseExportPath: () => chooseExportPath(window, app.getPath('downloads')),

@@ -4,13 +4,14 @@ import { existsSync } from 'node:fs';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultPools, Fabric } from '../fabric/fabric';
+import { defaultPools } from '../fabric/fabric';
+import { startFabricThread, type FabricThread } from '../fabric-thread/fabric-thread';
 import { createSessionDir } from '../fabric/fabric-logs';
 import type { HostNodesOptions } from '../fabric/nats-host-nodes';
 import { natsServerName } from '../fabric/nats-connection';
 import { fabricHostNodes } from './nats-args';
 import { browserTokenFile, managementFolderName } from '../logs/session-archive';
-import { defaultManagementFolder, startManagementFace } from '../management/management-face';
+import { defaultManagementFolder } from '../management/management-face';
 import { startBrowserServer } from './browser-server';
 import type { ServeOptions } from './serve-args';
 
@@ -24,7 +25,8 @@ export interface BrowserModeOptions extends ServeOptions {
 export interface BrowserMode {
   /** The page to open, token included. */
   url: string;
-  fabric: Fabric;
+  /** The fabric, in its own thread (fabric-thread.ts). */
+  fabric: FabricThread;
   /** The Service Management API's URL. */
   managementUrl: string;
   close(): Promise<void>;
@@ -51,7 +53,26 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     nats = nodes.options;
     tokenNote = nodes.note;
   }
-  const fabric = await Fabric.start({ hostWorkerUrl, timeScale: options.timeScale, seed: options.seed, pools, coreQuota: options.quota, sessionDir, timings: options.timings, nats, keepPace: !options.exactPace, platformUpdateEveryHours: options.platformUpdateEveryHours });
+  // The Service Management API, with its credentials in the session folder when one is given; served from the fabric's thread.
+  const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
+  const fabric = await startFabricThread({
+    hostWorkerUrl,
+    timeScale: options.timeScale,
+    seed: options.seed,
+    pools,
+    coreQuota: options.quota,
+    sessionDir,
+    timings: options.timings,
+    nats,
+    keepPace: !options.exactPace,
+    platformUpdateEveryHours: options.platformUpdateEveryHours,
+    management: { folder: managementFolder, port: options.managementPort },
+  });
+  const management = fabric.management;
+  if (!management || 'error' in management) {
+    await fabric.close();
+    throw new Error(`The Service Management API did not start: ${management?.error ?? 'not asked'}`);
+  }
   const server = await (async () => {
     // A session named with --session keeps its token, so a page left open works again after a restart.
     const token = options.session === undefined ? undefined : await sessionToken(fabric.sessionDir);
@@ -60,15 +81,8 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     await fabric.close();
     throw error;
   });
-  // The Service Management API, with its credentials in the session folder when one is given.
-  const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
-  const management = await startManagementFace(fabric, { folder: managementFolder, port: options.managementPort, log: (line) => console.error(line) }).catch(async (error: unknown) => {
-    await server.close();
-    await fabric.close();
-    throw error;
-  });
   console.log(`Fabric Lab (browser mode) is running at ${server.url}`);
-  console.log(`Service Management API: ${management.server.url} (publish settings, ca.pem and token in ${managementFolder})`);
+  console.log(`Service Management API: ${management.url} (publish settings, ca.pem and token in ${managementFolder})`);
   console.log(`Session logs: ${fabric.sessionDir}`);
   if (options.nats) console.log(`Host nodes join through NATS at ${natsServerName(options.nats)}; ${tokenNote}.`);
   if (options.session !== undefined) console.log(`The page's token is kept in ${join(fabric.sessionDir, browserTokenFile)} (readable only by you) for restarts of this session.`);
@@ -76,9 +90,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   return {
     url: server.url,
     fabric,
-    managementUrl: management.server.url,
+    managementUrl: management.url,
     async close() {
-      await management.close();
+      // The fabric's thread closes the Service Management API before the fabric.
       await server.close();
       await fabric.close();
     },

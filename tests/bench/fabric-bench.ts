@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { FabricEventBatch, InstanceView } from '../../src-main/common/fabric-api';
+import type { FabricApi, FabricEventBatch, InstanceView } from '../../src-main/common/fabric-api';
 import { Fabric, type FabricOptions } from '../../src-main/fabric/fabric';
+import { startFabricThread, type FabricThread } from '../../src-main/fabric-thread/fabric-thread';
 import { startBrowserServer } from '../../src-main/serve/browser-server';
 
 const outMain = new URL('../main/', import.meta.url); // out/bench/ -> out/main/
@@ -17,9 +18,9 @@ const hostWorkerUrl = new URL('host-worker.cjs', outMain);
 const rendererDir = new URL('../renderer/', import.meta.url).pathname;
 const clockTicks = 100; // Linux USER_HZ
 
-/** CPU seconds of the main thread alone (process.cpuUsage counts every worker thread too). */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+/** CPU ms of one thread of this process (Linux: /proc/self/task/<id>); by default the main thread (process.cpuUsage counts every worker thread too). */
+function mainThreadCpuMs(threadId = process.pid): number {
+  const stat = readFileSync(`/proc/self/task/${threadId}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
 }
@@ -36,11 +37,10 @@ function benchFolder(prefix = 'fabric-bench-'): string {
   return dir;
 }
 const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
-async function startFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<Fabric> {
-  const sessionDir = benchFolder();
-  return Fabric.start({
+function fabricOptions(hosts: number, cores: number, extra: Partial<FabricOptions>): FabricOptions {
+  return {
     hostWorkerUrl,
-    sessionDir,
+    sessionDir: benchFolder(),
     pools: [{ name: 'Pool A', region: 'Local', hosts, spareHosts: 0, coresPerHost: cores, faultDomains: 2 }],
     coreQuota: hosts * cores,
     timeScale: 1000,
@@ -48,12 +48,28 @@ async function startFabric(hosts: number, cores: number, extra: Partial<FabricOp
     // A bench machine is busier than any user's: do not let a slow worker read as a dead host.
     hostSilenceFloorMs: 60_000,
     ...extra,
-  });
+  };
 }
+/** The fabric on this process's main thread: the figures that measure the hosts, or that start the governor after a bring-up (keepPace()). */
+function startFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<Fabric> {
+  return Fabric.start(fabricOptions(hosts, cores, extra));
+}
+
+/**
+ * The fabric as the shells run it, in a thread of its own (fabric-thread/), so "main thread" is the shell's; BENCH_FABRIC_IN_MAIN=1: on
+ * the main thread, as before 5 December (the same run can then compare both).
+ */
+const fabricInMain = process.env.BENCH_FABRIC_IN_MAIN === '1';
+type ShellFabric = Fabric | FabricThread;
+function startShellFabric(hosts: number, cores: number, extra: Partial<FabricOptions> = {}): Promise<ShellFabric> {
+  return fabricInMain ? startFabric(hosts, cores, extra) : startFabricThread(fabricOptions(hosts, cores, extra));
+}
+/** The OS id of the thread the fabric runs on: this process's main thread, or the fabric's own. */
+const fabricThreadId = (fabric: ShellFabric): number | null => (fabric instanceof Fabric ? process.pid : fabric.threadId);
 
 /** Resolves when `count` instances are ReadyRole, following the pushed batches like the UI does. */
 /** Resolves with the number Ready: `count`, or fewer when `timeoutMs` ran out first. */
-function waitReady(fabric: Fabric, count: number, timeoutMs: number): Promise<number> {
+function waitReady(fabric: FabricApi, count: number, timeoutMs: number): Promise<number> {
   const status = new Map<string, InstanceView['status']>();
   let ready = 0;
   return new Promise((resolve) => {
@@ -72,7 +88,7 @@ function waitReady(fabric: Fabric, count: number, timeoutMs: number): Promise<nu
   });
 }
 
-async function deployMany(fabric: Fabric, count: number): Promise<void> {
+async function deployMany(fabric: FabricApi, count: number): Promise<void> {
   const ref = await fabric.deploy({ sample: 'hello-worker' });
   // One operation at a time per deployment: the create must finish (every instance placed) before scaling.
   for (;;) {
@@ -147,10 +163,24 @@ async function profileMainThread(): Promise<(() => Promise<void>) | null> {
 /** BENCH_KEEP_PACE=1: the clock keeps a pace the machine holds (the shells' default), instead of the asked scale. */
 const keepPace = process.env.BENCH_KEEP_PACE === '1';
 
-/** Wall time and main-thread CPU to bring `count` instances to ReadyRole at 1000x. */
+/** Wall time and main-thread CPU to bring `count` instances to ReadyRole at 1000x, the fabric on the main thread. */
 async function ready(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000), keeping = keepPace): Promise<Fabric> {
   const fabric = await startFabric(hosts, cores, { timeScale, keepPace: keeping });
+  await bringUp(fabric, count, { hosts, cores, timeScale, keeping });
+  return fabric;
+}
+
+/** The same, with the fabric as the shells run it (startShellFabric): the main thread's CPU is the shell's, the fabric thread's beside it. */
+async function shellReady(count: number, hosts: number, cores: number, timeScale = Number(process.env.BENCH_READY_SCALE ?? 1000), keeping = keepPace): Promise<ShellFabric> {
+  const fabric = await startShellFabric(hosts, cores, { timeScale, keepPace: keeping });
+  await bringUp(fabric, count, { hosts, cores, timeScale, keeping });
+  return fabric;
+}
+
+async function bringUp(fabric: ShellFabric, count: number, meta: { hosts: number; cores: number; timeScale: number; keeping: boolean }): Promise<void> {
+  const fabricThread = fabricThreadId(fabric);
   const cpu0 = mainThreadCpuMs();
+  const fabricCpu0 = fabricThread === null ? 0 : mainThreadCpuMs(fabricThread);
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const allReady = waitReady(fabric, count, Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000));
@@ -159,28 +189,44 @@ async function ready(count: number, hosts: number, cores: number, timeScale = Nu
   const readyCount = await allReady;
   const wallMs = performance.now() - t0;
   const cpuMs = mainThreadCpuMs() - cpu0;
+  const fabricCpuMs = fabricThread === null ? null : mainThreadCpuMs(fabricThread) - fabricCpu0;
   const elu = performance.eventLoopUtilization(elu0);
   await profile?.();
-  emit({ figure: `ready-${count}`, instances: count, readyCount, timeScale, keepPace: keeping, keptScale: fabric.clock.read().keptScale, hosts, cores, rssBytes: process.memoryUsage().rss, wallMs, mainCpuMs: cpuMs, mainCpuMsPerInstance: cpuMs / count, mainActiveMs: elu.active, eventLoopUtilization: elu.utilization });
-  return fabric;
+  emit({
+    figure: `ready-${count}`,
+    instances: count,
+    readyCount,
+    fabricThread: fabric instanceof Fabric ? 'main' : 'own',
+    ...meta,
+    keepPace: meta.keeping,
+    keptScale: fabric.clock.read().keptScale,
+    rssBytes: process.memoryUsage().rss,
+    wallMs,
+    mainCpuMs: cpuMs,
+    mainCpuMsPerInstance: cpuMs / count,
+    fabricCpuMsPerInstance: fabricCpuMs === null ? null : fabricCpuMs / count,
+    mainActiveMs: elu.active,
+    eventLoopUtilization: elu.utilization,
+  });
 }
 
 /**
  * Event-loop delay on the main thread while the fabric's Ready instances heartbeat, at each time scale.
  * `settleMs`: real time given to the workers (and, keeping pace, to the governor) before measuring.
  */
-async function lagByScale(fabric: Fabric, scales: number[], settleMs = 1000): Promise<Record<string, number>[]> {
-  const results: Record<string, number>[] = [];
+async function lagByScale(fabric: ShellFabric, scales: number[], settleMs = 1000): Promise<Record<string, number | null>[]> {
+  const results: Record<string, number | null>[] = [];
   for (const scale of scales) {
     await fabric.setClock({ scale });
     await new Promise((r) => setTimeout(r, settleMs)); // let the workers re-arm at the new scale
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     const cpu0 = mainThreadCpuMs();
     histogram.enable();
-    await new Promise((r) => setTimeout(r, 8000));
+    // The fabric's own thread, when it has one, measures its lag over the same window.
+    const [fabricLag] = await Promise.all([fabric instanceof Fabric ? null : fabric.measureLag(8000), new Promise((r) => setTimeout(r, 8000))]);
     histogram.disable();
     const { keptScale } = fabric.clock.read();
-    results.push({ scale, keptScale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000 });
+    results.push({ scale, keptScale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000, fabricThreadP99Ms: fabricLag?.p99Ms ?? null, fabricThreadP50Ms: fabricLag?.p50Ms ?? null });
   }
   return results;
 }
@@ -216,19 +262,19 @@ async function fleet(count: number): Promise<void> {
     // 10,000 on 313 hosts, brought up keeping pace from 10x, then at 1x keeping pace, as the shells run. At the asked
     // 10x (ready-10000) the hosts are at the machine's edge: in two runs of three some fell a real minute behind, were
     // failed for their silence, and their restarts never let the fleet come up (docs/PERFORMANCE.md).
-    const fabric = await ready(count, 313, 32, 10, true);
+    const fabric = await shellReady(count, 313, 32, 10, true);
     await fabric.setClock({ scale: 1 });
     emit({ figure: 'lag', instances: count, hosts: 313, keepPace: true, byScale: await lagByScale(fabric, [1], 15_000) });
     return serveFleet(fabric);
   }
-  const fabric = await ready(count, 64, 32);
+  const fabric = await shellReady(count, 64, 32);
   emit({ figure: 'lag', instances: count, hosts: 64, byScale: await lagByScale(fabric, [1, 10, 100]) });
   await fabric.setClock({ scale: Number(process.env.BENCH_SCALE ?? 100) });
   return serveFleet(fabric);
 }
 
 /** Browser mode over the fleet until stdin ends (run-bench.mjs measures the page meanwhile). */
-async function serveFleet(fabric: Fabric): Promise<void> {
+async function serveFleet(fabric: ShellFabric): Promise<void> {
   const server = await startBrowserServer({ api: fabric, rendererDir });
   emit({ figure: 'serve', url: server.url });
   process.stdin.resume();
@@ -613,11 +659,11 @@ async function steady(count: number, hosts: number, timeScale: number): Promise<
 const [figure, arg1, arg2, arg3] = process.argv.slice(2);
 const runs: Record<string, () => Promise<unknown>> = {
   'host-start': hostStart,
-  'ready-512': async () => (await ready(512, 64, 8)).close(),
-  ready: async () => (await ready(Number(arg1), Number(arg2), 8)).close(),
+  'ready-512': async () => (await shellReady(512, 64, 8)).close(),
+  ready: async () => (await shellReady(Number(arg1), Number(arg2), 8)).close(),
   // 10,000 on 313 hosts of 32 cores, one worker thread each: time and total RSS to bring all Ready.
   'ready-10000': async () => {
-    const fabric = await ready(10_000, 313, 32, Number(process.env.BENCH_READY_SCALE ?? 10));
+    const fabric = await shellReady(10_000, 313, 32, Number(process.env.BENCH_READY_SCALE ?? 10));
     // Closing 313 hosts behind a main thread that cannot keep up at the asked pace can take longer than the figure:
     // it is timed, within a bound, and the process ends either way.
     const started = performance.now();

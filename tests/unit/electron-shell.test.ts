@@ -124,10 +124,9 @@ const fakes = vi.hoisted(() => {
     showErrorBox: vi.fn(),
     showSaveDialog: vi.fn(),
     showOpenDialog: vi.fn(),
+    // The fabric's thread (which also serves the Service Management API): stood in, so no thread starts and no
+    // credentials are written under the fake paths.
     fabricStart: vi.fn(),
-    // The Service Management API's face: stood in, so no credentials are written under the fake paths.
-    managementStart: vi.fn(),
-    managementClose: vi.fn(async () => {}),
   };
 });
 
@@ -139,8 +138,7 @@ vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => fakes.exposed.set(key, api) },
   dialog: { showErrorBox: fakes.showErrorBox, showSaveDialog: fakes.showSaveDialog, showOpenDialog: fakes.showOpenDialog },
 }));
-vi.mock('../../src-main/fabric/fabric', () => ({ Fabric: { start: fakes.fabricStart } }));
-vi.mock('../../src-main/management/management-face', () => ({ startManagementFace: fakes.managementStart }));
+vi.mock('../../src-main/fabric-thread/fabric-thread', () => ({ startFabricThread: fakes.fabricStart }));
 
 import { applySecurityRestrictions, contentSecurityPolicy, pageContentSecurityPolicy } from '../../src-main/electron/security-restrictions';
 import { createMainWindow, rendererLocation } from '../../src-main/electron/window';
@@ -604,7 +602,7 @@ describe('the preload', () => {
 });
 
 describe('the main entry', () => {
-  async function startMain(start: () => Promise<unknown>, { lock = true, management = async () => ({ close: fakes.managementClose }) as unknown } = {}) {
+  async function startMain(start: () => Promise<unknown>, { lock = true } = {}) {
     vi.resetModules();
     fakes.log.length = 0;
     fakes.app.listeners.clear();
@@ -615,8 +613,6 @@ describe('the main entry', () => {
     fakes.FakeBrowserWindow.created.length = 0;
     fakes.showErrorBox.mockReset();
     fakes.fabricStart.mockReset().mockImplementation(start);
-    fakes.managementClose.mockClear();
-    fakes.managementStart.mockReset().mockImplementation(management);
     await import('../../src-main/electron/main');
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -627,15 +623,19 @@ describe('the main entry', () => {
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeGreaterThanOrEqual(0);
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeLessThan(fakes.log.indexOf('new BrowserWindow'));
     // The app keeps a pace the machine holds (the clock slows rather than starve the window).
-    expect(fakes.fabricStart).toHaveBeenCalledWith({ hostWorkerUrl: expect.any(URL), sessionDir: expect.stringMatching(/userData[/\\]sessions[/\\]\d{4}-/), keepPace: true });
+    // The Service Management API keeps its CA and credentials in the app's data folder, once per installation.
+    expect(fakes.fabricStart).toHaveBeenCalledWith({
+      hostWorkerUrl: expect.any(URL),
+      sessionDir: expect.stringMatching(/userData[/\\]sessions[/\\]\d{4}-/),
+      keepPace: true,
+      management: { folder: expect.stringMatching(/userData[/\\]management$/) },
+    });
     expect(String(fakes.fabricStart.mock.calls[0]?.[0].hostWorkerUrl)).toMatch(/\/host-worker\.cjs$/);
     const win = fakes.FakeBrowserWindow.created[0];
     expect(win?.options.webPreferences.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
     expect(win?.loadURL.mock.calls[0]?.[0]).toMatch(/^file:.*\/renderer\/index\.html$/);
     expect(fakes.ipcMain.handlers.has('fabric:invoke')).toBe(true);
     expect(fakes.ipcMain.handlers.has('fabric:choose-package')).toBe(true);
-    // The Service Management API keeps its CA and credentials in the app's data folder, once per installation.
-    expect(fakes.managementStart).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ folder: expect.stringMatching(/userData[/\\]management$/) }));
   });
 
   it('accepts host nodes when its command line names a NATS server, and refuses a bad one with the reason', async () => {
@@ -659,14 +659,12 @@ describe('the main entry', () => {
   });
 
   it('opens the window even when the Service Management API cannot start', async () => {
-    await startMain(async () => fakeFabric().api, {
-      management: async () => {
-        throw new Error('port taken');
-      },
-    });
-    expect(fakes.managementStart).toHaveBeenCalled();
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await startMain(async () => ({ ...fakeFabric().api, management: { error: 'listen EADDRINUSE: address already in use 127.0.0.1:8443' } }));
     expect(fakes.FakeBrowserWindow.created).toHaveLength(1);
     expect(fakes.showErrorBox).not.toHaveBeenCalled();
+    expect(error).toHaveBeenCalledWith('Fabric Lab: the Service Management API did not start: listen EADDRINUSE: address already in use 127.0.0.1:8443');
+    error.mockRestore();
   });
 
   it("wires the window's save dialog to exportSession({saveAs}) and its open dialog to choosePackage", async () => {
@@ -697,8 +695,6 @@ describe('the main entry', () => {
     expect(first.preventDefault).toHaveBeenCalled();
     expect(again.preventDefault, 'still closing: keep waiting').toHaveBeenCalled();
     await vi.waitFor(() => expect(close).toHaveBeenCalledTimes(1));
-    // The API stops taking calls before the fabric closes.
-    expect(fakes.managementClose).toHaveBeenCalledTimes(1);
     expect(fakes.app.quit).toHaveBeenCalledTimes(1);
 
     finishClose();
