@@ -42,6 +42,8 @@ test('deploy the sample, see both instances ReadyRole on their hosts, then delet
   await expect(deployment).toHaveCount(0, { timeout: 30_000 });
   await expect(pool).toContainText('0/32 cores used');
   await expect(page.getByRole('region', { name: 'Activity' })).toContainText('→ StoppedVM');
+  // The refusal named the deployment now gone: it is no longer shown.
+  await expect(page.getByRole('region', { name: 'Deploy' }).getByRole('alert')).toHaveCount(0);
   await page.screenshot({ path: 'test-results/screenshots/dashboard-deleted.png', fullPage: true });
 });
 
