@@ -1,6 +1,7 @@
 // Drives one filter/search over a whole file: pages it through the API as text pages (readLog's `as: 'text'`:
-// one string a page clones into the worker in about half the time 5,000 strings do), one page in flight at a
-// time, so memory stays one page, and collects the worker's answers. When the file grows (follow
+// one string a page clones into the worker in about half the time 5,000 strings do), two pages in flight at a
+// time (the next is read and posted while the worker filters one: each hop to the worker and back waits for its
+// thread, docs/PERFORMANCE.md), so memory stays two pages, and collects the worker's answers in order. When the file grows (follow
 // mode), resume() scans just the new lines. A level filter reads the file's level index first
 // (readLogLevels): a job that filters by level only then reads no line at all, and one with a text filter
 // or search sends each page's codes with its lines, so the worker parses no header. Where the index stops
@@ -11,6 +12,8 @@ import { LineList } from './log-source';
 import type { ScanJob, ScanPage, ScanResult } from './log-scan-protocol';
 
 const scanPage = 5_000;
+/** Pages posted to the worker and not yet answered. */
+export const pagesInFlight = 2;
 /** Level codes asked for at once (1 byte a line). */
 const levelsPage = 1_000_000;
 let nextJob = 1;
@@ -22,9 +25,10 @@ export class LogScan {
   total = 0;
   private cancelled = false;
   private looping = false;
-  private waiting: ((result: ScanResult) => void) | null = null;
+  /** The answers awaited, in the order their pages were posted (the worker answers a job's pages in order). */
+  private readonly waiting: ((result: ScanResult) => void)[] = [];
   private readonly onMessage = (event: ScanMessage) => {
-    if (event.data.job === this.job.id) this.waiting?.(event.data);
+    if (event.data.job === this.job.id) this.waiting.shift()?.(event.data);
   };
   private readonly job: ScanJob;
   /** Level codes from the index, from line `codesFrom`; asked again at each resume (the index catches up). */
@@ -54,23 +58,24 @@ export class LogScan {
     if (this.looping || this.cancelled) return;
     this.looping = true;
     this.codesAsked = false;
+    const answers: Promise<ScanResult>[] = [];
+    let next = this.scanned; // the first line not yet posted
     try {
-      while (!this.cancelled && this.scanned < this.total) {
-        const codes = await this.codesAt(this.scanned);
-        if (this.cancelled) return;
-        let message: ScanPage;
-        if (codes.length > 0 && !this.job.filterText && !this.job.search) {
-          message = { type: 'page', job: this.job.id, fromLine: this.scanned, lines: [], levels: codes };
-        } else {
-          const page = await this.api.readLog({ file: this.file, fromLine: this.scanned, count: Math.min(scanPage, this.total - this.scanned), as: 'text' });
+      while (!this.cancelled && (answers.length > 0 || next < this.total)) {
+        if (answers.length < pagesInFlight && next < this.total) {
+          const message = await this.pageAt(next);
           if (this.cancelled) return;
-          const levels = codes.length >= page.count ? codes.slice(0, page.count) : undefined;
-          message = { type: 'page', job: this.job.id, fromLine: page.fromLine, text: page.text, count: page.count, ...(levels !== undefined ? { levels } : {}) };
-          this.total = Math.max(this.total, page.total);
+          const count = 'text' in message ? message.count : (message.levels?.length ?? 0);
+          if (count === 0) {
+            this.total = next; // the file ends before the total it was given: the pages posted still answer
+            continue;
+          }
+          next += count;
+          answers.push(new Promise<ScanResult>((resolve) => this.waiting.push(resolve)));
+          this.worker.postMessage(message);
+          continue;
         }
-        const answered = new Promise<ScanResult>((resolve) => (this.waiting = resolve));
-        this.worker.postMessage(message);
-        const result = await answered;
+        const result = await answers.shift()!;
         if (this.cancelled) return;
         this.filter.push(result.filter);
         this.search.push(result.search);
@@ -79,7 +84,18 @@ export class LogScan {
       }
     } finally {
       this.looping = false;
+      this.waiting.length = 0;
     }
+  }
+
+  /** The worker's page from line `from`: level codes alone where they serve the job, else up to 5,000 lines read as text. */
+  private async pageAt(from: number): Promise<ScanPage> {
+    const codes = await this.codesAt(from);
+    if (codes.length > 0 && !this.job.filterText && !this.job.search) return { type: 'page', job: this.job.id, fromLine: from, lines: [], levels: codes };
+    const page = await this.api.readLog({ file: this.file, fromLine: from, count: Math.min(scanPage, this.total - from), as: 'text' });
+    this.total = Math.max(this.total, page.total);
+    const levels = codes.length >= page.count ? codes.slice(0, page.count) : undefined;
+    return { type: 'page', job: this.job.id, fromLine: page.fromLine, text: page.text, count: page.count, ...(levels !== undefined ? { levels } : {}) };
   }
 
   /** The index's codes from line `from` on, as far as it reaches; empty without a level filter or past the index. */

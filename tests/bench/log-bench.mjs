@@ -56,7 +56,8 @@ async function serveWorker(workerFile) {
 }
 
 /**
- * In the page: 1,000,000 WaAppAgent lines in 5,000-line pages, one page in flight at a time, as LogScan does.
+ * In the page: 1,000,000 WaAppAgent lines in 5,000-line pages, `inFlight` pages posted and not yet answered at a
+ * time (LogScan's `pagesInFlight`, 2; 1 as it was before 5 December).
  * A job's `codes` says what LogScan sends with a level filter: 'alone' (level only: the file's level index,
  * 1,000,000 codes in one message, no line read), 'with-lines' (each page's codes beside its lines, so no
  * header is parsed), or 'none' (no index: every line's header parsed, as before the index existed).
@@ -84,28 +85,34 @@ async function filterInPage({ workerUrl, totalLines, pageLines, maxMs, jobs }) {
   const worker = new Worker(workerUrl, { type: 'module' });
   const results = [];
   try {
-    for (const [id, { codes, page, ...job }] of jobs.entries()) {
+    for (const [id, { codes, page, inFlight = 2, ...job }] of jobs.entries()) {
       worker.postMessage({ type: 'job', id: id + 1, format: 'app-agent', ...job });
       let scanned = 0;
       let shown = 0;
       let found = 0;
+      // The worker answers a job's pages in order: each answer settles the oldest page waiting.
+      const waiting = [];
+      worker.onmessage = (event) => waiting.shift()?.resolve(event.data);
+      worker.onerror = (event) => waiting.shift()?.reject(new Error(event.message || 'the filter worker failed'));
+      const answers = [];
+      let posted = 0;
       const started = performance.now();
       while (scanned < totalLines && performance.now() - started < maxMs) {
-        const answer = new Promise((resolve, reject) => {
-          worker.onmessage = (event) => resolve(event.data);
-          worker.onerror = (event) => reject(new Error(event.message || 'the filter worker failed'));
-        });
-        const k = (scanned / pageLines) % pages.length;
-        const lines = page === 'text' ? { text: texts[k], count: pageLines } : { lines: pages[k] };
-        if (codes === 'alone') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, lines: [], levels: allCodes.slice(scanned) });
-        else if (codes === 'with-lines') worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, ...lines, levels: codePages[k] });
-        else worker.postMessage({ type: 'page', job: id + 1, fromLine: scanned, ...lines });
-        const result = await answer;
+        while (answers.length < inFlight && posted < totalLines) {
+          answers.push(new Promise((resolve, reject) => waiting.push({ resolve, reject })));
+          const k = (posted / pageLines) % pages.length;
+          const lines = page === 'text' ? { text: texts[k], count: pageLines } : { lines: pages[k] };
+          if (codes === 'alone') worker.postMessage({ type: 'page', job: id + 1, fromLine: posted, lines: [], levels: allCodes.slice(posted) });
+          else if (codes === 'with-lines') worker.postMessage({ type: 'page', job: id + 1, fromLine: posted, ...lines, levels: codePages[k] });
+          else worker.postMessage({ type: 'page', job: id + 1, fromLine: posted, ...lines });
+          posted += codes === 'alone' ? totalLines - posted : pageLines;
+        }
+        const result = await answers.shift();
         scanned += result.count;
         shown += result.filter.length;
         found += result.search.length;
       }
-      results.push({ job: { ...job, codes, page }, lines: scanned, ms: performance.now() - started, shown, found });
+      results.push({ job: { ...job, codes, page, inFlight }, lines: scanned, ms: performance.now() - started, shown, found });
     }
   } finally {
     worker.terminate();
@@ -127,13 +134,15 @@ async function logFilter() {
     const jobs = [
       // Level filter alone: from the level index (the viewer's path now), then parsing every header (before it).
       { ...levelOnly, codes: 'alone' },
-      { ...levelOnly, codes: 'none', page: 'lines' },
+      { ...levelOnly, codes: 'none', page: 'lines', inFlight: 1 },
       // Level filter plus a search among the lines shown: lines are read; their codes come with them, then without.
       { ...levelSearch, codes: 'with-lines', page: 'text' },
-      { ...levelSearch, codes: 'none', page: 'lines' },
-      // Text filter and a regular-expression search, all levels: text pages (the viewer's path now), then arrays of lines (before).
+      { ...levelSearch, codes: 'none', page: 'lines', inFlight: 1 },
+      // Text filter and a regular-expression search, all levels: text pages two in flight (the viewer's path now), then one in
+      // flight (before 5 December), then arrays of lines (before 4 December).
       { ...textSearch, page: 'text' },
-      { ...textSearch, page: 'lines' },
+      { ...textSearch, page: 'text', inFlight: 1 },
+      { ...textSearch, page: 'lines', inFlight: 1 },
     ];
     const runs = await page.evaluate(filterInPage, { workerUrl: `${server.url}assets/${workerFile}`, totalLines: 1_000_000, pageLines: 5_000, maxMs: 60_000, jobs });
     return { figure: 'log-filter', where: `Chromium ${browser.version()} (Playwright), the built ${workerFile}`, runs };
@@ -172,7 +181,7 @@ export async function logFigures(only = null) {
   }
   for (const run of filter.runs ?? []) {
     const what = run.job.levels ? `levels ${run.job.levels.join('+')}, level codes ${run.job.codes === 'none' ? 'none (headers parsed)' : run.job.codes}` : `text "${run.job.filterText}"`;
-    const pages = run.job.page ? `, ${run.job.page === 'text' ? 'text pages' : 'pages of lines'}` : '';
+    const pages = `${run.job.page ? `, ${run.job.page === 'text' ? 'text pages' : 'pages of lines'}` : ''}, ${run.job.inFlight} in flight`;
     summary.push(`filter ${run.lines} lines in the viewer's worker (${what}, search "${run.job.search}"${pages}): ${fix(run.ms, 0)} ms, ${fix(run.lines / run.ms, 0)}k lines/s, ${run.shown} shown, ${run.found} found`);
   }
   for (const [name, r] of Object.entries(results)) if (r?.error) summary.push(`${name}: not measured: ${r.error}`);

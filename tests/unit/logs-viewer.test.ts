@@ -1,12 +1,12 @@
 // The log viewer's pure parts: the renderer's line headers agree with the log library's formats, the
 // worker's filter (levels, text, search, stack traces), the virtual window on a 1,000,000-line file, the
 // highlight and the jump box's time.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { appAgentLine, bootstrapperLine, consoleLines, fabricLine, hostProcessLine } from '../../src-main/logs/log-formats';
 import { eventLine, roleCrashed } from '../../src-main/logs/windows-azure-events';
 import { filterPage, filterText, startFilter } from '../../src-renderer/lib/log-filter';
-import { createFilterWorker } from '../../src-renderer/lib/log-filter-host';
-import { LogScan } from '../../src-renderer/lib/log-scan';
+import { createFilterWorker, type FilterWorker } from '../../src-renderer/lib/log-filter-host';
+import { LogScan, pagesInFlight } from '../../src-renderer/lib/log-scan';
 import type { FabricApi } from '../../src-main/common/fabric-api';
 import type { LogPageRequest } from '../../src-main/common/log-api';
 import { lineHeader } from '../../src-renderer/lib/log-lines';
@@ -129,6 +129,58 @@ describe('a scan over a whole file', () => {
     expect([...shapes]).toEqual(['text']);
     expect(scan.done).toBe(true);
     expect(progress).toBe(3);
+  });
+});
+
+describe('pages in flight', () => {
+  // A worker that answers a page only when the test says so: what was posted and not answered can be counted.
+  function heldWorker() {
+    const inner = createFilterWorker(() => undefined);
+    const held: (() => void)[] = [];
+    let posted = 0;
+    const worker: FilterWorker = {
+      postMessage: (message) => {
+        if (message.type === 'page') posted++;
+        if (message.type === 'job') inner.postMessage(message);
+        else held.push(() => inner.postMessage(message));
+      },
+      addEventListener: (type, listener) => inner.addEventListener(type, listener),
+      removeEventListener: (type, listener) => inner.removeEventListener(type, listener),
+      terminate: () => inner.terminate(),
+    };
+    return { worker, held, posted: () => posted };
+  }
+  const file = Array.from({ length: 23_000 }, (_, i) => appAgentLine(at + i, 20, 'HEART', `line ${i}`));
+
+  it('reads the next page while the worker filters one, never more than two ahead, and keeps the answers in order', async () => {
+    const reads: number[] = [];
+    const api = { readLog: readLogOf(file, (r) => reads.push(r.fromLine)) } as unknown as FabricApi;
+    const { worker, held, posted } = heldWorker();
+    const scan = new LogScan(api, 'f', worker, { format: 'app-agent', levels: null, filterText: 'line 1', search: '', regex: false, caseSensitive: false }, () => undefined);
+    const done = scan.resume(file.length);
+    await vi.waitFor(() => expect(posted()).toBe(pagesInFlight));
+    expect(reads).toEqual([0, 5_000]); // the second page was read and posted before the first was answered
+    await new Promise((r) => setTimeout(r, 20));
+    expect(posted()).toBe(2); // and no third while both wait
+    // Answer them in turn; each answer lets one more page go.
+    while (held.length > 0 || !scan.done) {
+      held.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(posted() - scan.scanned / 5_000).toBeLessThanOrEqual(pagesInFlight);
+    }
+    await done;
+    expect(reads).toEqual([0, 5_000, 10_000, 15_000, 20_000]);
+    const shown = [...Array(scan.filter.length).keys()].map((i) => scan.filter.at(i));
+    expect(shown).toEqual(file.flatMap((line, i) => (line.includes('line 1') ? [i] : [])));
+  });
+
+  it('ends, not spins, when the file is shorter than it said', async () => {
+    const api = { readLog: readLogOf(file.slice(0, 7_000), () => undefined) } as unknown as FabricApi;
+    const scan = new LogScan(api, 'f', createFilterWorker(() => undefined), { format: 'app-agent', levels: null, filterText: 'line', search: '', regex: false, caseSensitive: false }, () => undefined);
+    await scan.resume(file.length); // says 23,000; the file has 7,000
+    expect(scan.scanned).toBe(7_000);
+    expect(scan.filter.length).toBe(7_000);
+    expect(scan.done).toBe(true);
   });
 });
 
