@@ -70,6 +70,9 @@ export interface FabricThread extends FabricApi {
   close(): Promise<void>;
 }
 
+/** Real ms close() waits for the fabric to close its hosts and logs before it ends the thread anyway. */
+const closeBoundMs = 60_000;
+
 /** Start the fabric in its own thread and wait until every host agent is up (Fabric.start's promise, across the thread). */
 export async function startFabricThread(options: FabricThreadOptions): Promise<FabricThread> {
   const { hostWorkerUrl, loadBalancerWorkerUrl, workerUrl, onEnded, ...rest } = options;
@@ -133,10 +136,17 @@ export async function startFabricThread(options: FabricThreadOptions): Promise<F
 
   const ask = <T>(message: (id: number) => ToFabricThread): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      if (ended !== null || closing) return reject(ended !== null ? FabricErrors.fabricThreadEnded(ended) : FabricErrors.fabricShutDown());
+      if (closing) return reject(FabricErrors.fabricShutDown());
+      if (ended !== null) return reject(FabricErrors.fabricThreadEnded(ended));
       const id = nextId++;
       pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      worker.postMessage(message(id));
+      try {
+        worker.postMessage(message(id));
+      } catch (error) {
+        // An argument that cannot cross a thread (the dispatchers pass parsed JSON, so a caller's bug): refused, not kept.
+        pending.delete(id);
+        reject(FabricErrors.badArgument(String((message(id) as { method?: string }).method ?? 'call'), error instanceof Error ? error.message : String(error)));
+      }
     });
   const commands = Object.fromEntries(fabricCommandNames.map((method) => [method, (args?: unknown) => ask((id) => ({ type: 'call', id, method, args }))])) as unknown as FabricCommands;
 
@@ -159,7 +169,10 @@ export async function startFabricThread(options: FabricThreadOptions): Promise<F
         if (ended === null) {
           const done = new Promise<void>((resolve) => (closed = resolve));
           worker.postMessage({ type: 'close' } satisfies ToFabricThread);
+          // A fabric that does not finish closing (a hung host it waits for) is ended with its thread, said on stderr.
+          const bound = setTimeout(() => (console.error(`Fabric Lab: the fabric did not close within ${closeBoundMs / 1000} s; its thread is ended.`), closed()), closeBoundMs);
           await done;
+          clearTimeout(bound);
         }
         await worker.terminate();
       })();

@@ -19,7 +19,7 @@ const rendererDir = new URL('../renderer/', import.meta.url).pathname;
 const clockTicks = 100; // Linux USER_HZ
 
 /** CPU ms of one thread of this process (Linux: /proc/self/task/<id>); by default the main thread (process.cpuUsage counts every worker thread too). */
-function mainThreadCpuMs(threadId = process.pid): number {
+function threadCpuMs(threadId = process.pid): number {
   const stat = readFileSync(`/proc/self/task/${threadId}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
@@ -179,8 +179,8 @@ async function shellReady(count: number, hosts: number, cores: number, timeScale
 
 async function bringUp(fabric: ShellFabric, count: number, meta: { hosts: number; cores: number; timeScale: number; keeping: boolean }): Promise<void> {
   const fabricThread = fabricThreadId(fabric);
-  const cpu0 = mainThreadCpuMs();
-  const fabricCpu0 = fabricThread === null ? 0 : mainThreadCpuMs(fabricThread);
+  const cpu0 = threadCpuMs();
+  const fabricCpu0 = fabricThread === null ? 0 : threadCpuMs(fabricThread);
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const allReady = waitReady(fabric, count, Number(process.env.BENCH_READY_TIMEOUT_MS ?? 120_000));
@@ -188,8 +188,8 @@ async function bringUp(fabric: ShellFabric, count: number, meta: { hosts: number
   await deployMany(fabric, count);
   const readyCount = await allReady;
   const wallMs = performance.now() - t0;
-  const cpuMs = mainThreadCpuMs() - cpu0;
-  const fabricCpuMs = fabricThread === null ? null : mainThreadCpuMs(fabricThread) - fabricCpu0;
+  const cpuMs = threadCpuMs() - cpu0;
+  const fabricCpuMs = fabricThread === null ? null : threadCpuMs(fabricThread) - fabricCpu0;
   const elu = performance.eventLoopUtilization(elu0);
   await profile?.();
   emit({
@@ -197,7 +197,9 @@ async function bringUp(fabric: ShellFabric, count: number, meta: { hosts: number
     instances: count,
     readyCount,
     fabricThread: fabric instanceof Fabric ? 'main' : 'own',
-    ...meta,
+    hosts: meta.hosts,
+    cores: meta.cores,
+    timeScale: meta.timeScale,
     keepPace: meta.keeping,
     keptScale: fabric.clock.read().keptScale,
     rssBytes: process.memoryUsage().rss,
@@ -220,13 +222,13 @@ async function lagByScale(fabric: ShellFabric, scales: number[], settleMs = 1000
     await fabric.setClock({ scale });
     await new Promise((r) => setTimeout(r, settleMs)); // let the workers re-arm at the new scale
     const histogram = monitorEventLoopDelay({ resolution: 1 });
-    const cpu0 = mainThreadCpuMs();
+    const cpu0 = threadCpuMs();
     histogram.enable();
     // The fabric's own thread, when it has one, measures its lag over the same window.
     const [fabricLag] = await Promise.all([fabric instanceof Fabric ? null : fabric.measureLag(8000), new Promise((r) => setTimeout(r, 8000))]);
     histogram.disable();
     const { keptScale } = fabric.clock.read();
-    results.push({ scale, keptScale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu0) / 8000, fabricThreadP99Ms: fabricLag?.p99Ms ?? null, fabricThreadP50Ms: fabricLag?.p50Ms ?? null });
+    results.push({ scale, keptScale, p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, mainCpuShare: (threadCpuMs() - cpu0) / 8000, fabricThreadP99Ms: fabricLag?.p99Ms ?? null, fabricThreadP50Ms: fabricLag?.p50Ms ?? null });
   }
   return results;
 }
@@ -493,18 +495,18 @@ async function nodes(count: number, hostsPerMachine: number, cores: number): Pro
   const timeoutMs = Number(process.env.BENCH_READY_TIMEOUT_MS ?? 180_000);
   const measure = async (fabric: Fabric) => {
     const lag = monitorEventLoopDelay({ resolution: 1 });
-    const cpu0 = mainThreadCpuMs();
+    const cpu0 = threadCpuMs();
     const t0 = performance.now();
     lag.enable();
     const allReady = waitReady(fabric, count, timeoutMs);
     await deployMany(fabric, count);
     const readyCount = await allReady;
     const wallMs = performance.now() - t0;
-    const cpuBringUpMs = mainThreadCpuMs() - cpu0;
+    const cpuBringUpMs = threadCpuMs() - cpu0;
     lag.disable();
     const before = fabric.nodes?.traffic() ?? [];
     const steady = monitorEventLoopDelay({ resolution: 1 });
-    const cpu1 = mainThreadCpuMs();
+    const cpu1 = threadCpuMs();
     steady.enable();
     await new Promise((r) => setTimeout(r, 5_000));
     steady.disable();
@@ -521,7 +523,7 @@ async function nodes(count: number, hostsPerMachine: number, cores: number): Pro
       wallMs,
       mainCpuMsPerInstance: cpuBringUpMs / count,
       lagBringUp: { p50Ms: lag.percentile(50) / 1e6, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 },
-      lagSteady: { p50Ms: steady.percentile(50) / 1e6, p99Ms: steady.percentile(99) / 1e6, maxMs: steady.max / 1e6, mainCpuShare: (mainThreadCpuMs() - cpu1) / 5_000 },
+      lagSteady: { p50Ms: steady.percentile(50) / 1e6, p99Ms: steady.percentile(99) / 1e6, maxMs: steady.max / 1e6, mainCpuShare: (threadCpuMs() - cpu1) / 5_000 },
       perNode,
     };
   };
@@ -610,11 +612,11 @@ async function idle(timeScale: number): Promise<void> {
   const fabric = await startFabric(hosts, 8, { timeScale });
   await new Promise((r) => setTimeout(r, 3000));
   const cpu0 = process.cpuUsage();
-  const main0 = mainThreadCpuMs();
+  const main0 = threadCpuMs();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
   const seconds = (performance.now() - t0) / 1000;
-  const mainMs = mainThreadCpuMs() - main0;
+  const mainMs = threadCpuMs() - main0;
   emit({ figure: 'idle', hosts, timeScale, processCpuMsPerS: cpuMs(process.cpuUsage(cpu0)) / seconds, mainCpuMsPerS: mainMs / seconds });
   await fabric.close();
 }
@@ -645,13 +647,13 @@ async function steady(count: number, hosts: number, timeScale: number): Promise<
   // Windows one after another (BENCH_STEADY_WINDOWS, default 1): whether the cost settles, e.g. as the hosts' code is optimised.
   for (let window = 0; window < Number(process.env.BENCH_STEADY_WINDOWS ?? 1); window++) {
     const cpu0 = process.cpuUsage();
-    const main0 = mainThreadCpuMs();
+    const main0 = threadCpuMs();
     const wakes0 = otherThreadsWakeUps();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 10_000));
     const seconds = (performance.now() - t0) / 1000;
     const wakes = otherThreadsWakeUps() - wakes0;
-    emit({ figure: 'steady', instances: count, hosts, timeScale, window, processCpuMsPerS: cpuMs(process.cpuUsage(cpu0)) / seconds, mainCpuMsPerS: (mainThreadCpuMs() - main0) / seconds, otherThreadWakeUpsPerS: wakes / seconds, wakeUpsPerHostPerS: wakes / seconds / hosts });
+    emit({ figure: 'steady', instances: count, hosts, timeScale, window, processCpuMsPerS: cpuMs(process.cpuUsage(cpu0)) / seconds, mainCpuMsPerS: (threadCpuMs() - main0) / seconds, otherThreadWakeUpsPerS: wakes / seconds, wakeUpsPerHostPerS: wakes / seconds / hosts });
   }
   await fabric.close();
 }

@@ -47,6 +47,10 @@ describe('a fabric in its own thread', () => {
     const call = fabric as unknown as Record<string, (args: unknown) => Promise<unknown>>;
     expect((await refusal(call.changeInstanceCount!({ deploymentId: 'x', roleName: 'WorkerRole1', count: -1 }))).message).toMatch(/changeInstanceCount.*count/);
     expect((await refusal(fabric.deleteDeployment({ deploymentId: 'no-such' }))).code).toBe('NotFound');
+    // An argument that cannot cross to the fabric's thread at all (a caller's bug: the shells pass parsed JSON).
+    const uncloneable = await refusal(call.deploy!({ sample: () => 'hello-worker' }));
+    expect(uncloneable.code).toBe('BadRequest');
+    expect(uncloneable.message).toMatch(/^Bad argument to deploy: .*could not be cloned/);
     // An error a shell caught at its boundary is reported where a support engineer looks.
     fabric.reportError('Test', 'a shell-side error');
     await waitFor('the report', async () => batches.flatMap((b) => b.records).find((r) => r.kind === 'fabric-error' && r.message === 'a shell-side error'));
@@ -69,6 +73,8 @@ it('reports a Service Management API that could not start, and runs the fabric w
   } finally {
     await fabric.close();
   }
+  // Closed: a call is refused as by a fabric that has shut down, not left waiting.
+  expect((await refusal(fabric.getSnapshot())).message).toBe('The fabric has been shut down.');
 }, 30_000);
 
 it('refuses calls with the reason once the fabric thread has ended, and says so once', async () => {
