@@ -39,8 +39,9 @@ function hostWorkerAsCommonJs(): Plugin {
 }
 
 // One build for every face of the fabric: the Electron main process, the headless shells (serve, start),
-// the fabric's own thread (fabric-worker.js) and the host worker share out/main; the preload is one CommonJS file because a sandboxed preload
-// cannot be an ES module; the renderer is the same bundle in Electron and in browser mode.
+// the fabric's own thread (fabric-worker.js) and the host worker share out/main; the preload is one CommonJS
+// file because a sandboxed preload cannot be an ES module; the renderer is the same bundle in Electron and in
+// browser mode.
 export default defineConfig({
   main: {
     build: {

@@ -1,11 +1,11 @@
 // Drives one filter/search over a whole file: pages it through the API as text pages (readLog's `as: 'text'`:
 // one string a page clones into the worker in about half the time 5,000 strings do), two pages in flight at a
 // time (the next is read and posted while the worker filters one: each hop to the worker and back waits for its
-// thread, docs/PERFORMANCE.md), so memory stays two pages, and collects the worker's answers in order. When the file grows (follow
-// mode), resume() scans just the new lines. A level filter reads the file's level index first
-// (readLogLevels): a job that filters by level only then reads no line at all, and one with a text filter
-// or search sends each page's codes with its lines, so the worker parses no header. Where the index stops
-// (it may lag the log), the worker reads the lines' headers as before.
+// thread, docs/PERFORMANCE.md), so memory stays two pages, and collects the worker's answers in order. When the
+// file grows (follow mode), resume() scans just the new lines. A level filter reads the file's level index first
+// (readLogLevels): a job that filters by level only then reads no line at all, and one with a text filter or
+// search sends each page's codes with its lines, so the worker parses no header. Where the index stops (it may
+// lag the log), the worker reads the lines' headers as before.
 import type { FabricApi } from '../../src-main/common/fabric-api';
 import type { FilterWorker, ScanMessage } from './log-filter-host';
 import { LineList } from './log-source';
