@@ -408,9 +408,10 @@ async function lag2048(): Promise<void> {
 
 /**
  * Memory over one emulated hour with 2,048 Ready instances at 100x asked, keeping pace (so the hour's work
- * is done, not skipped by starved workers), after a warm-up of BENCH_SOAK_WARMUP_MIN (30) emulated minutes:
- * the host workers' old generations fill with garbage until each one's first full collection, some 30-40
- * emulated minutes in at these rates (docs/PERFORMANCE.md). Process RSS, the main thread's heap after a forced
+ * is done, not skipped by starved workers), after a warm-up of BENCH_SOAK_WARMUP_MIN (60) emulated minutes:
+ * the host workers' old generations fill with garbage until each one's first full collection, some 20-25
+ * emulated minutes in at these rates, and the peaks of that sawtooth, which RSS keeps, settle by the third
+ * cycle, about 55 minutes in (docs/PERFORMANCE.md, "Memory over the soak"). Process RSS, the main thread's heap after a forced
  * GC (--expose-gc) and the host agents' reported heaps, every 5 emulated minutes. Bounded at BENCH_SOAK_MAX_MS.
  */
 async function soak(): Promise<void> {
@@ -419,7 +420,7 @@ async function soak(): Promise<void> {
   await fabric.setClock({ scale: 100 });
   const gc = (globalThis as { gc?: () => void }).gc;
   const start = fabric.clock.now();
-  const warmupMin = Number(process.env.BENCH_SOAK_WARMUP_MIN ?? 30);
+  const warmupMin = Number(process.env.BENCH_SOAK_WARMUP_MIN ?? 60);
   const endMs = (warmupMin + 60 * Number(process.env.BENCH_SOAK_HOURS ?? 1)) * 60_000;
   const maxMs = Number(process.env.BENCH_SOAK_MAX_MS ?? 900_000);
   const t0 = performance.now();
