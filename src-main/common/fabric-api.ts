@@ -515,6 +515,11 @@ export const fabricCommandNames = [
 // Errors: one factory (fabric-errors.ts); re-exported here, where the shells and the renderer have always found them.
 export { FabricError, toErrorInfo, type FabricErrorCode, type FabricErrorInfo } from './fabric-errors';
 
+/** Every command as a function over one transport's call (IPC, WebSocket, the fabric's thread): at most its one argument is forwarded. */
+export function commandsOver(invoke: (method: FabricCommandName, args: unknown) => Promise<unknown>): FabricCommands {
+  return Object.fromEntries(fabricCommandNames.map((method) => [method, (args?: unknown) => invoke(method, args)])) as unknown as FabricCommands;
+}
+
 // Compile-time check that fabricCommandNames lists every command.
 type MissingCommand = Exclude<FabricCommandName, (typeof fabricCommandNames)[number]>;
 export const allCommandsListed: MissingCommand extends never ? true : never = true;

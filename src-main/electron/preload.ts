@@ -4,7 +4,7 @@
 // Bundled to one CommonJS file (out/preload/index.cjs) because a sandboxed preload cannot be an ES module.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { DesktopDialogs, PackageChoice } from '../common/desktop-api';
-import { FabricError, fabricCommandNames, type FabricApi, type FabricCommands, type FabricEventBatch, type PackageView } from '../common/fabric-api';
+import { FabricError, commandsOver, type FabricApi, type FabricEventBatch, type PackageView } from '../common/fabric-api';
 import { choosePackageChannel, fabricEventsChannel, fabricInvokeChannel, fabricSubscribeChannel, fabricUnsubscribeChannel, type IpcAnswer } from './ipc-channels';
 
 function unwrap(answer: IpcAnswer): unknown {
@@ -17,9 +17,7 @@ async function invoke(method: string, arg: unknown): Promise<unknown> {
 }
 
 // One function per command, taking at most its one argument (anything more is dropped, not forwarded).
-const commands = Object.fromEntries(
-  fabricCommandNames.map((name) => [name, (arg?: unknown) => invoke(name, arg)]),
-) as unknown as FabricCommands;
+const commands = commandsOver(invoke);
 
 let listenerCount = 0;
 

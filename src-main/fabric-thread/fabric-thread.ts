@@ -6,7 +6,7 @@
 // keeps the fabric on its own main thread: it has no window to keep answering.
 import { Worker } from 'node:worker_threads';
 import { EmulatedClock } from '../common/emulated-clock';
-import { fabricCommandNames, type FabricApi, type FabricCommandName, type FabricCommands, type FabricEventBatch } from '../common/fabric-api';
+import { commandsOver, type FabricApi, type FabricCommandName, type FabricEventBatch } from '../common/fabric-api';
 import { FabricError, FabricErrors } from '../common/fabric-errors';
 import type { CommandAnswer } from '../common/command-dispatcher';
 import type { FabricOptions } from '../fabric/fabric';
@@ -148,10 +148,8 @@ export async function startFabricThread(options: FabricThreadOptions): Promise<F
         reject(FabricErrors.badArgument(String((message(id) as { method?: string }).method ?? 'call'), error instanceof Error ? error.message : String(error)));
       }
     });
-  const commands = Object.fromEntries(fabricCommandNames.map((method) => [method, (args?: unknown) => ask((id) => ({ type: 'call', id, method, args }))])) as unknown as FabricCommands;
-
   return {
-    ...commands,
+    ...commandsOver((method, args) => ask((id) => ({ type: 'call', id, method, args }))),
     sessionDir: first.sessionDir,
     clock: new EmulatedClock(first.clock),
     threadId: first.threadId,

@@ -4,7 +4,7 @@
 // refused at once with a clear message, event listeners are kept, and the socket is opened again with
 // back-off; `onUp` then lets the store take a fresh snapshot, since the batches in between are lost.
 import type { FabricApi, FabricCommandName, FabricCommands, FabricErrorInfo, FabricEventBatch } from '../../src-main/common/fabric-api';
-import { fabricCommandNames } from '../../src-main/common/fabric-api';
+import { commandsOver } from '../../src-main/common/fabric-api';
 import { FabricError, FabricErrors } from '../../src-main/common/fabric-errors';
 
 type Reply = { id: number; result?: unknown; error?: FabricErrorInfo } | { type: 'events'; batch: FabricEventBatch };
@@ -86,9 +86,8 @@ export async function connectWebSocketFabric(url: string, events: ConnectionEven
       socket.send(JSON.stringify({ id, method, args }));
     });
 
-  const commands = Object.fromEntries(fabricCommandNames.map((name) => [name, (args?: unknown) => invoke(name, args)])) as unknown as FabricCommands;
   return {
-    ...commands,
+    ...commandsOver(invoke),
     onEvents(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
