@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --single-threaded-gc
 // `fabric-lab`: the command line over the same package reader (and, with `run`, the same fabric) as the app.
 // Exit status: 0 valid (warnings allowed), 1 the service has errors, 2 the command line itself is wrong.
 // Verb logic lives in exported functions so tests call them directly as well as through the built file.

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { shellV8Flags } from './v8-flags';
 
 export type ShellChoice =
   | { shell: 'electron'; binary: string }
@@ -71,7 +72,8 @@ async function runElectron(binary: string): Promise<never> {
   const appRoot = fileURLToPath(new URL('../..', import.meta.url));
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE; // set, it would make the binary a plain node
-  const child = spawn(binary, [appRoot, ...userArgs], { stdio: 'inherit', env });
+  // Electron's main process takes V8 flags only from its command line (app.commandLine is too late for its own V8).
+  const child = spawn(binary, [`--js-flags=${shellV8Flags.join(' ')}`, appRoot, ...userArgs], { stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {

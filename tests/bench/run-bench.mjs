@@ -16,6 +16,9 @@ if (!existsSync(`${repo}/out/main/host-worker.cjs`)) throw new Error('out/main/h
 mkdirSync(`${repo}/out/bench`, { recursive: true });
 execFileSync(`${repo}/node_modules/.bin/rolldown`, [`${repo}/tests/bench/fabric-bench.ts`, '--file', bundle, '--format', 'esm', '--platform', 'node'], { stdio: 'ignore' });
 
+/** The shells' V8 flags (src-main/serve/v8-flags.ts), so each figure runs as the app does; BENCH_NODE_FLAGS replaces them ("" for none). */
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--single-threaded-gc').split(' ').filter(Boolean);
+
 /**
  * Run one figure; resolves with its JSON lines. `onLine` sees each as it comes (the serve figure's URL). Its session
  * folders (gigabytes of logs for 10,000 instances) are made under a folder of its own, removed when it exits, even
@@ -24,7 +27,7 @@ execFileSync(`${repo}/node_modules/.bin/rolldown`, [`${repo}/tests/bench/fabric-
 function figure(args, { timeoutMs, env = {}, onLine } = {}) {
   return new Promise((resolve, reject) => {
     const sessionRoot = mkdtempSync(join(tmpdir(), 'fabric-bench-run-'));
-    const child = spawn(process.execPath, ['--expose-gc', bundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SESSION_ROOT: sessionRoot, ...env } });
+    const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', bundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SESSION_ROOT: sessionRoot, ...env } });
     const results = [];
     let buffered = '';
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`${args.join(' ')} ran past ${timeoutMs / 1000} s`))), timeoutMs);
@@ -218,7 +221,7 @@ if (ready10000?.wallMs) lines.push(`ready 10,000 on ${ready10000.hosts} hosts of
 for (const [how, list] of [['asked scale', lagByScale2048?.exact], ['keeping pace', lagByScale2048?.keptPace?.byScale]]) {
   for (const s of list ?? []) lines.push(`event-loop lag, 2,048 heartbeating, ${s.scale}x asked (${how}${how === 'keeping pace' ? `, ${s.keptScale}x kept` : ''}): p99 ${fix(s.p99Ms)} ms, max ${fix(s.maxMs)} ms (target p99 <= 10 ms)`);
 }
-if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${fix(soak2048.emulatedMinutes)} emulated min in ${fix(soak2048.realS)} s: after ${soak2048.warmupMin} min warm-up RSS x${fix(soak2048.rssGrowth, 3)} (largest/smallest ${fix(soak2048.rssSpread, 3)}), main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} (target within 1.1)`);
+if (soak2048?.samples) lines.push(`soak, 2,048 at 100x asked, ${fix(soak2048.emulatedMinutes)} emulated min in ${fix(soak2048.realS)} s: after ${soak2048.warmupMin} min warm-up RSS x${fix(soak2048.rssGrowth, 3)} (largest/smallest ${fix(soak2048.rssSpread, 3)}), main heap x${fix(soak2048.heapGrowth, 3)}, host agents' heaps x${fix(soak2048.agentHeapGrowth, 3)} last/first, x${fix(soak2048.agentHeapHalves, 3)} second half's mean/first's (a sawtooth) (target within 1.1)`);
 for (const i of results.idle?.byScale ?? []) if (i.processCpuMsPerS !== undefined) lines.push(`idle fabric, ${i.hosts} hosts without instances at ${i.timeScale}x: ${fix(i.processCpuMsPerS, 0)} ms of CPU a real second in all threads, ${fix(i.mainCpuMsPerS, 0)} ms on the main thread`);
 for (const i of results.steady2048?.byScale ?? []) if (i.processCpuMsPerS !== undefined) lines.push(`steady fleet, ${i.instances} Ready on ${i.hosts} hosts at ${i.timeScale}x: ${fix(i.processCpuMsPerS, 0)} ms of CPU a real second in all threads, ${fix(i.mainCpuMsPerS, 0)} ms on the main thread; ${fix(i.wakeUpsPerHostPerS, 1)} wake-ups a host a second`);
 if (rss?.hostBytesPerWorker) lines.push(`RSS per host worker: at 1000x ${mb(rss.hostBytesPerWorker)} MiB, at 1x ${mb(rss.idleHostBytesPerWorker)} MiB, vs ${mb(rss.bareBytesPerWorker)} MiB per bare Worker = ${fix(rss.hostBytesPerWorker / rss.bareBytesPerWorker, 2)}x and ${fix(rss.idleHostBytesPerWorker / rss.bareBytesPerWorker, 2)}x (target <= 1.1x)`);
