@@ -67,13 +67,20 @@ function fetchElectron(): { ok: true } | { ok: false; reason: string } {
 /** `npm start -- <args>`: the app's own flags (--nats ... for host nodes), given to Electron or to browser mode alike. */
 const userArgs = process.argv.slice(2);
 
+/**
+ * Electron's command line: the shells' V8 flags as --js-flags (its main process's V8 takes them only from its command
+ * line; app.commandLine is too late for it), the app's folder, then the user's arguments.
+ */
+export function electronArgs(appRoot: string, args: string[]): string[] {
+  return [`--js-flags=${shellV8Flags.join(' ')}`, appRoot, ...args];
+}
+
 async function runElectron(binary: string): Promise<never> {
   // out/main/start.js -> the folder holding package.json, whose "main" is the Electron entry.
   const appRoot = fileURLToPath(new URL('../..', import.meta.url));
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE; // set, it would make the binary a plain node
-  // Electron's main process takes V8 flags only from its command line (app.commandLine is too late for its own V8).
-  const child = spawn(binary, [`--js-flags=${shellV8Flags.join(' ')}`, appRoot, ...userArgs], { stdio: 'inherit', env });
+  const child = spawn(binary, electronArgs(appRoot, userArgs), { stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {

@@ -2,6 +2,7 @@
 // given on a command line, so each launch line carries them, and this test holds those lines to the one list.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { electronArgs } from '../../src-main/serve/start';
 import { shellV8Flags } from '../../src-main/serve/v8-flags';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -23,7 +24,7 @@ describe('the shells V8 flags', () => {
     expect(read('tests/bench/run-bench.mjs')).toContain(`process.env.BENCH_NODE_FLAGS ?? '${flags}'`);
   });
 
-  it('are given to Electron as --js-flags, the only way its main process’s V8 takes them', () => {
-    expect(read('src-main/serve/start.ts')).toContain('`--js-flags=${shellV8Flags.join(\' \')}`, appRoot');
+  it('are given to Electron as --js-flags, before the app, the only way its main process’s V8 takes them', () => {
+    expect(electronArgs('/app', ['--nats', 'nats://127.0.0.1:4222'])).toEqual([`--js-flags=${flags}`, '/app', '--nats', 'nats://127.0.0.1:4222']);
   });
 });
