@@ -5,7 +5,8 @@
 // --single-threaded-gc: V8's collector without background threads. With concurrent sweeping, each host worker's
 // collection posts its C++ heap's sweep to the process's few platform threads, and until that job runs the worker's
 // own sweep task reposts itself at once (Node 20's V8): behind hundreds of busy host threads those platform threads
-// wait, so the hosts spin and keep both cores busy for tens of seconds (10,000 instances: p99 lag 105-262 ms at 1x,
-// a bring-up 335 s against 83-112 s; docs/PERFORMANCE.md, "10,000 at 1x"). Each thread then collects its own heap.
+// wait, so the hosts spin and keep both cores busy for tens of seconds (10,000 instances at 1x: lag p99 105-262 ms in
+// three runs of four without it, 2.4-2.7 ms in five of five with it; docs/PERFORMANCE.md, "10,000 at 1x"). Each thread
+// then collects its own heap.
 // V8 takes it only at start: set later (v8.setFlagsFromString) it aborts in the main thread's marker.
 export const shellV8Flags = ['--single-threaded-gc'] as const;
