@@ -446,8 +446,8 @@ async function soak(): Promise<void> {
   const last = samples.at(-1)!; // growth is judged from samples only
   const spread = (of: (s: (typeof samples)[number]) => number) => (measured.length ? Math.max(...measured.map(of)) / Math.min(...measured.map(of)) : null);
   // The host agents' heaps are a sawtooth (garbage until each worker's full collection, about every 30 emulated
-  // minutes), so last/first says where in a tooth the run stopped; the mean of the hour's second half over its
-  // first half says whether the level rises.
+  // minutes), and RSS can follow it, so last/first says where in a tooth the run stopped; the mean of the hour's
+  // second half over its first half says whether the level rises.
   const half = warmupMin + (elapsed / 60_000 - warmupMin) / 2;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const halves = (of: (s: (typeof samples)[number]) => number) => {
@@ -455,7 +455,7 @@ async function soak(): Promise<void> {
     return first.length && second.length ? mean(second) / mean(first) : null;
   };
   // The whole run, not the last sample: a clock kept far below 100x covers less than the hour within the bound.
-  emit({ figure: 'soak-2048', instances: 2048, askedScale: 100, emulatedMinutes: elapsed / 60_000, realS: (performance.now() - t0) / 1000, keptScale: fabric.clock.read().keptScale, samples, rssGrowth: last.rssMiB / warm.rssMiB, heapGrowth: last.heapMiB / warm.heapMiB, agentHeapGrowth: last.agentHeapMiB / warm.agentHeapMiB, agentHeapHalves: halves((s) => s.agentHeapMiB), warmupMin, rssSpread: spread((s) => s.rssMiB), heapSpread: spread((s) => s.heapMiB) });
+  emit({ figure: 'soak-2048', instances: 2048, askedScale: 100, emulatedMinutes: elapsed / 60_000, realS: (performance.now() - t0) / 1000, keptScale: fabric.clock.read().keptScale, samples, rssGrowth: last.rssMiB / warm.rssMiB, heapGrowth: last.heapMiB / warm.heapMiB, agentHeapGrowth: last.agentHeapMiB / warm.agentHeapMiB, agentHeapHalves: halves((s) => s.agentHeapMiB), rssHalves: halves((s) => s.rssMiB), warmupMin, rssSpread: spread((s) => s.rssMiB), heapSpread: spread((s) => s.heapMiB) });
   await fabric.close();
 }
 
