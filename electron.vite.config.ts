@@ -6,7 +6,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Plugin } from 'vite';
 
 /**
- * The host worker as CommonJS (out/main/host-worker.cjs, its lazy pieces beside it as host-*.cjs): a worker
+ * The host worker as CommonJS (out/main/host-worker.cjs, the entry that runs the host OS, out/main/host-os.cjs,
+ * from the fabric's code cache; the host OS's lazy pieces beside them as host-*.cjs): a worker
  * thread whose entry is an ES module starts Node's ES module loader first, about 10 ms a thread more than a
  * CommonJS script on this machine, and the fabric starts one thread per host (docs/PERFORMANCE.md).
  * Without comments and with every other character escaped to ASCII: each host's thread keeps the script's text,
@@ -20,20 +21,27 @@ function hostWorkerAsCommonJs(): Plugin {
     apply: 'build',
     async closeBundle() {
       const { build } = await import('rolldown');
-      await build({
-        input: { 'host-worker': resolve('src-main/host/host-worker.ts') },
-        platform: 'node',
-        external: (id) => external.some((e) => (typeof e === 'string' ? id === e || id.startsWith(`${e}/`) : e.test(id))),
-        logLevel: 'warn',
-        output: {
-          dir: 'out/main',
-          format: 'cjs',
-          entryFileNames: '[name].cjs',
-          chunkFileNames: 'host-[name]-[hash].cjs',
-          comments: false,
-          minify: { compress: false, mangle: false, codegen: { removeWhitespace: false, asciiOnly: true } },
-        },
-      });
+      // Two builds: as the one entry of its own, the host OS keeps its shared code in host-os.cjs, which its lazy pieces
+      // require (host-worker.ts puts the host OS it ran in require's cache under that name); beside a second entry,
+      // that code would go into more pieces, each required at start and parsed by each host without the cache.
+      for (const entry of ['host-worker', 'host-os']) {
+        await build({
+          input: { [entry]: resolve(`src-main/host/${entry}.ts`) },
+          // The lazy pieces may take their shared code from the entry's exports, beside its own (bootedWith).
+          preserveEntrySignatures: 'allow-extension',
+          platform: 'node',
+          external: (id) => external.some((e) => (typeof e === 'string' ? id === e || id.startsWith(`${e}/`) : e.test(id))),
+          logLevel: 'warn',
+          output: {
+            dir: 'out/main',
+            format: 'cjs',
+            entryFileNames: '[name].cjs',
+            chunkFileNames: 'host-[name]-[hash].cjs',
+            comments: false,
+            minify: { compress: false, mangle: false, codegen: { removeWhitespace: false, asciiOnly: true } },
+          },
+        });
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 // Messages between the fabric (main thread) and a host worker. The host worker is the host OS: its host
 // agent receives these, and reports back with the messages below. Nothing else crosses.
+import type { CodeCacheUse } from './host-os-script';
 import type { InstanceEndpointView } from './fabric-api';
 import type { InstanceFault } from './fault-kinds';
 import type { InstanceStatus } from './instance-status';
@@ -129,9 +130,10 @@ export interface GuestHeartbeatReport {
   count: number;
 }
 
-/** A host worker posts the messages of one turn together, as an array (host-worker.ts); HostProxy unpacks them. */
+/** A host worker posts the messages of one turn together, as an array (host-os.ts); HostProxy unpacks them. */
 export type FromHost =
-  | { type: 'ready'; hostId: string }
+  /** `codeCache`: how the host's V8 took the fabric's compiled host code (common/host-os-script.ts). */
+  | { type: 'ready'; hostId: string; codeCache?: CodeCacheUse }
   /** `heapUsed`: the host agent thread's V8 heap in use (bytes), at most about once a real second (host-heartbeat.ts `beat`). */
   | { type: 'host-heartbeat'; at: number; guests: GuestHeartbeatReport[]; heapUsed?: number }
   | { type: 'instance-status'; instanceId: string; status: InstanceStatus; details: string; at: number; restarts: number; requestId?: string }

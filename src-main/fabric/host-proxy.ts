@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { FromHost, ToHost } from '../common/host-protocol';
 import { HeartbeatRegister, heartbeatRegisterBuffer, type HeartbeatReading } from '../common/heartbeat-register';
 import { RingReader, ringBuffer, type HostRingData } from '../common/message-ring';
+import type { HostOsScript } from '../common/host-os-script';
+import { hostOsScript } from './host-code-cache';
 import type { HostLink } from './host-link';
 import { hostRings, type DrainedRing } from './host-rings';
 
@@ -67,7 +69,9 @@ export class HostProxy implements HostLink, DrainedRing {
     this.ring = new RingReader(buffer);
     const heartbeat = options.heartbeatRegister ? heartbeatRegisterBuffer() : undefined;
     this.register = heartbeat ? new HeartbeatRegister(heartbeat) : null;
-    const workerData: HostRingData = { ring: buffer, control: hostRings.control, ...(heartbeat ? { heartbeat } : {}) };
+    // The host's code compiled once for all hosts (host-code-cache.ts); the ring and register are this host's own.
+    const hostOs = hostOsScript(workerUrl);
+    const workerData: HostRingData & { hostOs?: HostOsScript } = { ring: buffer, control: hostRings.control, ...(heartbeat ? { heartbeat } : {}), ...(hostOs ? { hostOs } : {}) };
     this.worker = new Worker(workerUrl, { name: hostId, workerData, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb, maxOldGenerationSizeMb: hostOldGenerationMb } });
     hostRings.add(this);
     // A turn's messages come together, as an array, through the ring (drained by hostRings), or through the port

@@ -3,6 +3,7 @@
 // to the fabric controller, sends it its own heartbeat (host-heartbeat.ts), and restarts a guest whose heartbeat
 // has been silent for 10 minutes.
 import type { HeartbeatRegister } from '../common/heartbeat-register';
+import type { CodeCacheUse } from '../common/host-os-script';
 import type { AfterStop, FromHost, InstanceFault, InstanceSpec, RoleTopology } from '../common/host-protocol';
 import { assertTransition, type InstanceStatus } from '../common/instance-status';
 import type { TimerHandle } from '../common/emulated-timers';
@@ -58,10 +59,12 @@ export class HostAgent {
     });
   }
 
-  start(): void {
+  /** `codeCache`: how this thread's V8 took the fabric's compiled host code (host-worker.ts); a rejected one is said. */
+  start(codeCache: CodeCacheUse = 'none'): void {
     // At one instant: the heartbeats' grid starts where the first one is stamped.
     this.context.timers.atOnce(() => {
       this.log.write('INFO', `Host agent started on ${this.context.hostId}.`);
+      if (codeCache === 'rejected') this.log.write('WARN', "V8 rejected the fabric's code cache of the host's code (made by another V8 or with other flags): this host parsed its code itself, and started slower.");
       this.startedAt = this.context.timers.now();
       this.heartbeat.start(this.startedAt);
     });

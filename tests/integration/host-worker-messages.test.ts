@@ -105,6 +105,7 @@ describe('a host worker’s messages to the controller', () => {
       for (const m of readFileSync(join(built, file), 'utf8').matchAll(/require\("\.\/([^"]+)"\)/g)) copy(m[1]!);
     };
     copy('host-worker.cjs');
+    copy('host-os.cjs'); // read by the entry, not required
     expect([...copied].some((f) => /^host-role-drive/.test(f))).toBe(true);
     expect([...copied].some((f) => /^host-instance-web-server/.test(f))).toBe(false);
     const clock = new EmulatedClock(undefined, { startAt: Date.now(), scale: 1000 });
