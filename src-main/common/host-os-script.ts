@@ -11,14 +11,12 @@ export interface HostOsScript {
   file: string;
   /** The text the cache was made from: V8 checks only its length, so the host compiles this text, not the file's. */
   source: string;
-  /** V8's code cache of `commonJsFunction(source)`, shared by every host of the process. */
+  /** V8's code cache of `source` compiled as a function of `commonJsParameters`, shared by every host of the process. */
   codeCache: SharedArrayBuffer;
 }
 
 /** How a host's V8 took the fabric's code cache: `none` when it was given none. A host says so in its `ready`. */
 export type CodeCacheUse = 'accepted' | 'rejected' | 'none';
 
-/** The CommonJS function Node wraps a script in, opened on the script's first line so line numbers stay the file's. */
-export function commonJsFunction(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-}
+/** The parameters of the function Node's require() compiles a CommonJS script as. */
+export const commonJsParameters = ['exports', 'require', 'module', '__filename', '__dirname'] as const;

@@ -152,7 +152,7 @@ type HostHeartbeat = Extract<FromHost, { type: 'host-heartbeat' }>;
 /**
  * One turn's messages with `heartbeat` added: of a turn's host heartbeats one goes, the latest, carrying what the
  * earlier ones reported and it does not (each guest at its latest: a guest is reported only now and then; the heap,
- * about once a second). The host worker folds its turn so (host-worker.ts), and a node its report (host-node.ts).
+ * about once a second). The host worker folds its turn so (host-os.ts), and a node its report (host-node.ts).
  */
 export function withHostHeartbeat(messages: FromHost[], heartbeat: HostHeartbeat): FromHost[] {
   const earlier = messages.filter((m): m is HostHeartbeat => m.type === 'host-heartbeat');

@@ -9,7 +9,7 @@
 // The write index moves only after its record is written, and the read index only after its record is copied
 // out (Atomics, sequentially consistent), so each side sees whole records only.
 
-/** What a host worker is given to write its messages into (fabric/host-proxy.ts, host/host-worker.ts). */
+/** What a host worker is given to write its messages into (fabric/host-proxy.ts, host/host-os.ts). */
 export interface HostRingData {
   ring: SharedArrayBuffer;
   /** [0] is 1 while the fabric's drain loop sleeps: the next host to write posts 'ring' to wake it (fabric/host-rings.ts). */

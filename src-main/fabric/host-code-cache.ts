@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import { commonJsFunction, hostOsFile, type HostOsScript } from '../common/host-os-script';
+import { compileFunction } from 'node:vm';
+import { commonJsParameters, hostOsFile, type HostOsScript } from '../common/host-os-script';
 
 const made = new Map<string, HostOsScript | null>();
 
@@ -22,9 +22,10 @@ function compile(workerUrl: URL): HostOsScript | null {
   const file = join(dirname(fileURLToPath(workerUrl)), hostOsFile);
   try {
     const source = readFileSync(file, 'utf8');
-    const cache = new Script(commonJsFunction(source), { filename: file }).createCachedData();
-    const codeCache = new SharedArrayBuffer(cache.length);
-    new Uint8Array(codeCache).set(cache);
+    const { cachedData } = compileFunction(source, [...commonJsParameters], { filename: file, produceCachedData: true }) as { cachedData?: Buffer };
+    if (!cachedData) return null;
+    const codeCache = new SharedArrayBuffer(cachedData.length);
+    new Uint8Array(codeCache).set(cachedData);
     return { file, source, codeCache };
   } catch {
     return null;

@@ -127,7 +127,7 @@ export class DescriptorBudget {
   }
 }
 
-/** This thread's budget (host-worker.ts sets its limit from the fabric's init). */
+/** This thread's budget (host-os.ts sets its limit from the fabric's init). */
 export const logDescriptors = new DescriptorBudget();
 
 /** Lines in an existing file and whether it ends mid-line, read in chunks so a large file is not loaded. */

@@ -5,12 +5,12 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+import { compileFunction } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedClock } from '../../src-main/common/emulated-clock';
 import type { FromHost, InstanceSpec } from '../../src-main/common/host-protocol';
-import { commonJsFunction, type HostOsScript } from '../../src-main/common/host-os-script';
+import { commonJsParameters, type HostOsScript } from '../../src-main/common/host-os-script';
 import { defaultTimings } from '../../src-main/common/timings';
 import { hostOsScript } from '../../src-main/fabric/host-code-cache';
 import { hostWorkerUrl } from '../support/built';
@@ -75,7 +75,7 @@ describe('the host code cache', () => {
 
   it('made for other text is rejected by V8: the host compiles its own, starts, and says why in HostAgent.log', async () => {
     const made = hostOsScript(hostWorkerUrl)!;
-    const other = new Script(commonJsFunction('exports.bootedWith = () => {};')).createCachedData();
+    const { cachedData: other } = compileFunction('exports.bootedWith = () => {};', [...commonJsParameters], { produceCachedData: true }) as { cachedData: Buffer };
     const codeCache = new SharedArrayBuffer(other.length);
     new Uint8Array(codeCache).set(other);
     const { ready, posts } = await bootHost({ ...made, codeCache });

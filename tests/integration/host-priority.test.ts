@@ -1,4 +1,4 @@
-// On Linux each host worker thread lowers its own priority (5 nicer than the process, host/host-worker.ts), so the fabric's main
+// On Linux each host worker thread lowers its own priority (5 nicer than the process, host/host-os.ts), so the fabric's main
 // thread, which serves the controller, the API and the UI, comes first when the host threads want more CPU than
 // the machine has. Only the host threads: the main thread and the rest of the process keep theirs.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -27,4 +27,12 @@ describe('the built host worker', () => {
     const wide = files.map((file) => ({ file, wide: firstWideCharacter(readFileSync(`${folder}${file}`, 'utf8')) })).filter((f) => f.wide);
     expect(wide).toEqual([]);
   });
+
+  it('has pieces that take their shared code from host-os.cjs, never from the entry, which would start a second host OS', () => {
+    const folder = fileURLToPath(new URL('.', hostWorkerUrl));
+    const pieces = readdirSync(folder).filter((f) => /^host-.*-.*\.cjs$/.test(f) && f !== 'host-os.cjs');
+    const required = pieces.flatMap((file) => [...readFileSync(`${folder}${file}`, 'utf8').matchAll(/require\("\.\/([^"]+)"\)/g)].map((m) => m[1]));
+    expect(required).toContain('host-os.cjs');
+    expect(required).not.toContain('host-worker.cjs');
+  });
 });
