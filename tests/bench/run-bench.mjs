@@ -30,7 +30,9 @@ function figure(args, { timeoutMs, env = {}, onLine } = {}) {
     const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', bundle, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SESSION_ROOT: sessionRoot, ...env } });
     const results = [];
     let buffered = '';
-    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`${args.join(' ')} ran past ${timeoutMs / 1000} s`))), timeoutMs);
+    // A figure that fails keeps what it printed before (a bring-up's figure before a close that hung).
+    const failed = (message) => Object.assign(new Error(message), { printed: results });
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(failed(`${args.join(' ')} ran past ${timeoutMs / 1000} s`))), timeoutMs);
     child.stdout.on('data', (chunk) => {
       buffered += chunk;
       let at;
@@ -50,7 +52,7 @@ function figure(args, { timeoutMs, env = {}, onLine } = {}) {
         console.error(`run-bench: ${sessionRoot} left behind: ${error.message}`);
       }
       if (code === 0) resolve(results);
-      else reject(new Error(`${args.join(' ')} exited with ${code}`));
+      else reject(failed(`${args.join(' ')} exited with ${code}`));
     });
   });
 }
@@ -147,7 +149,7 @@ const step = async (name, run) => {
   try {
     results[name] = await run();
   } catch (error) {
-    results[name] = { error: error.message };
+    results[name] = { error: error.message, ...(error.printed?.length ? { printed: error.printed } : {}) };
   }
 };
 
@@ -246,7 +248,7 @@ for (const m of results.loadBalancer?.modes ?? []) {
   );
 }
 lines.push(...(results.logs?.summary ?? []));
-for (const [name, r] of Object.entries(results)) if (r?.error) lines.push(`${name}: not measured: ${r.error}`);
+for (const [name, r] of Object.entries(results)) if (r?.error) lines.push(`${name}: not measured: ${r.error}${r.printed ? `; printed before it: ${JSON.stringify(r.printed)}` : ''}`);
 
 writeFileSync(`${repo}/out/bench/${only ? 'results-only' : 'results'}.json`, JSON.stringify(results, null, 2));
 console.log(JSON.stringify(results, null, 2));
