@@ -24,6 +24,8 @@ export interface FabricThreadOptions extends FabricOptions {
   workerUrl?: URL;
   /** The fabric's thread ended without being closed (a bug that escaped its last-resort handlers, or its heap); by default said on stderr. */
   onEnded?: (reason: string) => void;
+  /** Real ms a close may take before the fabric's thread powers its hosts off at once (default 45 s); the thread is ended 15 s after that at the latest. */
+  closeBoundMs?: number;
 }
 
 /** What the fabric's thread is given at its start: the options with their URLs as text (a URL does not cross a thread). */
@@ -54,7 +56,8 @@ export type FromFabricThread =
   | { type: 'answer'; id: number; answer: CommandAnswer }
   | { type: 'lag'; id: number; lag: ThreadLag }
   | { type: 'events'; batch: FabricEventBatch }
-  | { type: 'closed' };
+  /** `hostsPoweredOff`: host threads ended at once because the close ran past its bound (fabric-worker.ts). */
+  | { type: 'closed'; hostsPoweredOff?: number };
 
 export interface FabricThread extends FabricApi {
   readonly sessionDir: string;
@@ -70,13 +73,15 @@ export interface FabricThread extends FabricApi {
   close(): Promise<void>;
 }
 
-/** Real ms close() waits for the fabric to close its hosts and logs before it ends the thread anyway. */
-const closeBoundMs = 60_000;
+/** Real ms a close may take before the fabric's thread powers its hosts off at once (fabric-worker.ts). */
+export const defaultCloseBoundMs = 45_000;
+/** Real ms close() waits after that bound for the fabric's thread to say it closed, before it ends the thread anyway. */
+const closeGraceMs = 15_000;
 
 /** Start the fabric in its own thread and wait until every host agent is up (Fabric.start's promise, across the thread). */
 export async function startFabricThread(options: FabricThreadOptions): Promise<FabricThread> {
-  const { hostWorkerUrl, loadBalancerWorkerUrl, workerUrl, onEnded, ...rest } = options;
-  const start: FabricThreadStart = { ...rest, hostWorkerUrl: hostWorkerUrl.href, ...(loadBalancerWorkerUrl ? { loadBalancerWorkerUrl: loadBalancerWorkerUrl.href } : {}) };
+  const { hostWorkerUrl, loadBalancerWorkerUrl, workerUrl, onEnded, closeBoundMs = defaultCloseBoundMs, ...rest } = options;
+  const start: FabricThreadStart = { ...rest, closeBoundMs, hostWorkerUrl: hostWorkerUrl.href, ...(loadBalancerWorkerUrl ? { loadBalancerWorkerUrl: loadBalancerWorkerUrl.href } : {}) };
   const worker = new Worker(workerUrl ?? new URL('./fabric-worker.js', hostWorkerUrl), { workerData: start, name: 'fabric' });
   const listeners = new Set<(batch: FabricEventBatch) => void>();
   const pending = new Map<number, { resolve: (value: never) => void; reject: (error: Error) => void }>();
@@ -115,6 +120,7 @@ export async function startFabricThread(options: FabricThreadOptions): Promise<F
           return;
         }
         case 'closed':
+          if (message.hostsPoweredOff) console.error(`Fabric Lab: the fabric did not close within ${closeBoundMs / 1000} s; its ${message.hostsPoweredOff} host threads were powered off at once.`);
           return closed();
       }
     });
@@ -167,8 +173,8 @@ export async function startFabricThread(options: FabricThreadOptions): Promise<F
         if (ended === null) {
           const done = new Promise<void>((resolve) => (closed = resolve));
           worker.postMessage({ type: 'close' } satisfies ToFabricThread);
-          // A fabric that does not finish closing (a hung host it waits for) is ended with its thread, said on stderr.
-          const bound = setTimeout(() => (console.error(`Fabric Lab: the fabric did not close within ${closeBoundMs / 1000} s; its thread is ended.`), closed()), closeBoundMs);
+          // A fabric thread that does not say it closed, even after powering its hosts off, is ended, said on stderr.
+          const bound = setTimeout(() => (console.error(`Fabric Lab: the fabric did not close within ${(closeBoundMs + closeGraceMs) / 1000} s; its thread is ended.`), closed()), closeBoundMs + closeGraceMs);
           await done;
           clearTimeout(bound);
         }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatchCommand } from '../common/command-dispatcher';
 import { startManagementFace, type ManagementFace } from '../management/management-face';
 import { Fabric } from '../fabric/fabric';
-import type { FabricThreadStart, FromFabricThread, ManagementStart, ToFabricThread } from './fabric-thread';
+import { defaultCloseBoundMs, type FabricThreadStart, type FromFabricThread, type ManagementStart, type ToFabricThread } from './fabric-thread';
 import { installLastResortHandlers } from '../fabric/last-resort';
 
 if (!parentPort) throw new Error('fabric-worker must run as a worker thread');
@@ -21,7 +21,7 @@ let fabric: Fabric | null = null;
 let management: ManagementFace | null = null;
 
 async function start(): Promise<void> {
-  const { hostWorkerUrl, loadBalancerWorkerUrl, management: managementOptions, ...rest } = options;
+  const { hostWorkerUrl, loadBalancerWorkerUrl, management: managementOptions, closeBoundMs: _bound, ...rest } = options;
   const started = (fabric = await Fabric.start({ ...rest, hostWorkerUrl: new URL(hostWorkerUrl), ...(loadBalancerWorkerUrl ? { loadBalancerWorkerUrl: new URL(loadBalancerWorkerUrl) } : {}) }));
   installLastResortHandlers((message) => started.reportError('Process', message));
   started.onEvents((batch) => send({ type: 'events', batch }));
@@ -56,10 +56,22 @@ async function handle(message: ToFabricThread): Promise<void> {
       return send({ type: 'lag', id: message.id, lag: { p50Ms: histogram.percentile(50) / 1e6, p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6 } });
     }
     case 'close': {
-      // The API stops taking calls first; its failing to close must not keep the fabric open.
-      await management?.close().catch((error: unknown) => console.error(`Fabric Lab: the Service Management API did not close cleanly: ${describe(error)}`));
-      await fabric.close();
-      return send({ type: 'closed' });
+      const open = fabric;
+      const closing = (async () => {
+        // The API stops taking calls first; its failing to close must not keep the fabric open.
+        await management?.close().catch((error: unknown) => console.error(`Fabric Lab: the Service Management API did not close cleanly: ${describe(error)}`));
+        await open.close();
+      })();
+      // What the close came to: 'closed', or the error it failed with (handled below, never left unhandled).
+      const outcome = closing.then(() => 'closed' as const, (error: unknown) => ({ error }));
+      let bound: ReturnType<typeof setTimeout> | undefined;
+      const first = await Promise.race([outcome, new Promise<'late'>((resolve) => (bound = setTimeout(() => resolve('late'), options.closeBoundMs ?? defaultCloseBoundMs)))]);
+      clearTimeout(bound);
+      if (first === 'closed') return send({ type: 'closed' });
+      if (first !== 'late') throw first.error;
+      void outcome.then((end) => end !== 'closed' && console.error(`Fabric Lab: the fabric's close failed after its bound: ${describe(end.error)}`));
+      // Ending this thread now would end its host threads one after another, each waited for (PoolHosts.powerOffAll).
+      return send({ type: 'closed', hostsPoweredOff: await open.powerOffHosts() });
     }
     default:
       fabric.reportError('FabricThread', `A message of unknown type ${JSON.stringify((message as { type?: unknown }).type)} was ignored.`);

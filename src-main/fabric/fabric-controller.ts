@@ -129,6 +129,11 @@ export class FabricController {
     return this.hosts.shutdown();
   }
 
+  /** Every host of the pool off at once, without a shutdown (PoolHosts.powerOffAll); how many were running. */
+  powerOffHosts(): Promise<number> {
+    return this.hosts.powerOffAll();
+  }
+
   /**
    * A host node (fabric/nats-host-nodes.ts) brings `count` hosts of `cores` cores into this pool, or comes back
    * with them. Hosts never seen power on; Unhealthy ones are repaired (the node's machine is back, so they

@@ -550,6 +550,15 @@ export class Fabric implements FabricApi {
     await this.started.dispose();
   }
 
+  /**
+   * For a close that did not finish within its bound (fabric-thread/fabric-worker.ts): this process's host workers
+   * ended all at once, as a power cut would; how many were running.
+   */
+  async powerOffHosts(): Promise<number> {
+    const counts = await Promise.all(this.controllers.map((c) => c.powerOffHosts()));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   private clockState(): ClockState {
     return { ...this.clock.read(), seed: this.seed };
   }

@@ -246,6 +246,19 @@ export class PoolHosts {
   }
 
   /**
+   * Every host off at once, its worker ended without a shutdown: for a close that ran past its bound. Ending the
+   * thread that owns them instead would end them one after another, each waited for (Node joins a thread's workers
+   * in turn as the thread ends): 64 busy hosts took 18 s that way, against 1 s for a close.
+   */
+  async powerOffAll(): Promise<number> {
+    for (const host of this.hosts.values()) host.view.health = 'Off';
+    // This process's host threads; a host node's are its own to end, when its connection goes.
+    const running = [...this.hosts.values()].filter((host) => host.boot === this.localBoot && host.proxy?.alive);
+    await Promise.all(running.map((host) => host.proxy!.terminate()));
+    return running.length;
+  }
+
+  /**
    * The boundary where a host worker's messages enter the fabric: a throw here would end the process (it is
    * a Worker 'message' listener), so it is caught and the host, not the fabric, pays for it.
    */
