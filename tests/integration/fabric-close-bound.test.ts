@@ -46,5 +46,4 @@ it('in its own thread, powers the hosts off once a close runs past its bound, an
   await deployReady(fabric);
   await fabric.close();
   expect(said).toHaveBeenCalledWith('Fabric Lab: the fabric did not close within 0.001 s; its 3 host threads were powered off at once.');
-  expect(hostLog(sessionDir, 'pool-1-host-01')).not.toContain('Host agent shutting down.');
 }, 30_000);
