@@ -86,7 +86,9 @@ async function frames(frameScales = [1, 10, 100], instances = 2048) {
   await Promise.race([started, served]);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    // BENCH_RENDERER_JS_FLAGS: V8 flags for the page, e.g. the shells' (src-main/serve/v8-flags.ts), which Electron passes
+    // to its renderers with --js-flags; browser mode's page runs in the user's browser without them (the default).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...(process.env.BENCH_RENDERER_JS_FLAGS ? [`--js-flags=${process.env.BENCH_RENDERER_JS_FLAGS}`] : [])],
   });
   const byScale = [];
   let tiles;
