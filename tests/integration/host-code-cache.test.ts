@@ -9,12 +9,13 @@ import { compileFunction } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedClock } from '../../src-main/common/emulated-clock';
-import type { FromHost, InstanceSpec } from '../../src-main/common/host-protocol';
+import type { FromHost } from '../../src-main/common/host-protocol';
 import { commonJsParameters, type HostOsScript } from '../../src-main/common/host-os-script';
 import { defaultTimings } from '../../src-main/common/timings';
 import { hostOsScript } from '../../src-main/fabric/host-code-cache';
 import { hostWorkerUrl } from '../support/built';
 import { waitFor } from '../support/fabric-helpers';
+import { workerRoleSpec as spec } from '../support/instance-spec';
 
 let session = '';
 let worker: Worker | null = null;
@@ -23,19 +24,6 @@ afterEach(async () => {
   worker = null;
   rmSync(session, { recursive: true, force: true });
 });
-
-const spec: InstanceSpec = {
-  instanceId: 'deployment1(1)/WorkerRole1_IN_0',
-  instanceName: 'WorkerRole1_IN_0',
-  deploymentId: 'deployment1(1)',
-  roleName: 'WorkerRole1',
-  roleType: 'WorkerRole',
-  vmSize: 'Small',
-  upgradeDomain: 0,
-  faultDomain: 0,
-  startupTasks: [],
-  roleEnvironment: { settings: {}, localResources: {}, endpoints: {} },
-};
 
 /** A host worker given `hostOs` (or nothing), its posts flattened, once it said ready. */
 async function bootHost(hostOs: HostOsScript | undefined): Promise<{ posts: FromHost[]; ready: Extract<FromHost, { type: 'ready' }> }> {

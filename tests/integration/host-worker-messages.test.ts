@@ -9,10 +9,11 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedClock } from '../../src-main/common/emulated-clock';
 import { HeartbeatRegister, heartbeatRegisterBuffer } from '../../src-main/common/heartbeat-register';
-import type { FromHost, InstanceSpec } from '../../src-main/common/host-protocol';
+import type { FromHost } from '../../src-main/common/host-protocol';
 import { defaultTimings } from '../../src-main/common/timings';
 import { hostWorkerUrl } from '../support/built';
 import { waitFor } from '../support/fabric-helpers';
+import { workerRoleSpec as spec } from '../support/instance-spec';
 
 let session = '';
 let worker: Worker | null = null;
@@ -21,19 +22,6 @@ afterEach(async () => {
   worker = null;
   rmSync(session, { recursive: true, force: true });
 });
-
-const spec: InstanceSpec = {
-  instanceId: 'deployment1(1)/WorkerRole1_IN_0',
-  instanceName: 'WorkerRole1_IN_0',
-  deploymentId: 'deployment1(1)',
-  roleName: 'WorkerRole1',
-  roleType: 'WorkerRole',
-  vmSize: 'Small',
-  upgradeDomain: 0,
-  faultDomain: 0,
-  startupTasks: [],
-  roleEnvironment: { settings: {}, localResources: {}, endpoints: {} },
-};
 
 describe('a host worker’s messages to the controller', () => {
   it('come one array per turn, with the latest host heartbeat only, after the lines they report', async () => {

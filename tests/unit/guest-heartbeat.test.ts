@@ -16,19 +16,9 @@ import { mergeHeartbeats } from '../../src-main/host/guest-protocol';
 import { InstanceLogs } from '../../src-main/host/instance-logs';
 import { noRoleFaults } from '../../src-main/host/role-faults';
 import { vmBus } from '../../src-main/host/vm-bus';
+import { workerRoleSpec } from '../support/instance-spec';
 
-const spec: InstanceSpec = {
-  instanceId: 'deployment1(1)/WorkerRole1_IN_0',
-  instanceName: 'WorkerRole1_IN_0',
-  deploymentId: 'deployment1(1)',
-  roleName: 'WorkerRole1',
-  roleType: 'WorkerRole',
-  vmSize: 'Small',
-  upgradeDomain: 0,
-  faultDomain: 0,
-  startupTasks: [],
-  roleEnvironment: { settings: { Greeting: 'hello' }, localResources: {}, endpoints: {} },
-};
+const spec: InstanceSpec = { ...workerRoleSpec, roleEnvironment: { ...workerRoleSpec.roleEnvironment, settings: { Greeting: 'hello' } } };
 
 let session = '';
 afterEach(() => rmSync(session, { recursive: true, force: true }));
