@@ -13,6 +13,7 @@
 //   <p>.from.<node>          node -> fabric: NodeReport (each host's messages of one turn, hosts that ended)
 //   _INBOX.<p>.<node>.>      the replies to a node's own requests (its connection's inbox prefix)
 import { z } from 'zod';
+import { codeCacheUses } from './host-os-script';
 import { instanceStatuses } from './instance-status';
 
 export const nodeProtocolVersion = 2;
@@ -93,7 +94,7 @@ const endpoint = z.strictObject({
 
 /** FromHost (host-protocol.ts) as a remote host may send it; `child-process` stays on the node, which ends them itself. */
 export const remoteFromHostSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('ready'), hostId: id }),
+  z.strictObject({ type: z.literal('ready'), hostId: id, codeCache: z.enum(codeCacheUses).optional() }),
   z.strictObject({ type: z.literal('host-heartbeat'), at: time, guests: z.array(guestHeartbeat).max(10_000), heapUsed: z.number().int().min(0).max(2 ** 40).optional() }),
   z.strictObject({
     type: z.literal('instance-status'),

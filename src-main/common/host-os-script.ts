@@ -16,7 +16,8 @@ export interface HostOsScript {
 }
 
 /** How a host's V8 took the fabric's code cache: `none` when it was given none. A host says so in its `ready`. */
-export type CodeCacheUse = 'accepted' | 'rejected' | 'none';
+export const codeCacheUses = ['accepted', 'rejected', 'none'] as const;
+export type CodeCacheUse = (typeof codeCacheUses)[number];
 
 /** The parameters of the function Node's require() compiles a CommonJS script as. */
 export const commonJsParameters = ['exports', 'require', 'module', '__filename', '__dirname'] as const;

@@ -134,6 +134,9 @@ describe('host-node protocol schemas', () => {
     expect(remoteFromHostSchema.safeParse({ type: 'instance-status', instanceId: 'd/i', status: 'Exploded', details: '', at: 1, restarts: 0 }).success).toBe(false);
     // A node ends its own guests' processes: the fabric has no business with their pids.
     expect(remoteFromHostSchema.safeParse({ type: 'child-process', pid: 1, running: true }).success).toBe(false);
+    // A node's host says how its V8 took the code cache, in its words only.
+    expect(remoteFromHostSchema.safeParse({ type: 'ready', hostId: 'h', codeCache: 'accepted' }).success).toBe(true);
+    expect(remoteFromHostSchema.safeParse({ type: 'ready', hostId: 'h', codeCache: 'maybe' }).success).toBe(false);
     expect(nodeReportSchema.safeParse({ incarnation: 'x', hosts: [], exited: [] }).success).toBe(false);
     expect(nodeControlBatchSchema.safeParse([]).success).toBe(false);
     expect(nodeControlBatchSchema.safeParse([{ type: 'boot-host', hostId: 'h', worker: 0, init: { seed: 1, timings: {} } }]).success).toBe(false);
