@@ -24,7 +24,7 @@ export interface FabricThreadOptions extends FabricOptions {
   workerUrl?: URL;
   /** The fabric's thread ended without being closed (a bug that escaped its last-resort handlers, or its heap); by default said on stderr. */
   onEnded?: (reason: string) => void;
-  /** Real ms a close may take before the fabric's thread powers its hosts off at once (default 45 s); the thread is ended 15 s after that at the latest. */
+  /** Real ms a close may take before the fabric's thread powers its hosts off at once (default 45 s; 0: at once); the thread is ended 15 s after that at the latest. */
   closeBoundMs?: number;
 }
 

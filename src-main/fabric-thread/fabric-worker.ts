@@ -64,8 +64,10 @@ async function handle(message: ToFabricThread): Promise<void> {
       })();
       // What the close came to: 'closed', or the error it failed with (handled below, never left unhandled).
       const outcome = closing.then(() => 'closed' as const, (error: unknown) => ({ error }));
+      // A bound of 0: the hosts are powered off at once, beside the close.
+      const boundMs = options.closeBoundMs ?? defaultCloseBoundMs;
       let bound: ReturnType<typeof setTimeout> | undefined;
-      const first = await Promise.race([outcome, new Promise<'late'>((resolve) => (bound = setTimeout(() => resolve('late'), options.closeBoundMs ?? defaultCloseBoundMs)))]);
+      const first = boundMs <= 0 ? 'late' : await Promise.race([outcome, new Promise<'late'>((resolve) => (bound = setTimeout(() => resolve('late'), boundMs)))]);
       clearTimeout(bound);
       if (first === 'closed') return send({ type: 'closed' });
       if (first !== 'late') throw first.error;
