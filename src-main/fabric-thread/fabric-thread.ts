@@ -29,8 +29,9 @@ export interface FabricThreadOptions extends FabricOptions {
 }
 
 /** What the fabric's thread is given at its start: the options with their URLs as text (a URL does not cross a thread). */
-export type FabricThreadStart = Omit<FabricThreadOptions, 'hostWorkerUrl' | 'loadBalancerWorkerUrl' | 'workerUrl' | 'onEnded'> & {
+export type FabricThreadStart = Omit<FabricThreadOptions, 'hostWorkerUrl' | 'loadBalancerWorkerUrl' | 'workerUrl' | 'onEnded' | 'closeBoundMs'> & {
   hostWorkerUrl: string;
+  closeBoundMs: number;
   loadBalancerWorkerUrl?: string;
 };
 
@@ -74,7 +75,7 @@ export interface FabricThread extends FabricApi {
 }
 
 /** Real ms a close may take before the fabric's thread powers its hosts off at once (fabric-worker.ts). */
-export const defaultCloseBoundMs = 45_000;
+const defaultCloseBoundMs = 45_000;
 /** Real ms close() waits after that bound for the fabric's thread to say it closed, before it ends the thread anyway. */
 const closeGraceMs = 15_000;
 

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatchCommand } from '../common/command-dispatcher';
 import { startManagementFace, type ManagementFace } from '../management/management-face';
 import { Fabric } from '../fabric/fabric';
-import { defaultCloseBoundMs, type FabricThreadStart, type FromFabricThread, type ManagementStart, type ToFabricThread } from './fabric-thread';
+import type { FabricThreadStart, FromFabricThread, ManagementStart, ToFabricThread } from './fabric-thread';
 import { installLastResortHandlers } from '../fabric/last-resort';
 
 if (!parentPort) throw new Error('fabric-worker must run as a worker thread');
@@ -65,9 +65,8 @@ async function handle(message: ToFabricThread): Promise<void> {
       // What the close came to: 'closed', or the error it failed with (handled below, never left unhandled).
       const outcome = closing.then(() => 'closed' as const, (error: unknown) => ({ error }));
       // A bound of 0: the hosts are powered off at once, beside the close.
-      const boundMs = options.closeBoundMs ?? defaultCloseBoundMs;
       let bound: ReturnType<typeof setTimeout> | undefined;
-      const first = boundMs <= 0 ? 'late' : await Promise.race([outcome, new Promise<'late'>((resolve) => (bound = setTimeout(() => resolve('late'), boundMs)))]);
+      const first = options.closeBoundMs <= 0 ? 'late' : await Promise.race([outcome, new Promise<'late'>((resolve) => (bound = setTimeout(() => resolve('late'), options.closeBoundMs)))]);
       clearTimeout(bound);
       if (first === 'closed') return send({ type: 'closed' });
       if (first !== 'late') throw first.error;

@@ -9,9 +9,10 @@ import { workerData } from 'node:worker_threads';
 import { commonJsParameters, hostOsFile, type CodeCacheUse, type HostOsScript } from '../common/host-os-script';
 
 const given = (workerData as { hostOs?: HostOsScript } | null)?.hostOs;
-const requireHere = createRequire(given?.file ?? join(__dirname, hostOsFile));
+const path = given?.file ?? join(__dirname, hostOsFile);
+const requireHere = createRequire(path);
 // The name require() gives the file (its real path), under which its lazy pieces require it back.
-const file = requireHere.resolve(given?.file ?? join(__dirname, hostOsFile));
+const file = requireHere.resolve(path);
 const source = given?.source ?? readFileSync(file, 'utf8');
 const run = compileFunction(source, [...commonJsParameters], { filename: file, ...(given ? { cachedData: new Uint8Array(given.codeCache) } : {}) });
 // A cache V8 rejects (made by another V8 or with other flags) costs only the parse it would have saved.
