@@ -11,13 +11,19 @@ export interface HostOsScript {
   file: string;
   /** The text the cache was made from: V8 checks only its length, so the host compiles this text, not the file's. */
   source: string;
-  /** V8's code cache of `source` compiled as a function of `commonJsParameters`, shared by every host of the process. */
+  /** V8's code cache of `commonJsWrapped(source)`, shared by the hosts: made at compile time, or left by a host. */
   codeCache: SharedArrayBuffer;
+  /** This host is to leave its own cache after its start, for the fabric to keep (fabric/host-code-cache.ts). */
+  leaveCache?: boolean;
 }
 
 /** How a host's V8 took the fabric's code cache: `none` when it was given none. A host says so in its `ready`. */
 export const codeCacheUses = ['accepted', 'rejected', 'none'] as const;
 export type CodeCacheUse = (typeof codeCacheUses)[number];
 
-/** The parameters of the function Node's require() compiles a CommonJS script as. */
-export const commonJsParameters = ['exports', 'require', 'module', '__filename', '__dirname'] as const;
+/**
+ * The script as a function of the parameters Node's require() gives a CommonJS script, on its first line so that
+ * lines keep their numbers. A `vm.Script` of this text, not `vm.compileFunction`: only a Script makes a cache after
+ * it ran, with the functions its run compiled.
+ */
+export const commonJsWrapped = (source: string): string => `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;

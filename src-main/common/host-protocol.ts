@@ -143,6 +143,8 @@ export type FromHost =
   | { type: 'configuration-applied'; instanceId: string; version: number; recycled: boolean; requestId?: string }
   /** A process of a guest started or ended (host/child-processes.ts): the fabric ends those left when the host dies. */
   | { type: 'child-process'; pid: number; running: boolean }
+  /** V8's cache of the host OS's script as this host ran its start, asked for by `leaveCache` (fabric/host-code-cache.ts). */
+  | { type: 'code-cache'; data: Uint8Array }
   /** The answer to `flush`; the proxy takes it, the controller never sees it. */
   | { type: 'flush'; id: number }
   | { type: 'error'; message: string };

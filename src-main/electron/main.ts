@@ -69,7 +69,7 @@ async function start(): Promise<void> {
   // The fabric runs in a thread of its own (fabric-thread.ts), so this thread only keeps the window and its IPC.
   // The Service Management API, its CA and credentials made once per installation in the app's data folder, is
   // served from there; the app is useful without it, so its failure is logged, not fatal.
-  const started = (fabric = await startFabricThread({ hostWorkerUrl, sessionDir, keepPace: true, management: { folder: join(app.getPath('userData'), 'management') }, ...(nodes ? { nats: nodes.options } : {}) }));
+  const started = (fabric = await startFabricThread({ hostWorkerUrl, sessionDir, hostCodeCacheDir: join(app.getPath('userData'), 'host-code'), keepPace: true, management: { folder: join(app.getPath('userData'), 'management') }, ...(nodes ? { nats: nodes.options } : {}) }));
   if (nodes && settings) console.log(`Fabric Lab: host nodes join through NATS at ${natsServerName(settings)}; ${nodes.note}.`);
   installLastResortHandlers((message) => started.reportError('Process', message));
   if (started.management && 'error' in started.management) console.error(`Fabric Lab: the Service Management API did not start: ${started.management.error}`);

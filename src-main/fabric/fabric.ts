@@ -16,6 +16,7 @@ import { FabricController, type PoolConfig } from './fabric-controller';
 import { createSessionDir, FabricLogs } from './fabric-logs';
 import { FrontEnd } from './front-end';
 import type { HostBooter } from './host-link';
+import { HostCode } from './host-code-cache';
 import { HostProxy } from './host-proxy';
 import { HostNodes, nodeFilePrefix, type HostNodesOptions } from './nats-host-nodes';
 import { OperationTracker } from './operation-tracker';
@@ -37,6 +38,8 @@ export interface FabricOptions {
   platformUpdateEveryHours?: number;
   /** The load balancer's worker; default: load-balancer-worker.js beside the host worker (a test's stand-in host has no folder). */
   loadBalancerWorkerUrl?: URL;
+  /** Where V8's cache of the host OS's code is kept between launches (fabric/host-code-cache.ts); default: not kept. */
+  hostCodeCacheDir?: string;
   /** The session folder every log is written under (default: a new fabric-lab-session-<timestamp> in the OS temp folder). */
   sessionDir?: string;
   /** Sample services (resources/samples by default). */
@@ -150,7 +153,8 @@ export class Fabric implements FabricApi {
       return { type: 'init', hostId, clock: this.clock.buffer, seed: this.seed, timings: this.timings, sessionDir, dipPrefix: dipPrefixOf(hostNumbers.get(hostId)!, this.loopbackAliases, this.network), maxOpenLogs, silenceFloorMs };
     };
     // The pools' own hosts are worker threads of this process; a host node's boot on that node (nats-host-nodes.ts).
-    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit, { heartbeatRegister: true });
+    const hostCode = new HostCode(options.hostWorkerUrl, options.hostCodeCacheDir, (level, message) => this.logs.frontEnd.write(level, message));
+    const boot: HostBooter = (hostId, onMessage, onExit) => new HostProxy(hostId, options.hostWorkerUrl, onMessage, onExit, { heartbeatRegister: true, hostCode });
     this.controllers = (options.pools ?? defaultPools).map(
       (pool, i) =>
         new FabricController({

@@ -1,20 +1,27 @@
-// V8's code cache of the host OS's script, made once per process and shared by every host worker it starts
-// (common/host-os-script.ts): compiling the script here once spares each host's thread the parse of it.
-import { readFileSync } from 'node:fs';
+// V8's code cache of the host OS's script, shared by every host worker a fabric (or a host node) starts
+// (common/host-os-script.ts): the hosts take the compiled script instead of parsing it each.
+//
+// A cache made at compile time holds only the functions V8 compiles eagerly; every host would still compile the rest
+// of what its start runs. So the first host started with a cache folder and no file there leaves its own cache after
+// its start (V8's cache of the script as that host ran it), the fabric keeps it in the folder, and every later start,
+// in this process and each later launch, hands that one out (host start 1.16x -> 1.11x a bare Worker, alternating;
+// docs/PERFORMANCE.md). V8 checks a cache's version and flags, but of its text only the length, and no checksum in
+// a release build: a flipped byte is taken as code. So a file is named by a hash of the text and V8's version and
+// holds the SHA-256 of what follows; one that fails either is removed, said in the fabric's log, and made again.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileFunction } from 'node:vm';
-import { commonJsParameters, hostOsFile, type HostOsScript } from '../common/host-os-script';
+import { Script } from 'node:vm';
+import { commonJsWrapped, hostOsFile, type HostOsScript } from '../common/host-os-script';
 
-const made = new Map<string, HostOsScript | null>();
+/** The script beside a worker URL and its compile-time cache, made once per process: null where there is none. */
+const compiled = new Map<string, HostOsScript | null>();
 
-/**
- * The host OS's script beside the host worker `workerUrl`, with its code cache; null where there is no such script
- * (a stand-in worker) or it does not compile: that worker then loads, and fails on, its own code.
- */
-export function hostOsScript(workerUrl: URL): HostOsScript | null {
-  if (!made.has(workerUrl.href)) made.set(workerUrl.href, compile(workerUrl));
-  return made.get(workerUrl.href)!;
+function compileOnce(workerUrl: URL): HostOsScript | null {
+  if (!compiled.has(workerUrl.href)) compiled.set(workerUrl.href, compile(workerUrl));
+  return compiled.get(workerUrl.href)!;
 }
 
 function compile(workerUrl: URL): HostOsScript | null {
@@ -22,12 +29,111 @@ function compile(workerUrl: URL): HostOsScript | null {
   const file = join(dirname(fileURLToPath(workerUrl)), hostOsFile);
   try {
     const source = readFileSync(file, 'utf8');
-    const { cachedData } = compileFunction(source, [...commonJsParameters], { filename: file, produceCachedData: true }) as { cachedData?: Buffer };
-    if (!cachedData) return null;
-    const codeCache = new SharedArrayBuffer(cachedData.length);
-    new Uint8Array(codeCache).set(cachedData);
-    return { file, source, codeCache };
+    return { file, source, codeCache: shared(new Script(commonJsWrapped(source), { filename: file }).createCachedData()) };
   } catch {
     return null;
   }
+}
+
+function shared(bytes: Uint8Array): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  return buffer;
+}
+
+/**
+ * Where the shells keep the host code cache between launches: FABRIC_LAB_CACHE_DIR (empty: kept nowhere), else the
+ * user's cache folder (the desktop app uses its own data folder).
+ */
+export function defaultHostCodeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (env.FABRIC_LAB_CACHE_DIR !== undefined) return env.FABRIC_LAB_CACHE_DIR ? join(env.FABRIC_LAB_CACHE_DIR, 'host-code') : undefined;
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'Fabric Lab', 'host-code');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'Fabric Lab', 'host-code');
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabric-lab', 'host-code');
+}
+
+const sha256 = (...parts: (string | Uint8Array)[]): Buffer => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();
+const checksumBytes = 32;
+const cacheFilePattern = /^host-os-[0-9a-f]{16}\.v8cache$/;
+
+export type HostCodeLog = (level: 'INFO' | 'WARN', message: string) => void;
+
+/** The host OS's code for the hosts of one fabric or host node, with the code cache kept in `cacheDir` (if any). */
+export class HostCode {
+  private readonly base: HostOsScript | null;
+  /** The kept cache's file; null without a folder. */
+  private readonly cacheFile: string | null = null;
+  /** The cache a host left, once the file holds it; until then each host gets the compile-time cache. */
+  private kept: HostOsScript | null = null;
+  /** A host has been asked to leave its cache (one per fabric: if it never does, the next launch asks again). */
+  private asked = false;
+
+  constructor(
+    workerUrl: URL,
+    cacheDir: string | null | undefined,
+    private readonly log: HostCodeLog = () => undefined,
+  ) {
+    this.base = compileOnce(workerUrl);
+    if (!this.base || !cacheDir) return;
+    try {
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      this.cacheFile = join(cacheDir, `host-os-${sha256(this.base.source, '\0', process.versions.v8).toString('hex').slice(0, 16)}.v8cache`);
+    } catch (error) {
+      this.log('WARN', `The host code cache folder ${cacheDir} cannot be used (${describe(error)}): every host compiles what its start runs itself.`);
+    }
+  }
+
+  /** The script for the next host to start: the kept cache when there is one; else the first asked to leave its own. */
+  forHost(): HostOsScript | null {
+    if (!this.base || !this.cacheFile || this.kept) return this.kept ?? this.base;
+    this.kept = this.read(this.cacheFile);
+    if (this.kept) return this.kept;
+    if (this.asked) return this.base;
+    this.asked = true;
+    return { ...this.base, leaveCache: true };
+  }
+
+  /** The cache a host left after its start (host-os.ts): into the folder, for every start after it. */
+  keep(cache: Uint8Array): void {
+    if (!this.base || !this.cacheFile || this.kept) return;
+    const file = this.cacheFile;
+    // Its own name: two fabrics of one process (or two processes) may keep theirs at once.
+    const partial = `${file}.${randomUUID()}.partial`;
+    try {
+      // Written aside and renamed: a reader finds the whole file or none. Another build's cache goes.
+      for (const name of readdirSync(dirname(file))) if (cacheFilePattern.test(name) && join(dirname(file), name) !== file) rmSync(join(dirname(file), name), { force: true });
+      writeFileSync(partial, Buffer.concat([sha256(cache), cache]), { mode: 0o600 });
+      renameSync(partial, file);
+      this.log('INFO', `Kept the first host's code cache (${cache.length} bytes) in ${file} for every host started after it.`);
+    } catch (error) {
+      rmSync(partial, { force: true });
+      this.log('WARN', `The host code cache could not be kept in ${file} (${describe(error)}): the next launch makes it again.`);
+    }
+  }
+
+  /** The cache in `file` if it is whole and V8 takes it; a file that is not is removed and said. */
+  private read(file: string): HostOsScript | null {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      return null; // none yet
+    }
+    const cache = bytes.subarray(checksumBytes);
+    const problem =
+      bytes.length <= checksumBytes || !sha256(cache).equals(bytes.subarray(0, checksumBytes))
+        ? 'its checksum does not match: the file is damaged'
+        : // Under a name of its own: the same text and name would be found compiled in this thread, the cache not read.
+          new Script(commonJsWrapped(this.base!.source), { filename: `${this.base!.file} (its kept cache)`, cachedData: cache }).cachedDataRejected
+          ? 'V8 rejected it (made by another V8 or with other flags)'
+          : null;
+    if (!problem) return { ...this.base!, codeCache: shared(cache) };
+    rmSync(file, { force: true });
+    this.log('WARN', `Removed the host code cache ${file}: ${problem}. The first host started next leaves a new one.`);
+    return null;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,7 @@ import type { FromHost, ToHost } from '../common/host-protocol';
 import { HeartbeatRegister, heartbeatRegisterBuffer, type HeartbeatReading } from '../common/heartbeat-register';
 import { RingReader, ringBuffer, type HostRingData } from '../common/message-ring';
 import type { HostOsScript } from '../common/host-os-script';
-import { hostOsScript } from './host-code-cache';
+import { HostCode } from './host-code-cache';
 import type { HostLink } from './host-link';
 import { hostRings, type DrainedRing } from './host-rings';
 
@@ -48,6 +48,7 @@ export class HostProxy implements HostLink, DrainedRing {
   private readonly ring: RingReader;
   /** The host agent's heartbeats, read where it writes them; null: they come as messages. */
   private readonly register: HeartbeatRegister | null;
+  private readonly hostCode: HostCode;
   private exited = false;
   /** Cut off from the controller: messages are dropped both ways, as on a failed network link. */
   private partitioned = false;
@@ -62,15 +63,19 @@ export class HostProxy implements HostLink, DrainedRing {
     workerUrl: URL,
     private readonly onMessage: (message: FromHost) => void,
     private readonly onExit: (reason: string) => void,
-    /** A host of the fabric's own process reads its host agent's heartbeats from shared memory (heartbeat-register.ts). */
-    options: { heartbeatRegister?: boolean } = {},
+    /**
+     * `heartbeatRegister`: a host of the fabric's own process reads its host agent's heartbeats from shared memory
+     * (heartbeat-register.ts). `hostCode`: the host OS's code and its cache (default: compiled here, none kept).
+     */
+    options: { heartbeatRegister?: boolean; hostCode?: HostCode } = {},
   ) {
     const buffer = ringBuffer(hostRingBytes);
     this.ring = new RingReader(buffer);
     const heartbeat = options.heartbeatRegister ? heartbeatRegisterBuffer() : undefined;
     this.register = heartbeat ? new HeartbeatRegister(heartbeat) : null;
     // The host's code compiled once for all hosts (host-code-cache.ts); the ring and register are this host's own.
-    const hostOs = hostOsScript(workerUrl);
+    this.hostCode = options.hostCode ?? new HostCode(workerUrl, null);
+    const hostOs = this.hostCode.forHost();
     const workerData: HostRingData & { hostOs?: HostOsScript } = { ring: buffer, control: hostRings.control, ...(heartbeat ? { heartbeat } : {}), ...(hostOs ? { hostOs } : {}) };
     this.worker = new Worker(workerUrl, { name: hostId, workerData, resourceLimits: { maxYoungGenerationSizeMb: hostYoungGenerationMb, maxOldGenerationSizeMb: hostOldGenerationMb } });
     hostRings.add(this);
@@ -119,6 +124,7 @@ export class HostProxy implements HostLink, DrainedRing {
   private take(posted: FromHost | FromHost[]): void {
     for (const message of Array.isArray(posted) ? posted : [posted]) {
       if (message.type === 'child-process') this.trackProcess(message.pid, message.running);
+      else if (message.type === 'code-cache') this.hostCode.keep(message.data);
       else if (message.type === 'flush') this.flushes.get(message.id)?.();
       else if (!this.partitioned) this.onMessage(message);
     }

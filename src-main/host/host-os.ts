@@ -85,8 +85,25 @@ reportChildProcessesTo((pid, running) => controller.postMessage({ type: 'child-p
 
 /** How V8 took the fabric's code cache for this script (host-worker.ts says, before any message comes). */
 let codeCache: CodeCacheUse = 'none';
-export function bootedWith(use: CodeCacheUse): void {
+/** V8's cache of this script as it has run so far, when the fabric asked this host to leave it. */
+let cacheAfterStart: (() => Uint8Array) | null = null;
+export function bootedWith(use: CodeCacheUse, makeCache: (() => Uint8Array) | null = null): void {
   codeCache = use;
+  cacheAfterStart = makeCache;
+}
+
+/** The cache of the host OS as its start ran it, for the fabric to keep for every later host (fabric/host-code-cache.ts). */
+function leaveCodeCache(): void {
+  const make = cacheAfterStart;
+  cacheAfterStart = null;
+  if (!make) return;
+  try {
+    const data = make();
+    // By the port, as child processes are reported: the fabric's own end of this host takes it, no controller hears it.
+    controller.postMessage({ type: 'code-cache', data } satisfies FromHost);
+  } catch (error) {
+    send({ type: 'error', message: `its code cache could not be made: ${error instanceof Error ? error.message : String(error)}` });
+  }
 }
 
 let agent: HostAgent | null = null;
@@ -160,6 +177,8 @@ function handle(message: ToHost): void {
       agent = new HostAgent(context, send, register);
       agent.start(codeCache);
       send({ type: 'ready', hostId: message.hostId, codeCache });
+      // Once the start has run (so its functions are compiled), not before the fabric has heard `ready`.
+      if (cacheAfterStart) setImmediate(leaveCodeCache);
       break;
     }
     case 'clock-changed':

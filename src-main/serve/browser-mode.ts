@@ -5,6 +5,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPools } from '../fabric/fabric';
+import { defaultHostCodeCacheDir } from '../fabric/host-code-cache';
 import { startFabricThread, type FabricThread } from '../fabric-thread/fabric-thread';
 import { createSessionDir } from '../fabric/fabric-logs';
 import type { HostNodesOptions } from '../fabric/nats-host-nodes';
@@ -55,8 +56,10 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   }
   // The Service Management API, with its credentials in the session folder when one is given; served from the fabric's thread.
   const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
+  const hostCodeCacheDir = defaultHostCodeCacheDir();
   const fabric = await startFabricThread({
     hostWorkerUrl,
+    ...(hostCodeCacheDir ? { hostCodeCacheDir } : {}),
     timeScale: options.timeScale,
     seed: options.seed,
     pools,

@@ -6,6 +6,7 @@ import { maxTimeScale, minTimeScale } from '../common/emulated-clock';
 import { parsePhaseOverride, type PhaseTimings } from '../common/timings';
 import type { InstanceView, StatusChangeRecord } from '../common/fabric-api';
 import { defaultPools, Fabric } from '../fabric/fabric';
+import { defaultHostCodeCacheDir } from '../fabric/host-code-cache';
 import { installLastResortHandlers } from '../fabric/last-resort';
 import type { CliIo } from './cli-io';
 import type { PoolConfig } from '../fabric/pool-hosts';
@@ -85,8 +86,10 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
   if (options.region !== undefined && !regions.some((r) => r.toLowerCase() === options.region!.toLowerCase())) {
     throw new Error(`--region "${options.region}" is served by no pool; regions: ${regions.join(', ')}.`);
   }
+  const hostCodeCacheDir = defaultHostCodeCacheDir();
   const fabric = await Fabric.start({
     hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url),
+    ...(hostCodeCacheDir ? { hostCodeCacheDir } : {}),
     timeScale: options.timeScale,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.session ? { sessionDir: options.session } : {}),

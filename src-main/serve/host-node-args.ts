@@ -6,6 +6,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { defaultSubjectPrefix, natsPasswordVariable, natsServerAuthorization, nodeNamePattern } from '../common/host-node-protocol';
 import type { NatsSettings } from '../fabric/nats-connection';
+import { defaultHostCodeCacheDir } from '../fabric/host-code-cache';
 import type { CliIo } from './cli-io';
 import { HostNode } from './host-node';
 import { defineNatsOptions, joinTokenEnv, natsPasswordEnv, natsSettings, readJoinToken, type NatsFlags } from './nats-args';
@@ -97,7 +98,7 @@ export function addHostNodeCommand(program: Command, io: CliIo, setStatus: (code
       setStatus(codes.usage);
       return;
     }
-    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url), sessionDir: args.session, ...(args.dipAddress ? { dipAddress: args.dipAddress } : {}), say: (line) => io.out(`host-node ${args.name}: ${line}`) });
+    const node = new HostNode({ ...args.nats, name: args.name, region: args.region, hosts: args.hosts, cores: args.cores, joinToken, hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url), hostCodeCacheDir: defaultHostCodeCacheDir(), sessionDir: args.session, ...(args.dipAddress ? { dipAddress: args.dipAddress } : {}), say: (line) => io.out(`host-node ${args.name}: ${line}`) });
     try {
       await node.start();
     } catch (error) {

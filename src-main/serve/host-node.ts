@@ -31,6 +31,7 @@ import {
 } from '../common/host-node-protocol';
 import { withHostHeartbeat, type FromHost, type ToHost } from '../common/host-protocol';
 import type { PhaseTimings } from '../common/timings';
+import { HostCode } from '../fabric/host-code-cache';
 import { HostProxy } from '../fabric/host-proxy';
 import { connectNats, natsServerName, type NatsSettings } from '../fabric/nats-connection';
 import { walkSession } from '../logs/session-archive';
@@ -50,6 +51,8 @@ export interface HostNodeOptions extends NatsSettings {
   subjectPrefix?: string;
   /** The address this machine's instances listen on, which the fabric's load balancer reaches (default 127.0.0.1: the fabric's machine only). */
   dipAddress?: string;
+  /** Where V8's cache of the host OS's code is kept between launches (fabric/host-code-cache.ts); default: not kept. */
+  hostCodeCacheDir?: string;
   /** Where the node says what it does (the console by default). */
   say?: (line: string) => void;
 }
@@ -96,10 +99,12 @@ export class HostNode {
   /** NATS messages and bytes out (the bench's messages/s per node). */
   readonly counters = { published: 0, received: 0, bytesOut: 0 };
   private readonly say: (line: string) => void;
+  private readonly hostCode: HostCode;
 
   constructor(private readonly options: HostNodeOptions) {
     this.subjects = subjects(options.subjectPrefix ?? defaultSubjectPrefix);
     this.say = options.say ?? ((line) => console.log(`host-node ${options.name}: ${line}`));
+    this.hostCode = new HostCode(options.hostWorkerUrl, options.hostCodeCacheDir, (level, message) => this.say(level === 'WARN' ? `warning: ${message}` : message));
     if (options.sessionDir) mkdirSync(options.sessionDir, { recursive: true });
     this.sessionDir = options.sessionDir ?? mkdtempSync(join(tmpdir(), `fabric-lab-node-${options.name}-`));
   }
@@ -312,6 +317,7 @@ export class HostNode {
         this.running.delete(hostId);
         this.queue().exited.push({ hostId, worker, reason });
       },
+      { hostCode: this.hostCode },
     );
     this.running.set(hostId, { worker, proxy });
     this.seed = init.seed;

@@ -21,7 +21,7 @@ export interface RunningServe {
 export async function startServe(args: string[] = [], keepSession?: string): Promise<RunningServe> {
   // The session's logs go to a folder of the test's own, removed when the server stops.
   const session = keepSession ?? mkdtempSync(join(tmpdir(), 'fabric-lab-e2e-session-'));
-  const child: ChildProcess = spawn(process.execPath, [serveEntry, '--session', session, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [serveEntry, '--session', session, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FABRIC_LAB_CACHE_DIR: '' } });
   let output = '';
   const [url, managementUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no URL within 20 s:\n${output}`)), 20_000);
