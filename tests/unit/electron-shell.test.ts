@@ -623,9 +623,11 @@ describe('the main entry', () => {
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeGreaterThanOrEqual(0);
     expect(fakes.log.indexOf('app.on web-contents-created')).toBeLessThan(fakes.log.indexOf('new BrowserWindow'));
     // The app keeps a pace the machine holds (the clock slows rather than starve the window).
-    // The Service Management API keeps its CA and credentials in the app's data folder, once per installation.
+    // The Service Management API keeps its CA and credentials in the app's data folder, once per installation,
+    // and the host code cache is kept there too.
     expect(fakes.fabricStart).toHaveBeenCalledWith({
       hostWorkerUrl: expect.any(URL),
+      hostCodeCacheDir: expect.stringMatching(/userData[/\\]host-code$/),
       sessionDir: expect.stringMatching(/userData[/\\]sessions[/\\]\d{4}-/),
       keepPace: true,
       management: { folder: expect.stringMatching(/userData[/\\]management$/) },
