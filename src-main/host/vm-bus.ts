@@ -22,8 +22,13 @@ export interface VmBusEnd<In, Out> {
 /** Combine a message with the one still queued before it on the same end, or null to queue both. */
 export type Merge<T> = (queued: T, next: T) => T | null;
 
-/** Ends with messages to deliver, in the order each got its first; delivered together once per turn. */
-const waiting = new Set<Mailbox<unknown>>();
+/**
+ * Ends with messages to deliver, in the order each got its first, delivered together once per turn: the first `count`
+ * slots of an array kept from turn to turn, not a Set (a long-lived Set's table, rebuilt as it fills and empties, is
+ * made in the old generation: append-batch.ts).
+ */
+const waiting: (Mailbox<unknown> | undefined)[] = [];
+let count = 0;
 let scheduled = false;
 
 function schedule(): void {
@@ -32,22 +37,41 @@ function schedule(): void {
   queueMicrotask(deliverAll);
 }
 
+function enqueue(mailbox: Mailbox<unknown>): void {
+  if (mailbox.queued) return;
+  mailbox.queued = true;
+  waiting[count++] = mailbox;
+  schedule();
+}
+
 function deliverAll(): void {
   scheduled = false;
+  let i = 0;
   try {
-    // Messages posted while delivering (a reply) join the set and are delivered in this same pass.
-    for (const mailbox of waiting) {
-      waiting.delete(mailbox);
+    // Messages posted while delivering (a reply) queue their end behind and are delivered in this same pass.
+    for (; i < count; i++) {
+      const mailbox = waiting[i]!;
+      waiting[i] = undefined;
+      mailbox.queued = false;
       mailbox.deliver();
     }
+    count = 0;
   } finally {
-    if (waiting.size > 0) schedule(); // a listener threw: the rest still get theirs
+    if (count > 0) {
+      // A listener threw at `i`: the ends after it still get theirs, next turn.
+      waiting.copyWithin(0, i + 1, count);
+      count -= i + 1;
+      waiting.fill(undefined, count);
+      schedule();
+    }
   }
 }
 
 class Mailbox<T> {
   private inbox: T[] = [];
   private listener: Listener<T> | null = null;
+  /** Waiting in `waiting` for this turn's delivery. */
+  queued = false;
 
   constructor(
     private readonly channel: { closed: boolean },
@@ -63,8 +87,7 @@ class Mailbox<T> {
       return;
     }
     this.inbox.push(message);
-    waiting.add(this as Mailbox<unknown>);
-    schedule();
+    enqueue(this as Mailbox<unknown>);
   }
 
   listen(listener: Listener<T>): void {
@@ -81,14 +104,14 @@ class Mailbox<T> {
       if (i + 1 < batch.length && !this.channel.closed) {
         // The listener threw: keep what it did not get, ahead of anything posted since.
         this.inbox = [...batch.slice(i + 1), ...this.inbox];
-        waiting.add(this as Mailbox<unknown>);
+        enqueue(this as Mailbox<unknown>);
       }
     }
   }
 
+  /** The channel closed: nothing more is delivered (an end still queued finds its inbox empty). */
   clear(): void {
     this.inbox = [];
-    waiting.delete(this as Mailbox<unknown>);
   }
 }
 

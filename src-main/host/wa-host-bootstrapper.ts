@@ -6,7 +6,6 @@ import type { ChildProcess } from 'node:child_process';
 import type { InstanceSpec } from '../common/host-protocol';
 import type { StartupTask } from '../common/service-model';
 import type { InstanceStatus } from '../common/instance-status';
-import type { TimerHandle } from '../common/emulated-timers';
 import { phaseDuration, type HostContext } from './host-context';
 import type { InstanceLogs } from './instance-logs';
 import type { RoleFaults } from './role-faults';
@@ -50,7 +49,6 @@ export interface BootstrapperEvents {
 }
 
 export class WaHostBootstrapper {
-  private readonly pending = new Set<TimerHandle>();
   private ended = false;
   /** Set once the host process runs; a crash only has something to kill from then on. */
   private hostProcessRunning = false;
@@ -138,8 +136,6 @@ export class WaHostBootstrapper {
     this.agents.clear();
     this.web?.stopSites();
     this.ended = true;
-    for (const timer of this.pending) timer.cancel();
-    this.pending.clear();
   }
 
   /**
@@ -149,8 +145,6 @@ export class WaHostBootstrapper {
   freeze(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const timer of this.pending) timer.cancel();
-    this.pending.clear();
     const children = [this.roleCode?.freeze(), this.program?.freeze(), ...this.foreground.freeze(), ...this.taskProcesses].filter((c): c is ChildProcess => !!c);
     // Children exist only once guest-processes.ts has loaded.
     for (const child of children) processesLoaded?.freezeChildProcess(child);
@@ -234,12 +228,14 @@ export class WaHostBootstrapper {
     this.events.exited(reason);
   }
 
+  /**
+   * A step of the role stack `delay` emulated ms from now; once the stack ended its steps fire into nothing. (A Set of
+   * the handles, to cancel them, churned with every Run() trace: its tables were old-generation garbage, append-batch.ts.)
+   */
   private later(delay: number, step: () => void): void {
-    const handle = this.context.timers.after(delay, () => {
-      this.pending.delete(handle);
+    this.context.timers.after(delay, () => {
       if (!this.ended) step();
     });
-    this.pending.add(handle);
   }
 
   private runStartupTask(index: number): void {

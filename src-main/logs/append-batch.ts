@@ -11,16 +11,26 @@
 /** What a batch flushes: a writer holding lines for its file. */
 export interface BatchedFile {
   flush(): void;
+  /** The batch's mark while the file waits in it: a file enlisted twice in a turn is flushed once. */
+  inBatch?: boolean;
 }
 
 export class AppendBatch {
-  /** Writers with lines waiting, in the order each first got one this turn. */
-  private readonly waiting = new Set<BatchedFile>();
+  /**
+   * Writers with lines waiting, in the order each first got one this turn: the first `count` slots of an array kept
+   * from turn to turn. Not a Set: V8 rebuilds a Set's table as it fills and empties, and a long-lived Set's new table
+   * is made in the old generation, which only a full collection frees; emptied every turn, this thread's Sets were
+   * most of what grew a host's heap between its collections (docs/PERFORMANCE.md, "Memory over the soak").
+   */
+  private readonly waiting: (BatchedFile | undefined)[] = [];
+  private count = 0;
   private scheduled = false;
 
   /** A writer has lines waiting: write them at the end of this turn. */
   enlist(file: BatchedFile): void {
-    this.waiting.add(file);
+    if (file.inBatch) return;
+    file.inBatch = true;
+    this.waiting[this.count++] = file;
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => this.flush());
@@ -30,8 +40,11 @@ export class AppendBatch {
   flush(): void {
     this.scheduled = false;
     let failure: unknown = null;
-    for (const file of this.waiting) {
-      this.waiting.delete(file);
+    // A writer enlisted while flushing is flushed in this same pass.
+    for (let i = 0; i < this.count; i++) {
+      const file = this.waiting[i]!;
+      this.waiting[i] = undefined;
+      file.inBatch = false;
       try {
         file.flush();
       } catch (error) {
@@ -39,11 +52,12 @@ export class AppendBatch {
         failure ??= error;
       }
     }
+    this.count = 0;
     if (failure !== null) throw failure;
   }
 
   get pending(): number {
-    return this.waiting.size;
+    return this.count;
   }
 }
 

@@ -109,6 +109,22 @@ describe('an append batch', () => {
     expect(flushed).toEqual(['y', 'x']);
   });
 
+  it('flushes a file enlisted while it flushes in the same pass, and the same files again turn after turn', () => {
+    const batch = new AppendBatch();
+    const flushed: string[] = [];
+    const late: BatchedFile = { flush: () => void flushed.push('late') };
+    // Its first flush writes a line to `late` and one more to itself (as a log listener might).
+    const first: BatchedFile = { flush: () => void (flushed.push('first') === 1 && (batch.enlist(late), batch.enlist(first))) };
+    for (let turn = 0; turn < 3; turn++) {
+      flushed.length = 0;
+      batch.enlist(first);
+      batch.flush();
+      // Both enlisted while flushing: flushed in the same pass, in the order they were enlisted.
+      expect(flushed).toEqual(['first', 'late', 'first']);
+      expect(batch.pending).toBe(0);
+    }
+  });
+
   it('writes the waiting lines before a rotation and at close, and nothing after close', () => {
     const batch = new AppendBatch();
     const writer = new LogWriter(join(dir, 'rotate', 'WaHostBootstrapper.log'), { batch });

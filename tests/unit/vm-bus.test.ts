@@ -69,4 +69,27 @@ describe('the VMBus', () => {
     await nextTurn();
     expect(got).toEqual(['two:stopped']);
   });
+
+  it('delivers a reply posted during delivery in the same pass, and each end once per pass, turn after turn', async () => {
+    const buses = [0, 1, 2].map(() => vmBus<FromGuest, ToGuest>());
+    const got: string[] = [];
+    buses.forEach((bus, i) => {
+      bus.host.on('message', (m) => {
+        got.push(`host${i}:${m.type}`);
+        if (m.type === 'stopped') bus.host.postMessage({ type: 'stop' }); // the reply
+      });
+      bus.guest.on('message', (m) => got.push(`guest${i}:${m.type}`));
+    });
+    for (let turn = 0; turn < 3; turn++) {
+      got.length = 0;
+      buses[2]!.guest.postMessage({ type: 'status', status: 'StartingRole', details: '', at: turn });
+      buses[0]!.guest.postMessage({ type: 'stopped' });
+      buses[2]!.guest.postMessage({ type: 'heartbeat', at: turn, beats: 1 });
+      let replied = false;
+      queueMicrotask(() => (replied = got.includes('guest0:stop'))); // queued after the delivery: the same pass
+      await nextTurn();
+      expect(replied).toBe(true);
+      expect(got).toEqual(['host2:status', 'host2:heartbeat', 'host0:stopped', 'guest0:stop']);
+    }
+  });
 });
