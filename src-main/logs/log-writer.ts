@@ -45,6 +45,8 @@ export interface LogWriterOptions {
   descriptors?: DescriptorBudget;
 }
 
+const emptyCodes = new Uint8Array(0);
+
 /** Formats whose lines carry a level worth indexing (the events channel's few lines are parsed as they are read). */
 const indexedFormats: ReadonlySet<LogFileFormat> = new Set(['app-agent', 'bootstrapper', 'host-process', 'fabric', 'iis']);
 
@@ -193,7 +195,8 @@ export class LogWriter {
   /** Codes of the lines still waiting for the end of the turn. */
   private waitingCodes = '';
   /** Codes of lines already in the file, not yet in the index, and since when (real ms). */
-  private unindexed = '';
+  private unindexed = emptyCodes;
+  private unindexedLength = 0;
   private unindexedSince = 0;
 
   constructor(
@@ -256,7 +259,7 @@ export class LogWriter {
     if (this.waiting.length === 0 || this.ended) return;
     const text = `${this.waiting.join('\n')}\n`;
     const codes = this.waitingCodes;
-    this.waiting = [];
+    this.waiting.length = 0;
     this.waitingCodes = '';
     this.append(text);
     this.indexLater(codes);
@@ -265,17 +268,28 @@ export class LogWriter {
   /** Codes of lines now in the file: appended to the index once a chunk is full or has waited long enough. */
   private indexLater(codes: string): void {
     if (!this.indexing || codes.length === 0) return;
-    if (this.unindexed.length === 0) this.unindexedSince = performance.now();
-    this.unindexed += codes;
-    if (this.unindexed.length >= this.indexChunk || performance.now() - this.unindexedSince >= this.indexDelayMs) this.writeIndex();
+    if (this.unindexedLength === 0) this.unindexedSince = performance.now();
+    // Kept as bytes in a buffer outside V8's heap, doubled when full and kept: at 100x a host's logs index ~1,500 lines
+    // a real second, and codes kept on the heap until their chunk is written (up to 30 s: as a string, or an array of
+    // them) were most of what its old generation kept between full collections (docs/PERFORMANCE.md, "Memory over
+    // the soak").
+    const length = this.unindexedLength + codes.length;
+    if (length > this.unindexed.length) {
+      const grown = new Uint8Array(Math.max(64, 2 ** Math.ceil(Math.log2(length))));
+      grown.set(this.unindexed.subarray(0, this.unindexedLength));
+      this.unindexed = grown;
+    }
+    for (let i = 0; i < codes.length; i++) this.unindexed[this.unindexedLength + i] = codes.charCodeAt(i);
+    this.unindexedLength = length;
+    if (this.unindexedLength >= this.indexChunk || performance.now() - this.unindexedSince >= this.indexDelayMs) this.writeIndex();
   }
 
   /** Append the codes of lines already written; an index that cannot be written is dropped, never left wrong. */
   private writeIndex(): void {
-    if (!this.indexing || this.unindexed.length === 0) return;
+    if (!this.indexing || this.unindexedLength === 0) return;
     try {
-      appendFileSync(levelIndexOf(this.file), this.unindexed, 'latin1');
-      this.unindexed = '';
+      appendFileSync(levelIndexOf(this.file), this.unindexed.subarray(0, this.unindexedLength));
+      this.unindexedLength = 0;
     } catch {
       this.dropIndex();
     }
@@ -283,7 +297,7 @@ export class LogWriter {
 
   private dropIndex(): void {
     this.indexing = false;
-    this.unindexed = '';
+    this.unindexedLength = 0;
     this.waitingCodes = '';
     rmSync(levelIndexOf(this.file), { force: true });
   }
@@ -351,7 +365,7 @@ export class LogWriter {
   /** Checks the level index; one that does not hold exactly one code per line (a killed worker's lags) is rebuilt. */
   private openIndex(logFd: number): void {
     this.indexing = true;
-    this.unindexed = '';
+    this.unindexedLength = 0;
     let fd: number | null = null;
     try {
       fd = openSync(levelIndexOf(this.file), 'a+');
