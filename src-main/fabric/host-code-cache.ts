@@ -4,12 +4,12 @@
 // A cache made at compile time holds only the functions V8 compiles eagerly; every host would still compile the rest
 // of what its start runs. So the first host started with a cache folder and no file there leaves its own cache after
 // its start (V8's cache of the script as that host ran it), the fabric keeps it in the folder, and every later start,
-// in this process and each later launch, hands that one out (host start 1.16x -> 1.11x a bare Worker, alternating;
+// in this process and each later launch, hands that one out (7% less CPU a host's start, alternating;
 // docs/PERFORMANCE.md). V8 checks a cache's version and flags, but of its text only the length, and no checksum in
 // a release build: a flipped byte is taken as code. So a file is named by a hash of the text and V8's version and
 // holds the SHA-256 of what follows; one that fails either is removed, said in the fabric's log, and made again.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,7 @@ export function defaultHostCodeCacheDir(env: NodeJS.ProcessEnv = process.env, pl
 const sha256 = (...parts: (string | Uint8Array)[]): Buffer => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();
 const checksumBytes = 32;
 const cacheFilePattern = /^host-os-[0-9a-f]{16}\.v8cache$/;
+const partialPattern = /^host-os-[0-9a-f]{16}\.v8cache\.[0-9a-f-]{36}\.partial$/;
 
 export type HostCodeLog = (level: 'INFO' | 'WARN', message: string) => void;
 
@@ -100,8 +101,13 @@ export class HostCode {
     // Its own name: two fabrics of one process (or two processes) may keep theirs at once.
     const partial = `${file}.${randomUUID()}.partial`;
     try {
-      // Written aside and renamed: a reader finds the whole file or none. Another build's cache goes.
-      for (const name of readdirSync(dirname(file))) if (cacheFilePattern.test(name) && join(dirname(file), name) !== file) rmSync(join(dirname(file), name), { force: true });
+      // Written aside and renamed: a reader finds the whole file or none. Another build's cache goes, and what a
+      // process that died mid-write left (not one another process may be writing now).
+      for (const name of readdirSync(dirname(file))) {
+        const other = join(dirname(file), name);
+        const stale = partialPattern.test(name) && Date.now() - (statSync(other, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 60_000;
+        if ((cacheFilePattern.test(name) && other !== file) || stale) rmSync(other, { force: true });
+      }
       writeFileSync(partial, Buffer.concat([sha256(cache), cache]), { mode: 0o600 });
       renameSync(partial, file);
       this.log('INFO', `Kept the first host's code cache (${cache.length} bytes) in ${file} for every host started after it.`);
@@ -113,11 +119,13 @@ export class HostCode {
 
   /** The cache in `file` if it is whole and V8 takes it; a file that is not is removed and said. */
   private read(file: string): HostOsScript | null {
+    // Until the first host's cache is kept, every host start looks: a look, not a failed read each.
+    if (!existsSync(file)) return null;
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
     } catch {
-      return null; // none yet
+      return null; // gone since
     }
     const cache = bytes.subarray(checksumBytes);
     const problem =
