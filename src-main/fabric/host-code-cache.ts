@@ -57,6 +57,9 @@ const checksumBytes = 32;
 const cacheFilePattern = /^host-os-[0-9a-f]{16}\.v8cache$/;
 const partialPattern = /^host-os-[0-9a-f]{16}\.v8cache\.[0-9a-f-]{36}\.partial$/;
 
+/** Checks of a kept cache made in this thread (each compiles under a name of its own). */
+let checks = 0;
+
 export type HostCodeLog = (level: 'INFO' | 'WARN', message: string) => void;
 
 /** The host OS's code for the hosts of one fabric or host node, with the code cache kept in `cacheDir` (if any). */
@@ -131,8 +134,8 @@ export class HostCode {
     const problem =
       bytes.length <= checksumBytes || !sha256(cache).equals(bytes.subarray(0, checksumBytes))
         ? 'its checksum does not match: the file is damaged'
-        : // Under a name of its own: the same text and name would be found compiled in this thread, the cache not read.
-          new Script(commonJsWrapped(this.base!.source), { filename: `${this.base!.file} (its kept cache)`, cachedData: cache }).cachedDataRejected
+        : // Under a name of its own each time: a text and name compiled before in this thread are found, the cache not read.
+          new Script(commonJsWrapped(this.base!.source), { filename: `${this.base!.file} (kept cache, check ${++checks})`, cachedData: cache }).cachedDataRejected
           ? 'V8 rejected it (made by another V8 or with other flags)'
           : null;
     if (!problem) return { ...this.base!, codeCache: shared(cache) };

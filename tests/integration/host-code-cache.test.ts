@@ -227,6 +227,16 @@ describe('the host code cache kept in a folder', () => {
       expect(said).toEqual([`WARN Removed the host code cache ${file}: V8 rejected it (made by another V8 or with other flags). The first host started next leaves a new one.`]);
     });
 
+    it('a rejected file right after a good one was checked in the same thread (V8 would find the text compiled and not read it)', async () => {
+      const { code, file } = await withCacheFile((good) => good);
+      expect(code.forHost()!.leaveCache).toBeUndefined(); // the good file, checked and taken
+      writeFileSync(file, sealed(new Script(commonJsWrapped('exports.other = 2;')).createCachedData()));
+      const said: string[] = [];
+      const next = new HostCode(hostWorkerUrl, join(file, '..'), (level, message) => said.push(`${level} ${message}`));
+      expect(next.forHost()!.leaveCache).toBe(true);
+      expect(said[0]).toContain('V8 rejected it');
+    });
+
     it('a folder that cannot be made: hosts start from the compile-time cache, said once', async () => {
       const blocker = join(folder(), 'a-file');
       writeFileSync(blocker, '');
