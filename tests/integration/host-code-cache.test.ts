@@ -200,8 +200,8 @@ describe('the host code cache kept in a folder', () => {
       const { code, file, said } = await withCacheFile((good) => {
         const bad = Buffer.from(good);
         bad[bad.length >> 1]! ^= 0xff;
-        // V8 itself does not see it: of the text it checks only the length, and a release build no checksum.
-        expect(v8Takes(bad.subarray(32))).toBe(true);
+        // V8 itself would take it (it checks of the text only the length, and a release build no checksum) and run
+        // it: tried once by hand, never here, for a process that deserialized such a cache later died in V8's sweeper.
         return bad;
       });
       const script = code.forHost()!;
