@@ -24,6 +24,8 @@ export class AppendBatch {
    */
   private readonly waiting: (BatchedFile | undefined)[] = [];
   private count = 0;
+  /** The next slot to flush: a flush that starts inside another goes on from where that one is. */
+  private next = 0;
   private scheduled = false;
 
   /** A writer has lines waiting: write them at the end of this turn. */
@@ -41,9 +43,9 @@ export class AppendBatch {
     this.scheduled = false;
     let failure: unknown = null;
     // A writer enlisted while flushing is flushed in this same pass.
-    for (let i = 0; i < this.count; i++) {
-      const file = this.waiting[i]!;
-      this.waiting[i] = undefined;
+    while (this.next < this.count) {
+      const file = this.waiting[this.next]!;
+      this.waiting[this.next++] = undefined;
       file.inBatch = false;
       try {
         file.flush();
@@ -52,12 +54,12 @@ export class AppendBatch {
         failure ??= error;
       }
     }
-    this.count = 0;
+    this.count = this.next = 0;
     if (failure !== null) throw failure;
   }
 
   get pending(): number {
-    return this.count;
+    return this.count - this.next;
   }
 }
 

@@ -28,8 +28,8 @@ describe('a fabric in its own thread', () => {
     expect(fabric.threadId === null || Number.isInteger(fabric.threadId)).toBe(true);
     const ready = await deployReady(fabric);
     expect(ready.map((i) => i.status)).toEqual(['ReadyRole', 'ReadyRole']);
-    const statuses = batches.flatMap((b) => b.records).filter((r) => r.kind === 'instance-status');
-    expect(statuses.some((r) => r.kind === 'instance-status' && r.to === 'ReadyRole')).toBe(true);
+    // Pushed in the next batch (every 10 ms): the snapshot that said Ready may come before it.
+    await waitFor('a ReadyRole record pushed to this thread', async () => batches.flatMap((b) => b.records).some((r) => r.kind === 'instance-status' && r.to === 'ReadyRole'));
     // The clock is shared memory: this thread reads what the fabric's thread set, without a message.
     await fabric.setClock({ scale: 250 });
     expect(fabric.clock.read().scale).toBe(250);

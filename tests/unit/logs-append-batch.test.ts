@@ -125,6 +125,18 @@ describe('an append batch', () => {
     }
   });
 
+  it('goes on from where it is when a flush starts inside a file’s flush: each file once', () => {
+    const batch = new AppendBatch();
+    const flushed: string[] = [];
+    const file = (name: string, inside?: () => void): BatchedFile => ({ flush: () => (flushed.push(name), inside?.()) });
+    batch.enlist(file('a', () => batch.flush()));
+    batch.enlist(file('b'));
+    batch.enlist(file('c'));
+    batch.flush();
+    expect(flushed).toEqual(['a', 'b', 'c']);
+    expect(batch.pending).toBe(0);
+  });
+
   it('writes the waiting lines before a rotation and at close, and nothing after close', () => {
     const batch = new AppendBatch();
     const writer = new LogWriter(join(dir, 'rotate', 'WaHostBootstrapper.log'), { batch });
