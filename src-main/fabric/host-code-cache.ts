@@ -10,11 +10,11 @@
 // holds the SHA-256 of what follows; one that fails either is removed, said in the fabric's log, and made again.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 import { commonJsWrapped, hostOsFile, type HostOsScript } from '../common/host-os-script';
+import { userFolder } from './user-folders';
 
 /** The script beside a worker URL and its compile-time cache, made once per process: null where there is none. */
 const compiled = new Map<string, HostOsScript | null>();
@@ -43,13 +43,11 @@ function shared(bytes: Uint8Array): SharedArrayBuffer {
 
 /**
  * Where the shells keep the host code cache between launches: FABRIC_LAB_CACHE_DIR (empty: kept nowhere), else the
- * user's cache folder (the desktop app uses its own data folder).
+ * user's cache folder (user-folders.ts; the desktop app uses its own data folder).
  */
 export function defaultHostCodeCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | undefined {
   if (env.FABRIC_LAB_CACHE_DIR !== undefined) return env.FABRIC_LAB_CACHE_DIR ? join(env.FABRIC_LAB_CACHE_DIR, 'host-code') : undefined;
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'Fabric Lab', 'host-code');
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'Fabric Lab', 'host-code');
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fabric-lab', 'host-code');
+  return join(userFolder('cache', env, platform), 'host-code');
 }
 
 const sha256 = (...parts: (string | Uint8Array)[]): Buffer => parts.reduce((hash, part) => hash.update(part), createHash('sha256')).digest();

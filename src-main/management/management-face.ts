@@ -1,18 +1,16 @@
 // The Service Management API as one face of a running fabric: credentials from the folder (made the first
 // time), the HTTPS server, the files tools read (publish settings, CA, token) and the connection details the
 // UI's "Connect tools" panel shows. Each shell calls this once.
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ManagementConnection } from '../common/fabric-api';
 import type { Fabric } from '../fabric/fabric';
+import { userFolder } from '../fabric/user-folders';
 import { loadOrCreateCredentials, publishSettingsFileName, writeToolFiles } from './management-credentials';
 import { startManagementServer, type ManagementServer } from './management-server';
 
-/** The user data folder's management/ (XDG on Linux, Application Support on macOS, APPDATA on Windows). */
+/** The user's configuration folder's management/ (fabric/user-folders.ts). */
 export function defaultManagementFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Fabric Lab', 'management');
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Fabric Lab', 'management');
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'fabric-lab', 'management');
+  return join(userFolder('config', env, platform), 'management');
 }
 
 export interface ManagementFace {

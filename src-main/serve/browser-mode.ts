@@ -56,10 +56,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   }
   // The Service Management API, with its credentials in the session folder when one is given; served from the fabric's thread.
   const managementFolder = options.session ? join(options.session, managementFolderName) : defaultManagementFolder();
-  const hostCodeCacheDir = defaultHostCodeCacheDir();
   const fabric = await startFabricThread({
     hostWorkerUrl,
-    ...(hostCodeCacheDir ? { hostCodeCacheDir } : {}),
+    hostCodeCacheDir: defaultHostCodeCacheDir(),
     timeScale: options.timeScale,
     seed: options.seed,
     pools,

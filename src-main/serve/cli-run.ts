@@ -86,10 +86,9 @@ export async function runCommand(input: string, cscfg: string, options: RunOptio
   if (options.region !== undefined && !regions.some((r) => r.toLowerCase() === options.region!.toLowerCase())) {
     throw new Error(`--region "${options.region}" is served by no pool; regions: ${regions.join(', ')}.`);
   }
-  const hostCodeCacheDir = defaultHostCodeCacheDir();
   const fabric = await Fabric.start({
     hostWorkerUrl: new URL('./host-worker.cjs', import.meta.url),
-    ...(hostCodeCacheDir ? { hostCodeCacheDir } : {}),
+    hostCodeCacheDir: defaultHostCodeCacheDir(),
     timeScale: options.timeScale,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.session ? { sessionDir: options.session } : {}),
