@@ -9,6 +9,8 @@
 // the latest heartbeat time of each guest and how many it got, not a wake-up per beat. Messages are the
 // sender's fresh objects, handed over without a copy; neither side keeps or changes what it posted.
 
+import { DistinctQueue } from '../common/distinct-queue';
+
 type Listener<T> = (message: T) => void;
 
 /** The host's or the guest's end: posts `Out`, receives `In`. */
@@ -22,13 +24,8 @@ export interface VmBusEnd<In, Out> {
 /** Combine a message with the one still queued before it on the same end, or null to queue both. */
 export type Merge<T> = (queued: T, next: T) => T | null;
 
-/**
- * Ends with messages to deliver, in the order each got its first, delivered together once per turn: the first `count`
- * slots of an array kept from turn to turn, not a Set (a long-lived Set's table, rebuilt as it fills and empties, is
- * made in the old generation: append-batch.ts).
- */
-const waiting: (Mailbox<unknown> | undefined)[] = [];
-let count = 0;
+/** Ends with messages to deliver, in the order each got its first; delivered together once per turn. */
+const waiting = new DistinctQueue<Mailbox<unknown>>();
 let scheduled = false;
 
 function schedule(): void {
@@ -37,40 +34,20 @@ function schedule(): void {
   queueMicrotask(deliverAll);
 }
 
-function enqueue(mailbox: Mailbox<unknown>): void {
-  if (mailbox.queued) return;
-  mailbox.queued = true;
-  waiting[count++] = mailbox;
-  schedule();
-}
-
 function deliverAll(): void {
   scheduled = false;
-  let i = 0;
   try {
-    // Messages posted while delivering (a reply) queue their end behind and are delivered in this same pass.
-    for (; i < count; i++) {
-      const mailbox = waiting[i]!;
-      waiting[i] = undefined;
-      mailbox.queued = false;
-      mailbox.deliver();
-    }
-    count = 0;
+    // Messages posted while delivering (a reply) queue their end again, delivered in this same pass.
+    for (let mailbox = waiting.take(); mailbox; mailbox = waiting.take()) mailbox.deliver();
   } finally {
-    if (count > 0) {
-      // A listener threw at `i`: the ends after it still get theirs, next turn.
-      waiting.copyWithin(0, i + 1, count);
-      count -= i + 1;
-      waiting.fill(undefined, count);
-      schedule();
-    }
+    if (waiting.size > 0) schedule(); // a listener threw: the rest still get theirs
   }
 }
 
 class Mailbox<T> {
   private inbox: T[] = [];
   private listener: Listener<T> | null = null;
-  /** Waiting in `waiting` for this turn's delivery. */
+  /** `waiting`'s mark while this end waits for delivery. */
   queued = false;
 
   constructor(
@@ -87,7 +64,8 @@ class Mailbox<T> {
       return;
     }
     this.inbox.push(message);
-    enqueue(this as Mailbox<unknown>);
+    waiting.add(this as Mailbox<unknown>);
+    schedule();
   }
 
   listen(listener: Listener<T>): void {
@@ -104,7 +82,7 @@ class Mailbox<T> {
       if (i + 1 < batch.length && !this.channel.closed) {
         // The listener threw: keep what it did not get, ahead of anything posted since.
         this.inbox = [...batch.slice(i + 1), ...this.inbox];
-        enqueue(this as Mailbox<unknown>);
+        waiting.add(this as Mailbox<unknown>);
       }
     }
   }

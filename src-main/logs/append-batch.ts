@@ -8,31 +8,21 @@
 // sees a status whose lines a killed worker had not written yet. A batch is one write(2): its lines are
 // whole or absent, never torn.
 
-/** What a batch flushes: a writer holding lines for its file. */
-export interface BatchedFile {
+import { DistinctQueue, type Queueable } from '../common/distinct-queue';
+
+/** What a batch flushes: a writer holding lines for its file (`queued`: the batch's mark while it waits). */
+export interface BatchedFile extends Queueable {
   flush(): void;
-  /** The batch's mark while the file waits in it: a file enlisted twice in a turn is flushed once. */
-  inBatch?: boolean;
 }
 
 export class AppendBatch {
-  /**
-   * Writers with lines waiting, in the order each first got one this turn: the first `count` slots of an array kept
-   * from turn to turn. Not a Set: V8 rebuilds a Set's table as it fills and empties, and a long-lived Set's new table
-   * is made in the old generation, which only a full collection frees; emptied every turn, this thread's Sets were
-   * most of what grew a host's heap between its collections (docs/PERFORMANCE.md, "Memory over the soak").
-   */
-  private readonly waiting: (BatchedFile | undefined)[] = [];
-  private count = 0;
-  /** The next slot to flush: a flush that starts inside another goes on from where that one is. */
-  private next = 0;
+  /** Writers with lines waiting, in the order each first got one this turn. */
+  private readonly waiting = new DistinctQueue<BatchedFile>();
   private scheduled = false;
 
   /** A writer has lines waiting: write them at the end of this turn. */
   enlist(file: BatchedFile): void {
-    if (file.inBatch) return;
-    file.inBatch = true;
-    this.waiting[this.count++] = file;
+    this.waiting.add(file);
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => this.flush());
@@ -43,10 +33,7 @@ export class AppendBatch {
     this.scheduled = false;
     let failure: unknown = null;
     // A writer enlisted while flushing is flushed in this same pass.
-    while (this.next < this.count) {
-      const file = this.waiting[this.next]!;
-      this.waiting[this.next++] = undefined;
-      file.inBatch = false;
+    for (let file = this.waiting.take(); file; file = this.waiting.take()) {
       try {
         file.flush();
       } catch (error) {
@@ -54,12 +41,11 @@ export class AppendBatch {
         failure ??= error;
       }
     }
-    this.count = this.next = 0;
     if (failure !== null) throw failure;
   }
 
   get pending(): number {
-    return this.count - this.next;
+    return this.waiting.size;
   }
 }
 

@@ -186,7 +186,7 @@ export class LogWriter {
   /** Lines written but waiting for the end of the turn (batched writers only). */
   private waiting: string[] = [];
   /** The batch's mark (append-batch.ts), declared so every writer has the same shape. */
-  inBatch = false;
+  queued = false;
   /** The level index's format (null: never an index) and whether it is kept now (dropped after a failed write). */
   private readonly indexFormat: LogFileFormat | null;
   private indexing = false;
